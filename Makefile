@@ -1,0 +1,88 @@
+# espat build. `make run` builds and starts the module; `make test` builds
+# and runs every test (unit, transcripts, end-to-end, fuzz smoke, and the
+# whole suite again under AddressSanitizer + UBSan).
+
+BUILD   ?= build
+CC      ?= cc
+SAN     ?=
+OPT     ?= -O2 -g
+CSTD    := -std=c11
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE
+CFLAGS  += $(CSTD) $(OPT) $(WARN) $(DEFS) $(SAN) -Isrc -MMD -MP
+LDFLAGS += $(SAN)
+
+CORE_SRC  := $(wildcard src/core/*.c)
+CMD_SRC   := $(wildcard src/cmd/*.c)
+POSIX_SRC := $(wildcard src/posix/*.c)
+TPORT_SRC := $(wildcard src/testport/*.c)
+APP_SRC   := $(wildcard src/app/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_OBJ   := $(call obj,$(CORE_SRC) $(CMD_SRC))
+POSIX_OBJ := $(call obj,$(POSIX_SRC))
+TPORT_OBJ := $(call obj,$(TPORT_SRC))
+APP_OBJ   := $(call obj,$(APP_SRC))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
+
+.PHONY: all deps run test check unit transcripts e2e fuzz asan bench clean format
+all: $(BUILD)/espat $(UNIT_BIN) $(TOOL_BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libespat.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka
+
+$(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TPORT_OBJ) $(filter-out $(BUILD)/obj/src/posix/main%.o,$(POSIX_OBJ)) $(BUILD)/libespat.a $(LDFLAGS)
+
+run: deps $(BUILD)/espat
+	$(BUILD)/espat $(ARGS)
+
+# The whole suite: unit + transcripts + e2e on the normal build, then the
+# same under ASan/UBSan, then a short fuzz run.
+test: deps
+	@scripts/test.sh
+
+check: all
+	@scripts/test.sh --no-asan --no-fuzz
+
+unit: all
+	@scripts/run_unit.sh $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" all
+
+fuzz:
+	@scripts/fuzz.sh
+
+bench: all
+	@scripts/bench.sh
+
+format:
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/tools/*.c)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,9 @@
+#include "cmd/registry.h"
+
+#include "cmd/basic.h"
+
+const struct espat_cmd_table *const espat_registry[] = {
+	&espat_basic_table,
+};
+
+const size_t espat_registry_len = sizeof(espat_registry) / sizeof(espat_registry[0]);
