@@ -27,13 +27,36 @@ struct espat_heap {
 	uint32_t min_free;    /* low-water mark since boot */
 };
 
+/* Identity of the running firmware (AT+GMR, OTA, AT+SYSROLLBACK). */
+struct espat_fw {
+	const char *at_version;   /* "3.3.0.0" */
+	const char *commit;       /* "3b13d04" */
+	const char *build_date;   /* "May  8 2024 08:21:54" */
+	const char *sdk_version;  /* "v5.0.6-dirty" */
+	const char *compile_hash; /* "be332568" */
+	const char *compile_time; /* "May  8 2024 08:51:33" */
+	const char *bin_version;  /* "v3.3.0.0" */
+	const char *module_name;  /* factory param module_name: "MINI-1" */
+};
+
+#define ESPAT_REGS_MAX 64 /* AT+SYSREG: distinct registers written */
+
 struct espat_basic {
+	const struct espat_fw *fw;    /* running firmware */
+	bool download_mode;           /* AT+RST=1: silent until power cycle */
 	struct espat_uart_cfg uart_cur, uart_def;
 	uint8_t sysmsg;               /* AT+SYSMSG bits */
 	bool msgfilter_on;            /* AT+SYSMSGFILTER */
 	struct espat_msgfilter filters[ESPAT_FILTERS_MAX];
 	uint8_t nfilters;
 	uint8_t sleep;                /* AT+SLEEP */
+	uint8_t wk_source, wk_gpio, wk_level; /* AT+SLEEPWKCFG */
+	uint8_t rf_wifi;              /* AT+RFPOWER, 0.25 dBm units as set */
+	uint8_t rf_ble[3];            /* adv, scan, conn levels 0..15 */
+	int64_t rtc_base;             /* AT+SYSTIMESTAMP: Unix time at rtc_set_ms */
+	uint64_t rtc_set_ms;          /* module clock when rtc_base was set */
+	struct { uint32_t addr, value; } regs[ESPAT_REGS_MAX]; /* AT+SYSREG writes */
+	size_t nregs;
 	uint16_t transintvl;          /* AT+TRANSINTVL, ms */
 	struct espat_heap heap;
 	/* pending-data state of the command being entered (SYSFLASH, SYSMFG,

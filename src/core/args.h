@@ -51,4 +51,9 @@ enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size
  * Returns false on junk or overflow of int64. */
 bool espat_parse_int(const char *s, size_t len, int64_t *out);
 
+/* Writes s[0..len) as a quoted AT string ("a\,b") into dst, escaping
+ * '"', '\\' and ','. Returns the length written (NUL-terminated), or 0
+ * when cap is too small. */
+size_t espat_args_quote(char *dst, size_t cap, const char *s, size_t len);
+
 #endif

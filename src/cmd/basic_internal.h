@@ -1,0 +1,44 @@
+/* Shared between the files of the basic family; not for other families. */
+#ifndef ESPAT_CMD_BASIC_INTERNAL_H
+#define ESPAT_CMD_BASIC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/basic.h"
+#include "core/engine.h"
+
+struct espat_module;
+
+const struct espat_fw *espat_basic_factory_fw(void);
+
+/* Simulated heap accounting (AT+SYSRAM). Families take and give bytes as
+ * links and buffers come and go. */
+uint32_t espat_heap_free(struct espat_module *m);
+void espat_heap_take(struct espat_module *m, uint32_t bytes);
+void espat_heap_give(struct espat_module *m, uint32_t bytes);
+
+/* AT+SYSREG register file. */
+uint32_t espat_reg_read(const struct espat_basic *b, uint32_t addr);
+bool espat_reg_write(struct espat_basic *b, uint32_t addr, uint32_t value);
+
+/* basic_msgfilter.c: AT+SYSMSGFILTER, AT+SYSMSGFILTERCFG */
+void espat_msgfilter_init(struct espat_module *m);
+void espat_msgfilter_free(struct espat_module *m);
+espat_handler_fn espat_msgfilter_query, espat_msgfilter_set;
+espat_handler_fn espat_msgfiltercfg_query, espat_msgfiltercfg_set;
+#define ESPAT_MSGFILTERCFG_NPARAMS 3
+extern const struct espat_param espat_msgfiltercfg_params[ESPAT_MSGFILTERCFG_NPARAMS];
+
+/* basic_flash.c: AT+SYSFLASH, AT+SYSMFG, AT+SYSROLLBACK */
+void espat_flash_boot(struct espat_module *m);
+void espat_flash_free(struct espat_module *m);
+espat_handler_fn espat_sysflash_query, espat_sysflash_set;
+espat_handler_fn espat_sysmfg_query, espat_sysmfg_set;
+espat_handler_fn espat_sysrollback_exec;
+#define ESPAT_SYSFLASH_NPARAMS 4
+extern const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS];
+#define ESPAT_SYSMFG_NPARAMS 6
+extern const struct espat_param espat_sysmfg_params[ESPAT_SYSMFG_NPARAMS];
+
+#endif

@@ -1,0 +1,92 @@
+#include "cmd/module.h"
+
+#include <string.h>
+
+#include "cmd/registry.h"
+
+uint64_t espat_module_now(const struct espat_module *m)
+{
+	return m->ports.sys.now_ms(m->ports.sys.user);
+}
+
+void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
+		       const struct espat_module_opts *opts)
+{
+	memset(m, 0, sizeof(*m));
+	m->ports = *ports;
+	if (opts)
+		m->opts = *opts;
+	if (m->opts.restart_ms == 0)
+		m->opts.restart_ms = ESPAT_RESTART_MS;
+	if (m->opts.factory_baud == 0)
+		m->opts.factory_baud = 115200;
+	espat_wr_init(&m->wr, &m->ports.pipe);
+	espat_engine_init(&m->eng, m, &m->wr, espat_registry, espat_registry_len);
+	m->settings.kv = &m->ports.nvs;
+	m->settings.sysstore = true;
+	espat_basic_init(m);
+}
+
+/* Everything a boot does: RAM state from factory defaults, then flash. */
+static void boot(struct espat_module *m)
+{
+	m->eng.echo = true;
+	m->wr.syslog = false;
+	m->settings.sysstore = true;
+	espat_basic_boot(m);
+	if (m->ports.pipe.set_uart)
+		m->ports.pipe.set_uart(m->ports.pipe.user, &m->basic.uart_cur);
+	m->boot_ms = espat_module_now(m);
+	espat_engine_resume(&m->eng);
+	espat_wr_linef(&m->wr, "ready");
+}
+
+void espat_module_power_on(struct espat_module *m)
+{
+	boot(m);
+}
+
+static void restart_due(void *user)
+{
+	struct espat_module *m = user;
+	espat_basic_free(m);
+	espat_basic_init(m);
+	m->boots++;
+	if (m->ports.on_restart)
+		m->ports.on_restart(m->ports.restart_user);
+	boot(m);
+}
+
+void espat_module_restart(struct espat_module *m, uint32_t delay_ms)
+{
+	espat_engine_halt(&m->eng);
+	espat_wr_close(&m->wr);
+	espat_timer_arm(&m->timers, &m->restart_timer, espat_module_now(m) + delay_ms, restart_due,
+			m);
+}
+
+void espat_module_input(struct espat_module *m, const uint8_t *p, size_t n)
+{
+	espat_engine_input(&m->eng, p, n);
+}
+
+void espat_module_poll(struct espat_module *m)
+{
+	espat_timers_run(&m->timers, espat_module_now(m));
+}
+
+uint64_t espat_module_next_deadline(const struct espat_module *m)
+{
+	return espat_timers_next(&m->timers);
+}
+
+const struct espat_uart_cfg *espat_module_uart(const struct espat_module *m)
+{
+	return &m->basic.uart_cur;
+}
+
+void espat_module_free(struct espat_module *m)
+{
+	espat_basic_free(m);
+	espat_wr_free(&m->wr);
+}

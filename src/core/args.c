@@ -1,0 +1,142 @@
+#include "core/args.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool espat_parse_int(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (i < len && (s[i] == '-' || s[i] == '+')) {
+		neg = s[i] == '-';
+		i++;
+	}
+	unsigned base = 10;
+	if (len - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+		base = 16;
+		i += 2;
+	}
+	if (i >= len)
+		return false;
+	/* Accumulate the magnitude as unsigned; the limit allows INT64_MIN. */
+	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+	uint64_t v = 0;
+	for (; i < len; i++) {
+		int d = base == 16 ? hexval(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+		if (d < 0)
+			return false;
+		if (v > (limit - (uint64_t)d) / base)
+			return false;
+		v = v * base + (uint64_t)d;
+	}
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return true;
+}
+
+/* Reads one quoted string starting at s[*pos] == '"', unescaping into dst.
+ * Leaves *pos after the closing quote. Returns false when unterminated. */
+static bool take_string(const char *s, size_t len, size_t *pos, char *dst, size_t *dlen)
+{
+	size_t i = *pos + 1, o = 0;
+	while (i < len) {
+		char c = s[i];
+		if (c == '"') {
+			*pos = i + 1;
+			*dlen = o;
+			return true;
+		}
+		if (c == '\\' && i + 1 < len) {
+			/* \\ \, \" and \<any> all yield the next byte */
+			c = s[i + 1];
+			i++;
+		}
+		dst[o++] = c;
+		i++;
+	}
+	return false;
+}
+
+enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size_t len,
+				       size_t *bad)
+{
+	size_t pos = 0, store = 0;
+	a->n = 0;
+	if (len > ESPAT_LINE_MAX) { /* the store holds at most one line */
+		*bad = 0;
+		return ESPAT_TOK_TOO_MANY;
+	}
+	for (;;) {
+		if (a->n == ESPAT_ARGS_MAX) {
+			*bad = a->n;
+			return ESPAT_TOK_TOO_MANY;
+		}
+		struct espat_arg *arg = &a->v[a->n];
+		memset(arg, 0, sizeof(*arg));
+		if (pos < len && s[pos] == '"') {
+			size_t dlen = 0;
+			char *dst = a->store + store;
+			if (!take_string(s, len, &pos, dst, &dlen) || (pos < len && s[pos] != ',')) {
+				*bad = a->n;
+				return ESPAT_TOK_BAD_STRING;
+			}
+			dst[dlen] = '\0';
+			store += dlen + 1;
+			arg->kind = ESPAT_ARG_STR;
+			arg->s = dst;
+			arg->len = dlen;
+		} else {
+			const char *comma = memchr(s + pos, ',', len - pos);
+			size_t end = comma ? (size_t)(comma - s) : len;
+			if (end == pos) {
+				arg->kind = ESPAT_ARG_OMITTED;
+			} else if (espat_parse_int(s + pos, end - pos, &arg->i)) {
+				arg->kind = ESPAT_ARG_INT;
+			} else {
+				*bad = a->n;
+				return ESPAT_TOK_BAD_NUMBER;
+			}
+			pos = end;
+		}
+		a->n++;
+		if (pos >= len)
+			break;
+		pos++; /* the comma */
+	}
+	/* "AT+X=1,2," : a trailing comma leaves an omitted last argument, which
+	 * the guide allows for optional trailing parameters; drop it. */
+	if (a->n > 1 && a->v[a->n - 1].kind == ESPAT_ARG_OMITTED && len > 0 && s[len - 1] == ',')
+		a->n--;
+	return ESPAT_TOK_OK;
+}
+
+size_t espat_args_quote(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+	if (cap < 3)
+		return 0;
+	dst[o++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		bool esc = s[i] == '"' || s[i] == '\\' || s[i] == ',';
+		if (o + (esc ? 2u : 1u) + 2 > cap)
+			return 0;
+		if (esc)
+			dst[o++] = '\\';
+		dst[o++] = s[i];
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+	return o;
+}

@@ -1,0 +1,52 @@
+/* The test port: every platform interface in memory, with a clock the test
+ * sets. Output accumulates in a buffer the test reads; the kv stores and
+ * flash live here, not in the module, so a "power cycle" is a new module on
+ * the same test port. Used by unit tests, in-process transcripts and fuzz
+ * targets. */
+#ifndef ESPAT_TESTPORT_H
+#define ESPAT_TESTPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port/ports.h"
+
+#define ESPAT_TP_KV_MAX 256
+#define ESPAT_TP_PARTS 2
+
+struct espat_tp_entry {
+	char ns[16], key[16];
+	uint8_t *val; /* owned */
+	size_t len;
+};
+
+struct espat_tp_kv {
+	struct espat_tp_entry e[ESPAT_TP_KV_MAX];
+	size_t n;
+	uint64_t writes; /* set/erase calls that changed something */
+};
+
+struct espat_testport {
+	uint64_t now;               /* the clock, ms; tests advance it */
+	int64_t wall;               /* Unix seconds at now == 0 */
+	uint32_t rng;               /* xorshift state; fixed seed = reproducible */
+	uint8_t *out;               /* everything the module wrote, owned */
+	size_t out_len, out_cap;
+	struct espat_uart_cfg uart; /* last set_uart */
+	unsigned uart_changes;
+	unsigned restarts;          /* on_restart calls */
+	struct espat_tp_kv nvs, mfg;
+	struct espat_flash_part parts[ESPAT_TP_PARTS];
+	uint8_t *flash[ESPAT_TP_PARTS]; /* partition contents, owned */
+	struct espat_ports ports;   /* wired to the above */
+};
+
+void espat_tp_init(struct espat_testport *t);
+void espat_tp_free(struct espat_testport *t);
+/* Forgets captured output. */
+void espat_tp_clear(struct espat_testport *t);
+/* Captured output as a NUL-terminated string (binary-safe via out_len). */
+const char *espat_tp_out(struct espat_testport *t);
+
+#endif
