@@ -233,6 +233,12 @@ static enum espat_rc uart_cur_query(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK;
 }
 
+static enum espat_rc uart_query(struct espat_module *m, const struct espat_args *a)
+{
+	uart_line(m, "UART", &m->basic.uart_cur);
+	return ESPAT_RC_OK;
+}
+
 static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_args *a)
 {
 	uart_line(m, "UART_DEF", &m->basic.uart_def);
@@ -480,6 +486,10 @@ static const struct espat_cmd basic_rows[] = {
 	 .help = "Set the data transmission interval in passthrough mode"},
 	{.name = "+UART_CUR", .query = uart_cur_query, .set = uart_cur_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Current UART configuration, not saved in flash"},
+	/* Deprecated alias of AT+UART_DEF that real firmware still registers
+	 * (esp-at at_uart_cmd.c); its query reads the live UART. */
+	{.name = "+UART", .query = uart_query, .set = uart_def_set, .params = p_uart,
+	 .nparams = N(p_uart), .help = "Deprecated: AT+UART_DEF"},
 	{.name = "+UART_DEF", .query = uart_def_query, .set = uart_def_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Default UART configuration, saved in flash"},
 	{.name = "+SLEEP", .query = sleep_query, .set = sleep_set, .params = p_sleep,

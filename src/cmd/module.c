@@ -38,7 +38,9 @@ static void boot(struct espat_module *m)
 		m->ports.pipe.set_uart(m->ports.pipe.user, &m->basic.uart_cur);
 	m->boot_ms = espat_module_now(m);
 	espat_engine_resume(&m->eng);
-	espat_wr_linef(&m->wr, "ready");
+	/* esp-at at_init.c writes "\r\nready\r\n" once the port is up */
+	static const char ready[] = "\r\nready\r\n";
+	espat_wr_msg(&m->wr, (const uint8_t *)ready, sizeof(ready) - 1);
 }
 
 void espat_module_power_on(struct espat_module *m)

@@ -20,7 +20,7 @@ static void smoke(void **state)
 	espat_tp_init(&tp);
 	espat_module_init(&m, &tp.ports, NULL);
 	espat_module_power_on(&m);
-	assert_string_equal(espat_tp_out(&tp), "ready\r\n");
+	assert_string_equal(espat_tp_out(&tp), "\r\nready\r\n");
 	espat_tp_clear(&tp);
 	send(&m, "AT\r\n");
 	assert_string_equal(espat_tp_out(&tp), "AT\r\n\r\nOK\r\n");
