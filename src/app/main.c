@@ -1,0 +1,401 @@
+/* espat: options, wiring, signals. Everything lives in one struct
+ * espat_app; the only process-wide state touched is the signal mask
+ * (signals arrive through a signalfd in the loop) and SIGPIPE's
+ * disposition. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "app/options.h"
+#include "cmd/module.h"
+#include "posix/atport.h"
+#include "posix/flash_file.h"
+#include "posix/fsutil.h"
+#include "posix/kv_file.h"
+#include "posix/log.h"
+#include "posix/loop.h"
+#include "posix/pacer.h"
+#include "posix/regex_posix.h"
+#include "posix/sys_posix.h"
+#include "posix/trace.h"
+
+#define EXIT_USAGE 2          /* bad option, value or path */
+#define LINGER_NS 500000000u  /* --stdio: quiet time after end of input */
+
+struct espat_app {
+	struct espat_options opt;
+	struct espat_log log;
+	struct espat_loop loop;
+	struct espat_atport port;
+	bool port_open;
+	struct espat_pacer pacer;
+	struct espat_trace trace;
+	struct espat_sys_posix sys;
+	struct espat_kv_file nvs, mfg;
+	bool stores_open;
+	struct espat_flash_file flash;
+	bool flash_open;
+	struct espat_module module;
+	bool module_live;
+	int lock_fd;                     /* flock on DATA_DIR/.lock */
+	int sig_fd;
+	struct espat_loop_watch sig_watch;
+	struct espat_loop_timer module_timer; /* the module's next deadline */
+	struct espat_loop_timer pacer_timer;  /* the pacer's next chunk */
+	struct espat_loop_timer linger_timer; /* end of --stdio input */
+	bool input_closed;               /* stdin ended: exit when quiet */
+	uint64_t last_out_ns;            /* when the module last wrote */
+	int exit_code;
+};
+
+/* --- module -> host ---------------------------------------------------- */
+
+static void pipe_write(void *user, const uint8_t *buf, size_t len)
+{
+	struct espat_app *app = user;
+	espat_pacer_push(&app->pacer, buf, len);
+	app->last_out_ns = espat_loop_now_ns();
+}
+
+static void pipe_set_uart(void *user, const struct espat_uart_cfg *cfg)
+{
+	struct espat_app *app = user;
+	espat_pacer_set_uart(&app->pacer, cfg);
+}
+
+static void on_restart(void *user)
+{
+	struct espat_app *app = user;
+	espat_log_info(&app->log, "module restarted");
+}
+
+static size_t sink_write(void *user, const uint8_t *p, size_t n)
+{
+	struct espat_app *app = user;
+	size_t w = espat_atport_write(&app->port, p, n);
+	espat_trace_bytes(&app->trace, ESPAT_TRACE_OUT, p, w);
+	return w;
+}
+
+static void sink_apply_uart(void *user, const struct espat_uart_cfg *cfg)
+{
+	struct espat_app *app = user;
+	espat_atport_set_uart(&app->port, cfg);
+}
+
+static void sink_want_writable(void *user, bool on)
+{
+	struct espat_app *app = user;
+	espat_atport_want_write(&app->port, on);
+}
+
+/* --- host -> module ---------------------------------------------------- */
+
+static void port_input(void *user, const uint8_t *p, size_t n)
+{
+	struct espat_app *app = user;
+	espat_trace_bytes(&app->trace, ESPAT_TRACE_IN, p, n);
+	espat_module_input(&app->module, p, n);
+}
+
+static void port_writable(void *user)
+{
+	struct espat_app *app = user;
+	espat_pacer_writable(&app->pacer, espat_loop_now_ns());
+}
+
+static void port_closed(void *user, bool error)
+{
+	struct espat_app *app = user;
+	if (error) {
+		app->exit_code = 1;
+		app->loop.stop = true;
+		return;
+	}
+	app->input_closed = true;
+}
+
+/* --- loop hooks -------------------------------------------------------- */
+
+static void on_module_timer(void *user)
+{
+	struct espat_app *app = user;
+	espat_module_poll(&app->module);
+}
+
+static void on_pacer_timer(void *user)
+{
+	struct espat_app *app = user;
+	espat_pacer_run(&app->pacer, espat_loop_now_ns());
+}
+
+static void on_linger_timer(void *user)
+{
+	(void)user; /* prepare() decides */
+}
+
+static void arm_or_cancel(struct espat_loop *l, struct espat_loop_timer *t, uint64_t due_ns,
+			  espat_loop_timer_fn *fn, void *user)
+{
+	if (due_ns == ESPAT_LOOP_NEVER)
+		espat_loop_timer_cancel(l, t);
+	else
+		espat_loop_timer_arm(l, t, due_ns, fn, user);
+}
+
+/* Before every sleep: send what is due, then derive the wake-up times
+ * from the module's and the pacer's state, which any callback may have
+ * changed. */
+static void prepare(void *user)
+{
+	struct espat_app *app = user;
+	uint64_t now = espat_loop_now_ns();
+	espat_pacer_run(&app->pacer, now);
+	arm_or_cancel(&app->loop, &app->pacer_timer, espat_pacer_next_ns(&app->pacer, now),
+		      on_pacer_timer, app);
+	uint64_t d = espat_module_next_deadline(&app->module);
+	uint64_t due = d == ESPAT_NEVER || d > ESPAT_LOOP_NEVER / 1000000u - 1 ? ESPAT_LOOP_NEVER
+									     : d * 1000000u;
+	arm_or_cancel(&app->loop, &app->module_timer, due, on_module_timer, app);
+	if (app->input_closed) {
+		uint64_t quiet = app->last_out_ns + LINGER_NS;
+		if (espat_pacer_pending(&app->pacer) == 0 && now >= quiet)
+			app->loop.stop = true;
+		else
+			espat_loop_timer_arm(&app->loop, &app->linger_timer, quiet > now ? quiet : now + LINGER_NS,
+					     on_linger_timer, app);
+	}
+}
+
+static void on_signal(void *user, uint32_t events)
+{
+	struct espat_app *app = user;
+	struct signalfd_siginfo si;
+	while (read(app->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		espat_log_info(&app->log, "signal %u: shutting down", (unsigned)si.ssi_signo);
+		app->loop.stop = true;
+	}
+}
+
+/* --- setup ------------------------------------------------------------- */
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "espat: %s\n", msg);
+	return EXIT_USAGE;
+}
+
+/* Creates and locks the data dir. 0, or an exit status after printing. */
+static int open_data_dir(struct espat_app *app)
+{
+	const char *dir = app->opt.data_dir;
+	if (espat_mkdir_p(dir) < 0) {
+		if (errno == ENOTDIR || errno == EEXIST)
+			return usage_error("--data-dir %s: not a directory", dir);
+		return usage_error("--data-dir %s: cannot create it: %s", dir, strerror(errno));
+	}
+	if (access(dir, W_OK | X_OK) < 0)
+		return usage_error("--data-dir %s: not writable: %s", dir, strerror(errno));
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/.lock", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return usage_error("--data-dir %s: path too long", dir);
+	app->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (app->lock_fd < 0)
+		return usage_error("--data-dir %s: not writable: %s", dir, strerror(errno));
+	/* Two modules on one flash would corrupt each other's view. */
+	if (flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return usage_error("--data-dir %s is in use by another espat", dir);
+	if (espat_kv_file_open(&app->nvs, dir, "nvs.db", &app->log) < 0)
+		return usage_error("--data-dir %s: cannot read nvs.db: %s", dir, strerror(errno));
+	if (espat_kv_file_open(&app->mfg, dir, "mfg_nvs.db", &app->log) < 0) {
+		int e = errno;
+		espat_kv_file_close(&app->nvs);
+		return usage_error("--data-dir %s: cannot read mfg_nvs.db: %s", dir, strerror(e));
+	}
+	app->stores_open = true;
+	if (espat_flash_file_open(&app->flash, dir, &app->log) < 0)
+		return usage_error("--data-dir %s: cannot create the flash partitions: %s", dir,
+				   strerror(errno));
+	app->flash_open = true;
+	return 0;
+}
+
+static int open_signals(struct espat_app *app)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, NULL); /* write errors come back as EPIPE */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	app->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (app->sig_fd < 0)
+		return -1;
+	return espat_loop_add(&app->loop, &app->sig_watch, app->sig_fd, EPOLLIN, on_signal, app);
+}
+
+static int open_port(struct espat_app *app, const struct espat_uart_cfg *cfg)
+{
+	const struct espat_atport_cbs cbs = {
+		.input = port_input,
+		.writable = port_writable,
+		.closed = port_closed,
+		.user = app,
+	};
+	char err[512];
+	int rc = -1;
+	switch (app->opt.port) {
+	case ESPAT_PORT_PTY:
+		rc = espat_atport_open_pty(&app->port, &app->loop, &app->log, &cbs, app->opt.pty_link,
+					   err, sizeof(err));
+		break;
+	case ESPAT_PORT_STDIO:
+		rc = espat_atport_open_stdio(&app->port, &app->loop, &app->log, &cbs, err, sizeof(err));
+		break;
+	case ESPAT_PORT_TCP:
+		rc = espat_atport_open_tcp(&app->port, &app->loop, &app->log, &cbs, app->opt.tcp_host,
+					   app->opt.tcp_port, err, sizeof(err));
+		break;
+	case ESPAT_PORT_SERIAL:
+		rc = espat_atport_open_serial(&app->port, &app->loop, &app->log, &cbs,
+					      app->opt.serial_dev, cfg, err, sizeof(err));
+		break;
+	}
+	if (rc < 0)
+		return usage_error("%s", err);
+	app->port_open = true;
+	return 0;
+}
+
+static void app_free(struct espat_app *app)
+{
+	if (app->module_live) {
+		/* Give the host what is already queued, without waiting. */
+		espat_pacer_flush(&app->pacer);
+		espat_module_free(&app->module);
+	}
+	espat_pacer_free(&app->pacer);
+	if (app->port_open)
+		espat_atport_close(&app->port);
+	if (app->flash_open)
+		espat_flash_file_close(&app->flash);
+	if (app->stores_open) {
+		espat_kv_file_close(&app->nvs);
+		espat_kv_file_close(&app->mfg);
+	}
+	espat_trace_close(&app->trace);
+	if (app->sig_fd >= 0) {
+		espat_loop_del(&app->loop, &app->sig_watch);
+		close(app->sig_fd);
+	}
+	espat_loop_free(&app->loop);
+	if (app->lock_fd >= 0)
+		close(app->lock_fd);
+}
+
+static int run(struct espat_app *app)
+{
+	int rc = open_data_dir(app);
+	if (rc != 0)
+		return rc;
+	if (app->opt.trace_path && espat_trace_open(&app->trace, app->opt.trace_path) < 0)
+		return usage_error("--trace %s: %s", app->opt.trace_path, strerror(errno));
+	if (espat_loop_init(&app->loop) < 0 || open_signals(app) < 0) {
+		fprintf(stderr, "espat: cannot set up the event loop: %s\n", strerror(errno));
+		return 1;
+	}
+	const struct espat_uart_cfg cfg = {
+		.baud = app->opt.baud ? app->opt.baud : 115200,
+		.databits = 8,
+		.stopbits = 1,
+		.parity = 0,
+		.flow = 0,
+	};
+	rc = open_port(app, &cfg);
+	if (rc != 0)
+		return rc;
+	const struct espat_pacer_sink sink = {
+		.write = sink_write,
+		.apply_uart = sink_apply_uart,
+		.want_writable = sink_want_writable,
+		.user = app,
+	};
+	espat_pacer_init(&app->pacer, &sink, &cfg, app->opt.pace, &app->log);
+
+	espat_sys_posix_init(&app->sys);
+	const struct espat_ports ports = {
+		.pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
+		.sys = espat_sys_posix_port(&app->sys),
+		.nvs = espat_kv_file_port(&app->nvs),
+		.mfg = espat_kv_file_port(&app->mfg),
+		.flash = espat_flash_file_port(&app->flash),
+		.regex = espat_regex_posix_port(),
+		.on_restart = on_restart,
+		.restart_user = app,
+	};
+	const struct espat_module_opts mopts = {
+		.chip = ESPAT_CHIP_ESP32C3,
+		.factory_baud = app->opt.baud,
+	};
+	espat_module_init(&app->module, &ports, &mopts);
+	app->module_live = true;
+	espat_module_power_on(&app->module);
+
+	if (app->opt.port != ESPAT_PORT_STDIO) {
+		printf("%s\n", espat_atport_name(&app->port));
+		fflush(stdout);
+	}
+	app->loop.prepare = prepare;
+	app->loop.prepare_user = app;
+	if (espat_loop_run(&app->loop) < 0) {
+		espat_log_error(&app->log, "event loop: %s", strerror(errno));
+		return 1;
+	}
+	return app->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct espat_app *app = calloc(1, sizeof(*app));
+	if (app == NULL) {
+		fputs("espat: out of memory\n", stderr);
+		return 1;
+	}
+	app->lock_fd = app->sig_fd = -1;
+	app->loop.epfd = -1;
+	char err[512];
+	int rc;
+	if (espat_options_parse(&app->opt, argc, argv, err, sizeof(err)) < 0) {
+		rc = usage_error("%s", err);
+	} else if (app->opt.action == ESPAT_OPT_HELP) {
+		espat_options_usage(stdout);
+		rc = 0;
+	} else if (app->opt.action == ESPAT_OPT_VERSION) {
+		printf("espat %s\n", ESPAT_VERSION);
+		rc = 0;
+	} else {
+		app->log = (struct espat_log){.level = app->opt.log_level, .out = stderr};
+		rc = run(app);
+	}
+	app_free(app);
+	free(app);
+	return rc;
+}

@@ -1,0 +1,247 @@
+#include "app/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_PTY = 256,
+	OPT_STDIO,
+	OPT_TCP,
+	OPT_SERIAL,
+	OPT_BAUD,
+	OPT_DATA_DIR,
+	OPT_CHIP,
+	OPT_NO_PACE,
+	OPT_TRACE,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"pty", required_argument, NULL, OPT_PTY},
+	{"stdio", no_argument, NULL, OPT_STDIO},
+	{"tcp", required_argument, NULL, OPT_TCP},
+	{"serial", required_argument, NULL, OPT_SERIAL},
+	{"baud", required_argument, NULL, OPT_BAUD},
+	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
+	{"chip", required_argument, NULL, OPT_CHIP},
+	{"no-pace", no_argument, NULL, OPT_NO_PACE},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+void espat_options_usage(FILE *f)
+{
+	fputs("Usage: espat [OPTION]...\n"
+	      "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
+	      "a serial device, a TCP socket or stdin/stdout.\n"
+	      "\n"
+	      "AT port (at most one; default: a new pty, named on stdout):\n"
+	      "  --pty PATH         create a pseudo-terminal and a symlink to it at PATH\n"
+	      "                     (an existing symlink is replaced; any other file is refused)\n"
+	      "  --stdio            use stdin/stdout (a terminal is set raw, Ctrl-C still quits;\n"
+	      "                     at end of stdin, espat exits once its output has been\n"
+	      "                     quiet for 0.5 s)\n"
+	      "  --tcp HOST:PORT    listen on HOST:PORT (HOST defaults to 127.0.0.1: ':PORT' or\n"
+	      "                     'PORT'; PORT 0 picks a free one); one client at a time, a\n"
+	      "                     second is closed at once; output waits while none is connected\n"
+	      "  --serial DEV       use a real serial device (raw; baud, frame and RTS/CTS follow\n"
+	      "                     AT+UART_CUR/AT+UART_DEF; any baud rate)\n"
+	      "\n"
+	      "Module:\n"
+	      "  --baud N           factory UART baud rate, 80..5000000 (default 115200); a\n"
+	      "                     saved AT+UART_DEF overrides it\n"
+	      "  --data-dir DIR     the module's flash (default ./espat-data, created if needed):\n"
+	      "                     nvs.db (settings), mfg_nvs.db (manufacturing NVS),\n"
+	      "                     flash/<partition>.bin (user partitions). One espat per DIR.\n"
+	      "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
+	      "  --no-pace          write output as fast as the port takes it; by default output\n"
+	      "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
+	      "\n"
+	      "Diagnostics:\n"
+	      "  --trace FILE       append every byte both ways to FILE, one line per line of\n"
+	      "                     data, timestamped with local time like the guide's logs:\n"
+	      "                       [12:00:01:234] >> AT+GMR\\r\\n     (host to module)\n"
+	      "                       [12:00:01:240] << OK\\r\\n         (module to host)\n"
+	      "                     printable ASCII as is, backslash as \\\\, CR and LF as \\r and\n"
+	      "                     \\n, other bytes as \\xNN; the file line ends after each LF\n"
+	      "                     of the data and when the direction changes\n"
+	      "  --log-level LEVEL  error, warn (default), info or debug; logs go to stderr as\n"
+	      "                     'espat: LEVEL: message'\n"
+	      "  --help             print this help and exit\n"
+	      "  --version          print the version and exit\n"
+	      "\n"
+	      "Standard output: one line naming the AT port once it is ready to use: the pty\n"
+	      "device (e.g. /dev/pts/7), the TCP address actually listened on (HOST:PORT), or\n"
+	      "the serial device. Nothing else is printed there (with --stdio, stdout is the\n"
+	      "AT port itself).\n"
+	      "\n"
+	      "SIGTERM, SIGINT and SIGHUP stop espat cleanly (exit status 0). Bad options or\n"
+	      "unusable paths: one line 'espat: ...' on stderr and exit status 2.\n",
+	      f);
+}
+
+static int failf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A decimal in [min, max], nothing else (no sign games, no trailing junk). */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < (long long)min || v > (long long)max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* HOST:PORT, :PORT, PORT, [V6]:PORT. */
+static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *port = arg, *host = "";
+	size_t hostlen = 0;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+		if (close == NULL || close[1] != ':')
+			return failf(err, errlen, "--tcp %s: expected [ADDRESS]:PORT", arg);
+		host = arg + 1;
+		hostlen = (size_t)(close - host);
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(arg, ':');
+		if (colon != NULL) {
+			host = arg;
+			hostlen = (size_t)(colon - arg);
+			port = colon + 1;
+		}
+	}
+	uint32_t p;
+	if (parse_u32(port, 0, 65535, &p) < 0)
+		return failf(err, errlen, "--tcp %s: the port must be a number from 0 to 65535", arg);
+	if (hostlen >= sizeof(o->tcp_host))
+		return failf(err, errlen, "--tcp %s: host name too long", arg);
+	memcpy(o->tcp_host, host, hostlen);
+	o->tcp_host[hostlen] = '\0';
+	snprintf(o->tcp_port, sizeof(o->tcp_port), "%u", (unsigned)p);
+	return 0;
+}
+
+static const char *port_opt_name(int c)
+{
+	return c == OPT_PTY ? "--pty" : c == OPT_STDIO ? "--stdio" : c == OPT_TCP ? "--tcp" : "--serial";
+}
+
+int espat_options_parse(struct espat_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	*o = (struct espat_options){
+		.action = ESPAT_OPT_RUN,
+		.port = ESPAT_PORT_PTY,
+		.data_dir = ESPAT_DEFAULT_DATA_DIR,
+		.pace = true,
+		.log_level = ESPAT_LOG_WARN,
+	};
+	int nports = 0;
+	const char *first_port = NULL;
+	opterr = 0; /* we word the errors ourselves */
+	optind = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":", long_opts, NULL);
+		if (c == -1)
+			break;
+		/* The option as typed (for a flag or a missing value; after
+		 * "--opt VALUE" this is the value, so named options use names). */
+		const char *self = argv[optind - 1];
+		switch (c) {
+		case OPT_PTY:
+		case OPT_STDIO:
+		case OPT_TCP:
+		case OPT_SERIAL:
+			if (nports++ > 0)
+				return failf(err, errlen, "only one AT port option may be given (%s and %s)",
+					     first_port, port_opt_name(c));
+			first_port = port_opt_name(c);
+			if (c == OPT_PTY) {
+				if (optarg[0] == '\0')
+					return failf(err, errlen, "--pty needs a path");
+				o->port = ESPAT_PORT_PTY;
+				o->pty_link = optarg;
+			} else if (c == OPT_STDIO) {
+				o->port = ESPAT_PORT_STDIO;
+			} else if (c == OPT_TCP) {
+				o->port = ESPAT_PORT_TCP;
+				if (parse_tcp(o, optarg, err, errlen) < 0)
+					return -1;
+			} else {
+				if (optarg[0] == '\0')
+					return failf(err, errlen, "--serial needs a device path");
+				o->port = ESPAT_PORT_SERIAL;
+				o->serial_dev = optarg;
+			}
+			break;
+		case OPT_BAUD:
+			if (parse_u32(optarg, 80, 5000000, &o->baud) < 0)
+				return failf(err, errlen, "--baud %s: expected a number from 80 to 5000000",
+					     optarg);
+			break;
+		case OPT_DATA_DIR:
+			if (optarg[0] == '\0')
+				return failf(err, errlen, "--data-dir needs a directory");
+			o->data_dir = optarg;
+			break;
+		case OPT_CHIP:
+			if (strcmp(optarg, "esp8266") == 0)
+				return failf(err, errlen, "--chip esp8266 is not supported yet");
+			if (strcmp(optarg, "esp32c3") != 0)
+				return failf(err, errlen, "--chip %s: unknown chip (supported: esp32c3)",
+					     optarg);
+			break;
+		case OPT_NO_PACE:
+			o->pace = false;
+			break;
+		case OPT_TRACE:
+			if (optarg[0] == '\0')
+				return failf(err, errlen, "--trace needs a file");
+			o->trace_path = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (espat_log_level_parse(optarg, &o->log_level) < 0)
+				return failf(err, errlen,
+					     "--log-level %s: expected error, warn, info or debug", optarg);
+			break;
+		case OPT_HELP:
+			o->action = ESPAT_OPT_HELP;
+			return 0;
+		case OPT_VERSION:
+			o->action = ESPAT_OPT_VERSION;
+			return 0;
+		case ':':
+			return failf(err, errlen, "%s needs a value", self);
+		default:
+			/* '?': unknown option, or a value given to a flag. */
+			if (strncmp(self, "--", 2) == 0 && strchr(self, '=') != NULL)
+				return failf(err, errlen, "%s: this option takes no value", self);
+			return failf(err, errlen, "unknown option %s (see espat --help)", self);
+		}
+	}
+	if (optind < argc)
+		return failf(err, errlen, "unexpected argument '%s' (see espat --help)", argv[optind]);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* espat_sys for Linux: CLOCK_MONOTONIC milliseconds (the loop's clock),
+ * time(NULL), and a xorshift64* generator seeded from getrandom(). */
+#ifndef ESPAT_POSIX_SYS_POSIX_H
+#define ESPAT_POSIX_SYS_POSIX_H
+
+#include <stdint.h>
+
+#include "port/sys.h"
+
+struct espat_sys_posix {
+	uint64_t rng; /* xorshift64* state, never 0 */
+};
+
+/* Seeds the generator; never fails (falls back to clock and pid). */
+void espat_sys_posix_init(struct espat_sys_posix *s);
+/* The port table bound to s; s must outlive its users. */
+struct espat_sys espat_sys_posix_port(struct espat_sys_posix *s);
+
+#endif
