@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages espat needs to build and test, if any are
+# missing. On a machine that has them all, it does no apt work at all.
+# Append new packages to PACKAGES (one list, so the check stays exact).
+set -euo pipefail
+
+PACKAGES=(
+	gcc make libc6-dev
+	libcmocka-dev
+	clang libclang-rt-14-dev
+	python3 python3-serial python3-pytest
+	socat openssl procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "deps.sh: missing packages (${missing[*]}) and not root, no sudo" >&2
+		exit 1
+	}
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
