@@ -7,6 +7,7 @@
 
 #include "core/engine.h"
 #include "core/timers.h"
+#include "port/kv.h"
 #include "port/pipe.h"
 
 struct espat_module;
@@ -65,6 +66,12 @@ struct espat_basic {
 	uint32_t data_a, data_b;      /* meaning set by the command in data_op */
 	uint8_t *data_buf;            /* owned while data entry runs */
 	uint32_t data_len;
+	uint32_t data_done;           /* bytes of data entry handled so far */
+	size_t data_part;             /* AT+SYSFLASH partition index */
+	bool data_failed;             /* a flash write failed: answer ERROR at the end */
+	char data_ns[ESPAT_KV_NAME_MAX + 1], data_key[ESPAT_KV_NAME_MAX + 1]; /* AT+SYSMFG target */
+	uint8_t re_in[2 * ESPAT_FILTER_RE_MAX]; /* AT+SYSMSGFILTERCFG head+tail being entered */
+	uint8_t re_in_len;
 	struct espat_timer op_timer;  /* completes pending basic commands */
 };
 

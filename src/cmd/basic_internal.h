@@ -22,6 +22,16 @@ void espat_heap_give(struct espat_module *m, uint32_t bytes);
 uint32_t espat_reg_read(const struct espat_basic *b, uint32_t addr);
 bool espat_reg_write(struct espat_basic *b, uint32_t addr, uint32_t value);
 
+/* What the bytes after ">" (or the op_timer) are for: espat_basic.data_op. */
+enum espat_data_op {
+	ESPAT_DOP_NONE,
+	ESPAT_DOP_FILTER_ADD,   /* AT+SYSMSGFILTERCFG=1: data_a/data_b = head/tail length */
+	ESPAT_DOP_FILTER_DEL,   /* AT+SYSMSGFILTERCFG=2: same */
+	ESPAT_DOP_FLASH_ERASE,  /* AT+SYSFLASH=0 running: data_a/data_b = offset/length */
+	ESPAT_DOP_FLASH_WRITE,  /* AT+SYSFLASH=1: data_a = offset, data_len = length */
+	ESPAT_DOP_MFG_WRITE,    /* AT+SYSMFG=2 type 7/8: data_buf = type byte + value */
+};
+
 /* basic_msgfilter.c: AT+SYSMSGFILTER, AT+SYSMSGFILTERCFG */
 void espat_msgfilter_init(struct espat_module *m);
 void espat_msgfilter_free(struct espat_module *m);
@@ -40,5 +50,24 @@ espat_handler_fn espat_sysrollback_exec;
 extern const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS];
 #define ESPAT_SYSMFG_NPARAMS 6
 extern const struct espat_param espat_sysmfg_params[ESPAT_SYSMFG_NPARAMS];
+
+/* Simulated time of a flash erase, per 4 KiB sector, on the module clock. */
+#define ESPAT_FLASH_ERASE_MS_PER_SECTOR 25u
+
+/* The two OTA app slots, kept in the settings NVS (namespace "ota", key
+ * "state", stored as AT argument text: 0,"3.3.0.0",""). AT+SYSROLLBACK
+ * boots the other slot; the OTA commands (AT+CIUPDATE, ...) fill the slot
+ * that is not running and then switch. */
+#define ESPAT_OTA_NS "ota"
+#define ESPAT_OTA_VER_MAX 32
+struct espat_ota_state {
+	uint8_t running;                        /* slot that boots: 0 = ota_0, 1 = ota_1 */
+	char version[2][ESPAT_OTA_VER_MAX];     /* AT version each slot holds; "" = none */
+};
+/* Reads the state; a device that never saved one has the factory firmware
+ * in ota_0 and nothing in ota_1. Never fails. */
+void espat_ota_load(struct espat_module *m, struct espat_ota_state *st);
+/* Writes the state; 0 on success, -1 when the NVS write failed. */
+int espat_ota_save(struct espat_module *m, const struct espat_ota_state *st);
 
 #endif
