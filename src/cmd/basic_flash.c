@@ -12,19 +12,19 @@
 #include "cmd/module.h"
 
 const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS] = {
-	{.name = "operation", .type = ESPAT_P_INT, .min = 0, .max = 2},
-	{.name = "partition", .type = ESPAT_P_STR, .maxlen = 16},
-	{.name = "offset", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = UINT32_MAX},
-	{.name = "length", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = UINT32_MAX},
+    {.name = "operation", .type = ESPAT_P_INT, .min = 0, .max = 2},
+    {.name = "partition", .type = ESPAT_P_STR, .maxlen = 16},
+    {.name = "offset", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = UINT32_MAX},
+    {.name = "length", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = UINT32_MAX},
 };
 
 const struct espat_param espat_sysmfg_params[ESPAT_SYSMFG_NPARAMS] = {
-	{.name = "operation", .type = ESPAT_P_INT, .min = 0, .max = 2},
-	{.name = "namespace", .type = ESPAT_P_STR, .optional = true, .maxlen = 15},
-	{.name = "key", .type = ESPAT_P_STR, .optional = true, .maxlen = 15},
-	{.name = "p3", .type = ESPAT_P_ANY, .optional = true},
-	{.name = "p4", .type = ESPAT_P_ANY, .optional = true},
-	{.name = "p5", .type = ESPAT_P_ANY, .optional = true},
+    {.name = "operation", .type = ESPAT_P_INT, .min = 0, .max = 2},
+    {.name = "namespace", .type = ESPAT_P_STR, .optional = true, .maxlen = 15},
+    {.name = "key", .type = ESPAT_P_STR, .optional = true, .maxlen = 15},
+    {.name = "p3", .type = ESPAT_P_ANY, .optional = true},
+    {.name = "p4", .type = ESPAT_P_ANY, .optional = true},
+    {.name = "p5", .type = ESPAT_P_ANY, .optional = true},
 };
 
 static struct espat_engine *E(struct espat_module *m)
@@ -84,8 +84,8 @@ enum espat_rc espat_sysflash_query(struct espat_module *m, const struct espat_ar
 	const struct espat_flash_part *p;
 	for (size_t i = 0; (p = fl->part(fl->user, i)) != NULL; i++)
 		espat_wr_linef(&m->wr, "+SYSFLASH:\"%s\",%u,%u,0x%x,0x%x", p->name,
-			       (unsigned)p->type, (unsigned)p->subtype, (unsigned)p->addr,
-			       (unsigned)p->size);
+		               (unsigned)p->type, (unsigned)p->subtype, (unsigned)p->addr,
+		               (unsigned)p->size);
 	return ESPAT_RC_OK;
 }
 
@@ -106,7 +106,7 @@ static void erase_due(void *user)
 /* The erase takes flash time: the command stays pending (input meanwhile
  * is answered busy p...) and the sectors turn to 0xFF when it completes. */
 static enum espat_rc flash_erase(struct espat_module *m, const struct espat_args *a, size_t part,
-				 const struct espat_flash_part *p)
+                                 const struct espat_flash_part *p)
 {
 	size_t n = given(a);
 	uint64_t off = 0, len = p->size;
@@ -134,8 +134,7 @@ static enum espat_rc flash_erase(struct espat_module *m, const struct espat_args
 
 /* Streams the data into flash as it arrives. Flash can only clear bits, so
  * writing over unerased bytes ANDs them, as on the chip. */
-static enum espat_rc flash_write_data(struct espat_module *m, const uint8_t *p, size_t n,
-				      bool last)
+static enum espat_rc flash_write_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
 	struct espat_basic *b = &m->basic;
 	const struct espat_flash *fl = &m->ports.flash;
@@ -152,7 +151,7 @@ static enum espat_rc flash_write_data(struct espat_module *m, const uint8_t *p, 
 
 /* Checks <offset>,<length> of a write or read against partition p. */
 static enum espat_rc range_check(struct espat_module *m, const struct espat_args *a,
-				 const struct espat_flash_part *p, uint32_t *off, uint32_t *len)
+                                 const struct espat_flash_part *p, uint32_t *off, uint32_t *len)
 {
 	if (given(a) != 4 || !is_int(a, 2) || !is_int(a, 3))
 		return espat_fail(E(m), ESPAT_ERR_NUM(4, a->n));
@@ -237,13 +236,20 @@ static size_t int_width(unsigned type)
 static bool int_in_range(unsigned type, int64_t v)
 {
 	switch (type) {
-	case MFG_U8: return v >= 0 && v <= UINT8_MAX;
-	case MFG_I8: return v >= INT8_MIN && v <= INT8_MAX;
-	case MFG_U16: return v >= 0 && v <= UINT16_MAX;
-	case MFG_I16: return v >= INT16_MIN && v <= INT16_MAX;
-	case MFG_U32: return v >= 0 && v <= UINT32_MAX;
-	case MFG_I32: return v >= INT32_MIN && v <= INT32_MAX;
-	default: return false;
+	case MFG_U8:
+		return v >= 0 && v <= UINT8_MAX;
+	case MFG_I8:
+		return v >= INT8_MIN && v <= INT8_MAX;
+	case MFG_U16:
+		return v >= 0 && v <= UINT16_MAX;
+	case MFG_I16:
+		return v >= INT16_MIN && v <= INT16_MAX;
+	case MFG_U32:
+		return v >= 0 && v <= UINT32_MAX;
+	case MFG_I32:
+		return v >= INT32_MIN && v <= INT32_MAX;
+	default:
+		return false;
 	}
 }
 
@@ -306,11 +312,11 @@ static void print_key(void *user, const char *ns, const char *key, const uint8_t
 {
 	struct ns_walk *w = user;
 	w->n++;
-	espat_wr_linef(&w->m->wr, "+SYSMFG:\"%s\",\"%s\",%u", ns, key, len > 0 ? (unsigned)val[0] : 0u);
+	espat_wr_linef(&w->m->wr, "+SYSMFG:\"%s\",\"%s\",%u", ns, key,
+	               len > 0 ? (unsigned)val[0] : 0u);
 }
 
-static void count_entry(void *user, const char *ns, const char *key, const uint8_t *val,
-			size_t len)
+static void count_entry(void *user, const char *ns, const char *key, const uint8_t *val, size_t len)
 {
 	((struct ns_walk *)user)->n++;
 }
@@ -343,7 +349,7 @@ static enum espat_rc mfg_erase(struct espat_module *m, const struct espat_args *
 		if (ns_entries(m, ns) == 0)
 			return espat_fail(E(m), ESPAT_ERR_EXEC);
 		return kv->erase(kv->user, ns, NULL) == 0 ? ESPAT_RC_OK
-							  : espat_fail(E(m), ESPAT_ERR_EXEC);
+		                                          : espat_fail(E(m), ESPAT_ERR_EXEC);
 	}
 	if (!take_name(&a->v[2], key))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(2));
@@ -358,8 +364,8 @@ static enum espat_rc mfg_erase(struct espat_module *m, const struct espat_args *
  * characters (a real module shows "...,6,6,115200"); strings and blobs
  * print raw from <offset>, <length> bytes. */
 static enum espat_rc mfg_print_value(struct espat_module *m, const char *ns, const char *key,
-				     const uint8_t *val, size_t vlen, const struct espat_args *a,
-				     size_t n)
+                                     const uint8_t *val, size_t vlen, const struct espat_args *a,
+                                     size_t n)
 {
 	unsigned type = vlen > 0 ? val[0] : 0;
 	const uint8_t *body = val + 1;
@@ -386,7 +392,7 @@ static enum espat_rc mfg_print_value(struct espat_module *m, const char *ns, con
 	}
 	char head[80];
 	int hn = snprintf(head, sizeof(head), "+SYSMFG:\"%s\",\"%s\",%u,%u,", ns, key, type,
-			  (unsigned)blen);
+	                  (unsigned)blen);
 	size_t total = (size_t)hn + blen + 2;
 	uint8_t *msg = malloc(total);
 	if (!msg)
@@ -509,9 +515,12 @@ enum espat_rc espat_sysmfg_set(struct espat_module *m, const struct espat_args *
 {
 	size_t n = given(a);
 	switch (a->v[0].i) {
-	case 0: return mfg_erase(m, a, n);
-	case 1: return mfg_read(m, a, n);
-	default: return mfg_write(m, a, n);
+	case 0:
+		return mfg_erase(m, a, n);
+	case 1:
+		return mfg_read(m, a, n);
+	default:
+		return mfg_write(m, a, n);
 	}
 }
 
@@ -520,8 +529,8 @@ enum espat_rc espat_sysmfg_set(struct espat_module *m, const struct espat_args *
 struct mfg_seed {
 	const char *key;
 	uint8_t type;
-	int64_t num;      /* types 1..6 */
-	const char *str;  /* type 7 */
+	int64_t num;     /* types 1..6 */
+	const char *str; /* type 7 */
 };
 
 /* factory_param of an ESP32-C3-MINI-1 (esp-at factory_param_data.csv,
@@ -531,19 +540,19 @@ struct mfg_seed {
 static void seed_factory_param(struct espat_module *m)
 {
 	const struct mfg_seed seed[] = {
-		{"version", MFG_I8, 4, NULL},
-		{"module_name", MFG_STR, 0, m->basic.fw->module_name},
-		{"max_tx_power", MFG_I8, 78, NULL},
-		{"country_code", MFG_STR, 0, "CN"},
-		{"start_channel", MFG_U8, 1, NULL},
-		{"channel_num", MFG_U8, 13, NULL},
-		{"uart_port", MFG_I8, 1, NULL},
-		{"uart_baudrate", MFG_I32, m->opts.factory_baud, NULL},
-		{"uart_tx_pin", MFG_I32, 7, NULL},
-		{"uart_rx_pin", MFG_I32, 6, NULL},
-		{"uart_cts_pin", MFG_I32, 5, NULL},
-		{"uart_rts_pin", MFG_I32, 4, NULL},
-		{"sys_store", MFG_U8, 1, NULL},
+	    {"version", MFG_I8, 4, NULL},
+	    {"module_name", MFG_STR, 0, m->basic.fw->module_name},
+	    {"max_tx_power", MFG_I8, 78, NULL},
+	    {"country_code", MFG_STR, 0, "CN"},
+	    {"start_channel", MFG_U8, 1, NULL},
+	    {"channel_num", MFG_U8, 13, NULL},
+	    {"uart_port", MFG_I8, 1, NULL},
+	    {"uart_baudrate", MFG_I32, m->opts.factory_baud, NULL},
+	    {"uart_tx_pin", MFG_I32, 7, NULL},
+	    {"uart_rx_pin", MFG_I32, 6, NULL},
+	    {"uart_cts_pin", MFG_I32, 5, NULL},
+	    {"uart_rts_pin", MFG_I32, 4, NULL},
+	    {"sys_store", MFG_U8, 1, NULL},
 	};
 	const struct espat_kv *kv = &m->ports.mfg;
 	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++) {

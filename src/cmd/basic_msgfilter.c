@@ -5,6 +5,13 @@
  * filter hook points here, and a message that matches both expressions of
  * some filter is dropped (an empty expression matches everything).
  *
+ * The real module drops only the text the two expressions matched and
+ * passes the rest (guide 4.1.1 strips "+HTTPCGET:<len>," and the trailing
+ * CRLF to hand the MCU raw file data). The writer hook can only keep or
+ * drop a message and the regex port gives no match offsets, so here a
+ * matching message goes whole; with the recommended ^...$ filters over a
+ * whole message the two agree.
+ *
  * Filters live in RAM only: the guide says nothing about saving them, and
  * the clear-all form talks of freeing heap, not flash. They are gone after
  * a restart, and so is AT+SYSMSGFILTER=1 (its default is 0). */
@@ -14,9 +21,9 @@
 #include "cmd/module.h"
 
 const struct espat_param espat_msgfiltercfg_params[ESPAT_MSGFILTERCFG_NPARAMS] = {
-	{.name = "operator", .type = ESPAT_P_INT, .min = 0, .max = 2},
-	{.name = "head-regexp_len", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 64},
-	{.name = "tail-regexp_len", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 64},
+    {.name = "operator", .type = ESPAT_P_INT, .min = 0, .max = 2},
+    {.name = "head-regexp_len", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 64},
+    {.name = "tail-regexp_len", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 64},
 };
 
 /* The writer hook: true drops the message p[0..n). */
@@ -97,14 +104,14 @@ enum espat_rc espat_msgfiltercfg_query(struct espat_module *m, const struct espa
 	for (size_t i = 0; i < m->basic.nfilters; i++) {
 		const struct espat_msgfilter *f = &m->basic.filters[i];
 		espat_wr_linef(&m->wr, "+SYSMSGFILTERCFG:%u,\"%.*s\",\"%.*s\"", (unsigned)i,
-			       (int)f->head_len, (const char *)f->head, (int)f->tail_len,
-			       (const char *)f->tail);
+		               (int)f->head_len, (const char *)f->head, (int)f->tail_len,
+		               (const char *)f->tail);
 	}
 	return ESPAT_RC_OK;
 }
 
 static bool same_filter(const struct espat_msgfilter *f, const uint8_t *head, size_t hl,
-			const uint8_t *tail, size_t tl)
+                        const uint8_t *tail, size_t tl)
 {
 	return f->head_len == hl && f->tail_len == tl && memcmp(f->head, head, hl) == 0 &&
 	       memcmp(f->tail, tail, tl) == 0;
@@ -124,7 +131,7 @@ static bool compile(struct espat_module *m, const uint8_t *pat, size_t len, void
 }
 
 static enum espat_rc add_filter(struct espat_module *m, const uint8_t *head, size_t hl,
-				const uint8_t *tail, size_t tl)
+                                const uint8_t *tail, size_t tl)
 {
 	struct espat_basic *b = &m->basic;
 	for (size_t i = 0; i < b->nfilters; i++)
@@ -144,7 +151,7 @@ static enum espat_rc add_filter(struct espat_module *m, const uint8_t *head, siz
 }
 
 static enum espat_rc del_filter(struct espat_module *m, const uint8_t *head, size_t hl,
-				const uint8_t *tail, size_t tl)
+                                const uint8_t *tail, size_t tl)
 {
 	struct espat_basic *b = &m->basic;
 	for (size_t i = 0; i < b->nfilters; i++) {
@@ -152,7 +159,7 @@ static enum espat_rc del_filter(struct espat_module *m, const uint8_t *head, siz
 			continue;
 		release_filter(m, &b->filters[i]);
 		memmove(&b->filters[i], &b->filters[i + 1],
-			(b->nfilters - i - 1) * sizeof(b->filters[0]));
+		        (b->nfilters - i - 1) * sizeof(b->filters[0]));
 		b->nfilters--;
 		return ESPAT_RC_OK;
 	}
