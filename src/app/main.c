@@ -60,8 +60,8 @@ struct espat_app {
 static void pipe_write(void *user, const uint8_t *buf, size_t len)
 {
 	struct espat_app *app = user;
-	espat_pacer_push(&app->pacer, buf, len);
 	app->last_out_ns = espat_loop_now_ns();
+	espat_pacer_push(&app->pacer, buf, len, app->last_out_ns);
 }
 
 static void pipe_set_uart(void *user, const struct espat_uart_cfg *cfg)

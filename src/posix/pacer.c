@@ -94,8 +94,21 @@ static void reserve(struct espat_pacer *p, size_t need)
 	advance(p, drop);
 }
 
-void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len)
+/* Bytes become available at now: an idle line (or one the host stalled)
+ * starts the next frame now, not in the past, so no burst makes up for
+ * lost time. */
+static void line_resume(struct espat_pacer *p, uint64_t now)
 {
+	if (p->line_ns < now) {
+		p->line_ns = now;
+		p->line_frac = 0;
+	}
+}
+
+void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len, uint64_t now_ns)
+{
+	if (p->len == 0)
+		line_resume(p, now_ns);
 	/* More than the whole cap in one call: only its tail can survive. */
 	if (len > ESPAT_PACER_CAP) {
 		p->dropped += len - ESPAT_PACER_CAP;
@@ -140,26 +153,30 @@ void espat_pacer_set_uart(struct espat_pacer *p, const struct espat_uart_cfg *cf
 	p->marks[p->nmarks++] = (struct espat_pacer_mark){.at = at, .cfg = *cfg};
 }
 
-/* Bytes whose frames start by now + ahead, from the line clock. */
+/* Bytes whose frames end by now + ahead: a byte reaches the host when
+ * its last stop bit does. */
 static size_t due_bytes(struct espat_pacer *p, uint64_t now)
 {
-	if (p->line_ns < now) {
-		/* The line went idle: the next frame starts now. */
-		p->line_ns = now;
-		p->line_frac = 0;
-	}
 	uint64_t horizon = now + ESPAT_PACER_AHEAD_NS;
-	if (p->line_ns > horizon)
+	if (p->line_ns >= horizon)
 		return 0;
-	/* Whole bytes in (horizon - line), one more for the frame starting
-	 * exactly at the line clock. Bounded: line >= now, so the span is at
-	 * most 1 ms and the products stay far below 2^64. */
+	/* Whole frames that fit in (horizon - line clock). The line clock is
+	 * at most a few ms behind now (see line_resume), so the products stay
+	 * far below 2^64. */
 	uint64_t unit = 2ull * p->baud; /* fractions per ns */
 	uint64_t ahead = (horizon - p->line_ns) * unit;
 	if (ahead < p->line_frac)
-		return 0; /* the next frame starts just past the horizon */
-	uint64_t span = ahead - p->line_frac;
-	return (size_t)(span / ((uint64_t)p->frame_bits2 * NS_PER_S)) + 1;
+		return 0;
+	return (size_t)((ahead - p->line_frac) / ((uint64_t)p->frame_bits2 * NS_PER_S));
+}
+
+/* When the frame of the next byte would end, if it started at the line
+ * clock. */
+static uint64_t next_end_ns(const struct espat_pacer *p)
+{
+	uint64_t unit = 2ull * p->baud;
+	uint64_t total = p->line_frac + (uint64_t)p->frame_bits2 * NS_PER_S;
+	return p->line_ns + (total + unit - 1) / unit;
 }
 
 static void line_advance(struct espat_pacer *p, size_t n)
@@ -219,6 +236,7 @@ void espat_pacer_run(struct espat_pacer *p, uint64_t now_ns)
 void espat_pacer_writable(struct espat_pacer *p, uint64_t now_ns)
 {
 	if (p->blocked) {
+		line_resume(p, now_ns);
 		p->blocked = false;
 		p->sink.want_writable(p->sink.user, false);
 	}
@@ -229,11 +247,14 @@ uint64_t espat_pacer_next_ns(const struct espat_pacer *p, uint64_t now_ns)
 {
 	if (p->blocked || (p->len == 0 && (p->nmarks == 0 || p->marks[0].at > p->sent)))
 		return ESPAT_PACER_NEVER;
-	if (!p->pace || p->line_ns <= now_ns + ESPAT_PACER_AHEAD_NS)
+	if (!p->pace || p->len == 0)
 		return now_ns;
-	/* Wake when the next frame is within the horizon; the loop's 1 ms
+	uint64_t end = next_end_ns(p);
+	if (end <= now_ns + ESPAT_PACER_AHEAD_NS)
+		return now_ns;
+	/* Wake when the next frame ends within the horizon; the loop's 1 ms
 	 * granularity makes the chunks. */
-	return p->line_ns - ESPAT_PACER_AHEAD_NS;
+	return end - ESPAT_PACER_AHEAD_NS;
 }
 
 size_t espat_pacer_pending(const struct espat_pacer *p)

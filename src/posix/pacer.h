@@ -4,9 +4,10 @@
  * A byte of the UART frame takes 1 start + databits + parity + stop bits
  * (1, 1.5 or 2): 10 bit times at 8N1, so 115200 baud moves 11520 bytes/s.
  * The pacer keeps a virtual line clock (when the last byte written ends)
- * and writes every byte whose frame starts no later than now + 1 ms: at
- * high rates that is a chunk per millisecond, at low rates one byte at its
- * time. Bytes may reach the host up to ~1 ms early, never late, and the
+ * and writes every byte whose frame ends no later than now + 1 ms (a byte
+ * reaches the host with its last stop bit): at high rates that is a chunk
+ * per millisecond, at low rates one byte at its time. Bytes reach the host
+ * at most ~1 ms early, never late (unless the host stops reading), and the
  * average rate is exact (the clock is kept in exact fractions). With
  * pacing off, bytes go out as fast as the sink accepts them.
  *
@@ -73,8 +74,9 @@ struct espat_pacer {
 void espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
 		      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log);
 void espat_pacer_free(struct espat_pacer *p);
-/* Queues bytes (never blocks, never writes: call espat_pacer_run). */
-void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len);
+/* Queues bytes at now_ns (never blocks, never writes: call
+ * espat_pacer_run). */
+void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len, uint64_t now_ns);
 /* Queues a UART change after the bytes queued so far. */
 void espat_pacer_set_uart(struct espat_pacer *p, const struct espat_uart_cfg *cfg);
 /* Writes what is due at now_ns and applies markers reached. */
