@@ -23,7 +23,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ   := $(call obj,$(CORE_SRC) $(CMD_SRC))
 POSIX_OBJ := $(call obj,$(POSIX_SRC))
-TPORT_OBJ := $(call obj,$(TPORT_SRC))
+# The test port borrows the posix regex port (a real BRE engine).
+TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c)
 APP_OBJ   := $(call obj,$(APP_SRC))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -54,7 +55,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 
 $(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(TPORT_OBJ) $(filter-out $(BUILD)/obj/src/posix/main%.o,$(POSIX_OBJ)) $(BUILD)/libespat.a $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ)) $(BUILD)/libespat.a $(LDFLAGS)
 
 run: deps $(BUILD)/espat
 	$(BUILD)/espat $(ARGS)

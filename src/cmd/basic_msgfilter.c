@@ -2,15 +2,11 @@
  *
  * A filter is a pair of POSIX basic regular expressions (head, tail),
  * compiled through the regex port. While AT+SYSMSGFILTER=1 the writer's
- * filter hook points here, and a message that matches both expressions of
- * some filter is dropped (an empty expression matches everything).
- *
- * The real module drops only the text the two expressions matched and
- * passes the rest (guide 4.1.1 strips "+HTTPCGET:<len>," and the trailing
- * CRLF to hand the MCU raw file data). The writer hook can only keep or
- * drop a message and the regex port gives no match offsets, so here a
- * matching message goes whole; with the recommended ^...$ filters over a
- * whole message the two agree.
+ * filter hook points here. In a message that matches both expressions of
+ * some filter, the text each expression matched is cut and the rest is
+ * passed on (guide 4.1.1 strips "+HTTPCGET:<len>," and the trailing CRLF
+ * to hand the MCU raw file data); an empty expression matches, cuts
+ * nothing.
  *
  * Filters live in RAM only: the guide says nothing about saving them, and
  * the clear-all form talks of freeing heap, not flash. They are gone after
@@ -26,20 +22,35 @@ const struct espat_param espat_msgfiltercfg_params[ESPAT_MSGFILTERCFG_NPARAMS] =
     {.name = "tail-regexp_len", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 64},
 };
 
-/* The writer hook: true drops the message p[0..n). */
-static bool filter_hook(void *user, const uint8_t *p, size_t n)
+/* The writer hook. A message is filtered when it matches both expressions
+ * of a filter (the first such filter decides); then the bytes each
+ * expression matched are cut and the rest goes to the MCU as it is
+ * (guide 3.1.17 notes: "the data matching the regular expression will be
+ * filtered out ... the unmatched data will be sent to the MCU as it is").
+ * An empty expression matches and cuts nothing. */
+static size_t filter_hook(void *user, const uint8_t *p, size_t n, struct espat_span cut[2])
 {
 	struct espat_module *m = user;
 	const struct espat_regex *rx = &m->ports.regex;
 	for (size_t i = 0; i < m->basic.nfilters; i++) {
 		const struct espat_msgfilter *f = &m->basic.filters[i];
-		if (f->head_re && !rx->match(rx->user, f->head_re, p, n))
+		size_t hs = 0, he = 0, ts = n, te = n;
+		if (f->head_re && !rx->match(rx->user, f->head_re, p, n, &hs, &he))
 			continue;
-		if (f->tail_re && !rx->match(rx->user, f->tail_re, p, n))
+		if (f->tail_re && !rx->match(rx->user, f->tail_re, p, n, &ts, &te))
 			continue;
-		return true; /* the first matching filter decides */
+		size_t k = 0;
+		if (he > hs)
+			cut[k++] = (struct espat_span){hs, he};
+		if (te > ts) {
+			/* a tail match overlapping the head's keeps only its rest */
+			size_t from = k && ts < he ? he : ts;
+			if (te > from)
+				cut[k++] = (struct espat_span){from, te};
+		}
+		return k; /* 0 when both matched empty text: nothing to cut */
 	}
-	return false;
+	return 0;
 }
 
 /* The hook is installed only while filtering is on, so a module that never

@@ -51,8 +51,13 @@ void espat_module_power_on(struct espat_module *m)
 static void restart_due(void *user)
 {
 	struct espat_module *m = user;
+	/* The RTC runs on through a soft restart; all other RAM state is lost. */
+	int64_t rtc_base = m->basic.rtc_base;
+	uint64_t rtc_set_ms = m->basic.rtc_set_ms;
 	espat_basic_free(m);
 	espat_basic_init(m);
+	m->basic.rtc_base = rtc_base;
+	m->basic.rtc_set_ms = rtc_set_ms;
 	m->boots++;
 	if (m->ports.on_restart)
 		m->ports.on_restart(m->ports.restart_user);

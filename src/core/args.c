@@ -79,6 +79,10 @@ enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size
 		return ESPAT_TOK_TOO_MANY;
 	}
 	for (;;) {
+		/* "AT+X=1,2,": a trailing comma ends the list (guide 6.4: an
+		 * optional last parameter may be left off with or without it) */
+		if (a->n > 0 && pos == len && s[len - 1] == ',')
+			break;
 		if (a->n == ESPAT_ARGS_MAX) {
 			*bad = a->n;
 			return ESPAT_TOK_TOO_MANY;
@@ -115,10 +119,6 @@ enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size
 			break;
 		pos++; /* the comma */
 	}
-	/* "AT+X=1,2," : a trailing comma leaves an omitted last argument, which
-	 * the guide allows for optional trailing parameters; drop it. */
-	if (a->n > 1 && a->v[a->n - 1].kind == ESPAT_ARG_OMITTED && len > 0 && s[len - 1] == ',')
-		a->n--;
 	return ESPAT_TOK_OK;
 }
 

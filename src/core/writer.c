@@ -27,11 +27,26 @@ static void emit(struct espat_writer *w, const uint8_t *p, size_t n)
 	w->pipe.write(w->pipe.user, p, n);
 }
 
+/* Sends p[0..n) less the ranges the filter cuts, through sink. */
+static void filtered(struct espat_writer *w, const uint8_t *p, size_t n,
+		     void (*sink)(struct espat_writer *, const uint8_t *, size_t))
+{
+	struct espat_span cut[2];
+	size_t k = w->filter ? w->filter(w->filter_user, p, n, cut) : 0;
+	size_t at = 0;
+	for (size_t i = 0; i < k && i < 2; i++) {
+		if (cut[i].from > at)
+			sink(w, p + at, cut[i].from - at);
+		if (cut[i].to > at)
+			at = cut[i].to;
+	}
+	if (at < n)
+		sink(w, p + at, n - at);
+}
+
 static void emit_filtered(struct espat_writer *w, const uint8_t *p, size_t n)
 {
-	if (w->filter && w->filter(w->filter_user, p, n))
-		return;
-	emit(w, p, n);
+	filtered(w, p, n, emit);
 }
 
 void espat_wr_echo(struct espat_writer *w, const uint8_t *p, size_t n)
@@ -148,16 +163,19 @@ static void enqueue(struct espat_writer *w, const uint8_t *p, size_t n)
 	w->qlen += n;
 }
 
-/* Reports are filtered when they are produced, so the queue holds exactly
- * the bytes to send. */
-static void report_sink(struct espat_writer *w, const uint8_t *p, size_t n)
+static void report_out(struct espat_writer *w, const uint8_t *p, size_t n)
 {
-	if (w->filter && w->filter(w->filter_user, p, n))
-		return;
 	if (w->open)
 		enqueue(w, p, n);
 	else
 		emit(w, p, n);
+}
+
+/* Reports are filtered when they are produced, so the queue holds exactly
+ * the bytes to send. */
+static void report_sink(struct espat_writer *w, const uint8_t *p, size_t n)
+{
+	filtered(w, p, n, report_out);
 }
 
 void espat_wr_report(struct espat_writer *w, const uint8_t *p, size_t n)

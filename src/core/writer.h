@@ -22,8 +22,16 @@
  * beyond it the newest report is dropped and counted. */
 #define ESPAT_WR_QUEUE_MAX (16 * 1024)
 
-/* Returns true when the message p[0..n) must be dropped. */
-typedef bool espat_wr_filter_fn(void *user, const uint8_t *p, size_t n);
+/* A byte range [from, to) of a message. */
+struct espat_span {
+	size_t from, to;
+};
+
+/* AT+SYSMSGFILTER: returns how many ranges of p[0..n) to cut (0 = send the
+ * message as it is, at most 2, in order, not overlapping); the rest of the
+ * message is sent. */
+typedef size_t espat_wr_filter_fn(void *user, const uint8_t *p, size_t n,
+				  struct espat_span cut[2]);
 
 struct espat_writer {
 	struct espat_pipe pipe;      /* borrowed sink */

@@ -20,7 +20,7 @@ static void *rx_compile(void *user, const uint8_t *pat, size_t len)
 	}
 	memcpy(s, pat, len);
 	s[len] = '\0';
-	int rc = regcomp(re, s, REG_NOSUB);
+	int rc = regcomp(re, s, 0); /* no REG_NOSUB: the filter needs offsets */
 	free(s);
 	if (rc != 0) {
 		free(re);
@@ -29,14 +29,19 @@ static void *rx_compile(void *user, const uint8_t *pat, size_t len)
 	return re;
 }
 
-static int rx_match(void *user, void *handle, const uint8_t *s, size_t len)
+static int rx_match(void *user, void *handle, const uint8_t *s, size_t len, size_t *so,
+		    size_t *eo)
 {
 	(void)user;
 	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
 	/* With REG_STARTEND the subject is s[rm_so..rm_eo) and need not be
 	 * NUL-terminated; an empty subject still needs a valid pointer. */
 	const char *subject = len ? (const char *)s : "";
-	return regexec(handle, subject, 1, &m, REG_STARTEND) == 0;
+	if (regexec(handle, subject, 1, &m, REG_STARTEND) != 0)
+		return 0;
+	*so = (size_t)m.rm_so;
+	*eo = (size_t)m.rm_eo;
+	return 1;
 }
 
 static void rx_release(void *user, void *handle)

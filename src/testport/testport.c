@@ -1,6 +1,7 @@
 #include "testport/testport.h"
 
-#include <regex.h>
+#include "posix/regex_posix.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,40 +170,6 @@ static int fl_erase(void *user, size_t i, uint32_t off, uint32_t len)
 	return 0;
 }
 
-/* ---- regex ---- */
-
-static void *tp_re_compile(void *user, const uint8_t *pat, size_t len)
-{
-	char *s = malloc(len + 1);
-	regex_t *re = malloc(sizeof(*re));
-	if (!s || !re) {
-		free(s);
-		free(re);
-		return NULL;
-	}
-	memcpy(s, pat, len);
-	s[len] = 0;
-	int rc = regcomp(re, s, REG_NOSUB);
-	free(s);
-	if (rc != 0) {
-		free(re);
-		return NULL;
-	}
-	return re;
-}
-
-static int tp_re_match(void *user, void *re, const uint8_t *s, size_t len)
-{
-	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-	return regexec(re, (const char *)s, 1, &m, REG_STARTEND) == 0;
-}
-
-static void tp_re_release(void *user, void *re)
-{
-	regfree(re);
-	free(re);
-}
-
 static void tp_restarted(void *user)
 {
 	((struct espat_testport *)user)->restarts++;
@@ -228,7 +195,7 @@ void espat_tp_init(struct espat_testport *t)
 	p->nvs = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->nvs};
 	p->mfg = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->mfg};
 	p->flash = (struct espat_flash){fl_part, fl_read, fl_write, fl_erase, t};
-	p->regex = (struct espat_regex){tp_re_compile, tp_re_match, tp_re_release, t};
+	p->regex = espat_regex_posix_port(); /* the real BRE engine */
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
 }

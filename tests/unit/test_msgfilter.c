@@ -134,17 +134,33 @@ static void test_head_and_tail_both_needed(void **state)
 	cmd(f, "AT+SYSMSGFILTERCFG?\r\n",
 	    "+SYSMSGFILTERCFG:0,\"^+SYSMSGFILTER:\",\"0\r\n$\"\r\n"
 	    "+SYSMSGFILTERCFG:1,\"^+SYSMSGFILTER:\",\"1\r\n$\"\r\n\r\nOK\r\n");
-	/* head-only filter (empty tail matches everything) */
+	/* head-only filter (empty tail matches, cuts nothing): only the
+	 * head's match is cut from the message, the rest goes out */
 	cfg(f, 1, "^+SYSMSGFILTERCFG:1", "", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMSGFILTERCFG?\r\n",
 	    "+SYSMSGFILTERCFG:0,\"^+SYSMSGFILTER:\",\"0\r\n$\"\r\n"
+	    ",\"^+SYSMSGFILTER:\",\"1\r\n$\"\r\n"
 	    "+SYSMSGFILTERCFG:2,\"^+SYSMSGFILTERCFG:1\",\"\"\r\n\r\nOK\r\n");
+}
+
+/* Guide 4.1.1: a head and a tail expression strip a response's framing and
+ * hand the MCU the bare value, and a tail-only filter removes the OK. */
+static void test_strips_matched_text(void **state)
+{
+	struct fx *f = *state;
+	cfg(f, 1, "^+SYSTIMESTAMP:", "\r\n$", "\r\nOK\r\n");
+	cfg(f, 1, "", "\r\nOK\r\n$", "\r\nOK\r\n");
+	cmd(f, "AT+SYSTIMESTAMP=1565853509\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+SYSMSGFILTER=1\r\n", "");
+	cmd(f, "AT+SYSTIMESTAMP?\r\n", "1565853509");
+	/* a message matching only the head is not filtered at all */
+	cmd(f, "AT+SYSLOG?\r\n", "+SYSLOG:0\r\n");
 }
 
 static void test_busy_filtered_during_erase(void **state)
 {
 	struct fx *f = *state;
-	cfg(f, 1, "^busy p", "", "\r\nOK\r\n");
+	cfg(f, 1, "^busy p\\.\\.\\.\r\n", "", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMSGFILTER=1\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+SYSFLASH=0,\"fatfs\",0,4096\r\n", "");
 	cmd(f, "AT\r\n", "");
@@ -244,6 +260,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ok_vanishes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_head_and_tail_both_needed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_filtered_during_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_strips_matched_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_and_clear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_split_data, setup, teardown),

@@ -226,14 +226,37 @@ struct filt {
 	size_t last_len;
 };
 
-static bool filter_fn(void *user, const uint8_t *p, size_t n)
+/* Cuts the whole message when it starts with ft->drop. */
+static size_t filter_fn(void *user, const uint8_t *p, size_t n, struct espat_span cut[2])
 {
 	struct filt *ft = user;
 	ft->calls++;
 	ft->last_len = n < sizeof(ft->last) ? n : sizeof(ft->last);
 	memcpy(ft->last, p, ft->last_len);
 	size_t dl = strlen(ft->drop);
-	return n >= dl && memcmp(p, ft->drop, dl) == 0;
+	if (n < dl || memcmp(p, ft->drop, dl) != 0)
+		return 0;
+	cut[0] = (struct espat_span){0, n};
+	return 1;
+}
+
+/* Cuts the first 3 bytes and the last 2: what is left goes out in order. */
+static size_t frame_filter(void *user, const uint8_t *p, size_t n, struct espat_span cut[2])
+{
+	if (n < 5)
+		return 0;
+	cut[0] = (struct espat_span){0, 3};
+	cut[1] = (struct espat_span){n - 2, n};
+	return 2;
+}
+
+static void filter_cuts_ranges(void **state)
+{
+	struct fix *f = *state;
+	f->w.filter = frame_filter;
+	espat_wr_linef(&f->w, "+X:payload");
+	espat_wr_reportf(&f->w, "ab");
+	expect_cap(f, "payloadab\r\n");
 }
 
 static void filter_drops_messages(void **state)
@@ -297,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(queue_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(filter_drops_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(filter_spares_echo_raw_parts, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_cuts_ranges, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
