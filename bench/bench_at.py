@@ -20,9 +20,9 @@ IDLE_S = float(os.environ.get("IDLE_S", "5"))
 
 
 def open_pty(name):
-    import termios, tty
+    import termios, tty  # noqa: E401
     fd = os.open(name, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd)
+    tty.setraw(fd, termios.TCSANOW)
     return fd
 
 

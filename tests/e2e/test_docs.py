@@ -1,6 +1,6 @@
 """docs/COMMANDS.md says exactly what the command table holds: every row marked
 "supported" is listed by AT+CMD?, and every command AT+CMD? lists is marked supported."""
-import os, re, select, subprocess, tempfile, time, tty
+import os, re, select, subprocess, tempfile, termios, time, tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ESPAT = os.environ.get("ESPAT_BIN", os.path.join(ROOT, "build", "espat"))
@@ -23,7 +23,7 @@ def test_commands_md_matches_cmd_query():
         try:
             name = p.stdout.readline().decode().strip()
             fd = os.open(name, os.O_RDWR | os.O_NOCTTY)
-            tty.setraw(fd)
+            tty.setraw(fd, termios.TCSANOW)  # TCSAFLUSH would drop "ready"
             _read_until(fd, b"ready\r\n")
             os.write(fd, b"AT+CMD?\r\n")
             out = _read_until(fd, b"\r\nOK\r\n").decode()
