@@ -1,0 +1,22 @@
+# 3.1.8 AT+RESTORE: every saved parameter back to its factory value, then a
+# restart.
+> ATE0\r\n
+< ATE0\r\n\r\nOK\r\n
+> AT+UART_DEF=921600,8,1,0,0\r\n
+< \r\nOK\r\n
+> AT+SYSMSG=7\r\n
+< \r\nOK\r\n
+> AT+RESTORE\r\n
+< \r\nOK\r\n
+~ 300
+< \r\nready\r\n
+> ATE0\r\n
+< ATE0\r\n\r\nOK\r\n
+> AT+UART_DEF?\r\n
+< +UART_DEF:115200,8,1,0,0\r\n\r\nOK\r\n
+> AT+UART_CUR?\r\n
+< +UART_CUR:115200,8,1,0,0\r\n\r\nOK\r\n
+> AT+SYSMSG?\r\n
+< +SYSMSG:0\r\n\r\nOK\r\n
+> AT+RESTORE?\r\n
+< \r\nERROR\r\n

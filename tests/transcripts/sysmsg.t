@@ -1,0 +1,21 @@
+# 3.1.15 AT+SYSMSG: bits 0..2, default 0.
+> ATE0\r\n
+< ATE0\r\n\r\nOK\r\n
+> AT+SYSMSG?\r\n
+< +SYSMSG:0\r\n\r\nOK\r\n
+> AT+SYSMSG=2\r\n
+< \r\nOK\r\n
+> AT+SYSMSG?\r\n
+< +SYSMSG:2\r\n\r\nOK\r\n
+> AT+SYSMSG=4\r\n
+< \r\nOK\r\n
+> AT+SYSMSG=7\r\n
+< \r\nOK\r\n
+> AT+SYSMSG?\r\n
+< +SYSMSG:7\r\n\r\nOK\r\n
+> AT+SYSMSG=8\r\n
+< \r\nERROR\r\n
+> AT+SYSMSG=\r\n
+< \r\nERROR\r\n
+> AT+SYSMSG?\r\n
+< +SYSMSG:7\r\n\r\nOK\r\n
