@@ -245,11 +245,10 @@ static void too_many(void **state)
 	assert_int_equal(espat_args_parse(&a, "1", ESPAT_LINE_MAX + 1, &bad), ESPAT_TOK_TOO_MANY);
 }
 
-/* BUG (core/args.c): the trailing comma the guide allows after the last
- * parameter (6.18 "AT+TEST=<p1>,<p2>,") is refused when the command already
- * has ESPAT_ARGS_MAX parameters: the loop checks the limit before it sees
- * that the omitted argument is the trailing one. */
-static void bug_trailing_comma_at_args_max(void **state)
+/* The trailing comma the guide allows after the last parameter (6.18
+ * "AT+TEST=<p1>,<p2>,") also after ESPAT_ARGS_MAX parameters (was a bug:
+ * the limit was checked before the trailing comma was recognised). */
+static void trailing_comma_at_args_max(void **state)
 {
 	struct espat_args a;
 	size_t bad;
@@ -339,7 +338,7 @@ int main(void)
 		cmocka_unit_test(omitted),
 		cmocka_unit_test(trailing_comma),
 		cmocka_unit_test(too_many),
-		cmocka_unit_test(bug_trailing_comma_at_args_max),
+		cmocka_unit_test(trailing_comma_at_args_max),
 		cmocka_unit_test(longest_line_fits_store),
 		cmocka_unit_test(quote_roundtrip),
 		cmocka_unit_test(quote_roundtrip_random),

@@ -1,0 +1,281 @@
+"""Shared fixtures for the end-to-end tests: an espat process on a pty with
+its own data dir, and helpers to talk to it with deadlines (never fixed
+sleeps).
+
+    def test_x(dut):                 # a fresh module, ready, pacing off
+        assert dut.cmd("AT") == b"AT\\r\\n\\r\\nOK\\r\\n"
+
+    def test_y(make_dut, tmp_path):  # more modules, or a chosen data dir
+        a = make_dut(data_dir=tmp_path / "a")
+
+The binary is $ESPAT_BIN, or build/espat of this repository.
+"""
+import os
+import re
+import select
+import signal
+import subprocess
+import termios
+import time
+import tty
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ESPAT = os.environ.get("ESPAT_BIN") or os.path.join(REPO, "build", "espat")
+SHARED = os.path.join(REPO, "..", "shared")
+
+READY = b"\r\nready\r\n"
+# How a command's answer ends: a final result code or a busy report.
+FINAL = re.compile(rb"\r\n(?:OK|ERROR|SEND OK|SEND FAIL|SET OK)\r\n|busy p\.\.\.\r\n")
+DEADLINE = 5.0  # seconds any single expectation may take
+
+
+def esc(b):
+    """Bytes as a readable Python-style literal (for messages)."""
+    return repr(bytes(b))[2:-1]
+
+
+class Dut:
+    """One espat process on a pty, talked to through the pty's slave side.
+
+    Output read but not yet consumed by an expectation stays in self.buf.
+    """
+
+    def __init__(self, data_dir, run_dir, args=(), pace=False):
+        self.data_dir = str(data_dir)
+        self.run_dir = str(run_dir)
+        self.args = list(args)
+        self.pace = pace
+        self.link = os.path.join(self.run_dir, "tty")
+        self.stderr_path = os.path.join(self.run_dir, "stderr.log")
+        self.proc = None
+        self.fd = None
+        self.device = None
+        self.buf = b""
+
+    # ---- process ---------------------------------------------------------
+
+    def start(self, wait_ready=True):
+        """Starts espat, opens its pty and (by default) consumes ready."""
+        if not os.access(ESPAT, os.X_OK):
+            pytest.fail(f"{ESPAT} not found or not executable: run `make` first")
+        os.makedirs(self.run_dir, exist_ok=True)
+        cmd = [ESPAT, "--pty", self.link, "--data-dir", self.data_dir]
+        if not self.pace:
+            cmd.append("--no-pace")
+        cmd += self.args
+        self._stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,
+                                     stdin=subprocess.DEVNULL)
+        line = self._read_stdout_line(DEADLINE)
+        self.device = line.decode().strip()
+        assert self.device.startswith("/dev/"), f"espat printed {line!r} ({self.stderr()})"
+        self.fd = os.open(self.link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        # TCSANOW: TCSAFLUSH (tty.setraw's default) would discard ready
+        tty.setraw(self.fd, termios.TCSANOW)
+        self.buf = b""
+        if wait_ready:
+            self.expect(READY)
+        return self
+
+    def _read_stdout_line(self, timeout):
+        out, end = b"", time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while not out.endswith(b"\n"):
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise AssertionError(f"espat printed no port name in {timeout}s: {out!r} "
+                                     f"({self.stderr()})")
+            b = os.read(fd, 1)
+            if not b:
+                raise AssertionError(f"espat exited ({self.proc.wait()}): {self.stderr()}")
+            out += b
+        return out
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode(errors="replace").strip()[-2000:]
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _close_fd(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, wait; returns the exit status."""
+        self._close_fd()
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise AssertionError(f"espat did not exit within {timeout}s of SIGTERM")
+        finally:
+            self.proc.stdout.close()
+            self._stderr.close()
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        """Power cut: SIGKILL, no chance to clean up."""
+        self._close_fd()
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stdout.close()
+            self._stderr.close()
+            self.proc = None
+
+    def restart(self, cut=True):
+        """A power cycle on the same data dir (SIGKILL unless cut=False)."""
+        if cut:
+            self.kill9()
+        else:
+            self.stop()
+        return self.start()
+
+    # ---- bytes -------------------------------------------------------------
+
+    def write(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        view = memoryview(data)
+        end = time.monotonic() + DEADLINE
+        while view:
+            try:
+                n = os.write(self.fd, view)
+                view = view[n:]
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    raise AssertionError("the pty did not take our input")
+                select.select([], [self.fd], [], 0.05)
+
+    def _read_some(self, timeout):
+        """Reads what is available within timeout into self.buf."""
+        if timeout > 0 and not select.select([self.fd], [], [], timeout)[0]:
+            return False
+        try:
+            data = os.read(self.fd, 65536)
+        except BlockingIOError:
+            return False
+        except OSError:  # EIO: the master side is gone
+            if not self.alive():
+                raise AssertionError(f"espat died (status {self.proc.poll()}): {self.stderr()}")
+            return False
+        self.buf += data
+        return bool(data)
+
+    def read_until(self, test, timeout=DEADLINE, what="output"):
+        """Reads until test(buf) returns an end offset (or None to go on);
+        returns and consumes buf[:end]."""
+        end_t = time.monotonic() + timeout
+        while True:
+            end = test(self.buf)
+            if end is not None:
+                out, self.buf = self.buf[:end], self.buf[end:]
+                return out
+            left = end_t - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timeout ({timeout}s) waiting for {what}; got "
+                                     f"\"{esc(self.buf[-600:])}\"")
+            if not self.alive():
+                self._read_some(0.05)
+                if test(self.buf) is None:
+                    raise AssertionError(f"espat died (status {self.proc.poll()}) waiting for "
+                                         f"{what}: {self.stderr()}")
+            self._read_some(min(left, 0.5))
+
+    def expect(self, want, timeout=DEADLINE):
+        """Reads exactly the bytes want (which must come next)."""
+        def test(buf):
+            n = min(len(buf), len(want))
+            if buf[:n] != want[:n]:
+                raise AssertionError(f"want \"{esc(want)}\"\n got \"{esc(buf)}\"")
+            return len(want) if len(buf) >= len(want) else None
+        return self.read_until(test, timeout, f"\"{esc(want)}\"")
+
+    def expect_re(self, pattern, timeout=DEADLINE):
+        """Reads until the buffer starts with a full match of pattern (bytes
+        regex); returns the match object."""
+        rx = re.compile(pattern, re.S) if isinstance(pattern, bytes) else pattern
+        box = []
+
+        def test(buf):
+            m = rx.match(buf)
+            if m:
+                box.append(m)
+                return m.end()
+            return None
+        self.read_until(test, timeout, f"/{esc(rx.pattern)}/")
+        return box[0]
+
+    def answer(self, timeout=DEADLINE):
+        """Reads up to and including the next final result (or busy p...)."""
+        def test(buf):
+            m = FINAL.search(buf)
+            return m.end() if m else None
+        return self.read_until(test, timeout, "a final result")
+
+    def cmd(self, line, timeout=DEADLINE):
+        """Sends one command line (CR LF added unless present) and returns
+        everything up to its final result."""
+        if isinstance(line, str):
+            line = line.encode()
+        if not line.endswith(b"\n"):
+            line += b"\r\n"
+        self.write(line)
+        return self.answer(timeout)
+
+    def quiet(self, seconds=0.1):
+        """Asserts that nothing (more) arrives for a while."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self._read_some(left)
+        assert self.buf == b"", f"unexpected output \"{esc(self.buf)}\""
+
+    def baud(self):
+        """The pty's current output speed as a termios constant (B115200...)."""
+        return termios.tcgetattr(self.fd)[5]
+
+
+@pytest.fixture
+def make_dut(tmp_path):
+    """Factory: make_dut(data_dir=None, args=(), start=True) -> Dut. Every
+    module still running at the end is stopped and must exit cleanly."""
+    duts = []
+
+    def make(data_dir=None, args=(), start=True, pace=False):
+        i = len(duts)
+        run_dir = tmp_path / f"run{i}"
+        d = Dut(data_dir or (tmp_path / f"data{i}"), run_dir, args, pace)
+        duts.append(d)
+        if start:
+            d.start()
+        return d
+
+    yield make
+    errors = []
+    for d in duts:
+        if d.proc is not None:
+            alive = d.alive()
+            rc = d.stop()
+            if alive and rc != 0:
+                errors.append(f"espat exited with {rc} on SIGTERM: {d.stderr()}")
+    assert not errors, errors
+
+
+@pytest.fixture
+def dut(make_dut):
+    """A fresh module on a pty with a fresh data dir, ready consumed."""
+    return make_dut()

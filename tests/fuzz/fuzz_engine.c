@@ -1,0 +1,93 @@
+/* libFuzzer target: a whole module on the test port fed arbitrary bytes.
+ * The input is a script: each step's first byte says what to do (feed the
+ * next 1..64 bytes as one chunk, advance the clock, or power-cycle), so
+ * the fuzzer explores chunking and timing along with content. Output is
+ * bounded: it may not outgrow what the input could cause. The module must
+ * answer AT with OK at the end unless it sits in download mode or sleep. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/module.h"
+#include "testport/testport.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
+	} while (0)
+
+/* Output per input byte can be large (AT+CMD? is ~1.5 KB for 9 bytes), but
+ * never unbounded. */
+#define OUT_MAX_PER_STEP (64 * 1024)
+
+static void advance(struct espat_testport *tp, struct espat_module *m, uint64_t ms)
+{
+	uint64_t target = tp->now + ms;
+	for (int guard = 0; guard < 10000; guard++) {
+		uint64_t next = espat_module_next_deadline(m);
+		if (next > target)
+			break;
+		if (next > tp->now)
+			tp->now = next;
+		espat_module_poll(m);
+	}
+	tp->now = target;
+	espat_module_poll(m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct espat_testport tp;
+	static struct espat_module m;
+	espat_tp_init(&tp);
+	espat_module_init(&m, &tp.ports, NULL);
+	espat_module_power_on(&m);
+	espat_tp_clear(&tp);
+
+	size_t pos = 0;
+	while (pos < size) {
+		uint8_t op = data[pos++];
+		size_t before = tp.out_len;
+		if (op < 0xF0) {
+			size_t k = 1 + op % 64;
+			if (k > size - pos)
+				k = size - pos;
+			espat_module_input(&m, data + pos, k);
+			pos += k;
+		} else if (op < 0xFE) {
+			/* up to ~16 s in uneven steps */
+			advance(&tp, &m, (uint64_t)(op - 0xF0 + 1) * (op & 1 ? 7 : 1237));
+		} else if (op == 0xFE) {
+			espat_module_free(&m);
+			espat_module_init(&m, &tp.ports, NULL);
+			espat_module_power_on(&m);
+		} else {
+			advance(&tp, &m, 60000);
+		}
+		CHECK(tp.out_len - before <= OUT_MAX_PER_STEP);
+		/* keep memory flat on long inputs */
+		if (tp.out_len > 1024 * 1024)
+			espat_tp_clear(&tp);
+	}
+
+	/* Let anything pending finish, end any half line, and the module must
+	 * answer AT with OK, unless it is in download mode (only a power cycle
+	 * ends it), still asleep or in data entry, or a message filter may
+	 * drop the OK. */
+	advance(&tp, &m, 5u * 3600u * 1000u);
+	espat_module_input(&m, (const uint8_t *)"\r\n", 2);
+	advance(&tp, &m, 5u * 3600u * 1000u);
+	if (!m.basic.download_mode && !m.basic.msgfilter_on && m.eng.state == ESPAT_ST_IDLE) {
+		espat_tp_clear(&tp);
+		espat_module_input(&m, (const uint8_t *)"AT\r\n", 4);
+		const char *out = espat_tp_out(&tp);
+		size_t n = tp.out_len;
+		CHECK(n >= 6 && memcmp(out + n - 6, "\r\nOK\r\n", 6) == 0);
+	}
+	espat_module_free(&m);
+	espat_tp_free(&tp);
+	return 0;
+}
