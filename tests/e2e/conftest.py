@@ -31,6 +31,23 @@ FINAL = re.compile(rb"\r\n(?:OK|ERROR|SEND OK|SEND FAIL|SET OK)\r\n|busy p\.\.\.
 DEADLINE = 5.0  # seconds any single expectation may take
 
 
+_NOTES = []
+
+
+def note(text):
+    """Records a line for the end-of-run summary (skips and known
+    differences that the lead carries into docs/COMPAT.md)."""
+    if text not in _NOTES:
+        _NOTES.append(text)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _NOTES:
+        terminalreporter.section("espat notes")
+        for n in _NOTES:
+            terminalreporter.write_line(n)
+
+
 def esc(b):
     """Bytes as a readable Python-style literal (for messages)."""
     return repr(bytes(b))[2:-1]
