@@ -159,7 +159,8 @@ class Dut:
         if cut:
             self.kill9()
         else:
-            self.stop()
+            rc = self.stop()
+            assert rc == 0, f"espat exited with {rc} on SIGTERM: {self.stderr()}"
         return self.start()
 
     # ---- bytes -------------------------------------------------------------

@@ -78,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(used == k && memchr(p, '\n', k) == NULL);
 				break;
 			case ESPAT_LINE_DONE:
-				CHECK(l.len >= 2 && l.buf[l.len - 1] == '\n' && l.buf[l.len - 2] == '\r');
+				CHECK(l.len >= 2 && l.buf[l.len - 1] == '\n' &&
+				      l.buf[l.len - 2] == '\r');
 				CHECK(memchr(l.buf, '\n', l.len - 1) == NULL);
 				check_args(l.buf, l.len - 2);
 				break;

@@ -108,7 +108,8 @@ static int unescape_one(const char *s, size_t *i)
 	case '"':
 		return '"';
 	case 'x': {
-		int h = hexval((unsigned char)s[*i]), l = h < 0 ? -1 : hexval((unsigned char)s[*i + 1]);
+		int h = hexval((unsigned char)s[*i]),
+		    l = h < 0 ? -1 : hexval((unsigned char)s[*i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		*i += 2;
@@ -158,8 +159,11 @@ static bool ex_add(struct expect *e, const char *s, bool pattern)
 	static const struct {
 		const char *name;
 		enum tok_kind kind;
-	} names[] = {{"{INT}", T_INT},	   {"{HEX}", T_HEX}, {"{FLOAT}", T_FLOAT},
-		     {"{STR}", T_STR},	   {"{LINES}", T_LINES}};
+	} names[] = {{"{INT}", T_INT},
+	             {"{HEX}", T_HEX},
+	             {"{FLOAT}", T_FLOAT},
+	             {"{STR}", T_STR},
+	             {"{LINES}", T_LINES}};
 	for (size_t i = 0; s[i];) {
 		if (s[i] == '\\') {
 			int c = unescape_one(s, &i);
@@ -199,7 +203,7 @@ static bool is_digit(uint8_t c)
 /* Does out[pos..) match tokens v[i..) entirely? Backtracking: classes try
  * their longest match first, {LINES} its shortest. */
 static bool match(const struct tok *v, size_t n, size_t i, const uint8_t *out, size_t len,
-		  size_t pos)
+                  size_t pos)
 {
 	while (i < n && v[i].kind == T_LIT) {
 		if (pos >= len || out[pos] != v[i].c)
@@ -288,14 +292,15 @@ static void pattern_text(const struct expect *e, char *dst, size_t cap)
 static bool checkpoint(struct run *r, int line)
 {
 	bool ok = match(r->ex.v, r->ex.n, 0, r->tp.out ? r->tp.out : (const uint8_t *)"",
-			r->tp.out_len, 0);
+	                r->tp.out_len, 0);
 	if (!ok) {
 		char want[4000], got[4000];
 		pattern_text(&r->ex, want, sizeof(want));
 		esc(got, sizeof(got), r->tp.out, r->tp.out_len);
 		snprintf(r->err, sizeof(r->err),
-			 "%s:%d: output mismatch (expectation from line %d)\n    want: \"%s\"\n    got:  \"%s\"",
-			 r->file, line, r->ex.first_line, want, got);
+		         "%s:%d: output mismatch (expectation from line %d)\n    want: \"%s\"\n    "
+		         "got:  \"%s\"",
+		         r->file, line, r->ex.first_line, want, got);
 	}
 	espat_tp_clear(&r->tp);
 	r->ex.n = 0;
@@ -317,7 +322,7 @@ static bool consume_ready(struct run *r, int line)
 	if (r->tp.out_len != sizeof(ready) - 1 || memcmp(r->tp.out, ready, sizeof(ready) - 1)) {
 		char got[512];
 		snprintf(r->err, sizeof(r->err), "%s:%d: no ready at power-on: \"%s\"", r->file,
-			 line, esc(got, sizeof(got), r->tp.out, r->tp.out_len));
+		         line, esc(got, sizeof(got), r->tp.out, r->tp.out_len));
 		return false;
 	}
 	espat_tp_clear(&r->tp);
@@ -373,7 +378,8 @@ enum result { R_PASS, R_FAIL, R_SKIP };
 static char *rstrip(char *s)
 {
 	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+	while (n > 0 &&
+	       (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = 0;
 	return s;
 }
@@ -426,7 +432,7 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 				r->ex.first_line = ln;
 			if (!ex_add(&r->ex, payload(line, pat ? 2 : 1), pat)) {
 				snprintf(r->err, sizeof(r->err), "%s:%d: bad escape or placeholder",
-					 r->file, ln);
+				         r->file, ln);
 				ok = false;
 			}
 			continue;
@@ -458,7 +464,8 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 			}
 		} else if (line[0] == '=') {
 			if (strcmp(payload(line, 1), "power-cycle") != 0) {
-				snprintf(r->err, sizeof(r->err), "%s:%d: unknown action", r->file, ln);
+				snprintf(r->err, sizeof(r->err), "%s:%d: unknown action", r->file,
+				         ln);
 				ok = false;
 			} else {
 				espat_module_free(&r->m);
@@ -493,9 +500,10 @@ int main(int argc, char **argv)
 			seed = (uint32_t)strtoul(argv[++i], NULL, 0);
 		} else if (strcmp(argv[i], "--split") == 0 && i + 1 < argc) {
 			const char *s = argv[++i];
-			only = !strcmp(s, "whole") ? SPLIT_WHOLE : !strcmp(s, "bytes") ? SPLIT_BYTES
-			       : !strcmp(s, "random")				    ? SPLIT_RANDOM
-											    : -2;
+			only = !strcmp(s, "whole")    ? SPLIT_WHOLE
+			       : !strcmp(s, "bytes")  ? SPLIT_BYTES
+			       : !strcmp(s, "random") ? SPLIT_RANDOM
+			                              : -2;
 			if (only == -2) {
 				fprintf(stderr, "transcript_run: bad --split %s\n", s);
 				return 2;
@@ -503,8 +511,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = true;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr,
-				"usage: transcript_run [--seed N] [--split whole|bytes|random] [-v] FILE...\n");
+			fprintf(stderr, "usage: transcript_run [--seed N] [--split "
+			                "whole|bytes|random] [-v] FILE...\n");
 			return 2;
 		} else {
 			nfiles++;
@@ -531,8 +539,8 @@ int main(int argc, char **argv)
 						printf("PASS %s [%s]\n", argv[i], split_names[s]);
 				} else {
 					failed++;
-					printf("FAIL %s [%s seed=%u]\n  %s\n", argv[i], split_names[s],
-					       (unsigned)seed, r.err);
+					printf("FAIL %s [%s seed=%u]\n  %s\n", argv[i],
+					       split_names[s], (unsigned)seed, r.err);
 				}
 			}
 		}

@@ -54,7 +54,7 @@ typedef void t_sink_fn(void *user, const uint8_t *p, size_t n);
 
 /* Calls sink on consecutive pieces of p[0..n) cut as mode says. */
 static inline void t_feed(t_sink_fn *sink, void *user, const uint8_t *p, size_t n,
-			  enum t_split mode, uint32_t *seed)
+                          enum t_split mode, uint32_t *seed)
 {
 	while (n > 0) {
 		size_t k = n;
@@ -112,14 +112,15 @@ static inline void t_module_sink(void *user, const uint8_t *p, size_t n)
 /* Checks that the test port's output since the last check is exactly want,
  * then forgets it. Prints both sides escaped on mismatch. */
 static inline void t_expect_tp(struct espat_testport *tp, const char *want, enum t_split split,
-			       uint32_t seed, const char *file, int line)
+                               uint32_t seed, const char *file, int line)
 {
 	const uint8_t *got = tp->out ? tp->out : (const uint8_t *)"";
 	size_t glen = tp->out_len, wlen = strlen(want);
 	if (glen != wlen || memcmp(got, want, wlen) != 0) {
-		print_error("%s:%d: output mismatch (split=%s seed=%u)\n  want: \"%s\"\n  got:  \"%s\"\n",
-			    file, line, t_split_name(split), (unsigned)seed,
-			    t_esc((const uint8_t *)want, wlen, 0), t_esc(got, glen, 1));
+		print_error(
+		    "%s:%d: output mismatch (split=%s seed=%u)\n  want: \"%s\"\n  got:  \"%s\"\n",
+		    file, line, t_split_name(split), (unsigned)seed,
+		    t_esc((const uint8_t *)want, wlen, 0), t_esc(got, glen, 1));
 		_fail(file, line);
 	}
 	espat_tp_clear(tp);
@@ -130,7 +131,7 @@ static inline void t_expect_tp(struct espat_testport *tp, const char *want, enum
  * never share a chunk: within one chunk only the first line runs), then
  * each line cut by mode. */
 static inline void t_send_lines(t_sink_fn *sink, void *user, const uint8_t *p, size_t n,
-				enum t_split mode, uint32_t *seed)
+                                enum t_split mode, uint32_t *seed)
 {
 	while (n > 0) {
 		const uint8_t *lf = memchr(p, '\n', n);

@@ -23,23 +23,23 @@ static void ints_decimal_and_hex(void **state)
 		const char *s;
 		int64_t v;
 	} good[] = {
-		{"0", 0},
-		{"7", 7},
-		{"115200", 115200},
-		{"-5", -5},
-		{"+7", 7},
-		{"00012", 12},
-		{"0x1F", 31},
-		{"0X1f", 31},
-		{"0x0", 0},
-		{"-0x10", -16},
-		{"+0xff", 255},
-		{"0x1C000", 0x1C000},
-		{"9223372036854775807", INT64_MAX},
-		{"-9223372036854775808", INT64_MIN},
-		{"0x7fffffffffffffff", INT64_MAX},
-		{"-0x8000000000000000", INT64_MIN},
-		{"4294967295", 4294967295LL},
+	    {"0", 0},
+	    {"7", 7},
+	    {"115200", 115200},
+	    {"-5", -5},
+	    {"+7", 7},
+	    {"00012", 12},
+	    {"0x1F", 31},
+	    {"0X1f", 31},
+	    {"0x0", 0},
+	    {"-0x10", -16},
+	    {"+0xff", 255},
+	    {"0x1C000", 0x1C000},
+	    {"9223372036854775807", INT64_MAX},
+	    {"-9223372036854775808", INT64_MIN},
+	    {"0x7fffffffffffffff", INT64_MAX},
+	    {"-0x8000000000000000", INT64_MIN},
+	    {"4294967295", 4294967295LL},
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		int64_t v = 42;
@@ -53,29 +53,29 @@ static void ints_decimal_and_hex(void **state)
 static void ints_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"-",
-		"+",
-		"0x",
-		"-0x",
-		"0xg",
-		"0x1g",
-		"12a",
-		"a12",
-		" 1",
-		"1 ",
-		"1.5",
-		"--1",
-		"+-1",
-		"0x-1",
-		"1e3",
-		"9223372036854775808",  /* INT64_MAX + 1 */
-		"-9223372036854775809", /* INT64_MIN - 1 */
-		"0x8000000000000000",
-		"-0x8000000000000001",
-		"99999999999999999999999",
-		"0x10000000000000000",
-		"\"1\"",
+	    "",
+	    "-",
+	    "+",
+	    "0x",
+	    "-0x",
+	    "0xg",
+	    "0x1g",
+	    "12a",
+	    "a12",
+	    " 1",
+	    "1 ",
+	    "1.5",
+	    "--1",
+	    "+-1",
+	    "0x-1",
+	    "1e3",
+	    "9223372036854775808",  /* INT64_MAX + 1 */
+	    "-9223372036854775809", /* INT64_MIN - 1 */
+	    "0x8000000000000000",
+	    "-0x8000000000000001",
+	    "99999999999999999999999",
+	    "0x10000000000000000",
+	    "\"1\"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t v = 0;
@@ -127,7 +127,7 @@ static void strings_and_escapes(void **state)
 	expect_str(&a.v[0], "", 0);
 	/* \\ \, \" and \<any> */
 	assert_int_equal(parse(&a, "\"a\\\\b\",\"a\\,b\",\"a\\\"b\",\"\\q\\9\"", &bad),
-			 ESPAT_TOK_OK);
+	                 ESPAT_TOK_OK);
 	assert_int_equal(a.n, 4);
 	expect_str(&a.v[0], "a\\b", 3);
 	expect_str(&a.v[1], "a,b", 3);
@@ -135,7 +135,7 @@ static void strings_and_escapes(void **state)
 	expect_str(&a.v[3], "q9", 2);
 	/* the guide's examples (3.13 and AT+CWJAP) */
 	assert_int_equal(parse(&a, "\"comma\\,backslash\\\\ssid\",\"1234567890\"", &bad),
-			 ESPAT_TOK_OK);
+	                 ESPAT_TOK_OK);
 	expect_str(&a.v[0], "comma,backslash\\ssid", 20);
 	/* SSID ab\,c, password 0123456789"\ (guide 3.2.3) */
 	assert_int_equal(parse(&a, "\"ab\\\\,c\",\"0123456789\\\"\\\\\"", &bad), ESPAT_TOK_OK);
@@ -284,7 +284,7 @@ static void longest_line_fits_store(void **state)
 static void quote_roundtrip(void **state)
 {
 	static const char *const src[] = {
-		"", "plain", "a,b", "a\"b", "a\\b", "\\", "\"", ",", "\\,\"\\\"", "ends with \\",
+	    "", "plain", "a,b", "a\"b", "a\\b", "\\", "\"", ",", "\\,\"\\\"", "ends with \\",
 	};
 	for (size_t i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
 		char q[128];
@@ -330,18 +330,18 @@ static void quote_roundtrip_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ints_decimal_and_hex),
-		cmocka_unit_test(ints_bad),
-		cmocka_unit_test(int_args),
-		cmocka_unit_test(strings_and_escapes),
-		cmocka_unit_test(strings_bad),
-		cmocka_unit_test(omitted),
-		cmocka_unit_test(trailing_comma),
-		cmocka_unit_test(too_many),
-		cmocka_unit_test(trailing_comma_at_args_max),
-		cmocka_unit_test(longest_line_fits_store),
-		cmocka_unit_test(quote_roundtrip),
-		cmocka_unit_test(quote_roundtrip_random),
+	    cmocka_unit_test(ints_decimal_and_hex),
+	    cmocka_unit_test(ints_bad),
+	    cmocka_unit_test(int_args),
+	    cmocka_unit_test(strings_and_escapes),
+	    cmocka_unit_test(strings_bad),
+	    cmocka_unit_test(omitted),
+	    cmocka_unit_test(trailing_comma),
+	    cmocka_unit_test(too_many),
+	    cmocka_unit_test(trailing_comma_at_args_max),
+	    cmocka_unit_test(longest_line_fits_store),
+	    cmocka_unit_test(quote_roundtrip),
+	    cmocka_unit_test(quote_roundtrip_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,10 +21,10 @@ struct fake {
 	struct espat_engine eng;
 	enum t_split split;
 	uint32_t seed;
-	char log[256];            /* forms called, e.g. "set(1,\"a\") " */
-	enum espat_rc rc;         /* what the next handler returns */
-	uint32_t code;            /* and its espat_fail code, if any */
-	uint8_t data[64];         /* bytes received in data entry */
+	char log[256];    /* forms called, e.g. "set(1,\"a\") " */
+	enum espat_rc rc; /* what the next handler returns */
+	uint32_t code;    /* and its espat_fail code, if any */
+	uint8_t data[64]; /* bytes received in data entry */
 	size_t data_len;
 	unsigned data_calls;
 	bool data_last_seen;
@@ -128,31 +128,36 @@ static enum espat_rc h_done(struct espat_module *m, const struct espat_args *a)
 }
 
 static const struct espat_param p_all[] = {
-	{.name = "n", .type = ESPAT_P_INT, .min = 0, .max = 10},
-	{.name = "s", .type = ESPAT_P_STR, .optional = true, .maxlen = 5},
-	{.name = "k", .type = ESPAT_P_INT, .optional = true, .min = -5, .max = 5},
-	{.name = "any", .type = ESPAT_P_ANY, .optional = true},
+    {.name = "n", .type = ESPAT_P_INT, .min = 0, .max = 10},
+    {.name = "s", .type = ESPAT_P_STR, .optional = true, .maxlen = 5},
+    {.name = "k", .type = ESPAT_P_INT, .optional = true, .min = -5, .max = 5},
+    {.name = "any", .type = ESPAT_P_ANY, .optional = true},
 };
 static const struct espat_param p_data[] = {
-	{.name = "len", .type = ESPAT_P_INT, .min = 1, .max = 64},
-	{.name = "ok_first", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 1},
+    {.name = "len", .type = ESPAT_P_INT, .min = 1, .max = 64},
+    {.name = "ok_first", .type = ESPAT_P_INT, .optional = true, .min = 0, .max = 1},
 };
 
 static const struct espat_cmd fake_rows[] = {
-	{.name = "", .exec = h_exec},
-	{.name = "+ALL", .test = h_test, .query = h_query, .set = h_set, .exec = h_exec,
-	 .params = p_all, .nparams = 4},
-	{.name = "+QONLY", .query = h_query},
-	{.name = "+PEND", .exec = h_pend},
-	{.name = "+DATA", .set = h_data, .params = p_data, .nparams = 2},
-	{.name = "+DONE", .exec = h_done},
-	{.name = "+A.B_C-D/E:F!G%", .exec = h_exec},
-	{.name = "E", .exec = h_digit, .flags = ESPAT_CMD_DIGIT_SUFFIX},
+    {.name = "", .exec = h_exec},
+    {.name = "+ALL",
+     .test = h_test,
+     .query = h_query,
+     .set = h_set,
+     .exec = h_exec,
+     .params = p_all,
+     .nparams = 4},
+    {.name = "+QONLY", .query = h_query},
+    {.name = "+PEND", .exec = h_pend},
+    {.name = "+DATA", .set = h_data, .params = p_data, .nparams = 2},
+    {.name = "+DONE", .exec = h_done},
+    {.name = "+A.B_C-D/E:F!G%", .exec = h_exec},
+    {.name = "E", .exec = h_digit, .flags = ESPAT_CMD_DIGIT_SUFFIX},
 };
 static const struct espat_cmd_table fake_table = {
-	.family = "fake",
-	.rows = fake_rows,
-	.n = sizeof(fake_rows) / sizeof(fake_rows[0]),
+    .family = "fake",
+    .rows = fake_rows,
+    .n = sizeof(fake_rows) / sizeof(fake_rows[0]),
 };
 static const struct espat_cmd_table *const fake_tables[] = {&fake_table};
 
@@ -240,8 +245,8 @@ static void missing_forms_1(struct fake *f)
 {
 	f->wr.syslog = true;
 	static const char *const lines[] = {
-		"AT+QONLY\r\n", "AT+QONLY=?\r\n", "AT+QONLY=1\r\n",
-		"AT+QONLY=\"unterminated\r\n", "AT+PEND?\r\n", "AT?\r\n", "AT=?\r\n",
+	    "AT+QONLY\r\n", "AT+QONLY=?\r\n", "AT+QONLY=1\r\n", "AT+QONLY=\"unterminated\r\n",
+	    "AT+PEND?\r\n", "AT?\r\n",        "AT=?\r\n",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		fsend(f, lines[i]);
@@ -260,35 +265,35 @@ static void missing_forms(void **state)
 static const struct {
 	const char *line, *code;
 } schema_cases[] = {
-	{"AT+ALL=\r\n", "0x01070000"},        /* required parameter omitted */
-	{"AT+ALL=,\"a\"\r\n", "0x01070000"},  /* required parameter omitted */
-	{"AT+ALL=11\r\n", "0x01070000"},      /* out of range */
-	{"AT+ALL=-1\r\n", "0x01070000"},
-	{"AT+ALL=\"1\"\r\n", "0x01050000"},   /* string for an integer */
-	{"AT+ALL=1,2\r\n", "0x01050001"},     /* integer for a string */
-	{"AT+ALL=1,\"abcdef\"\r\n", "0x01040001"}, /* string too long */
-	{"AT+ALL=1,\"a\",6\r\n", "0x01070002"},
-	{"AT+ALL=1,\"a\",1,2,5\r\n", "0x01060405"}, /* 5 given, 4 at most */
-	{"AT+ALL=1,\"a\r\n", "0x01080001"},   /* unterminated string */
-	{"AT+ALL=1,\"a\"b\r\n", "0x01080001"}, /* junk after the quote */
-	{"AT+ALL=1,x\r\n", "0x01050001"},     /* no number */
-	{"AT+ALL=99999999999999999999\r\n", "0x01050000"}, /* int64 overflow */
-	{"AT+ALL?=\r\n", "0x01080000"},       /* no such form */
-	{"AT+ALL??\r\n", "0x01080000"},
-	{"AT+ALL \r\n", "0x01080000"},
-	{"AT+ALL=?1\r\n", "0x01050000"},
-	{"AT+ALLX\r\n", "0x01090000"},        /* another name */
-	{"AT+all\r\n", "0x01090000"},         /* names are upper case */
-	{"AT+\r\n", "0x01090000"},
-	{"ATX\r\n", "0x01090000"},
-	{"at\r\n", "0x01030000"},
-	{"At+ALL\r\n", "0x01030000"},
-	{"aT\r\n", "0x01030000"},
-	{"A\r\n", "0x01030000"},
-	{"+ALL\r\n", "0x01030000"},
-	{" AT\r\n", "0x01030000"},
-	{"AT\n", "0x01020000"},               /* LF without CR */
-	{"\n", "0x01020000"},
+    {"AT+ALL=\r\n", "0x01070000"},       /* required parameter omitted */
+    {"AT+ALL=,\"a\"\r\n", "0x01070000"}, /* required parameter omitted */
+    {"AT+ALL=11\r\n", "0x01070000"},     /* out of range */
+    {"AT+ALL=-1\r\n", "0x01070000"},
+    {"AT+ALL=\"1\"\r\n", "0x01050000"},        /* string for an integer */
+    {"AT+ALL=1,2\r\n", "0x01050001"},          /* integer for a string */
+    {"AT+ALL=1,\"abcdef\"\r\n", "0x01040001"}, /* string too long */
+    {"AT+ALL=1,\"a\",6\r\n", "0x01070002"},
+    {"AT+ALL=1,\"a\",1,2,5\r\n", "0x01060405"},        /* 5 given, 4 at most */
+    {"AT+ALL=1,\"a\r\n", "0x01080001"},                /* unterminated string */
+    {"AT+ALL=1,\"a\"b\r\n", "0x01080001"},             /* junk after the quote */
+    {"AT+ALL=1,x\r\n", "0x01050001"},                  /* no number */
+    {"AT+ALL=99999999999999999999\r\n", "0x01050000"}, /* int64 overflow */
+    {"AT+ALL?=\r\n", "0x01080000"},                    /* no such form */
+    {"AT+ALL??\r\n", "0x01080000"},
+    {"AT+ALL \r\n", "0x01080000"},
+    {"AT+ALL=?1\r\n", "0x01050000"},
+    {"AT+ALLX\r\n", "0x01090000"}, /* another name */
+    {"AT+all\r\n", "0x01090000"},  /* names are upper case */
+    {"AT+\r\n", "0x01090000"},
+    {"ATX\r\n", "0x01090000"},
+    {"at\r\n", "0x01030000"},
+    {"At+ALL\r\n", "0x01030000"},
+    {"aT\r\n", "0x01030000"},
+    {"A\r\n", "0x01030000"},
+    {"+ALL\r\n", "0x01030000"},
+    {" AT\r\n", "0x01030000"},
+    {"AT\n", "0x01020000"}, /* LF without CR */
+    {"\n", "0x01020000"},
 };
 
 static void set_schema_1(struct fake *f)
@@ -620,8 +625,8 @@ static void digit_suffix_1(struct fake *f)
 	fsend(f, "ATE42\r\n");
 	fexpect(f, "\r\nOK\r\n");
 	flog(f, "digit(0) digit(1) digit(42) ");
-	static const char *const bad[] = {"ATE\r\n", "ATE-1\r\n", "ATE+1\r\n", "ATEx\r\n",
-					  "ATE1?\r\n", "ATE=1\r\n", "ATE 1\r\n"};
+	static const char *const bad[] = {"ATE\r\n",   "ATE-1\r\n", "ATE+1\r\n", "ATEx\r\n",
+	                                  "ATE1?\r\n", "ATE=1\r\n", "ATE 1\r\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fsend(f, bad[i]);
 		fexpect(f, "ERR CODE:0x01080000\r\n\r\nERROR\r\n");
@@ -675,23 +680,23 @@ static void at_and_echo(void **state)
 static const struct {
 	const char *line, *code;
 } syslog_cases[] = {
-	{"AT\n", "0x01020000"},                        /* no terminator */
-	{"at\r\n", "0x01030000"},                      /* no AT */
-	{"XYZ\r\n", "0x01030000"},
-	{"AT+SYSLOG=1,1\r\n", "0x01060102"},           /* number of parameters */
-	{"AT+UART_CUR=115200\r\n", "0x01060501"},
-	{"AT+SYSLOG=\"1\"\r\n", "0x01050000"},         /* type */
-	{"AT+SYSLOG=x\r\n", "0x01050000"},
-	{"AT+SYSLOG=2\r\n", "0x01070000"},             /* invalid */
-	{"AT+UART_CUR=115200,9,1,0,0\r\n", "0x01070001"},
-	{"AT+SAVETRANSLINK=1,\"abc\r\n", "0x01080001"}, /* parse */
-	{"AT+GMR \r\n", "0x01080000"},
-	{"AT+FAKE\r\n", "0x01090000"},                 /* unsupported */
-	{"AT+GMR?\r\n", "0x010c0000"},                 /* operation */
-	{"AT+GMR=?\r\n", "0x010c0000"},
-	{"AT+CMD\r\n", "0x010c0000"},
-	{"AT+GSLP\r\n", "0x010c0000"},
-	{"AT+SYSRAM=1\r\n", "0x010c0000"},
+    {"AT\n", "0x01020000"},   /* no terminator */
+    {"at\r\n", "0x01030000"}, /* no AT */
+    {"XYZ\r\n", "0x01030000"},
+    {"AT+SYSLOG=1,1\r\n", "0x01060102"}, /* number of parameters */
+    {"AT+UART_CUR=115200\r\n", "0x01060501"},
+    {"AT+SYSLOG=\"1\"\r\n", "0x01050000"}, /* type */
+    {"AT+SYSLOG=x\r\n", "0x01050000"},
+    {"AT+SYSLOG=2\r\n", "0x01070000"}, /* invalid */
+    {"AT+UART_CUR=115200,9,1,0,0\r\n", "0x01070001"},
+    {"AT+SAVETRANSLINK=1,\"abc\r\n", "0x01080001"}, /* parse */
+    {"AT+GMR \r\n", "0x01080000"},
+    {"AT+FAKE\r\n", "0x01090000"}, /* unsupported */
+    {"AT+GMR?\r\n", "0x010c0000"}, /* operation */
+    {"AT+GMR=?\r\n", "0x010c0000"},
+    {"AT+CMD\r\n", "0x010c0000"},
+    {"AT+GSLP\r\n", "0x010c0000"},
+    {"AT+SYSRAM=1\r\n", "0x010c0000"},
 };
 
 static void syslog_codes_1(struct rig *r)
@@ -1031,35 +1036,35 @@ static void sysflash_erase_pending(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(four_forms),
-		cmocka_unit_test(missing_forms),
-		cmocka_unit_test(set_schema),
-		cmocka_unit_test(too_many_args),
-		cmocka_unit_test(handler_results),
-		cmocka_unit_test(echo),
-		cmocka_unit_test(empty_line_ignored),
-		cmocka_unit_test(overlong_line),
-		cmocka_unit_test(back_to_back_busy),
-		cmocka_unit_test(pending_then_complete),
-		cmocka_unit_test(data_entry),
-		cmocka_unit_test(halt_and_resume),
-		cmocka_unit_test(digit_suffix),
-		cmocka_unit_test(at_and_echo),
-		cmocka_unit_test(syslog_codes),
-		cmocka_unit_test(syslog_exec_fail),
-		cmocka_unit_test(restart_halts_input),
-		cmocka_unit_test(restart_chunk_rest),
-		cmocka_unit_test(download_mode),
-		cmocka_unit_test(deep_sleep),
-		cmocka_unit_test(uart_cur_and_def),
-		cmocka_unit_test(uart_ok_before_switch),
-		cmocka_unit_test(sysstore_and_sysmsg),
-		cmocka_unit_test(systimestamp_follows_clock),
-		cmocka_unit_test(rtc_survives_soft_restart),
-		cmocka_unit_test(rfpower),
-		cmocka_unit_test(two_modules),
-		cmocka_unit_test(cmd_list),
-		cmocka_unit_test(sysflash_erase_pending),
+	    cmocka_unit_test(four_forms),
+	    cmocka_unit_test(missing_forms),
+	    cmocka_unit_test(set_schema),
+	    cmocka_unit_test(too_many_args),
+	    cmocka_unit_test(handler_results),
+	    cmocka_unit_test(echo),
+	    cmocka_unit_test(empty_line_ignored),
+	    cmocka_unit_test(overlong_line),
+	    cmocka_unit_test(back_to_back_busy),
+	    cmocka_unit_test(pending_then_complete),
+	    cmocka_unit_test(data_entry),
+	    cmocka_unit_test(halt_and_resume),
+	    cmocka_unit_test(digit_suffix),
+	    cmocka_unit_test(at_and_echo),
+	    cmocka_unit_test(syslog_codes),
+	    cmocka_unit_test(syslog_exec_fail),
+	    cmocka_unit_test(restart_halts_input),
+	    cmocka_unit_test(restart_chunk_rest),
+	    cmocka_unit_test(download_mode),
+	    cmocka_unit_test(deep_sleep),
+	    cmocka_unit_test(uart_cur_and_def),
+	    cmocka_unit_test(uart_ok_before_switch),
+	    cmocka_unit_test(sysstore_and_sysmsg),
+	    cmocka_unit_test(systimestamp_follows_clock),
+	    cmocka_unit_test(rtc_survives_soft_restart),
+	    cmocka_unit_test(rfpower),
+	    cmocka_unit_test(two_modules),
+	    cmocka_unit_test(cmd_list),
+	    cmocka_unit_test(sysflash_erase_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,8 +188,8 @@ static void any_split_same_lines(void **state)
 	uint8_t s[4096];
 	size_t n = 0;
 	static const char *const parts[] = {
-		"AT\r\n", "\r\n", "AT+GMR\r\n", "AT+X=\"a\\\"b\",1\r\n", "AT\n", "\n",
-		"A\rB\r\n", "\r\r\n", "AT+SYSLOG=1\r\n",
+	    "AT\r\n", "\r\n",     "AT+GMR\r\n", "AT+X=\"a\\\"b\",1\r\n", "AT\n",
+	    "\n",     "A\rB\r\n", "\r\r\n",     "AT+SYSLOG=1\r\n",
 	};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		memcpy(s + n, parts[i], strlen(parts[i]));
@@ -228,13 +228,13 @@ static void any_split_same_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(done_line),
-		cmocka_unit_test(need_more_consumes_all),
-		cmocka_unit_test(previous_line_forgotten),
-		cmocka_unit_test(lf_without_cr),
-		cmocka_unit_test(length_limit),
-		cmocka_unit_test(overflow_state_is_clean),
-		cmocka_unit_test(any_split_same_lines),
+	    cmocka_unit_test(done_line),
+	    cmocka_unit_test(need_more_consumes_all),
+	    cmocka_unit_test(previous_line_forgotten),
+	    cmocka_unit_test(lf_without_cr),
+	    cmocka_unit_test(length_limit),
+	    cmocka_unit_test(overflow_state_is_clean),
+	    cmocka_unit_test(any_split_same_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

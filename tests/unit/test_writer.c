@@ -55,7 +55,7 @@ static void expect_cap(struct fix *f, const char *want)
 	size_t n = strlen(want);
 	if (f->cap.len != n || memcmp(f->cap.buf, want, n) != 0)
 		fail_msg("want \"%s\"\n got \"%s\"", t_esc((const uint8_t *)want, n, 0),
-			 t_esc(f->cap.buf, f->cap.len, 1));
+		         t_esc(f->cap.buf, f->cap.len, 1));
 	f->cap.len = 0;
 	f->cap.writes = 0;
 }
@@ -309,18 +309,18 @@ static void filter_spares_echo_raw_parts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(final_codes, setup, teardown),
-		cmocka_unit_test_setup_teardown(final_codes_are_one_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(err_code_only_with_syslog, setup, teardown),
-		cmocka_unit_test(errcode_layout),
-		cmocka_unit_test_setup_teardown(long_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(reports_go_out_at_once_when_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(reports_wait_for_open_message, setup, teardown),
-		cmocka_unit_test_setup_teardown(responses_not_queued, setup, teardown),
-		cmocka_unit_test_setup_teardown(queue_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(filter_drops_messages, setup, teardown),
-		cmocka_unit_test_setup_teardown(filter_spares_echo_raw_parts, setup, teardown),
-		cmocka_unit_test_setup_teardown(filter_cuts_ranges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(final_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(final_codes_are_one_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(err_code_only_with_syslog, setup, teardown),
+	    cmocka_unit_test(errcode_layout),
+	    cmocka_unit_test_setup_teardown(long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reports_go_out_at_once_when_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reports_wait_for_open_message, setup, teardown),
+	    cmocka_unit_test_setup_teardown(responses_not_queued, setup, teardown),
+	    cmocka_unit_test_setup_teardown(queue_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(filter_drops_messages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(filter_spares_echo_raw_parts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(filter_cuts_ranges, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
