@@ -158,3 +158,46 @@ def test_restart_keeps_the_pty(dut):
     dut.expect(READY, timeout=3)
     assert dut.cmd("AT") == b"AT\r\n\r\nOK\r\n"
     assert os.path.realpath(dut.link) == device
+
+
+def _cpu_ticks(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_idle_no_busy_polling(dut):
+    """Idle with the host attached, and with the host gone (the pty's slave
+    closed: a hang-up the loop must not spin on); the host comes back."""
+    pid = dut.proc.pid
+    for attached in (True, False):
+        if not attached:
+            dut._close_fd()
+        t0 = _cpu_ticks(pid)
+        time.sleep(1.0)
+        used = _cpu_ticks(pid) - t0
+        assert used <= 1, f"{used} CPU ticks in 1 s idle (host attached: {attached})"
+    assert dut.alive()
+    dut.fd = os.open(dut.link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    import tty
+    tty.setraw(dut.fd, termios.TCSANOW)
+    assert dut.cmd("AT") == b"AT\r\n\r\nOK\r\n"
+
+
+def test_output_is_paced(make_dut):
+    """Without --no-pace, output leaves at the UART rate: ~10 bit times per
+    byte at 8N1, so at 9600 baud AT+CMD? (well over 1000 bytes) takes
+    longer than a second, at 115200 a small fraction."""
+    d = make_dut(pace=True)
+    d.cmd("ATE0")
+    t0 = time.monotonic()
+    fast = d.cmd("AT+CMD?", timeout=10)
+    t_fast = time.monotonic() - t0
+    assert d.cmd("AT+UART_CUR=9600,8,1,0,0") == b"\r\nOK\r\n"
+    t0 = time.monotonic()
+    slow = d.cmd("AT+CMD?", timeout=30)
+    t_slow = time.monotonic() - t0
+    assert slow == fast
+    floor = len(slow) * 10 / 9600
+    assert t_slow >= floor * 0.9, f"{len(slow)} bytes at 9600 baud in {t_slow:.3f}s"
+    assert t_slow < floor * 3 + 1, f"{len(slow)} bytes at 9600 baud took {t_slow:.3f}s"
+    assert t_fast < t_slow / 4, (t_fast, t_slow)
