@@ -144,9 +144,18 @@ static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t
 	return 0;
 }
 
-static const char *port_opt_name(int c)
+/* "--name" of an option's getopt code, for messages. */
+static const char *long_name(int c)
 {
-	return c == OPT_PTY ? "--pty" : c == OPT_STDIO ? "--stdio" : c == OPT_TCP ? "--tcp" : "--serial";
+	static const char *const names[] = {
+		[OPT_PTY - OPT_PTY] = "--pty",           [OPT_STDIO - OPT_PTY] = "--stdio",
+		[OPT_TCP - OPT_PTY] = "--tcp",           [OPT_SERIAL - OPT_PTY] = "--serial",
+		[OPT_BAUD - OPT_PTY] = "--baud",         [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
+		[OPT_CHIP - OPT_PTY] = "--chip",         [OPT_NO_PACE - OPT_PTY] = "--no-pace",
+		[OPT_TRACE - OPT_PTY] = "--trace",       [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
+		[OPT_HELP - OPT_PTY] = "--help",         [OPT_VERSION - OPT_PTY] = "--version",
+	};
+	return c >= OPT_PTY && c <= OPT_VERSION ? names[c - OPT_PTY] : "option";
 }
 
 int espat_options_parse(struct espat_options *o, int argc, char **argv, char *err, size_t errlen)
@@ -169,6 +178,10 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		/* The option as typed (for a flag or a missing value; after
 		 * "--opt VALUE" this is the value, so named options use names). */
 		const char *self = argv[optind - 1];
+		/* "--pty --stdio": getopt would take "--stdio" as the path. */
+		if (c != ':' && c != '?' && optarg != NULL && strncmp(optarg, "--", 2) == 0)
+			return failf(err, errlen, "%s needs a value, not the option %s",
+				     long_name(c), optarg);
 		switch (c) {
 		case OPT_PTY:
 		case OPT_STDIO:
@@ -176,8 +189,8 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		case OPT_SERIAL:
 			if (nports++ > 0)
 				return failf(err, errlen, "only one AT port option may be given (%s and %s)",
-					     first_port, port_opt_name(c));
-			first_port = port_opt_name(c);
+					     first_port, long_name(c));
+			first_port = long_name(c);
 			if (c == OPT_PTY) {
 				if (optarg[0] == '\0')
 					return failf(err, errlen, "--pty needs a path");
