@@ -2,8 +2,9 @@
  * The input is a script: each step's first byte says what to do (feed the
  * next 1..64 bytes as one chunk, advance the clock, or power-cycle), so
  * the fuzzer explores chunking and timing along with content. Output is
- * bounded: it may not outgrow what the input could cause. The module must
- * answer AT with OK at the end unless it sits in download mode or sleep. */
+ * bounded: it may not outgrow what the input could cause. No pending
+ * command may hang, and the module must answer AT with OK at the end unless
+ * it sits in download mode, deep sleep or data entry. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * ends it), still asleep or in data entry, or a message filter may
 	 * drop the OK. */
 	advance(&tp, &m, 5u * 3600u * 1000u);
+	/* a pending command that never completes is a hang */
+	CHECK(m.eng.state != ESPAT_ST_EXEC);
 	espat_module_input(&m, (const uint8_t *)"\r\n", 2);
 	advance(&tp, &m, 5u * 3600u * 1000u);
 	if (!m.basic.download_mode && !m.basic.msgfilter_on && m.eng.state == ESPAT_ST_IDLE) {
