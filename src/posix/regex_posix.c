@@ -33,11 +33,20 @@ static int rx_match(void *user, void *handle, const uint8_t *s, size_t len, size
 		    size_t *eo)
 {
 	(void)user;
+	/* REG_STARTEND bounds the match to s[0..len), but the subject is still
+	 * a char * that sanitizers (and other libcs) scan to a NUL: match on a
+	 * NUL-terminated copy. */
+	char small[512];
+	char *subject = len < sizeof(small) ? small : malloc(len + 1);
+	if (subject == NULL)
+		return 0;
+	memcpy(subject, s, len);
+	subject[len] = '\0';
 	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-	/* With REG_STARTEND the subject is s[rm_so..rm_eo) and need not be
-	 * NUL-terminated; an empty subject still needs a valid pointer. */
-	const char *subject = len ? (const char *)s : "";
-	if (regexec(handle, subject, 1, &m, REG_STARTEND) != 0)
+	int hit = regexec(handle, subject, 1, &m, REG_STARTEND) == 0;
+	if (subject != small)
+		free(subject);
+	if (!hit)
 		return 0;
 	*so = (size_t)m.rm_so;
 	*eo = (size_t)m.rm_eo;
