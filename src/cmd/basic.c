@@ -545,6 +545,7 @@ void espat_basic_init(struct espat_module *m)
 	b->uart_cur = u;
 	b->transintvl = 20;
 	b->sysmsg = 0;
+	b->sleep = 1; /* modem sleep: ESP-IDF's default Wi-Fi power save */
 	b->rf_wifi = 78;
 	b->rf_ble[0] = b->rf_ble[1] = b->rf_ble[2] = 11; /* +9 dBm, the BLE default */
 	b->heap.base_free = 167000;

@@ -103,7 +103,10 @@ void espat_engine_complete(struct espat_engine *e, enum espat_rc rc)
 
 static bool name_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '!' || c == '%' ||
+	/* lower case is no command's, but it belongs to the name: AT+GMRx is
+	 * an unknown command, not a malformed AT+GMR */
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '!' || c == '%' ||
 	       c == '-' || c == '.' || c == '/' || c == ':' || c == '_';
 }
 
@@ -179,8 +182,12 @@ static void dispatch(struct espat_engine *e, const char *s, size_t n)
 			nl++;
 		c = espat_engine_find(e, s, nl);
 		if (c && (c->flags & ESPAT_CMD_DIGIT_SUFFIX)) {
-			if (nl == n || !espat_parse_int(s + nl, n - nl, &a->v[0].i) ||
-			    s[nl] < '0' || s[nl] > '9') {
+			/* decimal digits only: ATE1, not ATE0x1 */
+			size_t d = nl;
+			while (d < n && s[d] >= '0' && s[d] <= '9')
+				d++;
+			if (nl == n || d != n || n - nl > 9 ||
+			    !espat_parse_int(s + nl, n - nl, &a->v[0].i)) {
 				espat_wr_error(e->wr, ESPAT_ERR_PARSE(0));
 				return;
 			}

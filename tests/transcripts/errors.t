@@ -68,6 +68,14 @@
 < ERR CODE:0x010c0000\r\n\r\nERROR\r\n
 > AT+SYSREG?\r\n
 < ERR CODE:0x010c0000\r\n\r\nERROR\r\n
+# a lower-case letter is part of the name: an unknown command, not a parse error
+> AT+GMRx\r\n
+< ERR CODE:0x01090000\r\n\r\nERROR\r\n
+# ATE takes decimal digits only
+> ATE0x1\r\n
+< ERR CODE:0x01080000\r\n\r\nERROR\r\n
+> ATE\r\n
+< ERR CODE:0x01080000\r\n\r\nERROR\r\n
 # after all that, the module works
 > AT\r\n
 < \r\nOK\r\n

@@ -1,8 +1,9 @@
-# 3.1.13 AT+SLEEP: modes 0..3.
+# 3.1.13 AT+SLEEP: modes 0..3; modem sleep (1) after boot, ESP-IDF's default
+# Wi-Fi power save (COMPAT #34).
 > ATE0\r\n
 < ATE0\r\n\r\nOK\r\n
 > AT+SLEEP?\r\n
-<~ +SLEEP:{INT}\r\n\r\nOK\r\n
+< +SLEEP:1\r\n\r\nOK\r\n
 > AT+SLEEP=0\r\n
 < \r\nOK\r\n
 > AT+SLEEP?\r\n

@@ -15,3 +15,6 @@
 < \r\nERROR\r\n
 > AT+SLEEPWKCFG?\r\n
 < \r\nERROR\r\n
+# GPIO wake-up needs its level (COMPAT #35)
+> AT+SLEEPWKCFG=2,12\r\n
+< \r\nERROR\r\n
