@@ -11,51 +11,7 @@
 #include "cmd/module.h"
 #include "testport/testport.h"
 
-struct fx {
-	struct espat_testport tp;
-	struct espat_module m;
-};
-
-static void sendn(struct fx *f, const void *p, size_t n)
-{
-	espat_module_input(&f->m, p, n);
-}
-
-static void send(struct fx *f, const char *s)
-{
-	sendn(f, s, strlen(s));
-}
-
-/* Asserts the output since the last check is exactly want[0..n), then
- * forgets it. */
-static void expectn(struct fx *f, const char *want, size_t n)
-{
-	if (f->tp.out_len != n || memcmp(f->tp.out, want, n) != 0) {
-		print_error("want %zu bytes: %.*s\ngot %zu bytes: %.*s\n", n, (int)n, want,
-		            f->tp.out_len, (int)f->tp.out_len, espat_tp_out(&f->tp));
-		fail();
-	}
-	espat_tp_clear(&f->tp);
-}
-
-static void expect(struct fx *f, const char *want)
-{
-	expectn(f, want, strlen(want));
-}
-
-/* Advances the clock by ms and runs the timers. */
-/* Sends one command line and checks the whole answer. */
-static void cmd(struct fx *f, const char *line, const char *want)
-{
-	send(f, line);
-	expect(f, want);
-}
-
-static void advance(struct fx *f, uint64_t ms)
-{
-	f->tp.now += ms;
-	espat_module_poll(&f->m);
-}
+#include "module_fixture.h"
 
 static int setup(void **state)
 {
