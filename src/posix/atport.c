@@ -44,7 +44,7 @@ static uint32_t data_events(const struct espat_atport *a, bool out_fd)
 	uint32_t ev = 0;
 	if (!out_fd || a->rfd == a->wfd)
 		ev |= EPOLLIN;
-	if (a->want_out && (out_fd || a->rfd == a->wfd))
+	if (a->want_out && a->wfd >= 0 && (out_fd || a->rfd == a->wfd))
 		ev |= EPOLLOUT;
 	return ev;
 }
@@ -137,7 +137,7 @@ static void on_stdout(void *user, uint32_t events)
 
 size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n)
 {
-	if (a->wfd < 0 || a->ended)
+	if (a->wfd < 0)
 		return 0;
 	for (;;) {
 		ssize_t w = write(a->wfd, p, n);
@@ -152,6 +152,9 @@ size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n)
 			return 0;
 		}
 		espat_log_error(a->log, "AT port: write: %s", strerror(errno));
+		/* Nothing more can go out: stop watching for writability. */
+		espat_loop_del(a->loop, &a->wwatch);
+		a->wfd = -1;
 		end(a, true);
 		return 0;
 	}
