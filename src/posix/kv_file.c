@@ -195,6 +195,10 @@ int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *na
 	kv->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (kv->dirfd < 0)
 		return -1;
+	/* A temp file is the leftover of a write cut short: never the store. */
+	char tmp[sizeof(kv->name) + 4];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", kv->name);
+	unlinkat(kv->dirfd, tmp, 0);
 	uint8_t *buf;
 	size_t len;
 	if (espat_read_all(kv->dirfd, name, KV_FILE_MAX, &buf, &len) < 0) {
