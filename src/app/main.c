@@ -26,8 +26,8 @@
 #include "posix/sys_posix.h"
 #include "posix/trace.h"
 
-#define EXIT_USAGE 2          /* bad option, value or path */
-#define LINGER_NS 500000000u  /* --stdio: quiet time after end of input */
+#define EXIT_USAGE 2         /* bad option, value or path */
+#define LINGER_NS 500000000u /* --stdio: quiet time after end of input */
 
 struct espat_app {
 	struct espat_options opt;
@@ -44,14 +44,14 @@ struct espat_app {
 	bool flash_open;
 	struct espat_module module;
 	bool module_live;
-	int lock_fd;                     /* flock on DATA_DIR/.lock */
+	int lock_fd; /* flock on DATA_DIR/.lock */
 	int sig_fd;
 	struct espat_loop_watch sig_watch;
 	struct espat_loop_timer module_timer; /* the module's next deadline */
 	struct espat_loop_timer pacer_timer;  /* the pacer's next chunk */
 	struct espat_loop_timer linger_timer; /* end of --stdio input */
-	bool input_closed;               /* stdin ended: exit when quiet */
-	uint64_t last_out_ns;            /* when the module last wrote */
+	bool input_closed;                    /* stdin ended: exit when quiet */
+	uint64_t last_out_ns;                 /* when the module last wrote */
 	int exit_code;
 };
 
@@ -142,7 +142,7 @@ static void on_linger_timer(void *user)
 }
 
 static void arm_or_cancel(struct espat_loop *l, struct espat_loop_timer *t, uint64_t due_ns,
-			  espat_loop_timer_fn *fn, void *user)
+                          espat_loop_timer_fn *fn, void *user)
 {
 	if (due_ns == ESPAT_LOOP_NEVER)
 		espat_loop_timer_cancel(l, t);
@@ -159,18 +159,19 @@ static void prepare(void *user)
 	uint64_t now = espat_loop_now_ns();
 	espat_pacer_run(&app->pacer, now);
 	arm_or_cancel(&app->loop, &app->pacer_timer, espat_pacer_next_ns(&app->pacer, now),
-		      on_pacer_timer, app);
+	              on_pacer_timer, app);
 	uint64_t d = espat_module_next_deadline(&app->module);
 	uint64_t due = d == ESPAT_NEVER || d > ESPAT_LOOP_NEVER / 1000000u - 1 ? ESPAT_LOOP_NEVER
-									     : d * 1000000u;
+	                                                                       : d * 1000000u;
 	arm_or_cancel(&app->loop, &app->module_timer, due, on_module_timer, app);
 	if (app->input_closed) {
 		uint64_t quiet = app->last_out_ns + LINGER_NS;
 		if (espat_pacer_pending(&app->pacer) == 0 && now >= quiet)
 			app->loop.stop = true;
 		else
-			espat_loop_timer_arm(&app->loop, &app->linger_timer, quiet > now ? quiet : now + LINGER_NS,
-					     on_linger_timer, app);
+			espat_loop_timer_arm(&app->loop, &app->linger_timer,
+			                     quiet > now ? quiet : now + LINGER_NS, on_linger_timer,
+			                     app);
 	}
 }
 
@@ -229,7 +230,7 @@ static int open_data_dir(struct espat_app *app)
 	app->stores_open = true;
 	if (espat_flash_file_open(&app->flash, dir, &app->log) < 0)
 		return usage_error("--data-dir %s: cannot create the flash partitions: %s", dir,
-				   strerror(errno));
+		                   strerror(errno));
 	app->flash_open = true;
 	return 0;
 }
@@ -255,28 +256,29 @@ static int open_signals(struct espat_app *app)
 static int open_port(struct espat_app *app, const struct espat_uart_cfg *cfg)
 {
 	const struct espat_atport_cbs cbs = {
-		.input = port_input,
-		.writable = port_writable,
-		.closed = port_closed,
-		.user = app,
+	    .input = port_input,
+	    .writable = port_writable,
+	    .closed = port_closed,
+	    .user = app,
 	};
 	char err[512];
 	int rc = -1;
 	switch (app->opt.port) {
 	case ESPAT_PORT_PTY:
-		rc = espat_atport_open_pty(&app->port, &app->loop, &app->log, &cbs, app->opt.pty_link,
-					   err, sizeof(err));
+		rc = espat_atport_open_pty(&app->port, &app->loop, &app->log, &cbs,
+		                           app->opt.pty_link, err, sizeof(err));
 		break;
 	case ESPAT_PORT_STDIO:
-		rc = espat_atport_open_stdio(&app->port, &app->loop, &app->log, &cbs, err, sizeof(err));
+		rc = espat_atport_open_stdio(&app->port, &app->loop, &app->log, &cbs, err,
+		                             sizeof(err));
 		break;
 	case ESPAT_PORT_TCP:
-		rc = espat_atport_open_tcp(&app->port, &app->loop, &app->log, &cbs, app->opt.tcp_host,
-					   app->opt.tcp_port, err, sizeof(err));
+		rc = espat_atport_open_tcp(&app->port, &app->loop, &app->log, &cbs,
+		                           app->opt.tcp_host, app->opt.tcp_port, err, sizeof(err));
 		break;
 	case ESPAT_PORT_SERIAL:
 		rc = espat_atport_open_serial(&app->port, &app->loop, &app->log, &cbs,
-					      app->opt.serial_dev, cfg, err, sizeof(err));
+		                              app->opt.serial_dev, cfg, err, sizeof(err));
 		break;
 	}
 	if (rc < 0)
@@ -323,37 +325,37 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	const struct espat_uart_cfg cfg = {
-		.baud = app->opt.baud ? app->opt.baud : 115200,
-		.databits = 8,
-		.stopbits = 1,
-		.parity = 0,
-		.flow = 0,
+	    .baud = app->opt.baud ? app->opt.baud : 115200,
+	    .databits = 8,
+	    .stopbits = 1,
+	    .parity = 0,
+	    .flow = 0,
 	};
 	rc = open_port(app, &cfg);
 	if (rc != 0)
 		return rc;
 	const struct espat_pacer_sink sink = {
-		.write = sink_write,
-		.apply_uart = sink_apply_uart,
-		.want_writable = sink_want_writable,
-		.user = app,
+	    .write = sink_write,
+	    .apply_uart = sink_apply_uart,
+	    .want_writable = sink_want_writable,
+	    .user = app,
 	};
 	espat_pacer_init(&app->pacer, &sink, &cfg, app->opt.pace, &app->log);
 
 	espat_sys_posix_init(&app->sys);
 	const struct espat_ports ports = {
-		.pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
-		.sys = espat_sys_posix_port(&app->sys),
-		.nvs = espat_kv_file_port(&app->nvs),
-		.mfg = espat_kv_file_port(&app->mfg),
-		.flash = espat_flash_file_port(&app->flash),
-		.regex = espat_regex_posix_port(),
-		.on_restart = on_restart,
-		.restart_user = app,
+	    .pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
+	    .sys = espat_sys_posix_port(&app->sys),
+	    .nvs = espat_kv_file_port(&app->nvs),
+	    .mfg = espat_kv_file_port(&app->mfg),
+	    .flash = espat_flash_file_port(&app->flash),
+	    .regex = espat_regex_posix_port(),
+	    .on_restart = on_restart,
+	    .restart_user = app,
 	};
 	const struct espat_module_opts mopts = {
-		.chip = ESPAT_CHIP_ESP32C3,
-		.factory_baud = app->opt.baud,
+	    .chip = ESPAT_CHIP_ESP32C3,
+	    .factory_baud = app->opt.baud,
 	};
 	espat_module_init(&app->module, &ports, &mopts);
 	app->module_live = true;

@@ -23,73 +23,75 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"pty", required_argument, NULL, OPT_PTY},
-	{"stdio", no_argument, NULL, OPT_STDIO},
-	{"tcp", required_argument, NULL, OPT_TCP},
-	{"serial", required_argument, NULL, OPT_SERIAL},
-	{"baud", required_argument, NULL, OPT_BAUD},
-	{"data-dir", required_argument, NULL, OPT_DATA_DIR},
-	{"chip", required_argument, NULL, OPT_CHIP},
-	{"no-pace", no_argument, NULL, OPT_NO_PACE},
-	{"trace", required_argument, NULL, OPT_TRACE},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"pty", required_argument, NULL, OPT_PTY},
+    {"stdio", no_argument, NULL, OPT_STDIO},
+    {"tcp", required_argument, NULL, OPT_TCP},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"baud", required_argument, NULL, OPT_BAUD},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"chip", required_argument, NULL, OPT_CHIP},
+    {"no-pace", no_argument, NULL, OPT_NO_PACE},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 void espat_options_usage(FILE *f)
 {
-	fputs("Usage: espat [OPTION]...\n"
-	      "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
-	      "a serial device, a TCP socket or stdin/stdout.\n"
-	      "\n"
-	      "AT port (at most one; default: a new pty, named on stdout):\n"
-	      "  --pty PATH         create a pseudo-terminal and a symlink to it at PATH\n"
-	      "                     (an existing symlink is replaced; any other file is refused)\n"
-	      "  --stdio            use stdin/stdout (a terminal is set raw, Ctrl-C still quits;\n"
-	      "                     at end of stdin, espat exits once its output has been\n"
-	      "                     quiet for 0.5 s)\n"
-	      "  --tcp HOST:PORT    listen on HOST:PORT (HOST defaults to 127.0.0.1: ':PORT' or\n"
-	      "                     'PORT'; PORT 0 picks a free one); one client at a time, a\n"
-	      "                     second is closed at once; output waits while none is connected\n"
-	      "  --serial DEV       use a real serial device (raw; baud, frame and RTS/CTS follow\n"
-	      "                     AT+UART_CUR/AT+UART_DEF; any baud rate)\n"
-	      "\n"
-	      "Module:\n"
-	      "  --baud N           factory UART baud rate, 80..5000000 (default 115200); a\n"
-	      "                     saved AT+UART_DEF overrides it\n"
-	      "  --data-dir DIR     the module's flash (default ./espat-data, created if needed):\n"
-	      "                     nvs.db (settings), mfg_nvs.db (manufacturing NVS),\n"
-	      "                     flash/<partition>.bin (user partitions). One espat per DIR.\n"
-	      "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
-	      "  --no-pace          write output as fast as the port takes it; by default output\n"
-	      "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
-	      "\n"
-	      "Diagnostics:\n"
-	      "  --trace FILE       append every byte both ways to FILE, one line per line of\n"
-	      "                     data, timestamped with local time like the guide's logs:\n"
-	      "                       [12:00:01:234] >> AT+GMR\\r\\n     (host to module)\n"
-	      "                       [12:00:01:240] << OK\\r\\n         (module to host)\n"
-	      "                     printable ASCII as is, backslash as \\\\, CR and LF as \\r and\n"
-	      "                     \\n, other bytes as \\xNN; the file line ends after each LF\n"
-	      "                     of the data and when the direction changes\n"
-	      "  --log-level LEVEL  error, warn (default), info or debug; logs go to stderr as\n"
-	      "                     'espat: LEVEL: message'\n"
-	      "  --help             print this help and exit\n"
-	      "  --version          print the version and exit\n"
-	      "\n"
-	      "Standard output: one line naming the AT port once it is ready to use: the pty\n"
-	      "device (e.g. /dev/pts/7), the TCP address actually listened on (HOST:PORT), or\n"
-	      "the serial device. Nothing else is printed there (with --stdio, stdout is the\n"
-	      "AT port itself).\n"
-	      "\n"
-	      "SIGTERM, SIGINT and SIGHUP stop espat cleanly (exit status 0). Bad options or\n"
-	      "unusable paths: one line 'espat: ...' on stderr and exit status 2.\n",
-	      f);
+	fputs(
+	    "Usage: espat [OPTION]...\n"
+	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
+	    "a serial device, a TCP socket or stdin/stdout.\n"
+	    "\n"
+	    "AT port (at most one; default: a new pty, named on stdout):\n"
+	    "  --pty PATH         create a pseudo-terminal and a symlink to it at PATH\n"
+	    "                     (an existing symlink is replaced; any other file is refused)\n"
+	    "  --stdio            use stdin/stdout (a terminal is set raw, Ctrl-C still quits;\n"
+	    "                     at end of stdin, espat exits once its output has been\n"
+	    "                     quiet for 0.5 s)\n"
+	    "  --tcp HOST:PORT    listen on HOST:PORT (HOST defaults to 127.0.0.1: ':PORT' or\n"
+	    "                     'PORT'; PORT 0 picks a free one); one client at a time, a\n"
+	    "                     second is closed at once; output waits while none is connected\n"
+	    "  --serial DEV       use a real serial device (raw; baud, frame and RTS/CTS follow\n"
+	    "                     AT+UART_CUR/AT+UART_DEF; any baud rate)\n"
+	    "\n"
+	    "Module:\n"
+	    "  --baud N           factory UART baud rate, 80..5000000 (default 115200); a\n"
+	    "                     saved AT+UART_DEF overrides it\n"
+	    "  --data-dir DIR     the module's flash (default ./espat-data, created if needed):\n"
+	    "                     nvs.db (settings), mfg_nvs.db (manufacturing NVS),\n"
+	    "                     flash/<partition>.bin (user partitions). One espat per DIR.\n"
+	    "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
+	    "  --no-pace          write output as fast as the port takes it; by default output\n"
+	    "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
+	    "\n"
+	    "Diagnostics:\n"
+	    "  --trace FILE       append every byte both ways to FILE, one line per line of\n"
+	    "                     data, timestamped with local time like the guide's logs:\n"
+	    "                       [12:00:01:234] >> AT+GMR\\r\\n     (host to module)\n"
+	    "                       [12:00:01:240] << OK\\r\\n         (module to host)\n"
+	    "                     printable ASCII as is, backslash as \\\\, CR and LF as \\r and\n"
+	    "                     \\n, other bytes as \\xNN; the file line ends after each LF\n"
+	    "                     of the data and when the direction changes\n"
+	    "  --log-level LEVEL  error, warn (default), info or debug; logs go to stderr as\n"
+	    "                     'espat: LEVEL: message'\n"
+	    "  --help             print this help and exit\n"
+	    "  --version          print the version and exit\n"
+	    "\n"
+	    "Standard output: one line naming the AT port once it is ready to use: the pty\n"
+	    "device (e.g. /dev/pts/7), the TCP address actually listened on (HOST:PORT), or\n"
+	    "the serial device. Nothing else is printed there (with --stdio, stdout is the\n"
+	    "AT port itself).\n"
+	    "\n"
+	    "SIGTERM, SIGINT and SIGHUP stop espat cleanly (exit status 0). Bad options or\n"
+	    "unusable paths: one line 'espat: ...' on stderr and exit status 2.\n",
+	    f);
 }
 
-static int failf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int failf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -135,7 +137,8 @@ static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t
 	}
 	uint32_t p;
 	if (parse_u32(port, 0, 65535, &p) < 0)
-		return failf(err, errlen, "--tcp %s: the port must be a number from 0 to 65535", arg);
+		return failf(err, errlen, "--tcp %s: the port must be a number from 0 to 65535",
+		             arg);
 	if (hostlen >= sizeof(o->tcp_host))
 		return failf(err, errlen, "--tcp %s: host name too long", arg);
 	memcpy(o->tcp_host, host, hostlen);
@@ -148,12 +151,12 @@ static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t
 static const char *long_name(int c)
 {
 	static const char *const names[] = {
-		[OPT_PTY - OPT_PTY] = "--pty",           [OPT_STDIO - OPT_PTY] = "--stdio",
-		[OPT_TCP - OPT_PTY] = "--tcp",           [OPT_SERIAL - OPT_PTY] = "--serial",
-		[OPT_BAUD - OPT_PTY] = "--baud",         [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
-		[OPT_CHIP - OPT_PTY] = "--chip",         [OPT_NO_PACE - OPT_PTY] = "--no-pace",
-		[OPT_TRACE - OPT_PTY] = "--trace",       [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
-		[OPT_HELP - OPT_PTY] = "--help",         [OPT_VERSION - OPT_PTY] = "--version",
+	    [OPT_PTY - OPT_PTY] = "--pty",     [OPT_STDIO - OPT_PTY] = "--stdio",
+	    [OPT_TCP - OPT_PTY] = "--tcp",     [OPT_SERIAL - OPT_PTY] = "--serial",
+	    [OPT_BAUD - OPT_PTY] = "--baud",   [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
+	    [OPT_CHIP - OPT_PTY] = "--chip",   [OPT_NO_PACE - OPT_PTY] = "--no-pace",
+	    [OPT_TRACE - OPT_PTY] = "--trace", [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
+	    [OPT_HELP - OPT_PTY] = "--help",   [OPT_VERSION - OPT_PTY] = "--version",
 	};
 	return c >= OPT_PTY && c <= OPT_VERSION ? names[c - OPT_PTY] : "option";
 }
@@ -161,11 +164,11 @@ static const char *long_name(int c)
 int espat_options_parse(struct espat_options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	*o = (struct espat_options){
-		.action = ESPAT_OPT_RUN,
-		.port = ESPAT_PORT_PTY,
-		.data_dir = ESPAT_DEFAULT_DATA_DIR,
-		.pace = true,
-		.log_level = ESPAT_LOG_WARN,
+	    .action = ESPAT_OPT_RUN,
+	    .port = ESPAT_PORT_PTY,
+	    .data_dir = ESPAT_DEFAULT_DATA_DIR,
+	    .pace = true,
+	    .log_level = ESPAT_LOG_WARN,
 	};
 	int nports = 0;
 	const char *first_port = NULL;
@@ -181,15 +184,16 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		/* "--pty --stdio": getopt would take "--stdio" as the path. */
 		if (c != ':' && c != '?' && optarg != NULL && strncmp(optarg, "--", 2) == 0)
 			return failf(err, errlen, "%s needs a value, not the option %s",
-				     long_name(c), optarg);
+			             long_name(c), optarg);
 		switch (c) {
 		case OPT_PTY:
 		case OPT_STDIO:
 		case OPT_TCP:
 		case OPT_SERIAL:
 			if (nports++ > 0)
-				return failf(err, errlen, "only one AT port option may be given (%s and %s)",
-					     first_port, long_name(c));
+				return failf(err, errlen,
+				             "only one AT port option may be given (%s and %s)",
+				             first_port, long_name(c));
 			first_port = long_name(c);
 			if (c == OPT_PTY) {
 				if (optarg[0] == '\0')
@@ -211,8 +215,9 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			break;
 		case OPT_BAUD:
 			if (parse_u32(optarg, 80, 5000000, &o->baud) < 0)
-				return failf(err, errlen, "--baud %s: expected a number from 80 to 5000000",
-					     optarg);
+				return failf(err, errlen,
+				             "--baud %s: expected a number from 80 to 5000000",
+				             optarg);
 			break;
 		case OPT_DATA_DIR:
 			if (optarg[0] == '\0')
@@ -223,8 +228,9 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			if (strcmp(optarg, "esp8266") == 0)
 				return failf(err, errlen, "--chip esp8266 is not supported yet");
 			if (strcmp(optarg, "esp32c3") != 0)
-				return failf(err, errlen, "--chip %s: unknown chip (supported: esp32c3)",
-					     optarg);
+				return failf(err, errlen,
+				             "--chip %s: unknown chip (supported: esp32c3)",
+				             optarg);
 			break;
 		case OPT_NO_PACE:
 			o->pace = false;
@@ -237,7 +243,8 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		case OPT_LOG_LEVEL:
 			if (espat_log_level_parse(optarg, &o->log_level) < 0)
 				return failf(err, errlen,
-					     "--log-level %s: expected error, warn, info or debug", optarg);
+				             "--log-level %s: expected error, warn, info or debug",
+				             optarg);
 			break;
 		case OPT_HELP:
 			o->action = ESPAT_OPT_HELP;
@@ -255,6 +262,7 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		}
 	}
 	if (optind < argc)
-		return failf(err, errlen, "unexpected argument '%s' (see espat --help)", argv[optind]);
+		return failf(err, errlen, "unexpected argument '%s' (see espat --help)",
+		             argv[optind]);
 	return 0;
 }

@@ -29,14 +29,14 @@ enum espat_opt_action {
 struct espat_options {
 	enum espat_opt_action action;
 	enum espat_port_kind port;
-	const char *pty_link;     /* --pty PATH, NULL when none (borrowed from argv) */
-	const char *serial_dev;   /* --serial DEV */
-	char tcp_host[256];       /* "" = 127.0.0.1 */
+	const char *pty_link;   /* --pty PATH, NULL when none (borrowed from argv) */
+	const char *serial_dev; /* --serial DEV */
+	char tcp_host[256];     /* "" = 127.0.0.1 */
 	char tcp_port[16];
-	uint32_t baud;            /* --baud, 0 = module default (115200) */
+	uint32_t baud; /* --baud, 0 = module default (115200) */
 	const char *data_dir;
-	const char *trace_path;   /* NULL = no trace */
-	bool pace;                /* false with --no-pace */
+	const char *trace_path; /* NULL = no trace */
+	bool pace;              /* false with --no-pace */
 	enum espat_log_level log_level;
 };
 

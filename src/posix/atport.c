@@ -16,7 +16,8 @@
 
 #include "posix/serial_termios2.h"
 
-static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -26,7 +27,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static void base_init(struct espat_atport *a, enum espat_atport_kind kind, struct espat_loop *loop,
-		      const struct espat_log *log, const struct espat_atport_cbs *cb)
+                      const struct espat_log *log, const struct espat_atport_cbs *cb)
 {
 	a->kind = kind;
 	a->loop = loop;
@@ -112,12 +113,13 @@ static void on_data(void *user, uint32_t events)
 		case ESPAT_ATPORT_PTY:
 			/* We hold a slave open, so EOF/EIO should not happen;
 			 * if it does, stop reading rather than spin. */
-			espat_log_error(a->log, "AT port: pty: %s", r == 0 ? "EOF" : strerror(errno));
+			espat_log_error(a->log, "AT port: pty: %s",
+			                r == 0 ? "EOF" : strerror(errno));
 			end(a, true);
 			return;
 		case ESPAT_ATPORT_SERIAL:
 			espat_log_error(a->log, "AT port: %s: %s", a->name,
-					r == 0 ? "device gone" : strerror(errno));
+			                r == 0 ? "device gone" : strerror(errno));
 			end(a, true);
 			return;
 		}
@@ -175,23 +177,24 @@ static const struct {
 	uint32_t baud;
 	speed_t code;
 } std_speeds[] = {
-	{50, B50},         {75, B75},           {110, B110},         {134, B134},
-	{150, B150},       {200, B200},         {300, B300},         {600, B600},
-	{1200, B1200},     {1800, B1800},       {2400, B2400},       {4800, B4800},
-	{9600, B9600},     {19200, B19200},     {38400, B38400},     {57600, B57600},
-	{115200, B115200}, {230400, B230400},   {460800, B460800},   {500000, B500000},
-	{576000, B576000}, {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
-	{1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
-	{3500000, B3500000}, {4000000, B4000000},
+    {50, B50},           {75, B75},           {110, B110},         {134, B134},
+    {150, B150},         {200, B200},         {300, B300},         {600, B600},
+    {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
+    {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
+    {115200, B115200},   {230400, B230400},   {460800, B460800},   {500000, B500000},
+    {576000, B576000},   {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
+    {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
+    {3500000, B3500000}, {4000000, B4000000},
 };
 
 static speed_t nearest_speed(uint32_t baud)
 {
 	size_t best = 0;
 	for (size_t i = 1; i < sizeof(std_speeds) / sizeof(std_speeds[0]); i++) {
-		uint32_t d = std_speeds[i].baud > baud ? std_speeds[i].baud - baud : baud - std_speeds[i].baud;
+		uint32_t d = std_speeds[i].baud > baud ? std_speeds[i].baud - baud
+		                                       : baud - std_speeds[i].baud;
 		uint32_t bd = std_speeds[best].baud > baud ? std_speeds[best].baud - baud
-							   : baud - std_speeds[best].baud;
+		                                           : baud - std_speeds[best].baud;
 		if (d < bd)
 			best = i;
 	}
@@ -208,7 +211,10 @@ static void pty_set_uart(struct espat_atport *a, const struct espat_uart_cfg *cf
 	/* Frame flags for the host to read; in raw mode (no INPCK, ISTRIP)
 	 * they do not change the data on a pty. */
 	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
-	t.c_cflag |= cfg->databits == 5 ? CS5 : cfg->databits == 6 ? CS6 : cfg->databits == 7 ? CS7 : CS8;
+	t.c_cflag |= cfg->databits == 5   ? CS5
+	             : cfg->databits == 6 ? CS6
+	             : cfg->databits == 7 ? CS7
+	                                  : CS8;
 	if (cfg->parity)
 		t.c_cflag |= PARENB | (cfg->parity == 1 ? PARODD : 0);
 	if (cfg->stopbits >= 2)
@@ -224,8 +230,8 @@ static void pty_set_uart(struct espat_atport *a, const struct espat_uart_cfg *cf
 void espat_atport_set_uart(struct espat_atport *a, const struct espat_uart_cfg *cfg)
 {
 	espat_log_debug(a->log, "AT port: UART %u,%u,%u,%u,%u", (unsigned)cfg->baud,
-			(unsigned)cfg->databits, (unsigned)cfg->stopbits, (unsigned)cfg->parity,
-			(unsigned)cfg->flow);
+	                (unsigned)cfg->databits, (unsigned)cfg->stopbits, (unsigned)cfg->parity,
+	                (unsigned)cfg->flow);
 	switch (a->kind) {
 	case ESPAT_ATPORT_PTY:
 		pty_set_uart(a, cfg);
@@ -233,7 +239,7 @@ void espat_atport_set_uart(struct espat_atport *a, const struct espat_uart_cfg *
 	case ESPAT_ATPORT_SERIAL:
 		if (a->rfd >= 0 && espat_serial_apply(a->rfd, cfg) < 0)
 			espat_log_error(a->log, "AT port: %s: cannot set %u baud: %s", a->name,
-					(unsigned)cfg->baud, strerror(errno));
+			                (unsigned)cfg->baud, strerror(errno));
 		break;
 	case ESPAT_ATPORT_STDIO:
 	case ESPAT_ATPORT_TCP:
@@ -268,8 +274,8 @@ static int make_link(const char *link, const char *target, char *err, size_t err
 }
 
 int espat_atport_open_pty(struct espat_atport *a, struct espat_loop *loop,
-			  const struct espat_log *log, const struct espat_atport_cbs *cb,
-			  const char *link, char *err, size_t errlen)
+                          const struct espat_log *log, const struct espat_atport_cbs *cb,
+                          const char *link, char *err, size_t errlen)
 {
 	base_init(a, ESPAT_ATPORT_PTY, loop, log, cb);
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -320,8 +326,8 @@ fail_fds:
 /* --- stdio ------------------------------------------------------------- */
 
 int espat_atport_open_stdio(struct espat_atport *a, struct espat_loop *loop,
-			    const struct espat_log *log, const struct espat_atport_cbs *cb,
-			    char *err, size_t errlen)
+                            const struct espat_log *log, const struct espat_atport_cbs *cb,
+                            char *err, size_t errlen)
 {
 	base_init(a, ESPAT_ATPORT_STDIO, loop, log, cb);
 	/* Save both first: stdin and stdout may share one open file, and
@@ -379,15 +385,15 @@ static void on_accept(void *user, uint32_t events)
 }
 
 int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
-			  const struct espat_log *log, const struct espat_atport_cbs *cb,
-			  const char *host, const char *port, char *err, size_t errlen)
+                          const struct espat_log *log, const struct espat_atport_cbs *cb,
+                          const char *host, const char *port, char *err, size_t errlen)
 {
 	base_init(a, ESPAT_ATPORT_TCP, loop, log, cb);
 	if (host == NULL || host[0] == '\0')
 		host = "127.0.0.1";
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
@@ -421,8 +427,9 @@ int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
 	char h[NI_MAXHOST], s[NI_MAXSERV];
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), s, sizeof(s),
-			NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(a->name, sizeof(a->name), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h, s);
+	                NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(a->name, sizeof(a->name), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+		         h, s);
 	else
 		snprintf(a->name, sizeof(a->name), "%s:%s", host, port);
 	a->listen_fd = fd;
@@ -438,9 +445,9 @@ int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
 /* --- serial ------------------------------------------------------------ */
 
 int espat_atport_open_serial(struct espat_atport *a, struct espat_loop *loop,
-			     const struct espat_log *log, const struct espat_atport_cbs *cb,
-			     const char *dev, const struct espat_uart_cfg *cfg, char *err,
-			     size_t errlen)
+                             const struct espat_log *log, const struct espat_atport_cbs *cb,
+                             const char *dev, const struct espat_uart_cfg *cfg, char *err,
+                             size_t errlen)
 {
 	base_init(a, ESPAT_ATPORT_SERIAL, loop, log, cb);
 	snprintf(a->name, sizeof(a->name), "%s", dev);

@@ -53,22 +53,22 @@ struct espat_atport_cbs {
 
 struct espat_atport {
 	enum espat_atport_kind kind;
-	struct espat_loop *loop;            /* borrowed */
-	const struct espat_log *log;        /* borrowed */
+	struct espat_loop *loop;     /* borrowed */
+	const struct espat_log *log; /* borrowed */
 	struct espat_atport_cbs cb;
-	int rfd, wfd;                       /* data fds; -1 while a TCP port has no client */
-	int slave_fd;                       /* pty: our own slave handle */
-	int listen_fd;                      /* tcp */
-	struct espat_loop_watch rwatch;     /* rfd (and wfd when the same) */
-	struct espat_loop_watch wwatch;     /* stdio: stdout */
-	struct espat_loop_watch lwatch;     /* tcp: listening socket */
-	bool want_out;                      /* a writer waits for EPOLLOUT */
-	bool ended;                         /* closed() was reported */
-	char name[PATH_MAX];                /* slave path, address or device */
-	char link[PATH_MAX];                /* pty symlink, "" when none */
-	struct termios saved_tty;           /* stdio: stdin's mode to restore */
+	int rfd, wfd;                   /* data fds; -1 while a TCP port has no client */
+	int slave_fd;                   /* pty: our own slave handle */
+	int listen_fd;                  /* tcp */
+	struct espat_loop_watch rwatch; /* rfd (and wfd when the same) */
+	struct espat_loop_watch wwatch; /* stdio: stdout */
+	struct espat_loop_watch lwatch; /* tcp: listening socket */
+	bool want_out;                  /* a writer waits for EPOLLOUT */
+	bool ended;                     /* closed() was reported */
+	char name[PATH_MAX];            /* slave path, address or device */
+	char link[PATH_MAX];            /* pty symlink, "" when none */
+	struct termios saved_tty;       /* stdio: stdin's mode to restore */
 	bool restore_tty;
-	int saved_fl[2];                    /* stdio: fcntl flags of fds 0 and 1 */
+	int saved_fl[2]; /* stdio: fcntl flags of fds 0 and 1 */
 	uint8_t rbuf[ESPAT_ATPORT_RBUF];
 };
 
@@ -76,20 +76,20 @@ struct espat_atport {
  * with loop and returns 0; or returns -1 with a one-line reason in err
  * (nothing left open). */
 int espat_atport_open_pty(struct espat_atport *a, struct espat_loop *loop,
-			  const struct espat_log *log, const struct espat_atport_cbs *cb,
-			  const char *link, char *err, size_t errlen);
+                          const struct espat_log *log, const struct espat_atport_cbs *cb,
+                          const char *link, char *err, size_t errlen);
 int espat_atport_open_stdio(struct espat_atport *a, struct espat_loop *loop,
-			    const struct espat_log *log, const struct espat_atport_cbs *cb,
-			    char *err, size_t errlen);
+                            const struct espat_log *log, const struct espat_atport_cbs *cb,
+                            char *err, size_t errlen);
 /* host may be NULL or "" for 127.0.0.1; port 0 picks a free port. */
 int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
-			  const struct espat_log *log, const struct espat_atport_cbs *cb,
-			  const char *host, const char *port, char *err, size_t errlen);
+                          const struct espat_log *log, const struct espat_atport_cbs *cb,
+                          const char *host, const char *port, char *err, size_t errlen);
 /* cfg: the initial line settings (the module sets its own at power-on). */
 int espat_atport_open_serial(struct espat_atport *a, struct espat_loop *loop,
-			     const struct espat_log *log, const struct espat_atport_cbs *cb,
-			     const char *dev, const struct espat_uart_cfg *cfg, char *err,
-			     size_t errlen);
+                             const struct espat_log *log, const struct espat_atport_cbs *cb,
+                             const char *dev, const struct espat_uart_cfg *cfg, char *err,
+                             size_t errlen);
 
 /* What to tell the user the port is called: the pty slave (/dev/pts/N),
  * the TCP listening address (HOST:PORT), the serial device; "" for stdio. */

@@ -13,8 +13,8 @@
 #include "posix/fsutil.h"
 
 static const struct espat_flash_part parts[ESPAT_FLASH_FILE_PARTS] = {
-	{.name = "mfg_nvs", .type = 1, .subtype = 2, .addr = 0x1F000, .size = 124 * 1024},
-	{.name = "fatfs", .type = 1, .subtype = 0x81, .addr = 0x47000, .size = 100 * 1024},
+    {.name = "mfg_nvs", .type = 1, .subtype = 2, .addr = 0x1F000, .size = 124 * 1024},
+    {.name = "fatfs", .type = 1, .subtype = 0x81, .addr = 0x47000, .size = 100 * 1024},
 };
 
 static int pwrite_full(int fd, const uint8_t *p, size_t len, off_t off)
@@ -65,8 +65,7 @@ static int fill_ff(int fd, off_t from, off_t to)
 	return 0;
 }
 
-int espat_flash_file_open(struct espat_flash_file *f, const char *dir,
-			  const struct espat_log *log)
+int espat_flash_file_open(struct espat_flash_file *f, const char *dir, const struct espat_log *log)
 {
 	f->log = log;
 	for (size_t i = 0; i < ESPAT_FLASH_FILE_PARTS; i++)
@@ -96,9 +95,10 @@ int espat_flash_file_open(struct espat_flash_file *f, const char *dir,
 			    fdatasync(f->fd[i]) < 0)
 				goto fail;
 		} else if (st.st_size > (off_t)parts[i].size) {
-			espat_log_warn(log, "%s is larger than the partition (%u bytes); the rest is "
-					    "ignored",
-				       path, (unsigned)parts[i].size);
+			espat_log_warn(log,
+			               "%s is larger than the partition (%u bytes); the rest is "
+			               "ignored",
+			               path, (unsigned)parts[i].size);
 		}
 	}
 	return 0;
@@ -179,10 +179,10 @@ static int fl_erase(void *user, size_t i, uint32_t off, uint32_t len)
 struct espat_flash espat_flash_file_port(struct espat_flash_file *f)
 {
 	return (struct espat_flash){
-		.part = fl_part,
-		.read = fl_read,
-		.write = fl_write,
-		.erase = fl_erase,
-		.user = f,
+	    .part = fl_part,
+	    .read = fl_read,
+	    .write = fl_write,
+	    .erase = fl_erase,
+	    .user = f,
 	};
 }

@@ -24,8 +24,7 @@ struct espat_flash_file {
 /* Creates dir/flash/ and the partition files as needed (a short file is
  * extended with 0xFF). 0, or -1 with errno set (the path that failed is
  * logged). */
-int espat_flash_file_open(struct espat_flash_file *f, const char *dir,
-			  const struct espat_log *log);
+int espat_flash_file_open(struct espat_flash_file *f, const char *dir, const struct espat_log *log);
 void espat_flash_file_close(struct espat_flash_file *f);
 struct espat_flash espat_flash_file_port(struct espat_flash_file *f);
 

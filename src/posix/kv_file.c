@@ -184,7 +184,7 @@ bad:
 }
 
 int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *name,
-		       const struct espat_log *log)
+                       const struct espat_log *log)
 {
 	*kv = (struct espat_kv_file){.dirfd = -1, .log = log};
 	int n = snprintf(kv->name, sizeof(kv->name), "%s", name);
@@ -213,9 +213,10 @@ int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *na
 	const char *why = parse(kv, buf, len);
 	free(buf);
 	if (why != NULL)
-		espat_log_error(log, "%s/%s: %s; starting with an empty store (the file is left "
-				     "as it is until the next write)",
-				dir, name, why);
+		espat_log_error(log,
+		                "%s/%s: %s; starting with an empty store (the file is left "
+		                "as it is until the next write)",
+		                dir, name, why);
 	return 0;
 }
 
@@ -351,10 +352,10 @@ static void kv_list(void *user, const char *ns, espat_kv_each_fn *fn, void *cbus
 struct espat_kv espat_kv_file_port(struct espat_kv_file *kv)
 {
 	return (struct espat_kv){
-		.get = kv_get,
-		.set = kv_set,
-		.erase = kv_erase,
-		.list = kv_list,
-		.user = kv,
+	    .get = kv_get,
+	    .set = kv_set,
+	    .erase = kv_erase,
+	    .list = kv_list,
+	    .user = kv,
 	};
 }

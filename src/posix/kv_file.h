@@ -28,11 +28,11 @@ struct espat_kv_entry {
 };
 
 struct espat_kv_file {
-	int dirfd;                      /* data dir, owned */
-	char name[32];                  /* file name inside it */
-	struct espat_kv_entry *e;       /* sorted by (ns, key) */
+	int dirfd;                /* data dir, owned */
+	char name[32];            /* file name inside it */
+	struct espat_kv_entry *e; /* sorted by (ns, key) */
 	size_t n, cap;
-	const struct espat_log *log;    /* borrowed */
+	const struct espat_log *log; /* borrowed */
 };
 
 /* Opens dir/name, loading it when it exists. A missing file is an empty
@@ -41,7 +41,7 @@ struct espat_kv_file {
  * write. Returns 0, or -1 with errno set when dir cannot be opened or the
  * file cannot be read. */
 int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *name,
-		       const struct espat_log *log);
+                       const struct espat_log *log);
 void espat_kv_file_close(struct espat_kv_file *kv);
 /* The port table bound to kv. */
 struct espat_kv espat_kv_file_port(struct espat_kv_file *kv);

@@ -25,7 +25,7 @@ int espat_log_level_parse(const char *s, enum espat_log_level *out);
 /* lg may be NULL (silent). Never fails, never blocks for long: stderr is
  * unbuffered and the messages are short. */
 void espat_log(const struct espat_log *lg, enum espat_log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define espat_log_error(lg, ...) espat_log((lg), ESPAT_LOG_ERROR, __VA_ARGS__)
 #define espat_log_warn(lg, ...) espat_log((lg), ESPAT_LOG_WARN, __VA_ARGS__)

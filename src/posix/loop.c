@@ -28,7 +28,7 @@ void espat_loop_free(struct espat_loop *l)
 }
 
 int espat_loop_add(struct espat_loop *l, struct espat_loop_watch *w, int fd, uint32_t events,
-		   espat_loop_fd_fn *fn, void *user)
+                   espat_loop_fd_fn *fn, void *user)
 {
 	*w = (struct espat_loop_watch){.fd = fd, .events = events, .fn = fn, .user = user};
 	struct epoll_event ev = {.events = events, .data.ptr = w};
@@ -83,7 +83,7 @@ void espat_loop_del(struct espat_loop *l, struct espat_loop_watch *w)
 }
 
 void espat_loop_timer_arm(struct espat_loop *l, struct espat_loop_timer *t, uint64_t due_ns,
-			  espat_loop_timer_fn *fn, void *user)
+                          espat_loop_timer_fn *fn, void *user)
 {
 	if (!t->armed) {
 		t->next = l->timers;

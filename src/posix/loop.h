@@ -22,16 +22,16 @@ typedef void espat_loop_timer_fn(void *user);
 
 struct espat_loop_watch {
 	int fd;
-	uint32_t events;            /* currently requested */
+	uint32_t events; /* currently requested */
 	espat_loop_fd_fn *fn;
 	void *user;
-	bool added;                 /* registered with the loop */
-	bool always;                /* regular file: epoll refuses it, treated as always ready */
+	bool added;  /* registered with the loop */
+	bool always; /* regular file: epoll refuses it, treated as always ready */
 	struct espat_loop_watch *next_always; /* list of "always" watches */
 };
 
 struct espat_loop_timer {
-	uint64_t due_ns;            /* on espat_loop_now_ns()'s clock */
+	uint64_t due_ns; /* on espat_loop_now_ns()'s clock */
 	espat_loop_timer_fn *fn;
 	void *user;
 	bool armed;
@@ -40,16 +40,16 @@ struct espat_loop_timer {
 
 struct espat_loop {
 	int epfd;
-	struct espat_loop_timer *timers;      /* armed timers, unsorted (few) */
-	struct espat_loop_watch *always;      /* watches on regular files */
-	unsigned always_gen;                   /* bumped when that list changes */
+	struct espat_loop_timer *timers; /* armed timers, unsorted (few) */
+	struct espat_loop_watch *always; /* watches on regular files */
+	unsigned always_gen;             /* bumped when that list changes */
 	/* Called before every wait, so owners can re-arm timers from state
 	 * that changed during dispatch (the module's next deadline). */
 	void (*prepare)(void *user);
 	void *prepare_user;
 	struct epoll_event evs[ESPAT_LOOP_BATCH]; /* batch being dispatched */
 	int nevs, cur;
-	bool stop;                             /* espat_loop_run() returns */
+	bool stop; /* espat_loop_run() returns */
 };
 
 /* CLOCK_MONOTONIC in nanoseconds; the same clock as the module's ms. */
@@ -65,7 +65,7 @@ void espat_loop_free(struct espat_loop *l);
  * reported ready for whatever events are requested on every iteration.
  * 0, or -1 with errno set. */
 int espat_loop_add(struct espat_loop *l, struct espat_loop_watch *w, int fd, uint32_t events,
-		   espat_loop_fd_fn *fn, void *user);
+                   espat_loop_fd_fn *fn, void *user);
 /* Changes the requested events; no syscall when they are unchanged. */
 int espat_loop_mod(struct espat_loop *l, struct espat_loop_watch *w, uint32_t events);
 /* Unregisters (safe during dispatch, also for the watch being run and for
@@ -75,7 +75,7 @@ void espat_loop_del(struct espat_loop *l, struct espat_loop_watch *w);
 
 /* (Re)arms t; an armed timer is moved. */
 void espat_loop_timer_arm(struct espat_loop *l, struct espat_loop_timer *t, uint64_t due_ns,
-			  espat_loop_timer_fn *fn, void *user);
+                          espat_loop_timer_fn *fn, void *user);
 void espat_loop_timer_cancel(struct espat_loop *l, struct espat_loop_timer *t);
 
 /* One iteration: prepare, sleep until an fd is ready or a timer is due,

@@ -20,7 +20,7 @@ static void set_rate(struct espat_pacer *p, const struct espat_uart_cfg *cfg)
 }
 
 void espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
-		      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log)
+                      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log)
 {
 	*p = (struct espat_pacer){.sink = *sink, .log = log, .pace = pace};
 	set_rate(p, cfg);
@@ -85,9 +85,10 @@ static void reserve(struct espat_pacer *p, size_t need)
 	if (drop > p->len)
 		drop = p->len;
 	if (!p->warned_drop) {
-		espat_log_warn(p->log, "the host is not reading the AT port: output beyond %u "
-				       "bytes is dropped, oldest first",
-			       (unsigned)ESPAT_PACER_CAP);
+		espat_log_warn(p->log,
+		               "the host is not reading the AT port: output beyond %u "
+		               "bytes is dropped, oldest first",
+		               (unsigned)ESPAT_PACER_CAP);
 		p->warned_drop = true;
 	}
 	p->dropped += drop;

@@ -28,8 +28,8 @@
 #include "posix/log.h"
 
 #define ESPAT_PACER_CAP (4u * 1024u * 1024u)
-#define ESPAT_PACER_MARKS 64            /* pending UART changes */
-#define ESPAT_PACER_AHEAD_NS 1000000u   /* write up to 1 ms ahead of the line */
+#define ESPAT_PACER_MARKS 64          /* pending UART changes */
+#define ESPAT_PACER_AHEAD_NS 1000000u /* write up to 1 ms ahead of the line */
 #define ESPAT_PACER_NEVER UINT64_MAX
 
 /* Where the bytes go: the AT port. */
@@ -46,7 +46,7 @@ struct espat_pacer_sink {
 };
 
 struct espat_pacer_mark {
-	uint64_t at;                /* applies when this many bytes have left */
+	uint64_t at; /* applies when this many bytes have left */
 	struct espat_uart_cfg cfg;
 };
 
@@ -62,17 +62,17 @@ struct espat_pacer {
 	/* Frame timing: a byte lasts frame_bits2 / 2 bit times; the line
 	 * clock is line_ns + line_frac / (2 * baud) ns. */
 	uint32_t baud;
-	uint32_t frame_bits2;        /* bits per byte, times two (1.5 stop bits) */
-	uint64_t line_ns;            /* when the last byte written ends */
-	uint64_t line_frac;          /* fraction of a ns, in 1/(2*baud) units */
-	bool blocked;                /* waiting for want_writable's callback */
+	uint32_t frame_bits2; /* bits per byte, times two (1.5 stop bits) */
+	uint64_t line_ns;     /* when the last byte written ends */
+	uint64_t line_frac;   /* fraction of a ns, in 1/(2*baud) units */
+	bool blocked;         /* waiting for want_writable's callback */
 	bool warned_drop;
-	uint64_t dropped;            /* bytes dropped by the cap */
+	uint64_t dropped; /* bytes dropped by the cap */
 };
 
 /* cfg: the UART in effect until the first marker. */
 void espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
-		      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log);
+                      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log);
 void espat_pacer_free(struct espat_pacer *p);
 /* Queues bytes at now_ns (never blocks, never writes: call
  * espat_pacer_run). */

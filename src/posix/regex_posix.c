@@ -29,8 +29,7 @@ static void *rx_compile(void *user, const uint8_t *pat, size_t len)
 	return re;
 }
 
-static int rx_match(void *user, void *handle, const uint8_t *s, size_t len, size_t *so,
-		    size_t *eo)
+static int rx_match(void *user, void *handle, const uint8_t *s, size_t len, size_t *so, size_t *eo)
 {
 	(void)user;
 	/* REG_STARTEND bounds the match to s[0..len), but the subject is still
@@ -65,9 +64,9 @@ static void rx_release(void *user, void *handle)
 struct espat_regex espat_regex_posix_port(void)
 {
 	return (struct espat_regex){
-		.compile = rx_compile,
-		.match = rx_match,
-		.release = rx_release,
-		.user = NULL,
+	    .compile = rx_compile,
+	    .match = rx_match,
+	    .release = rx_release,
+	    .user = NULL,
 	};
 }

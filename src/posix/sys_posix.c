@@ -40,9 +40,9 @@ void espat_sys_posix_init(struct espat_sys_posix *s)
 struct espat_sys espat_sys_posix_port(struct espat_sys_posix *s)
 {
 	return (struct espat_sys){
-		.now_ms = sys_now_ms,
-		.wall_s = sys_wall_s,
-		.random = sys_random,
-		.user = s,
+	    .now_ms = sys_now_ms,
+	    .wall_s = sys_wall_s,
+	    .random = sys_random,
+	    .user = s,
 	};
 }

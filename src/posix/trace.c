@@ -28,11 +28,10 @@ static void stamp(FILE *f, enum espat_trace_dir dir)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	fprintf(f, "[%02d:%02d:%02d:%03ld] %s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		ts.tv_nsec / 1000000L, dir == ESPAT_TRACE_IN ? ">>" : "<<");
+	        ts.tv_nsec / 1000000L, dir == ESPAT_TRACE_IN ? ">>" : "<<");
 }
 
-void espat_trace_bytes(struct espat_trace *t, enum espat_trace_dir dir, const uint8_t *p,
-		       size_t n)
+void espat_trace_bytes(struct espat_trace *t, enum espat_trace_dir dir, const uint8_t *p, size_t n)
 {
 	if (t->f == NULL || n == 0)
 		return;

@@ -32,8 +32,7 @@ struct espat_trace {
 int espat_trace_open(struct espat_trace *t, const char *path);
 /* Records bytes in one direction; a no-op when tracing is off. Errors are
  * ignored: the transcript never stops the module. */
-void espat_trace_bytes(struct espat_trace *t, enum espat_trace_dir dir, const uint8_t *p,
-		       size_t n);
+void espat_trace_bytes(struct espat_trace *t, enum espat_trace_dir dir, const uint8_t *p, size_t n);
 void espat_trace_close(struct espat_trace *t);
 
 #endif
