@@ -201,3 +201,19 @@ def test_output_is_paced(make_dut):
     assert t_slow >= floor * 0.9, f"{len(slow)} bytes at 9600 baud in {t_slow:.3f}s"
     assert t_slow < floor * 3 + 1, f"{len(slow)} bytes at 9600 baud took {t_slow:.3f}s"
     assert t_fast < t_slow / 4, (t_fast, t_slow)
+
+
+def test_unchanged_setting_writes_nothing(dut):
+    """Guide 3.14: "if the command is configured with the same parameter value,
+    flash will not be written". The store file is not rewritten (same inode,
+    same mtime) for a repeated value, and is for a new one."""
+    dut.cmd("ATE0")
+    assert dut.cmd("AT+SYSMSG=3") == b"\r\nOK\r\n"
+    db = os.path.join(dut.data_dir, "nvs.db")
+    before = os.stat(db)
+    for _ in range(3):
+        assert dut.cmd("AT+SYSMSG=3") == b"\r\nOK\r\n"
+    after = os.stat(db)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert dut.cmd("AT+SYSMSG=1") == b"\r\nOK\r\n"
+    assert os.stat(db).st_ino != before.st_ino
