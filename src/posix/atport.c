@@ -129,10 +129,17 @@ static void on_data(void *user, uint32_t events)
 static void on_stdout(void *user, uint32_t events)
 {
 	struct espat_atport *a = user;
-	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-		if (a->cb.writable)
-			a->cb.writable(a->cb.user);
+	/* epoll reports ERR/HUP even when no event is requested: a reader
+	 * that went away would wake us forever. Nothing can reach it now. */
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		espat_log_error(a->log, "AT port: stdout closed by the reader");
+		espat_loop_del(a->loop, &a->wwatch);
+		a->wfd = -1;
+		end(a, true);
+		return;
 	}
+	if ((events & EPOLLOUT) && a->cb.writable)
+		a->cb.writable(a->cb.user);
 }
 
 /* --- writing ----------------------------------------------------------- */
