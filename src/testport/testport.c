@@ -181,8 +181,8 @@ void espat_tp_init(struct espat_testport *t)
 	t->now = 1000;
 	t->wall = 1700000000;
 	t->rng = 0x2545F491u;
-	t->parts[0] = (struct espat_flash_part){"mfg_nvs", 1, 2, 0x3C000, 0x1C000};
-	t->parts[1] = (struct espat_flash_part){"fatfs", 1, 0x81, 0x70000, 0x10000};
+	t->parts[0] = (struct espat_flash_part){"mfg_nvs", 1, 2, 0x1F000, 0x1F000};
+	t->parts[1] = (struct espat_flash_part){"fatfs", 1, 0x81, 0x47000, 0x19000};
 	for (size_t i = 0; i < ESPAT_TP_PARTS; i++) {
 		t->flash[i] = malloc(t->parts[i].size);
 		if (!t->flash[i])

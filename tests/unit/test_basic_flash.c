@@ -70,8 +70,8 @@ static void test_flash_query(void **state)
 {
 	struct fx *f = *state;
 	cmd(f, "AT+SYSFLASH?\r\n",
-	    "+SYSFLASH:\"mfg_nvs\",1,2,0x3c000,0x1c000\r\n"
-	    "+SYSFLASH:\"fatfs\",1,129,0x70000,0x10000\r\n\r\nOK\r\n");
+	    "+SYSFLASH:\"mfg_nvs\",1,2,0x1f000,0x1f000\r\n"
+	    "+SYSFLASH:\"fatfs\",1,129,0x47000,0x19000\r\n\r\nOK\r\n");
 }
 
 static void test_flash_erase_pending(void **state)
@@ -95,7 +95,7 @@ static void test_flash_erase_pending(void **state)
 
 	/* the whole partition when offset and length are omitted: 16 sectors */
 	send(f, "AT+SYSFLASH=0,\"fatfs\"\r\n");
-	advance(f, 16 * 25 - 1);
+	advance(f, 25 * 25 - 1);
 	expect(f, "");
 	advance(f, 1);
 	expect(f, "\r\nOK\r\n");
@@ -111,8 +111,8 @@ static void test_flash_erase_errors(void **state)
 	cmd(f, "AT+SYSFLASH=0,\"fatfs\",100,4096\r\n", ERR("0x01070002"));
 	cmd(f, "AT+SYSFLASH=0,\"fatfs\",0,100\r\n", ERR("0x01070003"));
 	cmd(f, "AT+SYSFLASH=0,\"fatfs\",0,0\r\n", ERR("0x01070003"));
-	cmd(f, "AT+SYSFLASH=0,\"fatfs\",61440,8192\r\n", ERR("0x01070003"));
-	cmd(f, "AT+SYSFLASH=0,\"fatfs\",65536,4096\r\n", ERR("0x01070002"));
+	cmd(f, "AT+SYSFLASH=0,\"fatfs\",98304,8192\r\n", ERR("0x01070003"));
+	cmd(f, "AT+SYSFLASH=0,\"fatfs\",102400,4096\r\n", ERR("0x01070002"));
 	cmd(f, "AT+SYSFLASH=0,\"fatfs\",0\r\n", ERR("0x01060403"));
 	cmd(f, "AT+SYSFLASH=3,\"fatfs\"\r\n", ERR("0x01070000"));
 	cmd(f, "AT+SYSFLASH=0,fatfs\r\n", ERR("0x01050001"));
@@ -168,18 +168,18 @@ static void test_flash_write_read_errors(void **state)
 {
 	struct fx *f = *state;
 	cmd(f, "AT+SYSFLASH=1,\"fatfs\",0,0\r\n", ERR("0x01070003"));
-	cmd(f, "AT+SYSFLASH=1,\"fatfs\",65535,2\r\n", ERR("0x01070003"));
-	cmd(f, "AT+SYSFLASH=1,\"fatfs\",65536,1\r\n", ERR("0x01070002"));
-	cmd(f, "AT+SYSFLASH=1,\"fatfs\",0,65537\r\n", ERR("0x01070003"));
+	cmd(f, "AT+SYSFLASH=1,\"fatfs\",102399,2\r\n", ERR("0x01070003"));
+	cmd(f, "AT+SYSFLASH=1,\"fatfs\",102400,1\r\n", ERR("0x01070002"));
+	cmd(f, "AT+SYSFLASH=1,\"fatfs\",0,102401\r\n", ERR("0x01070003"));
 	cmd(f, "AT+SYSFLASH=1,\"fatfs\",0\r\n", ERR("0x01060403"));
 	cmd(f, "AT+SYSFLASH=1,\"fatfs\"\r\n", ERR("0x01060402"));
-	cmd(f, "AT+SYSFLASH=2,\"fatfs\",0,65537\r\n", ERR("0x01070003"));
+	cmd(f, "AT+SYSFLASH=2,\"fatfs\",0,102401\r\n", ERR("0x01070003"));
 	cmd(f, "AT+SYSFLASH=2,\"fat\",0,1\r\n", ERR("0x01070001"));
 	cmd(f, "AT+SYSFLASH=2,\"fatfs\",-1,1\r\n", ERR("0x01070002"));
 	/* the whole partition in one read is fine */
-	send(f, "AT+SYSFLASH=2,\"fatfs\",0,65536\r\n");
-	assert_int_equal(f->tp.out_len, 16 + 65536 + 2 + 6);
-	assert_memory_equal(f->tp.out, "+SYSFLASH:65536,\xff", 17);
+	send(f, "AT+SYSFLASH=2,\"fatfs\",0,102400\r\n");
+	assert_int_equal(f->tp.out_len, 17 + 102400 + 2 + 6);
+	assert_memory_equal(f->tp.out, "+SYSFLASH:102400,\xff", 18);
 	espat_tp_clear(&f->tp);
 }
 
