@@ -44,6 +44,11 @@ struct espat_testport {
 
 void espat_tp_init(struct espat_testport *t);
 void espat_tp_free(struct espat_testport *t);
+
+struct espat_module;
+/* Advances the clock by ms, polling m at each timer's own due time (so a
+ * timer armed by another fires when it should, not at the end). */
+void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t ms);
 /* Forgets captured output. */
 void espat_tp_clear(struct espat_testport *t);
 /* Captured output as a NUL-terminated string (binary-safe via out_len). */

@@ -24,21 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * never unbounded. */
 #define OUT_MAX_PER_STEP (64 * 1024)
 
-static void advance(struct espat_testport *tp, struct espat_module *m, uint64_t ms)
-{
-	uint64_t target = tp->now + ms;
-	for (int guard = 0; guard < 10000; guard++) {
-		uint64_t next = espat_module_next_deadline(m);
-		if (next > target)
-			break;
-		if (next > tp->now)
-			tp->now = next;
-		espat_module_poll(m);
-	}
-	tp->now = target;
-	espat_module_poll(m);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct espat_testport tp;
@@ -60,13 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pos += k;
 		} else if (op < 0xFE) {
 			/* up to ~16 s in uneven steps */
-			advance(&tp, &m, (uint64_t)(op - 0xF0 + 1) * (op & 1 ? 7 : 1237));
+			espat_tp_advance(&tp, &m, (uint64_t)(op - 0xF0 + 1) * (op & 1 ? 7 : 1237));
 		} else if (op == 0xFE) {
 			espat_module_free(&m);
 			espat_module_init(&m, &tp.ports, NULL);
 			espat_module_power_on(&m);
 		} else {
-			advance(&tp, &m, 60000);
+			espat_tp_advance(&tp, &m, 60000);
 		}
 		CHECK(tp.out_len - before <= OUT_MAX_PER_STEP);
 		/* keep memory flat on long inputs */
@@ -78,11 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * answer AT with OK, unless it is in download mode (only a power cycle
 	 * ends it), still asleep or in data entry, or a message filter may
 	 * drop the OK. */
-	advance(&tp, &m, 5u * 3600u * 1000u);
+	espat_tp_advance(&tp, &m, 5u * 3600u * 1000u);
 	/* a pending command that never completes is a hang */
 	CHECK(m.eng.state != ESPAT_ST_EXEC);
 	espat_module_input(&m, (const uint8_t *)"\r\n", 2);
-	advance(&tp, &m, 5u * 3600u * 1000u);
+	espat_tp_advance(&tp, &m, 5u * 3600u * 1000u);
 	if (!m.basic.download_mode && !m.basic.msgfilter_on && m.eng.state == ESPAT_ST_IDLE) {
 		espat_tp_clear(&tp);
 		espat_module_input(&m, (const uint8_t *)"AT\r\n", 4);

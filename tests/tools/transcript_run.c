@@ -358,17 +358,7 @@ static void send_lines(struct run *r, const uint8_t *p, size_t n)
 
 static void advance(struct run *r, uint64_t ms)
 {
-	uint64_t target = r->tp.now + ms;
-	for (;;) {
-		uint64_t next = espat_module_next_deadline(&r->m);
-		if (next > target)
-			break;
-		if (next > r->tp.now)
-			r->tp.now = next;
-		espat_module_poll(&r->m);
-	}
-	r->tp.now = target;
-	espat_module_poll(&r->m);
+	espat_tp_advance(&r->tp, &r->m, ms);
 }
 
 /* ---- one file, one split mode ------------------------------------------------ */

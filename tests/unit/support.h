@@ -191,17 +191,7 @@ static inline void rig_send_chunk(struct rig *r, const char *s)
 /* Advances the clock by ms, firing every timer at its own due time. */
 static inline void rig_advance(struct rig *r, uint64_t ms)
 {
-	uint64_t target = r->tp.now + ms;
-	for (;;) {
-		uint64_t next = espat_module_next_deadline(&r->m);
-		if (next > target)
-			break;
-		if (next > r->tp.now)
-			r->tp.now = next;
-		espat_module_poll(&r->m);
-	}
-	r->tp.now = target;
-	espat_module_poll(&r->m);
+	espat_tp_advance(&r->tp, &r->m, ms);
 }
 
 /* Sends a command and checks the whole answer. */
