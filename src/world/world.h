@@ -64,7 +64,8 @@ void espat_world_init(struct espat_world *w);
  * a few APs, one of which ("espat") leads to the host's network. */
 void espat_world_default(struct espat_world *w);
 /* Parses a world file's text into w (which is reset first). Returns 0, or
- * -1 with *err saying which line and why. len may include a trailing NUL. */
+ * -1 with *err saying which line and why, and w left empty. len may
+ * include trailing NULs; a NUL before the end is an error. */
 int espat_world_parse(struct espat_world *w, const char *text, size_t len,
                       struct espat_world_err *err);
 /* Reads and parses a file; err->line 0 when the file cannot be read. */
