@@ -17,15 +17,26 @@ CORE_SRC  := $(wildcard src/core/*.c)
 CMD_SRC   := $(wildcard src/cmd/*.c)
 POSIX_SRC := $(wildcard src/posix/*.c)
 TPORT_SRC := $(wildcard src/testport/*.c)
+WORLD_SRC := $(wildcard src/world/*.c)
 APP_SRC   := $(wildcard src/app/*.c)
+# The app minus main(): the control interpreter and friends, shared with the
+# in-process transcript runner.
+APPLIB_SRC := $(filter-out src/app/main.c,$(APP_SRC))
+
+# Libraries from Debian: inih parses world files, jansson speaks the control
+# interface's JSON.
+WORLD_LIBS := -linih
+APP_LIBS   := -ljansson
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ   := $(call obj,$(CORE_SRC) $(CMD_SRC))
 POSIX_OBJ := $(call obj,$(POSIX_SRC))
 # The test port borrows the posix regex port (a real BRE engine).
-TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c)
+WORLD_OBJ := $(call obj,$(WORLD_SRC))
+TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c) $(WORLD_OBJ)
 APP_OBJ   := $(call obj,$(APP_SRC))
+APPLIB_OBJ := $(call obj,$(APPLIB_SRC))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -46,16 +57,16 @@ $(BUILD)/libespat.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-$(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
+$(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a $(WORLD_LIBS) $(APP_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(BUILD)/libespat.a
+$(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ)) $(BUILD)/libespat.a $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ)) $(BUILD)/libespat.a $(LDFLAGS) $(WORLD_LIBS) $(APP_LIBS)
 
 run: deps $(BUILD)/espat
 	$(BUILD)/espat $(ARGS)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc make libc6-dev
-	libcmocka-dev
+	libcmocka-dev libinih-dev libjansson-dev
 	clang libclang-rt-14-dev
 	python3 python3-serial python3-pytest
 	socat openssl procps

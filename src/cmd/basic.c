@@ -8,6 +8,7 @@
 
 #include "cmd/basic_internal.h"
 #include "cmd/module.h"
+#include "cmd/params.h"
 
 /* The firmware this module reports: the real v3.3.0.0 ESP32-C3 build that
  * the guide's examples show (host libraries gate on "- ESP32C3 -" and a
@@ -438,12 +439,6 @@ static enum espat_rc sysreg_set(struct espat_module *m, const struct espat_args 
 
 /* ---- the table -------------------------------------------------------------- */
 
-#define P_INT(n, lo, hi) {.name = n, .type = ESPAT_P_INT, .min = lo, .max = hi}
-#define P_INT_OPT(n, lo, hi) {.name = n, .type = ESPAT_P_INT, .optional = true, .min = lo, .max = hi}
-#define P_STR(n, len) {.name = n, .type = ESPAT_P_STR, .maxlen = len}
-#define P_STR_OPT(n, len) {.name = n, .type = ESPAT_P_STR, .optional = true, .maxlen = len}
-#define P_ANY_OPT(n) {.name = n, .type = ESPAT_P_ANY, .optional = true}
-#define N(arr) (uint8_t)(sizeof(arr) / sizeof(arr[0]))
 
 static const struct espat_param p_rst[] = {P_INT("mode", 0, 1)};
 static const struct espat_param p_gslp[] = {P_INT("time", 0, UINT32_MAX)};

@@ -25,6 +25,7 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 	m->settings.kv = &m->ports.nvs;
 	m->settings.sysstore = true;
 	espat_basic_init(m);
+	espat_wifi_init(m);
 }
 
 /* Everything a boot does: RAM state from factory defaults, then flash. */
@@ -34,6 +35,7 @@ static void boot(struct espat_module *m)
 	m->wr.syslog = false;
 	m->settings.sysstore = true;
 	espat_basic_boot(m);
+	espat_wifi_boot(m);
 	if (m->ports.pipe.set_uart)
 		m->ports.pipe.set_uart(m->ports.pipe.user, &m->basic.uart_cur);
 	m->boot_ms = espat_module_now(m);
@@ -54,8 +56,10 @@ static void restart_due(void *user)
 	/* The RTC runs on through a soft restart; all other RAM state is lost. */
 	int64_t rtc_base = m->basic.rtc_base;
 	uint64_t rtc_set_ms = m->basic.rtc_set_ms;
+	espat_wifi_free(m);
 	espat_basic_free(m);
 	espat_basic_init(m);
+	espat_wifi_init(m);
 	m->basic.rtc_base = rtc_base;
 	m->basic.rtc_set_ms = rtc_set_ms;
 	m->boots++;
@@ -94,6 +98,7 @@ const struct espat_uart_cfg *espat_module_uart(const struct espat_module *m)
 
 void espat_module_free(struct espat_module *m)
 {
+	espat_wifi_free(m);
 	espat_basic_free(m);
 	espat_wr_free(&m->wr);
 }

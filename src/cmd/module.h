@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cmd/basic.h"
+#include "cmd/wifi.h"
 #include "core/engine.h"
 #include "core/settings.h"
 #include "core/timers.h"
@@ -36,6 +37,7 @@ struct espat_module {
 	struct espat_timers timers;
 	struct espat_settings settings;
 	struct espat_basic basic;      /* basic command family state */
+	struct espat_wifi wifi;        /* Wi-Fi family state */
 	struct espat_timer restart_timer;
 	uint64_t boot_ms;              /* clock at the last "ready" */
 	uint32_t boots;                /* restarts since power-on, for stats */

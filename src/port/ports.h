@@ -7,6 +7,7 @@
 #include "port/flash.h"
 #include "port/kv.h"
 #include "port/pipe.h"
+#include "port/radio.h"
 #include "port/regex.h"
 #include "port/sys.h"
 
@@ -17,6 +18,7 @@ struct espat_ports {
 	struct espat_kv mfg;      /* manufacturing NVS (AT+SYSMFG, PKI) */
 	struct espat_flash flash; /* user partitions (AT+SYSFLASH) */
 	struct espat_regex regex; /* BRE for message filters */
+	struct espat_radio radio; /* the air: access points, provisioning */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */

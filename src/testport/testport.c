@@ -197,6 +197,8 @@ void espat_tp_init(struct espat_testport *t)
 	p->mfg = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->mfg};
 	p->flash = (struct espat_flash){fl_part, fl_read, fl_write, fl_erase, t};
 	p->regex = espat_regex_posix_port(); /* the real BRE engine */
+	espat_world_default(&t->world);
+	p->radio = espat_world_radio(&t->world);
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "port/ports.h"
+#include "world/world.h"
 
 #define ESPAT_TP_KV_MAX 256
 #define ESPAT_TP_PARTS 2
@@ -39,6 +40,7 @@ struct espat_testport {
 	struct espat_tp_kv nvs, mfg;
 	struct espat_flash_part parts[ESPAT_TP_PARTS];
 	uint8_t *flash[ESPAT_TP_PARTS]; /* partition contents, owned */
+	struct espat_world world;   /* the air (the built-in default world) */
 	struct espat_ports ports;   /* wired to the above */
 };
 

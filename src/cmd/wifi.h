@@ -1,0 +1,182 @@
+/* Wi-Fi AT commands (guide section 3.2): the station (join, reconnect,
+ * scan), the softAP and its DHCP server, addresses, SmartConfig, WPS and
+ * WPA2-Enterprise. The air is the radio port (port/radio.h).
+ *
+ * Files: wifi.c (the table, mode, settings, boot), wifi_sta.c (the
+ * station's connection machine: AT+CWJAP, reconnects, AT+CWLAP),
+ * wifi_ap.c (softAP and its stations), wifi_prov.c (SmartConfig, WPS). */
+#ifndef ESPAT_CMD_WIFI_H
+#define ESPAT_CMD_WIFI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "core/timers.h"
+#include "port/radio.h"
+
+struct espat_module;
+
+#define ESPAT_AP_STA_MAX 10 /* stations on the softAP (ESP32-C3's limit) */
+
+/* AT+CWSTATE's <state>. */
+enum espat_sta_state {
+	ESPAT_STA_NONE = 0,       /* no connection started */
+	ESPAT_STA_CONNECTED = 1,  /* associated, no IPv4 yet */
+	ESPAT_STA_GOT_IP = 2,     /* associated with IPv4 */
+	ESPAT_STA_CONNECTING = 3, /* connecting or reconnecting */
+	ESPAT_STA_DISCONNECTED = 4,
+};
+
+/* Where the station's connection machine is. */
+enum espat_sta_phase {
+	ESPAT_PH_IDLE,     /* nothing under way */
+	ESPAT_PH_SCAN,     /* looking for the AP (timer: end of the scan) */
+	ESPAT_PH_ASSOC,    /* authenticating (timer: association done / failed) */
+	ESPAT_PH_DHCP,     /* associated, waiting for an address (timer) */
+	ESPAT_PH_UP,       /* associated with an address */
+	ESPAT_PH_WAIT,     /* between reconnect attempts (timer) */
+};
+
+/* AT+CWJAP's saved configuration. */
+struct espat_sta_cfg {
+	bool valid;                       /* an AP has been configured */
+	uint8_t ssid[ESPAT_SSID_MAX];
+	size_t ssid_len;
+	uint8_t pwd[ESPAT_PWD_MAX];
+	size_t pwd_len;
+	bool has_bssid;
+	uint8_t bssid[6];
+	uint8_t pci_en;
+	uint16_t listen_interval;         /* beacon intervals, 1..100 */
+	uint8_t scan_mode;                /* 0 fast (first match), 1 all channels (strongest) */
+	uint8_t pmf;                      /* bit0 capable, bit1 required */
+	bool eap;                         /* configured by AT+CWJEAP */
+	struct espat_eap_cred eap_cred;
+};
+
+/* An IPv4 interface configuration; host byte order. */
+struct espat_ip4 {
+	uint32_t ip, gw, mask;
+};
+
+/* One station on the softAP. */
+struct espat_ap_sta {
+	bool used;
+	uint8_t mac[6];
+	uint32_t ip;       /* 0 until DHCP leased one */
+	bool dhcp;         /* its address came from our DHCP server (AT+CWLIF lists only these) */
+	struct espat_timer dhcp_timer;
+	struct espat_module *m;
+};
+
+struct espat_wifi {
+	/* mode and radio */
+	uint8_t mode;                     /* AT+CWMODE: 0 off, 1 station, 2 softAP, 3 both */
+	bool init;                        /* AT+CWINIT (1 after every boot) */
+	uint8_t sta_proto, ap_proto;      /* AT+CWSTAPROTO / AT+CWAPPROTO, bit0 b bit1 g bit2 n bit3 LR */
+	uint8_t sta_mac[6], ap_mac[6];    /* AT+CIPSTAMAC / AT+CIPAPMAC */
+	char hostname[33];                /* AT+CWHOSTNAME */
+	struct {
+		uint8_t policy;           /* 0 follow the AP, 1 fixed */
+		char code[4];
+		uint8_t start, count;
+	} country;                        /* AT+CWCOUNTRY */
+
+	/* station */
+	struct espat_sta_cfg cfg;         /* AT+CWJAP / AT+CWJEAP */
+	bool autoconn;                    /* AT+CWAUTOCONN */
+	uint16_t reconn_interval;         /* AT+CWRECONNCFG <interval_second>, 0 = no reconnect */
+	uint16_t reconn_count;            /* <repeat_count>, 0 = for ever */
+	uint16_t reconn_done;             /* attempts since the link was lost */
+	enum espat_sta_state state;
+	enum espat_sta_phase phase;
+	struct espat_timer sta_timer;     /* the phase's timer */
+	struct espat_bss ap;              /* the AP joined (or being joined) */
+	struct espat_ipnet net;           /* what that AP's network gave */
+	int last_fail;                    /* +CWJAP:<code> of the last failed attempt, 0 none */
+	bool dhcp_sta;                    /* AT+CWDHCP bit0 */
+	struct espat_ip4 sta_ip;          /* the station's address now (0 = none) */
+	struct espat_ip4 sta_static;      /* AT+CIPSTA (used while !dhcp_sta) */
+
+	/* AT+CWLAPOPT and a running AT+CWLAP */
+	struct {
+		uint8_t sort;             /* 1: by RSSI, strongest first; 0: in scan order */
+		uint16_t mask;            /* <print mask> */
+		int rssi_min;             /* <rssi filter> */
+		uint16_t auth_mask;       /* <authmode mask> */
+	} lapopt;
+	struct {
+		uint8_t ssid[ESPAT_SSID_MAX];
+		size_t ssid_len;
+		bool has_ssid, has_mac;
+		uint8_t mac[6];
+		uint8_t channel;          /* 0 = all */
+	} scan;                           /* the filter of the AT+CWLAP running */
+	struct espat_timer scan_timer;
+
+	/* the command waiting on the station (AT+CWJAP, AT+CWJEAP), if any */
+	espat_handler_fn *waiting;        /* non-NULL while a join command is pending */
+	uint64_t jap_deadline;            /* module clock at <jap_timeout> */
+	struct espat_timer jap_timer;
+
+	/* softAP */
+	struct {
+		uint8_t ssid[ESPAT_SSID_MAX];
+		size_t ssid_len;
+		uint8_t pwd[ESPAT_PWD_MAX];
+		size_t pwd_len;
+		uint8_t channel, ecn, max_conn, hidden;
+	} sap;                            /* AT+CWSAP */
+	bool dhcp_ap;                     /* AT+CWDHCP bit1 */
+	struct espat_ip4 ap_ip;           /* AT+CIPAP */
+	struct {
+		bool custom;              /* AT+CWDHCPS=1 given */
+		uint32_t lease_min, start, end;
+	} dhcps;                          /* AT+CWDHCPS */
+	struct espat_ap_sta sta[ESPAT_AP_STA_MAX];
+
+	/* provisioning */
+	bool sc_on;                       /* AT+CWSTARTSMART running */
+	uint8_t sc_type;                  /* 1..4 */
+	uint8_t sc_auth_floor;
+	uint8_t sc_phase;                 /* 0 listening, 1 got info + joining, 2 done */
+	struct espat_timer sc_timer;
+	bool wps_on;                      /* AT+WPS=1 running */
+	uint8_t wps_auth_floor;
+	uint64_t wps_deadline;
+	struct espat_timer wps_timer;
+};
+
+extern const struct espat_cmd_table espat_wifi_table;
+
+/* Lifecycle, called by the module. */
+void espat_wifi_init(struct espat_module *m);  /* factory state, before boot */
+void espat_wifi_boot(struct espat_module *m);  /* load flash, start auto-connect */
+void espat_wifi_free(struct espat_module *m);  /* cancel timers */
+
+/* ---- events from the world (the control interface calls these) ---------- */
+
+/* Something in the world changed (an AP went down or up, its credentials,
+ * SmartConfig or WPS activity): the module looks again, as a real one
+ * notices a lost beacon or a deauthentication. */
+void espat_wifi_world_changed(struct espat_module *m);
+/* The AP deauthenticates the station. Returns -1 when not associated. */
+int espat_wifi_deauth(struct espat_module *m);
+/* A station joins the softAP. pwd NULL = it knows the right password.
+ * Returns 0, or -1 with *why (softAP off, wrong password, full, known). */
+int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8_t *pwd,
+		       size_t pwd_len, const char **why);
+/* A station leaves the softAP. Returns -1 with *why when it is not there. */
+int espat_wifi_ap_leave(struct espat_module *m, const uint8_t mac[6], const char **why);
+
+/* Helpers shared with other families (CIFSR, CIPSTATUS, sockets). */
+bool espat_wifi_sta_enabled(const struct espat_module *m); /* mode 1 or 3, and CWINIT=1 */
+bool espat_wifi_ap_enabled(const struct espat_module *m);  /* mode 2 or 3, and CWINIT=1 */
+/* "192.168.3.112" into buf (at least 16 bytes). */
+const char *espat_ip4_str(uint32_t ip, char *buf);
+/* "1a:fe:35:98:d3:7b" into buf (at least 18 bytes). */
+const char *espat_mac_str(const uint8_t mac[6], char *buf);
+
+#endif
