@@ -275,26 +275,16 @@ static void load_sap(struct espat_module *m)
 	w->sap.hidden = (uint8_t)a.v[5].i;
 }
 
-/* The chip's factory MAC. A real ESP32-C3 has it in eFuse; espat keeps it in
- * the manufacturing NVS (namespace "efuse"), made up once per data dir, so
- * two data dirs are two devices. The softAP's MAC is the station's + 1. */
+/* The chip's factory MACs: the station has the eFuse MAC, the softAP the
+ * same + 1 (ESP-IDF's derivation). */
 static void factory_macs(struct espat_module *m, uint8_t sta[6], uint8_t ap[6])
 {
-	uint8_t mac[6];
-	const struct espat_kv *kv = &m->ports.mfg;
-	if (kv->get(kv->user, "efuse", "base_mac", mac, sizeof(mac)) != 6) {
-		uint32_t r = m->ports.sys.random(m->ports.sys.user);
-		/* Espressif's OUI 34:85:18, as on ESP32-C3 modules */
-		mac[0] = 0x34;
-		mac[1] = 0x85;
-		mac[2] = 0x18;
-		mac[3] = (uint8_t)(r >> 16);
-		mac[4] = (uint8_t)(r >> 8);
-		mac[5] = (uint8_t)(r & 0xFEu);
-		kv->set(kv->user, "efuse", "base_mac", mac, sizeof(mac));
-	}
-	memcpy(sta, mac, 6);
-	memcpy(ap, mac, 6);
+	static const uint8_t fallback[6] = {0x34, 0x85, 0x18, 0x00, 0x00, 0x02};
+	if (m->ports.sys.base_mac)
+		m->ports.sys.base_mac(m->ports.sys.user, sta);
+	else
+		memcpy(sta, fallback, 6);
+	memcpy(ap, sta, 6);
 	ap[5] = (uint8_t)(ap[5] + 1);
 }
 

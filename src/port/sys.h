@@ -13,6 +13,10 @@ struct espat_sys {
 	int64_t (*wall_s)(void *user);
 	/* Uniform 32-bit random numbers (simulated noise: temperature, heap). */
 	uint32_t (*random)(void *user);
+	/* The chip's factory MAC address (a real ESP32-C3 has it in eFuse):
+	 * the same for the device's whole life, different between devices.
+	 * The station uses it, the softAP it + 1. */
+	void (*base_mac)(void *user, uint8_t mac[6]);
 	void *user;
 };
 

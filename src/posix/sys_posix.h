@@ -8,11 +8,16 @@
 #include "port/sys.h"
 
 struct espat_sys_posix {
-	uint64_t rng; /* xorshift64* state, never 0 */
+	uint64_t rng;   /* xorshift64* state, never 0 */
+	uint8_t mac[6]; /* the eFuse MAC (espat_sys_posix_load_efuse) */
 };
 
 /* Seeds the generator; never fails (falls back to clock and pid). */
 void espat_sys_posix_init(struct espat_sys_posix *s);
+/* Reads the device's eFuse stand-in, DIR/efuse.bin (its factory MAC),
+ * creating it with a random MAC under Espressif's OUI 34:85:18 on the first
+ * start. 0, or -1 with errno set. */
+int espat_sys_posix_load_efuse(struct espat_sys_posix *s, const char *dir);
 /* The port table bound to s; s must outlive its users. */
 struct espat_sys espat_sys_posix_port(struct espat_sys_posix *s);
 

@@ -171,6 +171,12 @@ static int fl_erase(void *user, size_t i, uint32_t off, uint32_t len)
 	return 0;
 }
 
+static void tp_base_mac(void *user, uint8_t mac[6])
+{
+	static const uint8_t fixed[6] = {0x34, 0x85, 0x18, 0x12, 0x34, 0x56};
+	memcpy(mac, fixed, 6);
+}
+
 static void tp_restarted(void *user)
 {
 	((struct espat_testport *)user)->restarts++;
@@ -192,7 +198,8 @@ void espat_tp_init(struct espat_testport *t)
 	}
 	struct espat_ports *p = &t->ports;
 	p->pipe = (struct espat_pipe){.write = tp_write, .set_uart = tp_set_uart, .user = t};
-	p->sys = (struct espat_sys){.now_ms = tp_now, .wall_s = tp_wall, .random = tp_random, .user = t};
+	p->sys = (struct espat_sys){.now_ms = tp_now, .wall_s = tp_wall, .random = tp_random,
+				    .base_mac = tp_base_mac, .user = t};
 	p->nvs = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->nvs};
 	p->mfg = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->mfg};
 	p->flash = (struct espat_flash){fl_part, fl_read, fl_write, fl_erase, t};
