@@ -250,10 +250,13 @@ static void scan_done(void *user)
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
 	struct espat_ipnet net;
-	if (w->ap.id == 0 || !r->find(r->user, w->ap.id, &b)) {
+	uint32_t ms_unused;
+	/* what the sweep saw: the air as it is when the scan ends */
+	if (!find_target(m, &b, &ms_unused)) {
 		attempt_failed(m, 3);
 		return;
 	}
+	w->ap = b;
 	/* PMF: an AP that requires it refuses a station with PMF off; a
 	 * station that requires it skips an AP without it. */
 	bool ap_pmf_capable = b.ecn >= ESPAT_ECN_WPA2_PSK && b.ecn != ESPAT_ECN_WEP;
@@ -276,10 +279,10 @@ static void attempt(struct espat_module *m)
 {
 	struct espat_wifi *w = &m->wifi;
 	uint32_t ms;
+	struct espat_bss b;
 	w->state = ESPAT_STA_CONNECTING;
 	w->phase = ESPAT_PH_SCAN;
-	if (!find_target(m, &w->ap, &ms))
-		memset(&w->ap, 0, sizeof(w->ap));
+	find_target(m, &b, &ms); /* how long the sweep takes; scan_done looks again */
 	espat_timer_arm(&m->timers, &w->sta_timer, now(m) + ms, scan_done, m);
 }
 
@@ -477,7 +480,7 @@ enum espat_rc espat_cwstate_query(struct espat_module *m, const struct espat_arg
 	const struct espat_wifi *w = &m->wifi;
 	char prefix[24];
 	snprintf(prefix, sizeof(prefix), "+CWSTATE:%d,", (int)w->state);
-	if (w->state == ESPAT_STA_NONE || !w->cfg.valid)
+	if (!w->cfg.valid)
 		ssid_line(m, prefix, NULL, 0, "");
 	else
 		ssid_line(m, prefix, w->cfg.ssid, w->cfg.ssid_len, "");
