@@ -13,9 +13,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "app/ctl.h"
+#include "app/ctl_client.h"
 #include "app/options.h"
 #include "cmd/module.h"
 #include "posix/atport.h"
+#include "posix/ctl_server.h"
 #include "posix/flash_file.h"
 #include "posix/fsutil.h"
 #include "posix/kv_file.h"
@@ -25,6 +28,7 @@
 #include "posix/regex_posix.h"
 #include "posix/sys_posix.h"
 #include "posix/trace.h"
+#include "world/world.h"
 
 #define EXIT_USAGE 2         /* bad option, value or path */
 #define LINGER_NS 500000000u /* --stdio: quiet time after end of input */
@@ -42,9 +46,16 @@ struct espat_app {
 	bool stores_open;
 	struct espat_flash_file flash;
 	bool flash_open;
-	struct espat_module module;
+	struct espat_world world; /* the air around the module (--world) */
+	struct espat_ports ports; /* the module's wiring, kept for power cuts */
+	struct espat_module_opts mopts;
+	struct espat_uart_cfg uart0; /* the port's UART at start (factory) */
+	struct espat_pacer_sink sink;
+	struct espat_module module; /* same address across power cuts */
 	bool module_live;
-	int lock_fd; /* flock on DATA_DIR/.lock */
+	struct espat_ctl ctl;            /* the control interpreter */
+	struct espat_ctl_server ctl_srv; /* its socket (--ctl) */
+	int lock_fd;                     /* flock on DATA_DIR/.lock */
 	int sig_fd;
 	struct espat_loop_watch sig_watch;
 	struct espat_loop_timer module_timer; /* the module's next deadline */
@@ -120,6 +131,35 @@ static void port_closed(void *user, bool error)
 		return;
 	}
 	app->input_closed = true;
+}
+
+/* --- control ----------------------------------------------------------- */
+
+static struct espat_module *ctl_module(void *user)
+{
+	struct espat_app *app = user;
+	return &app->module;
+}
+
+/* Power cut: the module dies with whatever the UART still had to send (lost
+ * on a dead line, as on the real one) and boots again on the same flash, at
+ * the same address. */
+static void ctl_power_cut(void *user)
+{
+	struct espat_app *app = user;
+	espat_log_info(&app->log, "power cut");
+	espat_module_free(&app->module);
+	espat_atport_want_write(&app->port, false);
+	espat_pacer_free(&app->pacer);
+	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
+	espat_module_init(&app->module, &app->ports, &app->mopts);
+	espat_module_power_on(&app->module);
+}
+
+static char *ctl_handle(void *user, const char *const *argv, size_t argc)
+{
+	struct espat_app *app = user;
+	return espat_ctl_run(&app->ctl, argc, argv);
 }
 
 /* --- loop hooks -------------------------------------------------------- */
@@ -232,6 +272,9 @@ static int open_data_dir(struct espat_app *app)
 		return usage_error("--data-dir %s: cannot create the flash partitions: %s", dir,
 		                   strerror(errno));
 	app->flash_open = true;
+	if (espat_sys_posix_load_efuse(&app->sys, dir) < 0)
+		return usage_error("--data-dir %s: cannot create efuse.bin: %s", dir,
+		                   strerror(errno));
 	return 0;
 }
 
@@ -295,6 +338,7 @@ static void app_free(struct espat_app *app)
 		espat_module_free(&app->module);
 	}
 	espat_pacer_free(&app->pacer);
+	espat_ctl_server_close(&app->ctl_srv);
 	if (app->port_open)
 		espat_atport_close(&app->port);
 	if (app->flash_open)
@@ -313,9 +357,53 @@ static void app_free(struct espat_app *app)
 		close(app->lock_fd);
 }
 
+/* The world, before anything is created: a bad file changes nothing. */
+static int load_world(struct espat_app *app)
+{
+	if (app->opt.world_path == NULL) {
+		espat_world_default(&app->world);
+		return 0;
+	}
+	struct espat_world_err err = {0};
+	if (espat_world_load(&app->world, app->opt.world_path, &err) == 0)
+		return 0;
+	if (err.line > 0)
+		return usage_error("%s:%d: %s", app->opt.world_path, err.line, err.msg);
+	return usage_error("%s", err.msg);
+}
+
+static int open_ctl(struct espat_app *app)
+{
+	char def[4096];
+	const char *path = app->opt.ctl_path;
+	if (path == NULL) {
+		int n = snprintf(def, sizeof(def), "%s/%s", app->opt.data_dir, ESPAT_CTL_SOCK_NAME);
+		if (n < 0 || (size_t)n >= ESPAT_CTL_PATH_MAX)
+			return usage_error("--data-dir %s: the control socket %s/%s would be too "
+			                   "long for a Unix socket; give --ctl PATH",
+			                   app->opt.data_dir, app->opt.data_dir,
+			                   ESPAT_CTL_SOCK_NAME);
+		path = def;
+	}
+	app->ctl = (struct espat_ctl){
+	    .module = ctl_module,
+	    .world = &app->world,
+	    .power_cut = ctl_power_cut,
+	    .user = app,
+	};
+	char err[512];
+	if (espat_ctl_server_open(&app->ctl_srv, &app->loop, &app->log, path, ctl_handle, app, err,
+	                          sizeof(err)) < 0)
+		return usage_error("%s", err);
+	return 0;
+}
+
 static int run(struct espat_app *app)
 {
-	int rc = open_data_dir(app);
+	int rc = load_world(app);
+	if (rc != 0)
+		return rc;
+	rc = open_data_dir(app);
 	if (rc != 0)
 		return rc;
 	if (app->opt.trace_path && espat_trace_open(&app->trace, app->opt.trace_path) < 0)
@@ -324,40 +412,44 @@ static int run(struct espat_app *app)
 		fprintf(stderr, "espat: cannot set up the event loop: %s\n", strerror(errno));
 		return 1;
 	}
-	const struct espat_uart_cfg cfg = {
+	rc = open_ctl(app);
+	if (rc != 0)
+		return rc;
+	app->uart0 = (struct espat_uart_cfg){
 	    .baud = app->opt.baud ? app->opt.baud : 115200,
 	    .databits = 8,
 	    .stopbits = 1,
 	    .parity = 0,
 	    .flow = 0,
 	};
-	rc = open_port(app, &cfg);
+	rc = open_port(app, &app->uart0);
 	if (rc != 0)
 		return rc;
-	const struct espat_pacer_sink sink = {
+	app->sink = (struct espat_pacer_sink){
 	    .write = sink_write,
 	    .apply_uart = sink_apply_uart,
 	    .want_writable = sink_want_writable,
 	    .user = app,
 	};
-	espat_pacer_init(&app->pacer, &sink, &cfg, app->opt.pace, &app->log);
+	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
 
 	espat_sys_posix_init(&app->sys);
-	const struct espat_ports ports = {
+	app->ports = (struct espat_ports){
 	    .pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
 	    .sys = espat_sys_posix_port(&app->sys),
 	    .nvs = espat_kv_file_port(&app->nvs),
 	    .mfg = espat_kv_file_port(&app->mfg),
 	    .flash = espat_flash_file_port(&app->flash),
 	    .regex = espat_regex_posix_port(),
+	    .radio = espat_world_radio(&app->world),
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};
-	const struct espat_module_opts mopts = {
+	app->mopts = (struct espat_module_opts){
 	    .chip = ESPAT_CHIP_ESP32C3,
 	    .factory_baud = app->opt.baud,
 	};
-	espat_module_init(&app->module, &ports, &mopts);
+	espat_module_init(&app->module, &app->ports, &app->mopts);
 	app->module_live = true;
 	espat_module_power_on(&app->module);
 
@@ -376,6 +468,8 @@ static int run(struct espat_app *app)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return espat_ctl_client_main(argc - 1, argv + 1);
 	struct espat_app *app = calloc(1, sizeof(*app));
 	if (app == NULL) {
 		fputs("espat: out of memory\n", stderr);
@@ -383,6 +477,7 @@ int main(int argc, char **argv)
 	}
 	app->lock_fd = app->sig_fd = -1;
 	app->loop.epfd = -1;
+	app->ctl_srv.fd = -1;
 	char err[512];
 	int rc;
 	if (espat_options_parse(&app->opt, argc, argv, err, sizeof(err)) < 0) {

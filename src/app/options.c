@@ -15,6 +15,8 @@ enum {
 	OPT_BAUD,
 	OPT_DATA_DIR,
 	OPT_CHIP,
+	OPT_WORLD,
+	OPT_CTL,
 	OPT_NO_PACE,
 	OPT_TRACE,
 	OPT_LOG_LEVEL,
@@ -30,6 +32,8 @@ static const struct option long_opts[] = {
     {"baud", required_argument, NULL, OPT_BAUD},
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
     {"chip", required_argument, NULL, OPT_CHIP},
+    {"world", required_argument, NULL, OPT_WORLD},
+    {"ctl", required_argument, NULL, OPT_CTL},
     {"no-pace", no_argument, NULL, OPT_NO_PACE},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -42,6 +46,7 @@ void espat_options_usage(FILE *f)
 {
 	fputs(
 	    "Usage: espat [OPTION]...\n"
+	    "       espat ctl [--ctl PATH | --data-dir DIR] COMMAND [ARG]...\n"
 	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
 	    "a serial device, a TCP socket or stdin/stdout.\n"
 	    "\n"
@@ -66,6 +71,18 @@ void espat_options_usage(FILE *f)
 	    "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
 	    "  --no-pace          write output as fast as the port takes it; by default output\n"
 	    "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
+	    "\n"
+	    "World and control:\n"
+	    "  --world FILE       the radio world around the module: access points, their\n"
+	    "                     security and networks (format: docs/internals/world.md).\n"
+	    "                     Without it, a built-in world with a few APs, one of which\n"
+	    "                     (\"espat\") leads to the host's network. A bad file is\n"
+	    "                     refused at start: 'espat: FILE:LINE: reason', exit 2.\n"
+	    "  --ctl PATH         the control socket (default DIR/ctl.sock of --data-dir),\n"
+	    "                     mode 0600, removed at exit. Talk to it with\n"
+	    "                     'espat ctl COMMAND...' (see 'espat ctl --help'): inspect\n"
+	    "                     the module, add/change/remove APs, make stations join the\n"
+	    "                     softAP, SmartConfig, WPS, deauth, cut the power.\n"
 	    "\n"
 	    "Diagnostics:\n"
 	    "  --trace FILE       append every byte both ways to FILE, one line per line of\n"
@@ -155,6 +172,7 @@ static const char *long_name(int c)
 	    [OPT_TCP - OPT_PTY] = "--tcp",     [OPT_SERIAL - OPT_PTY] = "--serial",
 	    [OPT_BAUD - OPT_PTY] = "--baud",   [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
 	    [OPT_CHIP - OPT_PTY] = "--chip",   [OPT_NO_PACE - OPT_PTY] = "--no-pace",
+	    [OPT_WORLD - OPT_PTY] = "--world", [OPT_CTL - OPT_PTY] = "--ctl",
 	    [OPT_TRACE - OPT_PTY] = "--trace", [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
 	    [OPT_HELP - OPT_PTY] = "--help",   [OPT_VERSION - OPT_PTY] = "--version",
 	};
@@ -231,6 +249,16 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 				return failf(err, errlen,
 				             "--chip %s: unknown chip (supported: esp32c3)",
 				             optarg);
+			break;
+		case OPT_WORLD:
+			if (optarg[0] == '\0')
+				return failf(err, errlen, "--world needs a file");
+			o->world_path = optarg;
+			break;
+		case OPT_CTL:
+			if (optarg[0] == '\0')
+				return failf(err, errlen, "--ctl needs a path");
+			o->ctl_path = optarg;
 			break;
 		case OPT_NO_PACE:
 			o->pace = false;

@@ -36,6 +36,8 @@ struct espat_options {
 	uint32_t baud; /* --baud, 0 = module default (115200) */
 	const char *data_dir;
 	const char *trace_path; /* NULL = no trace */
+	const char *world_path; /* --world FILE, NULL = the built-in world */
+	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
 	bool pace;              /* false with --no-pace */
 	enum espat_log_level log_level;
 };

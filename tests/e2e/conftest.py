@@ -8,12 +8,18 @@ sleeps).
     def test_y(make_dut, tmp_path):  # more modules, or a chosen data dir
         a = make_dut(data_dir=tmp_path / "a")
 
+    def test_z(make_dut):            # a world file, the control socket
+        d = make_dut(world="tests/worlds/x.ini")
+        d.ctl("ap", "down", "home")  # the parsed reply; raises on "ok":false
+
 The binary is $ESPAT_BIN, or build/espat of this repository.
 """
+import json
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import termios
 import time
@@ -48,6 +54,28 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(n)
 
 
+class CtlError(AssertionError):
+    """A control command answered "ok":false when it should not have (or
+    the other way round)."""
+
+
+def ctl_request(path, args, timeout=DEADLINE):
+    """Sends one control request (a list of strings) to the socket at path;
+    returns the parsed reply object."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(json.dumps(list(args)).encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    assert buf.endswith(b"\n"), f"ctl {args}: reply without a newline: {buf!r}"
+    return json.loads(buf)
+
+
 def esc(b):
     """Bytes as a readable Python-style literal (for messages)."""
     return repr(bytes(b))[2:-1]
@@ -59,11 +87,16 @@ class Dut:
     Output read but not yet consumed by an expectation stays in self.buf.
     """
 
-    def __init__(self, data_dir, run_dir, args=(), pace=False):
+    def __init__(self, data_dir, run_dir, args=(), pace=False, world=None):
         self.data_dir = str(data_dir)
         self.run_dir = str(run_dir)
         self.args = list(args)
         self.pace = pace
+        # --world FILE: relative paths are taken from the repository root
+        self.world = None if world is None else os.path.join(REPO, str(world))
+        self.ctl_path = os.path.join(self.data_dir, "ctl.sock")
+        if "--ctl" in self.args:
+            self.ctl_path = self.args[self.args.index("--ctl") + 1]
         self.link = os.path.join(self.run_dir, "tty")
         self.stderr_path = os.path.join(self.run_dir, "stderr.log")
         self.proc = None
@@ -81,6 +114,8 @@ class Dut:
         cmd = [ESPAT, "--pty", self.link, "--data-dir", self.data_dir]
         if not self.pace:
             cmd.append("--no-pace")
+        if self.world is not None:
+            cmd += ["--world", self.world]
         cmd += self.args
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,
@@ -162,6 +197,17 @@ class Dut:
             rc = self.stop()
             assert rc == 0, f"espat exited with {rc} on SIGTERM: {self.stderr()}"
         return self.start()
+
+    # ---- control socket -----------------------------------------------------
+
+    def ctl(self, *args, expect_ok=True):
+        """Runs a control command (as `espat ctl ARGS...`); returns the parsed
+        reply. expect_ok=True raises CtlError on "ok":false, False raises on
+        "ok":true, None checks nothing."""
+        reply = ctl_request(self.ctl_path, args)
+        if expect_ok is not None and reply.get("ok") is not expect_ok:
+            raise CtlError(f"ctl {' '.join(args)}: {json.dumps(reply)}")
+        return reply
 
     # ---- bytes -------------------------------------------------------------
 
@@ -269,14 +315,16 @@ class Dut:
 
 @pytest.fixture
 def make_dut(tmp_path):
-    """Factory: make_dut(data_dir=None, args=(), start=True) -> Dut. Every
-    module still running at the end is stopped and must exit cleanly."""
+    """Factory: make_dut(data_dir=None, args=(), start=True, pace=False,
+    world=None) -> Dut. world: a world file, relative to the repository root
+    or absolute. Every module still running at the end is stopped and must
+    exit cleanly."""
     duts = []
 
-    def make(data_dir=None, args=(), start=True, pace=False):
+    def make(data_dir=None, args=(), start=True, pace=False, world=None):
         i = len(duts)
         run_dir = tmp_path / f"run{i}"
-        d = Dut(data_dir or (tmp_path / f"data{i}"), run_dir, args, pace)
+        d = Dut(data_dir or (tmp_path / f"data{i}"), run_dir, args, pace, world)
         duts.append(d)
         if start:
             d.start()

@@ -1,6 +1,7 @@
 """Every tests/transcripts/*.t over a real pty against build/espat --no-pace,
 one fresh module (and data dir) per file. Expectations are awaited with a
-deadline; `~ N` sleeps N ms of real time (the module's own timing)."""
+deadline; `~ N` sleeps N ms of real time (the module's own timing); `@` lines
+go to the control socket; `! world PATH` becomes --world."""
 import glob
 import os
 import re
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import DEADLINE, REPO, esc
+from conftest import DEADLINE, REPO, CtlError, esc
 import transcript
 
 FILES = sorted(glob.glob(os.path.join(REPO, "tests", "transcripts", "*.t")))
@@ -33,7 +34,7 @@ def test_transcript(path, make_dut):
     options, steps = transcript.parse(path)
     if "inproc-only" in options:
         pytest.skip(f"inproc-only: {options['inproc-only']}")
-    dut = make_dut()
+    dut = make_dut(world=options.get("world"))
     for kind, arg, line in steps:
         if kind == "expect":
             _await(dut, arg, line, path)
@@ -46,6 +47,12 @@ def test_transcript(path, make_dut):
             time.sleep(arg / 1000.0)
         elif kind == "power-cycle":
             dut.restart(cut=True)
+        elif kind == "ctl":
+            args, want_ok = arg
+            try:
+                dut.ctl(*args, expect_ok=want_ok)
+            except CtlError as e:
+                raise AssertionError(f"{os.path.basename(path)}:{line}: {e}") from None
     dut.quiet(0.1)
 
 

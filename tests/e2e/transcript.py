@@ -56,10 +56,56 @@ def unescape(s, pattern=False):
     return b"".join(out)
 
 
+def split_ctl(s):
+    """The tokens of an @ line: separated by blanks; a token in double
+    quotes may hold blanks and the payload escapes (not \\0). ASCII only, as
+    the in-process runner: other bytes are written with ctl's own escapes
+    inside a value. Returns a list of str."""
+    if any(ord(c) > 0x7f for c in s):
+        raise FormatError("non-ASCII byte in an @ line")
+    out, i = [], 0
+    while True:
+        while i < len(s) and s[i] in " \t":
+            i += 1
+        if i == len(s):
+            return out
+        if s[i] == '"':
+            i += 1
+            tok = []
+            while True:
+                if i >= len(s):
+                    raise FormatError("unterminated quote")
+                c = s[i]
+                if c == '"':
+                    i += 1
+                    break
+                if c == "\\":
+                    n = s[i + 1:i + 2]
+                    step = 4 if n == "x" else 2
+                    b = unescape(s[i:i + step])
+                    if b == b"\0" or b[0] > 0x7f:
+                        raise FormatError("\\0 or a non-ASCII byte in an @ argument")
+                    tok.append(b.decode("latin-1"))
+                    i += step
+                    continue
+                tok.append(c)
+                i += 1
+            if i < len(s) and s[i] not in " \t":
+                raise FormatError("text after a closing quote")
+            out.append("".join(tok))
+        else:
+            j = i
+            while j < len(s) and s[j] not in " \t":
+                j += 1
+            out.append(s[i:j])
+            i = j
+
+
 def parse(path):
-    """Returns (options, steps). options: {"pty-only": reason, ...}. steps:
-    ("expect", (regex_bytes, text_as_written), first_line) at every checkpoint, ("send", bytes,
-    line), ("chunk", bytes, line), ("wait", ms, line), ("power-cycle", None,
+    """Returns (options, steps). options: {"pty-only": reason, "world":
+    path, ...}. steps: ("expect", (regex_bytes, text_as_written), first_line)
+    at every checkpoint, ("send", bytes, line), ("chunk", bytes, line),
+    ("wait", ms, line), ("power-cycle", None, line), ("ctl", (args, want_ok),
     line). An expectation step precedes every non-expectation step and ends
     the list."""
     options, steps, exp, shown, exp_line = {}, [], [], [], 0
@@ -81,8 +127,10 @@ def parse(path):
                 if line.startswith("!"):
                     opt = payload(line, 1)
                     name, _, reason = opt.partition(" ")
-                    if name not in ("pty-only", "inproc-only"):
+                    if name not in ("pty-only", "inproc-only", "world"):
                         raise FormatError(f"unknown option {name!r}")
+                    if name == "world" and not reason:
+                        raise FormatError("! world needs a path")
                     options[name] = reason
                 elif line.startswith("<~"):
                     exp_line = exp_line or ln
@@ -98,6 +146,13 @@ def parse(path):
                 elif line.startswith(">"):
                     flush(ln)
                     steps.append(("send", unescape(payload(line, 1)), ln))
+                elif line.startswith("@"):
+                    want_ok = not line.startswith("@!")
+                    args = split_ctl(payload(line, 1 if want_ok else 2))
+                    if not args:
+                        raise FormatError("empty @ line")
+                    flush(ln)
+                    steps.append(("ctl", (args, want_ok), ln))
                 elif line.startswith("~"):
                     flush(ln)
                     steps.append(("wait", int(payload(line, 1)), ln))

@@ -4,18 +4,25 @@
  *
  *   transcript_run [--seed N] [--split whole|bytes|random] [-v] FILE...
  *
+ * "@ ctl-args" lines run the control interpreter (app/ctl.h) against the
+ * module and the test port's world, as `espat ctl` does over the socket.
+ *
  * Prints one line per file and split mode, a summary, and exits non-zero
  * when any run fails. */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/ctl.h"
 #include "cmd/module.h"
 #include "testport/testport.h"
+#include "world/world.h"
 
 #define MAX_BYTES (64 * 1024) /* one payload or expectation after unescaping */
+#define CTL_ARGS_MAX 64       /* tokens of one @ line */
 
 enum split { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
 static const char *const split_names[] = {"whole", "bytes", "random"};
@@ -41,6 +48,7 @@ struct run {
 	bool verbose;
 	struct espat_testport tp;
 	struct espat_module m;
+	struct espat_ctl ctl;
 	struct expect ex;
 	char err[9000]; /* first failure */
 };
@@ -316,6 +324,21 @@ static void power_on(struct run *r)
 	espat_module_power_on(&r->m);
 }
 
+static struct espat_module *ctl_module(void *user)
+{
+	struct run *r = user;
+	return &r->m;
+}
+
+/* "@ power-cut": the same power cycle as "= power-cycle", except that the
+ * new ready is output for the transcript to expect, as over the pty. */
+static void ctl_power_cut(void *user)
+{
+	struct run *r = user;
+	espat_module_free(&r->m);
+	power_on(r);
+}
+
 static bool consume_ready(struct run *r, int line)
 {
 	static const char ready[] = "\r\nready\r\n";
@@ -361,6 +384,87 @@ static void advance(struct run *r, uint64_t ms)
 	espat_tp_advance(&r->tp, &r->m, ms);
 }
 
+/* Splits an @ line into argv: tokens separated by blanks; a token in
+ * double quotes may hold blanks and the payload escapes (no \0). ASCII
+ * only, as the pty runner sends the tokens as JSON text: other bytes are
+ * written with ctl's own escapes inside a value. The tokens are written
+ * into s itself. Returns the count, or -1. */
+static int ctl_split(char *s, char **argv, int max)
+{
+	int n = 0;
+	char *o = s;
+	for (size_t i = 0; s[i]; i++) {
+		if ((unsigned char)s[i] >= 0x80)
+			return -1;
+	}
+	for (size_t i = 0;;) {
+		while (s[i] == ' ' || s[i] == '\t')
+			i++;
+		if (s[i] == 0)
+			return n;
+		if (n == max)
+			return -1;
+		argv[n++] = o;
+		if (s[i] == '"') {
+			i++;
+			for (;;) {
+				if (s[i] == 0)
+					return -1;
+				if (s[i] == '"') {
+					i++;
+					break;
+				}
+				int c = (unsigned char)s[i];
+				if (c == '\\') {
+					c = unescape_one(s, &i);
+					if (c <= 0 || c >= 0x80)
+						return -1;
+				} else {
+					i++;
+				}
+				*o++ = (char)c;
+			}
+			if (s[i] != 0 && s[i] != ' ' && s[i] != '\t')
+				return -1;
+		} else {
+			while (s[i] != 0 && s[i] != ' ' && s[i] != '\t')
+				*o++ = s[i++];
+		}
+		/* o never passes i: a token shrinks or stays */
+		bool end = s[i] == 0;
+		*o++ = 0;
+		if (end)
+			return n;
+		i++;
+	}
+}
+
+/* Runs an @ (want_ok) or @! line; false with r->err when the reply's "ok"
+ * is not what the line expects. */
+static bool ctl_line(struct run *r, int ln, char *args, bool want_ok)
+{
+	char *argv[CTL_ARGS_MAX];
+	int argc = ctl_split(args, argv, CTL_ARGS_MAX);
+	if (argc <= 0) {
+		snprintf(r->err, sizeof(r->err),
+		         "%s:%d: bad @ line (quotes, escapes or too many "
+		         "arguments)",
+		         r->file, ln);
+		return false;
+	}
+	char *reply = espat_ctl_run(&r->ctl, (size_t)argc, (const char *const *)argv);
+	json_t *o = reply ? json_loads(reply, 0, NULL) : NULL;
+	json_t *okv = o ? json_object_get(o, "ok") : NULL;
+	bool ok = json_is_boolean(okv) && json_is_true(okv) == want_ok;
+	if (!ok)
+		snprintf(r->err, sizeof(r->err), "%s:%d: ctl %s: %s", r->file, ln,
+		         want_ok ? "failed" : "succeeded, expected a failure",
+		         reply ? reply : "(out of memory)");
+	json_decref(o);
+	free(reply);
+	return ok;
+}
+
 /* ---- one file, one split mode ------------------------------------------------ */
 
 enum result { R_PASS, R_FAIL, R_SKIP };
@@ -382,6 +486,38 @@ static const char *payload(const char *line, size_t mlen)
 	return line + mlen;
 }
 
+/* "! world PATH" (absolute, or relative to the repo root, which is two
+ * levels above the transcript's folder): loads the world before the module powers on, as
+ * the pty runner's --world does. */
+static bool load_world(struct run *r, FILE *f)
+{
+	char line[8192];
+	bool ok = true;
+	for (int ln = 1; ok && fgets(line, sizeof(line), f); ln++) {
+		rstrip(line);
+		if (strncmp(line, "! world ", 8) != 0)
+			continue;
+		const char *slash = strrchr(r->file, '/');
+		char path[4096];
+		const char *name = line + 8;
+		int n = name[0] == '/' ? snprintf(path, sizeof(path), "%s", name)
+		                       : snprintf(path, sizeof(path), "%.*s%s../../%s",
+		                                  slash ? (int)(slash - r->file) : 0, r->file,
+		                                  slash ? "/" : "", name);
+		struct espat_world_err err = {0};
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			snprintf(r->err, sizeof(r->err), "%s:%d: world path too long", r->file, ln);
+			ok = false;
+		} else if (espat_world_load(&r->tp.world, path, &err) < 0) {
+			snprintf(r->err, sizeof(r->err), "%s:%d: world %s:%d: %s", r->file, ln,
+			         path, err.line, err.msg);
+			ok = false;
+		}
+	}
+	rewind(f);
+	return ok;
+}
+
 static enum result run_file(struct run *r, char *reason, size_t rcap)
 {
 	FILE *f = fopen(r->file, "r");
@@ -394,6 +530,18 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 	int ln = 0;
 	bool ok = true;
 	espat_tp_init(&r->tp);
+	r->ctl = (struct espat_ctl){
+	    .module = ctl_module,
+	    .world = &r->tp.world,
+	    .power_cut = ctl_power_cut,
+	    .user = r,
+	};
+	ok = load_world(r, f);
+	if (!ok) {
+		fclose(f);
+		espat_tp_free(&r->tp);
+		return R_FAIL;
+	}
 	power_on(r);
 	ok = consume_ready(r, 0);
 	memset(&r->ex, 0, sizeof(r->ex));
@@ -410,7 +558,7 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 				res = R_SKIP;
 				break;
 			}
-			if (strncmp(opt, "inproc-only", 11) == 0)
+			if (strncmp(opt, "inproc-only", 11) == 0 || strncmp(opt, "world ", 6) == 0)
 				continue;
 			snprintf(r->err, sizeof(r->err), "%s:%d: unknown option", r->file, ln);
 			ok = false;
@@ -443,6 +591,10 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 			} else {
 				send_lines(r, buf, (size_t)n);
 			}
+		} else if (line[0] == '@') {
+			bool want_ok = line[1] != '!';
+			char *args = line + (payload(line, want_ok ? 1 : 2) - line);
+			ok = ctl_line(r, ln, args, want_ok);
 		} else if (line[0] == '~') {
 			char *end = NULL;
 			unsigned long long ms = strtoull(payload(line, 1), &end, 10);

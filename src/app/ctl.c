@@ -1,0 +1,653 @@
+#include "app/ctl.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/module.h"
+#include "cmd/wifi.h"
+#include "world/world.h"
+
+#define MSG_MAX 512 /* one error message */
+#define KEY_MAX 32  /* the key of a key=value argument */
+
+typedef char *ctl_fn(struct espat_ctl *c, size_t argc, const char *const *argv);
+
+/* One command: argv[0] == name (and argv[1] == sub when sub is set); the
+ * handler gets the arguments after them, at least min and at most max. */
+struct ctl_cmd {
+	const char *name;
+	const char *sub; /* second word, or NULL */
+	size_t min, max;
+	ctl_fn *fn;
+	const char *args; /* for usage lines */
+	const char *help; /* one line */
+};
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Bytes as text that espat_world_unescape() reads back: printable ASCII as
+ * is, except \\ and \", and \xHH for every other byte. */
+static json_t *jbytes(const uint8_t *p, size_t n)
+{
+	char *s = malloc(4 * n + 1);
+	if (s == NULL)
+		return NULL;
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = p[i];
+		if (b == '\\' || b == '"') {
+			s[o++] = '\\';
+			s[o++] = (char)b;
+		} else if (b >= 0x20 && b < 0x7f) {
+			s[o++] = (char)b;
+		} else {
+			s[o++] = '\\';
+			s[o++] = 'x';
+			s[o++] = hex[b >> 4];
+			s[o++] = hex[b & 15];
+		}
+	}
+	json_t *j = json_stringn(s, o);
+	free(s);
+	return j;
+}
+
+/* A C string as JSON text; bytes that are not UTF-8 are escaped. */
+static json_t *jtext(const char *s)
+{
+	json_t *j = json_string(s);
+	return j ? j : jbytes((const uint8_t *)s, strlen(s));
+}
+
+static json_t *jip(uint32_t ip)
+{
+	char buf[16];
+	return json_string(espat_ip4_str(ip, buf));
+}
+
+static json_t *jmac(const uint8_t mac[6])
+{
+	char buf[18];
+	return json_string(espat_mac_str(mac, buf));
+}
+
+/* The reply text of o (consumed); NULL when out of memory. */
+static char *done(json_t *o)
+{
+	if (o == NULL)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fail(const char *fmt, ...)
+{
+	char msg[MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return done(json_pack("{s:b,s:o}", "ok", 0, "error", jtext(msg)));
+}
+
+/* {"ok":true, key: val} (val consumed); key NULL: {"ok":true}. */
+static char *ok(const char *key, json_t *val)
+{
+	if (key == NULL)
+		return done(json_pack("{s:b}", "ok", 1));
+	return done(json_pack("{s:b,s:o}", "ok", 1, key, val));
+}
+
+/* ---- argument helpers ------------------------------------------------------ */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "1a:fe:35:98:d3:7b" (either case), nothing else. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		int h = hexval(s[0]), l = h < 0 ? -1 : hexval(s[1]);
+		if (l < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return false;
+		mac[i] = (uint8_t)(h * 16 + l);
+		s += 3;
+	}
+	return true;
+}
+
+/* Splits "key=value": the key into key[KEY_MAX], *val into arg. */
+static bool split_kv(const char *arg, char key[KEY_MAX], const char **val)
+{
+	const char *eq = strchr(arg, '=');
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= KEY_MAX)
+		return false;
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	*val = eq + 1;
+	return true;
+}
+
+/* A byte-string value as ctl takes it: the text state shows (escapes \\
+ * \" \xHH, also \n \r \t), quoted or not. The world file reads an
+ * unquoted value literally, so an unquoted one is quoted here (its quotes
+ * escaped) before espat_world_unescape() or espat_world_set() sees it.
+ * Returns the world-file form, malloc'd; NULL when out of memory. */
+static char *quoted(const char *v)
+{
+	size_t n = strlen(v), o = 0;
+	char *q = malloc(2 * n + 3);
+	if (q == NULL)
+		return NULL;
+	if (v[0] == '"') {
+		memcpy(q, v, n + 1);
+		return q;
+	}
+	q[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '"')
+			q[o++] = '\\';
+		q[o++] = v[i];
+	}
+	q[o++] = '"';
+	q[o] = '\0';
+	return q;
+}
+
+/* A byte-string argument (see quoted()) decoded into out; -1 when
+ * malformed or longer than cap. */
+static long bytes_arg(const char *s, uint8_t *out, size_t cap)
+{
+	char *q = quoted(s);
+	long n = q ? espat_world_unescape(q, out, cap) : -1;
+	free(q);
+	return n;
+}
+
+/* The AP keys whose values are byte strings (see quoted()). */
+static bool is_string_key(const char *key)
+{
+	static const char *const keys[] = {"ssid", "password", "eap_identity", "eap_username",
+	                                   "eap_password"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static struct espat_module *module_of(struct espat_ctl *c)
+{
+	return c->module(c->user);
+}
+
+/* The world changed: the module looks again. */
+static void changed(struct espat_ctl *c)
+{
+	espat_wifi_world_changed(module_of(c));
+}
+
+/* ---- views ----------------------------------------------------------------- */
+
+static const char *const ecn_names[] = {
+    [ESPAT_ECN_OPEN] = "open",
+    [ESPAT_ECN_WEP] = "wep",
+    [ESPAT_ECN_WPA_PSK] = "wpa",
+    [ESPAT_ECN_WPA2_PSK] = "wpa2",
+    [ESPAT_ECN_WPA_WPA2_PSK] = "wpa-wpa2",
+    [ESPAT_ECN_WPA2_ENTERPRISE] = "wpa2-enterprise",
+    [ESPAT_ECN_WPA3_PSK] = "wpa3",
+    [ESPAT_ECN_WPA2_WPA3_PSK] = "wpa2-wpa3",
+    [ESPAT_ECN_WAPI_PSK] = "wapi",
+    [ESPAT_ECN_OWE] = "owe",
+};
+
+static const char *ecn_name(uint8_t ecn)
+{
+	return ecn < sizeof(ecn_names) / sizeof(ecn_names[0]) && ecn_names[ecn] ? ecn_names[ecn]
+	                                                                        : "unknown";
+}
+
+static json_t *ap_json(const struct espat_world_ap *ap)
+{
+	const struct espat_bss *b = &ap->bss;
+	const struct espat_ipnet *n = &ap->net;
+	json_t *dns = json_array();
+	for (size_t i = 0; dns && i < 2; i++) {
+		if (n->dns[i] != 0)
+			json_array_append_new(dns, jip(n->dns[i]));
+	}
+	/* "network" as the world file's key says it (host, none); the
+	 * addressing beside it. */
+	return json_pack("{s:o,s:o,s:o,s:i,s:i,s:s,s:i,s:b,s:b,s:b,s:s,s:b,s:o,s:o,s:o,s:o}",
+	                 "label", jtext(ap->label), "ssid", jbytes(b->ssid, b->ssid_len), "bssid",
+	                 jmac(b->bssid), "channel", (int)b->channel, "rssi", b->rssi, "security",
+	                 ecn_name(b->ecn), "ecn", (int)b->ecn, "up", ap->up, "hidden", ap->hidden,
+	                 "wps", b->wps, "network", n->to_host ? "host" : "none", "dhcp", n->dhcp,
+	                 "pool_start", jip(n->ip), "netmask", jip(n->mask), "gateway", jip(n->gw),
+	                 "dns", dns);
+}
+
+static json_t *aps_json(const struct espat_world *w)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < w->nap; i++)
+		json_array_append_new(a, ap_json(&w->ap[i]));
+	return a;
+}
+
+/* The AP the station is associated with, as the world has it now. */
+static const struct espat_world_ap *ap_by_id(const struct espat_world *w, uint32_t id)
+{
+	for (size_t i = 0; i < w->nap; i++) {
+		if (w->ap[i].bss.id == id)
+			return &w->ap[i];
+	}
+	return NULL;
+}
+
+static json_t *station_json(struct espat_ctl *c, const struct espat_module *m)
+{
+	const struct espat_wifi *w = &m->wifi;
+	bool assoc = w->state == ESPAT_STA_CONNECTED || w->state == ESPAT_STA_GOT_IP;
+	json_t *o =
+	    json_pack("{s:i,s:b,s:o,s:o,s:o,s:b}", "state", (int)w->state, "enabled",
+	              espat_wifi_sta_enabled(m), "ip", jip(w->sta_ip.ip), "gateway",
+	              jip(w->sta_ip.gw), "netmask", jip(w->sta_ip.mask), "dhcp", w->dhcp_sta);
+	if (o == NULL)
+		return NULL;
+	if (assoc) {
+		const struct espat_world_ap *ap = ap_by_id(c->world, w->ap.id);
+		json_object_set_new(o, "ap", ap ? jtext(ap->label) : json_null());
+		json_object_set_new(o, "ssid", jbytes(w->ap.ssid, w->ap.ssid_len));
+		json_object_set_new(o, "bssid", jmac(w->ap.bssid));
+		json_object_set_new(o, "channel", json_integer(w->ap.channel));
+		json_object_set_new(o, "rssi", json_integer(ap ? ap->bss.rssi : w->ap.rssi));
+	} else {
+		json_object_set_new(o, "ap", json_null());
+		json_object_set_new(o, "ssid", json_null());
+		json_object_set_new(o, "bssid", json_null());
+		json_object_set_new(o, "channel", json_null());
+		json_object_set_new(o, "rssi", json_null());
+	}
+	return o;
+}
+
+static json_t *softap_json(const struct espat_module *m)
+{
+	const struct espat_wifi *w = &m->wifi;
+	json_t *st = json_array();
+	for (size_t i = 0; st && i < ESPAT_AP_STA_MAX; i++) {
+		const struct espat_ap_sta *s = &w->sta[i];
+		if (s->used)
+			json_array_append_new(st, json_pack("{s:o,s:o}", "mac", jmac(s->mac), "ip",
+			                                    s->ip ? jip(s->ip) : json_null()));
+	}
+	return json_pack("{s:b,s:o,s:o,s:i,s:i,s:s,s:o,s:o}", "enabled", espat_wifi_ap_enabled(m),
+	                 "ssid", jbytes(w->sap.ssid, w->sap.ssid_len), "password",
+	                 jbytes(w->sap.pwd, w->sap.pwd_len), "channel", (int)w->sap.channel, "ecn",
+	                 (int)w->sap.ecn, "security", ecn_name(w->sap.ecn), "ip", jip(w->ap_ip.ip),
+	                 "stations", st);
+}
+
+/* ---- commands ---------------------------------------------------------------- */
+
+static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_module *m = module_of(c);
+	uint64_t now = espat_module_now(m);
+	/* "links": the TCP/UDP/SSL links come with the TCP/IP family; an
+	 * empty array until then, so clients can rely on the key. */
+	json_t *st =
+	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o}", "uptime_ms",
+	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
+	              (int)m->boots, "mode", (int)m->wifi.mode, "station", station_json(c, m),
+	              "softap", softap_json(m), "links", json_array(), "aps", aps_json(c->world));
+	return ok("state", st);
+}
+
+static char *cmd_ap_list(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	return ok("aps", aps_json(c->world));
+}
+
+static char *no_ap(const char *label)
+{
+	return fail("no AP labelled '%s'", label);
+}
+
+/* Applies key=value settings to a copy of the world (with a new AP when
+ * create), and commits the copy only when every one succeeded. */
+static char *apply(struct espat_ctl *c, const char *verb, const char *label, bool create,
+                   size_t nkv, const char *const *kv)
+{
+	char key[KEY_MAX];
+	const char *val;
+	for (size_t i = 0; i < nkv; i++) {
+		if (!split_kv(kv[i], key, &val))
+			return fail("ap %s %s: expected key=value, got '%s'", verb, label, kv[i]);
+	}
+	struct espat_world *w = malloc(sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	*w = *c->world;
+	struct espat_world_err err = {0};
+	struct espat_world_ap *ap =
+	    create ? espat_world_add(w, label, &err) : espat_world_find(w, label);
+	if (ap == NULL) {
+		free(w);
+		return create ? fail("ap add %s: %s", label, err.msg) : no_ap(label);
+	}
+	for (size_t i = 0; i < nkv; i++) {
+		split_kv(kv[i], key, &val);
+		char *q = is_string_key(key) ? quoted(val) : NULL;
+		if (is_string_key(key) && q == NULL) {
+			free(w);
+			return NULL;
+		}
+		int rc = espat_world_set(w, ap, key, q ? q : val, &err);
+		free(q);
+		if (rc < 0) {
+			free(w);
+			return fail("ap %s %s: %s", verb, label, err.msg);
+		}
+	}
+	if (espat_world_check(ap, &err) < 0) {
+		free(w);
+		return fail("ap %s %s: %s", verb, label, err.msg);
+	}
+	size_t idx = (size_t)(ap - w->ap);
+	*c->world = *w;
+	free(w);
+	changed(c);
+	return ok("ap", ap_json(&c->world->ap[idx]));
+}
+
+static char *cmd_ap_add(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	return apply(c, "add", argv[0], true, argc - 1, argv + 1);
+}
+
+static char *cmd_ap_set(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	return apply(c, "set", argv[0], false, argc - 1, argv + 1);
+}
+
+static char *cmd_ap_down(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	static const char *const kv[] = {"up=no"};
+	return apply(c, "down", argv[0], false, 1, kv);
+}
+
+static char *cmd_ap_up(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	static const char *const kv[] = {"up=yes"};
+	return apply(c, "up", argv[0], false, 1, kv);
+}
+
+static char *cmd_ap_rm(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	if (!espat_world_remove(c->world, argv[0]))
+		return no_ap(argv[0]);
+	changed(c);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_sta_join(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	uint8_t mac[6], pwd[ESPAT_PWD_MAX];
+	long pwd_len = -1;
+	if (!parse_mac(argv[0], mac))
+		return fail("sta join: '%s' is not a MAC address (like 1a:fe:35:98:d3:7b)",
+		            argv[0]);
+	if (argc == 2) {
+		char key[KEY_MAX];
+		const char *val;
+		if (!split_kv(argv[1], key, &val) || strcmp(key, "password") != 0)
+			return fail("sta join: expected password=PWD, got '%s'", argv[1]);
+		pwd_len = bytes_arg(val, pwd, sizeof(pwd));
+		if (pwd_len < 0)
+			return fail("sta join: bad password (at most %d bytes; escapes \\\\ \\\" "
+			            "\\xHH)",
+			            ESPAT_PWD_MAX);
+	}
+	const char *why = "refused";
+	if (espat_wifi_ap_join(module_of(c), mac, pwd_len < 0 ? NULL : pwd,
+	                       pwd_len < 0 ? 0 : (size_t)pwd_len, &why) < 0)
+		return fail("sta join %s: %s", argv[0], why);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_sta_leave(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	uint8_t mac[6];
+	if (!parse_mac(argv[0], mac))
+		return fail("sta leave: '%s' is not a MAC address (like 1a:fe:35:98:d3:7b)",
+		            argv[0]);
+	const char *why = "not connected";
+	if (espat_wifi_ap_leave(module_of(c), mac, &why) < 0)
+		return fail("sta leave %s: %s", argv[0], why);
+	return ok(NULL, NULL);
+}
+
+static const struct {
+	const char *name;
+	uint8_t type;
+} sc_types[] = {{"esptouch", 1}, {"airkiss", 2}, {"esptouch-v2", 4}};
+
+static const char *sc_type_name(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof(sc_types) / sizeof(sc_types[0]); i++) {
+		if (sc_types[i].type == type)
+			return sc_types[i].name;
+	}
+	return "unknown";
+}
+
+static json_t *sc_json(const struct espat_world_smartconfig *sc)
+{
+	const struct espat_prov *p = &sc->prov;
+	if (!sc->active)
+		return json_pack("{s:b}", "active", 0);
+	return json_pack(
+	    "{s:b,s:o,s:o,s:s,s:o,s:o}", "active", 1, "ssid", jbytes(p->ssid, p->ssid_len),
+	    "password", jbytes(p->pwd, p->pwd_len), "type", sc_type_name(p->type), "bssid",
+	    p->has_bssid ? jmac(p->bssid) : json_null(), "rvd", jbytes(p->rvd, p->rvd_len));
+}
+
+static char *cmd_smartconfig_stop(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	c->world->sc = (struct espat_world_smartconfig){0};
+	changed(c);
+	return ok("smartconfig", sc_json(&c->world->sc));
+}
+
+static char *cmd_smartconfig(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_world_smartconfig *sc = &c->world->sc;
+	struct espat_prov p = {.type = 1};
+	long n = bytes_arg(argv[0], p.ssid, sizeof(p.ssid));
+	if (n <= 0)
+		return fail("smartconfig: bad SSID (1 to %d bytes; escapes \\\\ \\\" \\xHH)",
+		            ESPAT_SSID_MAX);
+	p.ssid_len = (size_t)n;
+	n = bytes_arg(argv[1], p.pwd, sizeof(p.pwd));
+	if (n < 0)
+		return fail("smartconfig: bad password (at most %d bytes; escapes \\\\ \\\" \\xHH)",
+		            ESPAT_PWD_MAX);
+	p.pwd_len = (size_t)n;
+	for (size_t i = 2; i < argc; i++) {
+		char key[KEY_MAX];
+		const char *val;
+		if (!split_kv(argv[i], key, &val))
+			return fail("smartconfig: expected key=value, got '%s'", argv[i]);
+		if (strcmp(key, "type") == 0) {
+			size_t k = 0;
+			while (k < sizeof(sc_types) / sizeof(sc_types[0]) &&
+			       strcmp(sc_types[k].name, val) != 0)
+				k++;
+			if (k == sizeof(sc_types) / sizeof(sc_types[0]))
+				return fail("smartconfig: type=%s: expected esptouch, airkiss or "
+				            "esptouch-v2",
+				            val);
+			p.type = sc_types[k].type;
+		} else if (strcmp(key, "bssid") == 0) {
+			if (!parse_mac(val, p.bssid))
+				return fail("smartconfig: bssid=%s: not a MAC address", val);
+			p.has_bssid = true;
+		} else if (strcmp(key, "rvd") == 0) {
+			n = bytes_arg(val, p.rvd, sizeof(p.rvd));
+			if (n < 0)
+				return fail("smartconfig: bad rvd (at most %zu bytes)",
+				            sizeof(p.rvd));
+			p.rvd_len = (size_t)n;
+		} else {
+			return fail("smartconfig: unknown key '%s' (type, bssid, rvd)", key);
+		}
+	}
+	sc->active = true;
+	sc->prov = p;
+	changed(c);
+	return ok("smartconfig", sc_json(sc));
+}
+
+static char *cmd_wps(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_world_ap *ap = espat_world_find(c->world, argv[0]);
+	if (ap == NULL)
+		return no_ap(argv[0]);
+	if (!ap->bss.wps)
+		return fail("wps %s: the AP does not support WPS (ap set %s wps=yes)", argv[0],
+		            argv[0]);
+	if (!ap->up)
+		return fail("wps %s: the AP is down", argv[0]);
+	uint64_t now = espat_module_now(module_of(c));
+	ap->wps_pressed_ms = now ? now : 1; /* 0 means never pressed */
+	changed(c);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_deauth(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	if (espat_wifi_deauth(module_of(c)) < 0)
+		return fail("deauth: the station is not associated with an AP");
+	return ok(NULL, NULL);
+}
+
+static char *cmd_power_cut(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	c->power_cut(c->user);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_help(struct espat_ctl *c, size_t argc, const char *const *argv);
+
+static const struct ctl_cmd cmds[] = {
+    {"state", NULL, 0, 0, cmd_state, "", "the module, its Wi-Fi and the world, as JSON"},
+    {"ap", "list", 0, 0, cmd_ap_list, "", "the world's access points"},
+    {"ap", "add", 1, SIZE_MAX, cmd_ap_add, "LABEL [KEY=VALUE]...",
+     "add an AP (keys as in a world file)"},
+    {"ap", "set", 2, SIZE_MAX, cmd_ap_set, "LABEL KEY=VALUE...", "change an AP (all or nothing)"},
+    {"ap", "rm", 1, 1, cmd_ap_rm, "LABEL", "remove an AP"},
+    {"ap", "down", 1, 1, cmd_ap_down, "LABEL", "switch an AP off (up=no)"},
+    {"ap", "up", 1, 1, cmd_ap_up, "LABEL", "switch an AP on (up=yes)"},
+    {"sta", "join", 1, 2, cmd_sta_join, "MAC [password=PWD]",
+     "a station joins the softAP (default: right password)"},
+    {"sta", "leave", 1, 1, cmd_sta_leave, "MAC", "a station leaves the softAP"},
+    {"smartconfig", "stop", 0, 0, cmd_smartconfig_stop, "", "the phone stops broadcasting"},
+    {"smartconfig", NULL, 2, 5, cmd_smartconfig, "SSID PASSWORD [type=TYPE] [bssid=MAC] [rvd=TEXT]",
+     "a phone broadcasts SmartConfig (TYPE: esptouch, airkiss, esptouch-v2)"},
+    {"wps", NULL, 1, 1, cmd_wps, "LABEL", "press the AP's WPS button"},
+    {"deauth", NULL, 0, 0, cmd_deauth, "", "the AP deauthenticates the station"},
+    {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
+    {"help", NULL, 0, 0, cmd_help, "", "these commands"},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage_line(const struct ctl_cmd *k, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s%s", k->name, k->sub ? " " : "", k->sub ? k->sub : "",
+	         k->args[0] ? " " : "", k->args);
+}
+
+static char *cmd_help(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < NCMDS; i++) {
+		char u[160];
+		usage_line(&cmds[i], u, sizeof(u));
+		json_array_append_new(a, json_pack("{s:s,s:s}", "usage", u, "help", cmds[i].help));
+	}
+	return ok("commands", a);
+}
+
+void espat_ctl_help(FILE *f)
+{
+	for (size_t i = 0; i < NCMDS; i++) {
+		char u[160];
+		usage_line(&cmds[i], u, sizeof(u));
+		if (strlen(u) <= 26)
+			fprintf(f, "  %-26s %s\n", u, cmds[i].help);
+		else
+			fprintf(f, "  %s\n      %s\n", u, cmds[i].help);
+	}
+}
+
+char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	if (argc == 0)
+		return fail("no command (try help)");
+	bool known = false;
+	const struct ctl_cmd *misfit = NULL; /* matched by name, not by count */
+	for (size_t i = 0; i < NCMDS; i++) {
+		const struct ctl_cmd *k = &cmds[i];
+		if (strcmp(argv[0], k->name) != 0)
+			continue;
+		known = true;
+		size_t words = k->sub ? 2 : 1;
+		if (k->sub && (argc < 2 || strcmp(argv[1], k->sub) != 0))
+			continue;
+		size_t n = argc - words;
+		if (n < k->min || n > k->max) {
+			/* "smartconfig stop x": maybe the SSID "stop" */
+			if (misfit == NULL || k->sub == NULL)
+				misfit = k;
+			continue;
+		}
+		return k->fn(c, n, argv + words);
+	}
+	if (!known)
+		return fail("unknown command '%s' (try help)", argv[0]);
+	if (misfit != NULL) {
+		char u[160];
+		usage_line(misfit, u, sizeof(u));
+		return fail("usage: %s", u);
+	}
+	/* A known family with an unknown or missing second word. */
+	char subs[128] = "";
+	size_t o = 0;
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (strcmp(argv[0], cmds[i].name) == 0 && cmds[i].sub && o < sizeof(subs))
+			o += (size_t)snprintf(subs + o, sizeof(subs) - o, "%s%s", o ? ", " : "",
+			                      cmds[i].sub);
+	}
+	if (argc < 2)
+		return fail("%s: which one? (%s)", argv[0], subs);
+	return fail("%s: unknown subcommand '%s' (%s)", argv[0], argv[1], subs);
+}
