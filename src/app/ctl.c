@@ -145,9 +145,10 @@ static bool split_kv(const char *arg, char key[KEY_MAX], const char **val)
 
 /* A byte-string value as ctl takes it: the text state shows (escapes \\
  * \" \xHH, also \n \r \t), quoted or not. The world file reads an
- * unquoted value literally, so an unquoted one is quoted here (its quotes
- * escaped) before espat_world_unescape() or espat_world_set() sees it.
- * Returns the world-file form, malloc'd; NULL when out of memory. */
+ * unquoted value literally, so an unquoted one is put in quotes here (bare
+ * quotes escaped, escapes kept) before espat_world_unescape() or
+ * espat_world_set() sees it. Returns the world-file form, malloc'd; NULL
+ * when out of memory. */
 static char *quoted(const char *v)
 {
 	size_t n = strlen(v), o = 0;
@@ -160,7 +161,9 @@ static char *quoted(const char *v)
 	}
 	q[o++] = '"';
 	for (size_t i = 0; i < n; i++) {
-		if (v[i] == '"')
+		if (v[i] == '\\' && v[i + 1] != '\0')
+			q[o++] = v[i++]; /* an escape goes through whole: \" stays \" */
+		else if (v[i] == '"')
 			q[o++] = '\\';
 		q[o++] = v[i];
 	}

@@ -31,6 +31,11 @@ def _await(dut, expectation, line, path):
 
 @pytest.mark.parametrize("path", FILES, ids=[os.path.basename(f) for f in FILES])
 def test_transcript(path, make_dut):
+    play(path, make_dut)
+
+
+def play(path, make_dut):
+    """Plays one transcript file over a pty (also used by test_ctl.py)."""
     options, steps = transcript.parse(path)
     if "inproc-only" in options:
         pytest.skip(f"inproc-only: {options['inproc-only']}")
