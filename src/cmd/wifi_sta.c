@@ -59,7 +59,8 @@ static void ssid_line(struct espat_module *m, const char *prefix, const uint8_t 
 	memcpy(line, prefix, pl);
 	n = pl;
 	line[n++] = '"';
-	memcpy(line + n, ssid, ssid_len);
+	if (ssid_len > 0)
+		memcpy(line + n, ssid, ssid_len);
 	n += ssid_len;
 	line[n++] = '"';
 	memcpy(line + n, rest, rl);
