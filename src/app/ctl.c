@@ -107,28 +107,10 @@ static char *ok(const char *key, json_t *val)
 
 /* ---- argument helpers ------------------------------------------------------ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "1a:fe:35:98:d3:7b" (either case), nothing else. */
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
-	for (int i = 0; i < 6; i++) {
-		int h = hexval(s[0]), l = h < 0 ? -1 : hexval(s[1]);
-		if (l < 0 || s[2] != (i == 5 ? '\0' : ':'))
-			return false;
-		mac[i] = (uint8_t)(h * 16 + l);
-		s += 3;
-	}
-	return true;
+	return espat_mac_parse(s, strlen(s), mac);
 }
 
 /* Splits "key=value": the key into key[KEY_MAX], *val into arg. */

@@ -22,9 +22,8 @@ struct espat_module;
 /* Channels a full 2.4 GHz sweep visits. */
 #define ESPAT_SCAN_CHANNELS 13u
 
-/* Parses "192.168.4.1" / "1a:fe:35:98:d3:7b" from an argument. */
+/* Parses "192.168.4.1" from an argument. */
 bool espat_ip4_parse(const struct espat_arg *a, uint32_t *ip);
-bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6]);
 
 /* Prints a Wi-Fi status message ("WIFI CONNECTED", "+STA_CONNECTED:...")
  * as an asynchronous report. */
