@@ -96,9 +96,14 @@ static bool find_target(struct espat_module *m, struct espat_bss *out, uint32_t 
 {
 	struct espat_bss list[ESPAT_BSS_MAX];
 	const struct espat_sta_cfg *c = &m->wifi.cfg;
+	const struct espat_radio *r = &m->ports.radio;
 	size_t n = scan_air(m, list, ESPAT_BSS_MAX);
 	int best = -1;
 	for (size_t i = 0; i < n; i++) {
+		/* A hidden AP answers the station's directed probe for its SSID:
+		 * the probe response names it. */
+		if (list[i].ssid_len == 0 && c->ssid_len > 0 && r->find)
+			r->find(r->user, list[i].id, &list[i]);
 		if (!matches(c, &list[i]))
 			continue;
 		if (best < 0 || (c->scan_mode == 1 && list[i].rssi > list[best].rssi))

@@ -110,7 +110,8 @@ struct espat_radio {
 	 * (channel, then the world's order). Writes at most max; returns how
 	 * many APs there are (which may be more than max). */
 	size_t (*scan)(void *user, struct espat_bss *out, size_t max);
-	/* The AP with this id, if it exists and is up. */
+	/* The AP with this id, if it exists and is up, with its SSID even when
+	 * hidden (what a probe response to a directed probe reveals). */
 	bool (*find)(void *user, uint32_t id, struct espat_bss *out);
 	/* Would these credentials get a station with this MAC in? eap is NULL
 	 * for a PSK/open join. On ESPAT_AUTH_OK fills *net. */
