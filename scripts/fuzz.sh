@@ -18,17 +18,23 @@ if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
 	exit 1
 fi
 
-# Objects for the fuzz build: the core, the commands, the test port and the
-# posix regex it uses. No OS event loop, no app.
-SRC="$(ls src/core/*.c src/cmd/*.c src/testport/*.c) src/posix/regex_posix.c"
+# Objects for the fuzz build: the core, the commands, the test port, the
+# posix regex it uses and the simulated world (which links Debian's inih).
+# No OS event loop, no app.
+SRC="$(ls src/core/*.c src/cmd/*.c src/testport/*.c src/world/*.c) src/posix/regex_posix.c"
+LIBS="-linih"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 # Seeds: the bytes each transcript sends (any format detail is fine for a
-# seed; the fuzzer mutates them anyway).
+# seed; the fuzzer mutates them anyway); world files for fuzz_world.
 seed() {
 	dir=$1
 	mkdir -p "$dir"
+	if [ "$(basename "$dir")" = fuzz_world ]; then
+		cp docs/world.example.ini "$dir/seed-world.example.ini"
+		return
+	fi
 	for t in tests/transcripts/*.t; do
 		tname=$(basename "$t" .t)
 		[ -f "$dir/seed-$tname" ] && continue
@@ -54,7 +60,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	bin="$OUT/$name"
 	echo "== $name: build"
 	# shellcheck disable=SC2086
-	if ! $CC_FUZZ $CFLAGS -o "$bin" "$src" $SRC; then
+	if ! $CC_FUZZ $CFLAGS -o "$bin" "$src" $SRC $LIBS; then
 		echo "FAIL $name: build"
 		fail=$((fail + 1))
 		continue

@@ -4,6 +4,7 @@
 #include "world/world.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -388,38 +389,19 @@ static int set_ssid(struct espat_world_ap *ap, const char *key, const char *v,
 static int set_bssid(struct espat_world_ap *ap, const char *key, const char *v,
                      struct espat_world_err *err)
 {
-	uint8_t b[6];
+	uint8_t b[6] = {0};
 	bool ok = strlen(v) == 17;
 	for (size_t i = 0; ok && i < 6; i++) {
 		int hi = hexval((unsigned char)v[3 * i]), lo = hexval((unsigned char)v[3 * i + 1]);
 		ok = hi >= 0 && lo >= 0 && (i == 5 || v[3 * i + 2] == ':');
-		b[i] = (uint8_t)(hi << 4 | lo);
+		if (ok)
+			b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	static const uint8_t zero[6];
 	if (!ok || (b[0] & 1) || memcmp(b, zero, 6) == 0)
 		return fail(err, "%s must be a unicast MAC aa:bb:cc:dd:ee:ff (got '%.40s')", key,
 		            v);
 	memcpy(ap->bss.bssid, b, 6);
-	return 0;
-}
-
-static int set_channel(struct espat_world_ap *ap, const char *key, const char *v,
-                       struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 1, 14, &x, err) < 0)
-		return -1;
-	ap->bss.channel = (uint8_t)x;
-	return 0;
-}
-
-static int set_rssi(struct espat_world_ap *ap, const char *key, const char *v,
-                    struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, -100, 0, &x, err) < 0)
-		return -1;
-	ap->bss.rssi = (int)x;
 	return 0;
 }
 
@@ -488,24 +470,6 @@ static int set_eap_methods(struct espat_world_ap *ap, const char *key, const cha
 	return 0;
 }
 
-static int set_eap_identity(struct espat_world_ap *ap, const char *key, const char *v,
-                            struct espat_world_err *err)
-{
-	return get_cstring(key, v, ap->eap_identity, err);
-}
-
-static int set_eap_username(struct espat_world_ap *ap, const char *key, const char *v,
-                            struct espat_world_err *err)
-{
-	return get_cstring(key, v, ap->eap_username, err);
-}
-
-static int set_eap_password(struct espat_world_ap *ap, const char *key, const char *v,
-                            struct espat_world_err *err)
-{
-	return get_cstring(key, v, ap->eap_password, err);
-}
-
 /* "bgn", "bg", "n", "bgnlr", ... or 0..15 (bit0 b, bit1 g, bit2 n, bit3 LR). */
 static int set_bgn(struct espat_world_ap *ap, const char *key, const char *v,
                    struct espat_world_err *err)
@@ -541,44 +505,6 @@ static int set_bgn(struct espat_world_ap *ap, const char *key, const char *v,
 	if (bits == 0)
 		return fail(err, "%s must be 0..15 or letters of b, g, n, lr (got '')", key);
 	ap->bss.bgn = (uint8_t)bits;
-	return 0;
-}
-
-static int set_wps(struct espat_world_ap *ap, const char *key, const char *v,
-                   struct espat_world_err *err)
-{
-	return get_bool(key, v, &ap->bss.wps, err);
-}
-
-static int set_hidden(struct espat_world_ap *ap, const char *key, const char *v,
-                      struct espat_world_err *err)
-{
-	return get_bool(key, v, &ap->hidden, err);
-}
-
-static int set_up(struct espat_world_ap *ap, const char *key, const char *v,
-                  struct espat_world_err *err)
-{
-	return get_bool(key, v, &ap->up, err);
-}
-
-static int set_pairwise(struct espat_world_ap *ap, const char *key, const char *v,
-                        struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 0, 7, &x, err) < 0)
-		return -1;
-	ap->bss.pairwise_cipher = (uint8_t)x;
-	return 0;
-}
-
-static int set_group(struct espat_world_ap *ap, const char *key, const char *v,
-                     struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 0, 7, &x, err) < 0)
-		return -1;
-	ap->bss.group_cipher = (uint8_t)x;
 	return 0;
 }
 
@@ -618,12 +544,6 @@ static int set_subnet(struct espat_world_ap *ap, const char *key, const char *v,
 	return 0;
 }
 
-static int set_gateway(struct espat_world_ap *ap, const char *key, const char *v,
-                       struct espat_world_err *err)
-{
-	return get_ip4(key, v, &ap->net.gw, err);
-}
-
 static int set_dns(struct espat_world_ap *ap, const char *key, const char *v,
                    struct espat_world_err *err)
 {
@@ -639,91 +559,86 @@ static int set_dns(struct espat_world_ap *ap, const char *key, const char *v,
 	return 0;
 }
 
-static int set_dhcp(struct espat_world_ap *ap, const char *key, const char *v,
-                    struct espat_world_err *err)
-{
-	return get_bool(key, v, &ap->net.dhcp, err);
-}
+/* How a key's value is read: by its own function, or as one of the common
+ * kinds straight into the field at off. */
+enum kind {
+	K_FN,   /* set() */
+	K_U8,   /* integer min..max into a uint8_t */
+	K_INT,  /* integer min..max into an int */
+	K_U32,  /* integer min..max into a uint32_t */
+	K_BOOL, /* yes/no/true/false/1/0 into a bool */
+	K_IP4,  /* a.b.c.d into a uint32_t */
+	K_EAP,  /* a string of at most ESPAT_EAP_STR_MAX bytes, no NUL, into a char[] */
+};
 
-static int set_lease(struct espat_world_ap *ap, const char *key, const char *v,
-                     struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 1, 2592000, &x, err) < 0)
-		return -1;
-	ap->net.lease_s = (uint32_t)x;
-	return 0;
-}
-
-static int set_pool_start(struct espat_world_ap *ap, const char *key, const char *v,
-                          struct espat_world_err *err)
-{
-	return get_ip4(key, v, &ap->net.ip, err);
-}
-
-static int set_pool_size(struct espat_world_ap *ap, const char *key, const char *v,
-                         struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 1, 65534, &x, err) < 0)
-		return -1;
-	ap->pool = (uint32_t)x;
-	return 0;
-}
-
-static int set_assoc_ms(struct espat_world_ap *ap, const char *key, const char *v,
-                        struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 0, 600000, &x, err) < 0)
-		return -1;
-	ap->net.assoc_ms = (uint32_t)x;
-	return 0;
-}
-
-static int set_dhcp_ms(struct espat_world_ap *ap, const char *key, const char *v,
-                       struct espat_world_err *err)
-{
-	int64_t x;
-	if (get_int(key, v, 0, 600000, &x, err) < 0)
-		return -1;
-	ap->net.dhcp_ms = (uint32_t)x;
-	return 0;
-}
+#define FIELD(f) offsetof(struct espat_world_ap, f)
 
 /* Every AP key, in the order espat_world_describe() writes them
  * (security before the ciphers it resets, subnet before what it sets). */
-static const struct {
+static const struct key {
 	const char *key;
-	set_fn *set;
+	enum kind kind;
+	set_fn *set; /* K_FN */
+	size_t off;  /* the other kinds: the field */
+	int64_t min, max;
 } ap_keys[] = {
-    {"ssid", set_ssid},
-    {"bssid", set_bssid},
-    {"channel", set_channel},
-    {"rssi", set_rssi},
-    {"security", set_security_key},
-    {"password", set_password},
-    {"eap_methods", set_eap_methods},
-    {"eap_identity", set_eap_identity},
-    {"eap_username", set_eap_username},
-    {"eap_password", set_eap_password},
-    {"bgn", set_bgn},
-    {"wps", set_wps},
-    {"hidden", set_hidden},
-    {"up", set_up},
-    {"pairwise_cipher", set_pairwise},
-    {"group_cipher", set_group},
-    {"network", set_network},
-    {"subnet", set_subnet},
-    {"gateway", set_gateway},
-    {"dns", set_dns},
-    {"dhcp", set_dhcp},
-    {"lease", set_lease},
-    {"pool_start", set_pool_start},
-    {"pool_size", set_pool_size},
-    {"assoc_ms", set_assoc_ms},
-    {"dhcp_ms", set_dhcp_ms},
+    {"ssid", K_FN, set_ssid, 0, 0, 0},
+    {"bssid", K_FN, set_bssid, 0, 0, 0},
+    {"channel", K_U8, NULL, FIELD(bss.channel), 1, 14},
+    {"rssi", K_INT, NULL, FIELD(bss.rssi), -100, 0},
+    {"security", K_FN, set_security_key, 0, 0, 0},
+    {"password", K_FN, set_password, 0, 0, 0},
+    {"eap_methods", K_FN, set_eap_methods, 0, 0, 0},
+    {"eap_identity", K_EAP, NULL, FIELD(eap_identity), 0, 0},
+    {"eap_username", K_EAP, NULL, FIELD(eap_username), 0, 0},
+    {"eap_password", K_EAP, NULL, FIELD(eap_password), 0, 0},
+    {"bgn", K_FN, set_bgn, 0, 0, 0},
+    {"wps", K_BOOL, NULL, FIELD(bss.wps), 0, 0},
+    {"hidden", K_BOOL, NULL, FIELD(hidden), 0, 0},
+    {"up", K_BOOL, NULL, FIELD(up), 0, 0},
+    {"pairwise_cipher", K_U8, NULL, FIELD(bss.pairwise_cipher), 0, 7},
+    {"group_cipher", K_U8, NULL, FIELD(bss.group_cipher), 0, 7},
+    {"network", K_FN, set_network, 0, 0, 0},
+    {"subnet", K_FN, set_subnet, 0, 0, 0},
+    {"gateway", K_IP4, NULL, FIELD(net.gw), 0, 0},
+    {"dns", K_FN, set_dns, 0, 0, 0},
+    {"dhcp", K_BOOL, NULL, FIELD(net.dhcp), 0, 0},
+    {"lease", K_U32, NULL, FIELD(net.lease_s), 1, 2592000},
+    {"pool_start", K_IP4, NULL, FIELD(net.ip), 0, 0},
+    {"pool_size", K_U32, NULL, FIELD(pool), 1, 65534},
+    {"assoc_ms", K_U32, NULL, FIELD(net.assoc_ms), 0, 600000},
+    {"dhcp_ms", K_U32, NULL, FIELD(net.dhcp_ms), 0, 600000},
 };
+
+static int set_key(const struct key *k, struct espat_world_ap *ap, const char *v,
+                   struct espat_world_err *err)
+{
+	char *field = (char *)ap + k->off;
+	int64_t x;
+	switch (k->kind) {
+	case K_FN:
+		return k->set(ap, k->key, v, err);
+	case K_BOOL:
+		return get_bool(k->key, v, (bool *)field, err);
+	case K_IP4:
+		return get_ip4(k->key, v, (uint32_t *)field, err);
+	case K_EAP:
+		return get_cstring(k->key, v, field, err);
+	case K_U8:
+	case K_INT:
+	case K_U32:
+		break;
+	}
+	if (get_int(k->key, v, k->min, k->max, &x, err) < 0)
+		return -1;
+	if (k->kind == K_U8)
+		*(uint8_t *)field = (uint8_t)x;
+	else if (k->kind == K_INT)
+		*(int *)field = (int)x;
+	else
+		*(uint32_t *)field = (uint32_t)x;
+	return 0;
+}
 
 static bool same_credentials(const struct espat_world_ap *a, const struct espat_world_ap *b)
 {
@@ -750,7 +665,7 @@ int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char
 		if (strcmp(key, ap_keys[i].key) != 0)
 			continue;
 		struct espat_world_ap before = *ap;
-		if (ap_keys[i].set(ap, key, value, err) < 0)
+		if (set_key(&ap_keys[i], ap, value, err) < 0)
 			return -1;
 		if (!same_credentials(&before, ap))
 			ap->key_epoch++;
