@@ -62,23 +62,12 @@ bool espat_ip4_parse(const struct espat_arg *a, uint32_t *ip)
 	return true;
 }
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6])
 {
 	if (len != 17)
 		return false;
 	for (size_t i = 0; i < 6; i++) {
-		int hi = hexdigit(s[i * 3]), lo = hexdigit(s[i * 3 + 1]);
+		int hi = espat_hexval(s[i * 3]), lo = espat_hexval(s[i * 3 + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return false;
 		mac[i] = (uint8_t)(hi << 4 | lo);

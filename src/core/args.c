@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
+int espat_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -32,7 +32,7 @@ bool espat_parse_int(const char *s, size_t len, int64_t *out)
 	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
 	uint64_t v = 0;
 	for (; i < len; i++) {
-		int d = base == 16 ? hexval(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+		int d = base == 16 ? espat_hexval(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
 		if (d < 0)
 			return false;
 		if (v > (limit - (uint64_t)d) / base)

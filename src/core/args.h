@@ -47,6 +47,9 @@ enum espat_tok_status {
 enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size_t len,
 				       size_t *bad);
 
+/* The value of one hex digit (either case), or -1. */
+int espat_hexval(int c);
+
 /* Parses a whole token as an integer: [+-]digits or [+-]0x hex digits.
  * Returns false on junk or overflow of int64. */
 bool espat_parse_int(const char *s, size_t len, int64_t *out);

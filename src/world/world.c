@@ -27,21 +27,10 @@ static int fail(struct espat_world_err *err, const char *fmt, ...)
 	return -1;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_hex(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (hexval(p[i]) < 0)
+		if (espat_hexval(p[i]) < 0)
 			return false;
 	return true;
 }
@@ -228,8 +217,8 @@ static enum unesc unescape(const char *s, uint8_t *out, size_t cap, size_t *outl
 				c = '\t';
 				break;
 			case 'x': {
-				int hi = hexval((unsigned char)p[0]);
-				int lo = hi < 0 ? -1 : hexval((unsigned char)p[1]);
+				int hi = espat_hexval((unsigned char)p[0]);
+				int lo = hi < 0 ? -1 : espat_hexval((unsigned char)p[1]);
 				if (lo < 0)
 					return UNESC_BAD_ESCAPE;
 				c = (unsigned char)(hi << 4 | lo);
@@ -392,7 +381,7 @@ static int set_bssid(struct espat_world_ap *ap, const char *key, const char *v,
 	uint8_t b[6] = {0};
 	bool ok = strlen(v) == 17;
 	for (size_t i = 0; ok && i < 6; i++) {
-		int hi = hexval((unsigned char)v[3 * i]), lo = hexval((unsigned char)v[3 * i + 1]);
+		int hi = espat_hexval((unsigned char)v[3 * i]), lo = espat_hexval((unsigned char)v[3 * i + 1]);
 		ok = hi >= 0 && lo >= 0 && (i == 5 || v[3 * i + 2] == ':');
 		if (ok)
 			b[i] = (uint8_t)(hi << 4 | lo);
