@@ -1,4 +1,5 @@
 #include "app/options.h"
+#include "posix/log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -107,17 +108,6 @@ void espat_options_usage(FILE *f)
 	    f);
 }
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* A decimal in [min, max], nothing else (no sign games, no trailing junk). */
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -140,7 +130,7 @@ static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t
 	if (arg[0] == '[') {
 		const char *close = strchr(arg, ']');
 		if (close == NULL || close[1] != ':')
-			return failf(err, errlen, "--tcp %s: expected [ADDRESS]:PORT", arg);
+			return espat_errf(err, errlen, "--tcp %s: expected [ADDRESS]:PORT", arg);
 		host = arg + 1;
 		hostlen = (size_t)(close - host);
 		port = close + 2;
@@ -154,10 +144,10 @@ static int parse_tcp(struct espat_options *o, const char *arg, char *err, size_t
 	}
 	uint32_t p;
 	if (parse_u32(port, 0, 65535, &p) < 0)
-		return failf(err, errlen, "--tcp %s: the port must be a number from 0 to 65535",
+		return espat_errf(err, errlen, "--tcp %s: the port must be a number from 0 to 65535",
 		             arg);
 	if (hostlen >= sizeof(o->tcp_host))
-		return failf(err, errlen, "--tcp %s: host name too long", arg);
+		return espat_errf(err, errlen, "--tcp %s: host name too long", arg);
 	memcpy(o->tcp_host, host, hostlen);
 	o->tcp_host[hostlen] = '\0';
 	snprintf(o->tcp_port, sizeof(o->tcp_port), "%u", (unsigned)p);
@@ -201,7 +191,7 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		const char *self = argv[optind - 1];
 		/* "--pty --stdio": getopt would take "--stdio" as the path. */
 		if (c != ':' && c != '?' && optarg != NULL && strncmp(optarg, "--", 2) == 0)
-			return failf(err, errlen, "%s needs a value, not the option %s",
+			return espat_errf(err, errlen, "%s needs a value, not the option %s",
 			             long_name(c), optarg);
 		switch (c) {
 		case OPT_PTY:
@@ -209,13 +199,13 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 		case OPT_TCP:
 		case OPT_SERIAL:
 			if (nports++ > 0)
-				return failf(err, errlen,
+				return espat_errf(err, errlen,
 				             "only one AT port option may be given (%s and %s)",
 				             first_port, long_name(c));
 			first_port = long_name(c);
 			if (c == OPT_PTY) {
 				if (optarg[0] == '\0')
-					return failf(err, errlen, "--pty needs a path");
+					return espat_errf(err, errlen, "--pty needs a path");
 				o->port = ESPAT_PORT_PTY;
 				o->pty_link = optarg;
 			} else if (c == OPT_STDIO) {
@@ -226,38 +216,38 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 					return -1;
 			} else {
 				if (optarg[0] == '\0')
-					return failf(err, errlen, "--serial needs a device path");
+					return espat_errf(err, errlen, "--serial needs a device path");
 				o->port = ESPAT_PORT_SERIAL;
 				o->serial_dev = optarg;
 			}
 			break;
 		case OPT_BAUD:
 			if (parse_u32(optarg, 80, 5000000, &o->baud) < 0)
-				return failf(err, errlen,
+				return espat_errf(err, errlen,
 				             "--baud %s: expected a number from 80 to 5000000",
 				             optarg);
 			break;
 		case OPT_DATA_DIR:
 			if (optarg[0] == '\0')
-				return failf(err, errlen, "--data-dir needs a directory");
+				return espat_errf(err, errlen, "--data-dir needs a directory");
 			o->data_dir = optarg;
 			break;
 		case OPT_CHIP:
 			if (strcmp(optarg, "esp8266") == 0)
-				return failf(err, errlen, "--chip esp8266 is not supported yet");
+				return espat_errf(err, errlen, "--chip esp8266 is not supported yet");
 			if (strcmp(optarg, "esp32c3") != 0)
-				return failf(err, errlen,
+				return espat_errf(err, errlen,
 				             "--chip %s: unknown chip (supported: esp32c3)",
 				             optarg);
 			break;
 		case OPT_WORLD:
 			if (optarg[0] == '\0')
-				return failf(err, errlen, "--world needs a file");
+				return espat_errf(err, errlen, "--world needs a file");
 			o->world_path = optarg;
 			break;
 		case OPT_CTL:
 			if (optarg[0] == '\0')
-				return failf(err, errlen, "--ctl needs a path");
+				return espat_errf(err, errlen, "--ctl needs a path");
 			o->ctl_path = optarg;
 			break;
 		case OPT_NO_PACE:
@@ -265,12 +255,12 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			break;
 		case OPT_TRACE:
 			if (optarg[0] == '\0')
-				return failf(err, errlen, "--trace needs a file");
+				return espat_errf(err, errlen, "--trace needs a file");
 			o->trace_path = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			if (espat_log_level_parse(optarg, &o->log_level) < 0)
-				return failf(err, errlen,
+				return espat_errf(err, errlen,
 				             "--log-level %s: expected error, warn, info or debug",
 				             optarg);
 			break;
@@ -281,16 +271,16 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			o->action = ESPAT_OPT_VERSION;
 			return 0;
 		case ':':
-			return failf(err, errlen, "%s needs a value", self);
+			return espat_errf(err, errlen, "%s needs a value", self);
 		default:
 			/* '?': unknown option, or a value given to a flag. */
 			if (strncmp(self, "--", 2) == 0 && strchr(self, '=') != NULL)
-				return failf(err, errlen, "%s: this option takes no value", self);
-			return failf(err, errlen, "unknown option %s (see espat --help)", self);
+				return espat_errf(err, errlen, "%s: this option takes no value", self);
+			return espat_errf(err, errlen, "unknown option %s (see espat --help)", self);
 		}
 	}
 	if (optind < argc)
-		return failf(err, errlen, "unexpected argument '%s' (see espat --help)",
+		return espat_errf(err, errlen, "unexpected argument '%s' (see espat --help)",
 		             argv[optind]);
 	return 0;
 }

@@ -15,16 +15,7 @@
 #include <unistd.h>
 
 #include "posix/serial_termios2.h"
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "posix/log.h"
 
 static void base_init(struct espat_atport *a, enum espat_atport_kind kind, struct espat_loop *loop,
                       const struct espat_log *log, const struct espat_atport_cbs *cb)
@@ -262,18 +253,18 @@ static int make_link(const char *link, const char *target, char *err, size_t err
 {
 	struct stat st;
 	if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-		fail(err, errlen, "%s exists and is not a symlink; refusing to replace it", link);
+		espat_errf(err, errlen, "%s exists and is not a symlink; refusing to replace it", link);
 		return -1;
 	}
 	char tmp[PATH_MAX];
 	int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fail(err, errlen, "%s: path too long", link);
+		espat_errf(err, errlen, "%s: path too long", link);
 		return -1;
 	}
 	unlink(tmp);
 	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
-		fail(err, errlen, "cannot create symlink %s: %s", link, strerror(errno));
+		espat_errf(err, errlen, "cannot create symlink %s: %s", link, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -287,31 +278,31 @@ int espat_atport_open_pty(struct espat_atport *a, struct espat_loop *loop,
 	base_init(a, ESPAT_ATPORT_PTY, loop, log, cb);
 	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0) {
-		fail(err, errlen, "cannot create a pseudo-terminal: %s", strerror(errno));
+		espat_errf(err, errlen, "cannot create a pseudo-terminal: %s", strerror(errno));
 		return -1;
 	}
 	struct termios t;
 	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, a->name, sizeof(a->name)) != 0 ||
 	    fcntl(m, F_SETFL, O_NONBLOCK) < 0) {
-		fail(err, errlen, "cannot set up the pseudo-terminal: %s", strerror(errno));
+		espat_errf(err, errlen, "cannot set up the pseudo-terminal: %s", strerror(errno));
 		close(m);
 		return -1;
 	}
 	a->slave_fd = open(a->name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (a->slave_fd < 0 || tcgetattr(a->slave_fd, &t) < 0) {
-		fail(err, errlen, "cannot open %s: %s", a->name, strerror(errno));
+		espat_errf(err, errlen, "cannot open %s: %s", a->name, strerror(errno));
 		goto fail_fds;
 	}
 	cfmakeraw(&t);
 	cfsetispeed(&t, B115200);
 	cfsetospeed(&t, B115200);
 	if (tcsetattr(a->slave_fd, TCSANOW, &t) < 0) {
-		fail(err, errlen, "cannot set %s raw: %s", a->name, strerror(errno));
+		espat_errf(err, errlen, "cannot set %s raw: %s", a->name, strerror(errno));
 		goto fail_fds;
 	}
 	a->rfd = a->wfd = m;
 	if (espat_loop_add(loop, &a->rwatch, m, EPOLLIN, on_data, a) < 0) {
-		fail(err, errlen, "epoll: %s", strerror(errno));
+		espat_errf(err, errlen, "epoll: %s", strerror(errno));
 		goto fail_fds;
 	}
 	if (link != NULL) {
@@ -342,7 +333,7 @@ int espat_atport_open_stdio(struct espat_atport *a, struct espat_loop *loop,
 	a->saved_fl[0] = fcntl(0, F_GETFL);
 	a->saved_fl[1] = fcntl(1, F_GETFL);
 	if (a->saved_fl[0] < 0 || a->saved_fl[1] < 0) {
-		fail(err, errlen, "--stdio needs an open stdin and stdout");
+		espat_errf(err, errlen, "--stdio needs an open stdin and stdout");
 		return -1;
 	}
 	if (isatty(0) && tcgetattr(0, &a->saved_tty) == 0) {
@@ -358,7 +349,7 @@ int espat_atport_open_stdio(struct espat_atport *a, struct espat_loop *loop,
 	a->wfd = 1;
 	if (espat_loop_add(loop, &a->rwatch, 0, EPOLLIN, on_data, a) < 0 ||
 	    espat_loop_add(loop, &a->wwatch, 1, 0, on_stdout, a) < 0) {
-		fail(err, errlen, "cannot watch stdin/stdout: %s", strerror(errno));
+		espat_errf(err, errlen, "cannot watch stdin/stdout: %s", strerror(errno));
 		a->rfd = a->wfd = -1;
 		espat_atport_close(a);
 		return -1;
@@ -404,7 +395,7 @@ int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fail(err, errlen, "--tcp %s:%s: %s", host, port, gai_strerror(rc));
+		espat_errf(err, errlen, "--tcp %s:%s: %s", host, port, gai_strerror(rc));
 		return -1;
 	}
 	int fd = -1, last = 0;
@@ -424,7 +415,7 @@ int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fail(err, errlen, "cannot listen on %s:%s: %s", host, port, strerror(last));
+		espat_errf(err, errlen, "cannot listen on %s:%s: %s", host, port, strerror(last));
 		return -1;
 	}
 	/* Name the real address (port 0 picks one): that is what clients
@@ -441,7 +432,7 @@ int espat_atport_open_tcp(struct espat_atport *a, struct espat_loop *loop,
 		snprintf(a->name, sizeof(a->name), "%s:%s", host, port);
 	a->listen_fd = fd;
 	if (espat_loop_add(loop, &a->lwatch, fd, EPOLLIN, on_accept, a) < 0) {
-		fail(err, errlen, "epoll: %s", strerror(errno));
+		espat_errf(err, errlen, "epoll: %s", strerror(errno));
 		close(fd);
 		a->listen_fd = -1;
 		return -1;
@@ -460,25 +451,25 @@ int espat_atport_open_serial(struct espat_atport *a, struct espat_loop *loop,
 	snprintf(a->name, sizeof(a->name), "%s", dev);
 	int fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		fail(err, errlen, "cannot open %s: %s", dev, strerror(errno));
+		espat_errf(err, errlen, "cannot open %s: %s", dev, strerror(errno));
 		return -1;
 	}
 	if (!isatty(fd)) {
-		fail(err, errlen, "%s is not a serial device (not a tty)", dev);
+		espat_errf(err, errlen, "%s is not a serial device (not a tty)", dev);
 		close(fd);
 		return -1;
 	}
 	if (ioctl(fd, TIOCEXCL) < 0)
 		espat_log_warn(log, "%s: cannot get exclusive access: %s", dev, strerror(errno));
 	if (espat_serial_apply(fd, cfg) < 0) {
-		fail(err, errlen, "cannot configure %s: %s", dev, strerror(errno));
+		espat_errf(err, errlen, "cannot configure %s: %s", dev, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	tcflush(fd, TCIOFLUSH); /* drop whatever the line held before us */
 	a->rfd = a->wfd = fd;
 	if (espat_loop_add(loop, &a->rwatch, fd, EPOLLIN, on_data, a) < 0) {
-		fail(err, errlen, "epoll: %s", strerror(errno));
+		espat_errf(err, errlen, "epoll: %s", strerror(errno));
 		close(fd);
 		a->rfd = a->wfd = -1;
 		return -1;

@@ -1,4 +1,5 @@
 #include "posix/ctl_server.h"
+#include "posix/log.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -26,17 +27,6 @@ struct espat_ctl_conn {
 	size_t reply_len, reply_off;
 	struct espat_ctl_conn *next;
 };
-
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* {"ok":false,"error":msg}, malloc'd; NULL when out of memory. */
 static char *error_reply(const char *msg)
@@ -289,9 +279,9 @@ int espat_ctl_server_open(struct espat_ctl_server *s, struct espat_loop *loop,
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t plen = strlen(path);
 	if (plen == 0)
-		return failf(err, errlen, "--ctl needs a path");
+		return espat_errf(err, errlen, "--ctl needs a path");
 	if (plen >= sizeof(sa.sun_path))
-		return failf(err, errlen,
+		return espat_errf(err, errlen,
 		             "--ctl %s: path too long for a Unix socket (max %zu bytes)", path,
 		             sizeof(sa.sun_path) - 1);
 	memcpy(sa.sun_path, path, plen + 1);
@@ -301,14 +291,14 @@ int espat_ctl_server_open(struct espat_ctl_server *s, struct espat_loop *loop,
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return failf(err, errlen, "--ctl %s: exists and is not a socket", path);
+			return espat_errf(err, errlen, "--ctl %s: exists and is not a socket", path);
 		if (unlink(path) < 0)
-			return failf(err, errlen, "--ctl %s: cannot remove the stale socket: %s",
+			return espat_errf(err, errlen, "--ctl %s: cannot remove the stale socket: %s",
 			             path, strerror(errno));
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return failf(err, errlen, "--ctl %s: socket: %s", path, strerror(errno));
+		return espat_errf(err, errlen, "--ctl %s: socket: %s", path, strerror(errno));
 	/* Created 0600 from the start: no moment where others may connect. */
 	mode_t old = umask(0177);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -316,19 +306,19 @@ int espat_ctl_server_open(struct espat_ctl_server *s, struct espat_loop *loop,
 	umask(old);
 	if (rc < 0) {
 		close(fd);
-		return failf(err, errlen, "--ctl %s: %s", path, strerror(e));
+		return espat_errf(err, errlen, "--ctl %s: %s", path, strerror(e));
 	}
 	if (chmod(path, 0600) < 0 || lstat(path, &st) < 0 || listen(fd, 16) < 0) {
 		e = errno;
 		unlink(path);
 		close(fd);
-		return failf(err, errlen, "--ctl %s: %s", path, strerror(e));
+		return espat_errf(err, errlen, "--ctl %s: %s", path, strerror(e));
 	}
 	if (espat_loop_add(loop, &s->watch, fd, EPOLLIN, on_listen, s) < 0) {
 		e = errno;
 		unlink(path);
 		close(fd);
-		return failf(err, errlen, "--ctl %s: %s", path, strerror(e));
+		return espat_errf(err, errlen, "--ctl %s: %s", path, strerror(e));
 	}
 	s->fd = fd;
 	s->dev = st.st_dev;

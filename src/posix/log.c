@@ -35,3 +35,12 @@ void espat_log(const struct espat_log *lg, enum espat_log_level lvl, const char 
 	fwrite(line, 1, len, lg->out);
 	fflush(lg->out);
 }
+
+int espat_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}

@@ -20,6 +20,10 @@ struct espat_log {
 };
 
 /* Parses "error", "warn", "info" or "debug"; -1 for anything else. */
+/* Formats a one-line error for a caller's err buffer; returns -1 so that
+ * `return espat_errf(err, errlen, ...)` reports and fails in one step. */
+int espat_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 int espat_log_level_parse(const char *s, enum espat_log_level *out);
 
 /* lg may be NULL (silent). Never fails, never blocks for long: stderr is

@@ -18,6 +18,7 @@
 
 #include "app/ctl.h"
 #include "cmd/module.h"
+#include "core/args.h"
 #include "testport/testport.h"
 #include "world/world.h"
 
@@ -86,17 +87,6 @@ static const char *esc(char *dst, size_t cap, const uint8_t *p, size_t n)
 	return dst;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one escape at s[*i] == '\\'; returns the byte or -1. */
 static int unescape_one(const char *s, size_t *i)
 {
@@ -116,8 +106,8 @@ static int unescape_one(const char *s, size_t *i)
 	case '"':
 		return '"';
 	case 'x': {
-		int h = hexval((unsigned char)s[*i]),
-		    l = h < 0 ? -1 : hexval((unsigned char)s[*i + 1]);
+		int h = espat_hexval((unsigned char)s[*i]),
+		    l = h < 0 ? -1 : espat_hexval((unsigned char)s[*i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		*i += 2;
@@ -249,7 +239,7 @@ static bool match(const struct tok *v, size_t n, size_t i, const uint8_t *out, s
 			return false;
 		}
 	case T_HEX:
-		while (p < len && hexval(out[p]) >= 0)
+		while (p < len && espat_hexval(out[p]) >= 0)
 			p++;
 		for (size_t e = p; e > pos; e--)
 			if (match(v, n, i + 1, out, len, e))

@@ -49,6 +49,41 @@ static inline void cmd(struct fx *f, const char *line, const char *want)
 	expect(f, want);
 }
 
+/* Powers a module on the (possibly used) test port: consumes "ready" and
+ * turns echo off. */
+static inline void fx_boot(struct fx *f)
+{
+	espat_module_init(&f->m, &f->tp.ports, NULL);
+	espat_module_power_on(&f->m);
+	expect(f, "\r\nready\r\n");
+	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
+}
+
+/* Power cut: the module goes; the test port (its flash, its world) stays. */
+static inline void fx_power_cycle(struct fx *f)
+{
+	espat_module_free(&f->m);
+	fx_boot(f);
+}
+
+/* cmocka setup/teardown: a fresh test port with a booted module. */
+static inline int fx_setup(void **state)
+{
+	static struct fx fx;
+	espat_tp_init(&fx.tp);
+	fx_boot(&fx);
+	*state = &fx;
+	return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	espat_module_free(&f->m);
+	espat_tp_free(&f->tp);
+	return 0;
+}
+
 /* Advances the clock by ms, firing every timer at its own due time. */
 static inline void advance(struct fx *f, uint64_t ms)
 {

@@ -30,10 +30,7 @@ static void expect_data(struct fx *f, const char *head, const uint8_t *data, siz
 /* Boots a module on the (possibly used) test port, echo off, SYSLOG on. */
 static void boot(struct fx *f)
 {
-	espat_module_init(&f->m, &f->tp.ports, NULL);
-	espat_module_power_on(&f->m);
-	expect(f, "\r\nready\r\n");
-	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
+	fx_boot(f);
 	cmd(f, "AT+SYSLOG=1\r\n", "\r\nOK\r\n");
 }
 
@@ -46,19 +43,8 @@ static void power_cycle(struct fx *f)
 
 static int setup(void **state)
 {
-	static struct fx fx;
-	struct fx *f = &fx;
-	espat_tp_init(&f->tp);
-	boot(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	espat_module_free(&f->m);
-	espat_tp_free(&f->tp);
+	fx_setup(state);
+	cmd(*state, "AT+SYSLOG=1\r\n", "\r\nOK\r\n");
 	return 0;
 }
 
@@ -398,7 +384,7 @@ static void test_rollback(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_flash_query),
 	    T(test_flash_erase_pending),

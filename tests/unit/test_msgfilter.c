@@ -13,27 +13,6 @@
 
 #include "module_fixture.h"
 
-static int setup(void **state)
-{
-	static struct fx fx;
-	struct fx *f = &fx;
-	espat_tp_init(&f->tp);
-	espat_module_init(&f->m, &f->tp.ports, NULL);
-	espat_module_power_on(&f->m);
-	expect(f, "\r\nready\r\n");
-	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	espat_module_free(&f->m);
-	espat_tp_free(&f->tp);
-	return 0;
-}
-
 /* AT+SYSMSGFILTERCFG=<op>,<hl>,<tl> then the regex bytes, expecting OK > and
  * the final result. */
 static void cfg(struct fx *f, int op, const char *head, const char *tail, const char *result)
@@ -212,15 +191,15 @@ static void test_restart_forgets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_enable_query, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ok_vanishes, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_head_and_tail_both_needed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_busy_filtered_during_erase, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_strips_matched_text, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_delete_and_clear, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_split_data, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_restart_forgets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enable_query, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ok_vanishes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_head_and_tail_both_needed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_filtered_during_erase, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_strips_matched_text, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_and_clear, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_errors, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_split_data, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_forgets, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

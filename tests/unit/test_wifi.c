@@ -24,32 +24,6 @@
 #define ASSOC 500
 #define DHCP 300
 
-static void boot(struct fx *f)
-{
-	espat_module_init(&f->m, &f->tp.ports, NULL);
-	espat_module_power_on(&f->m);
-	expect(f, "\r\nready\r\n");
-	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
-}
-
-static int setup(void **state)
-{
-	static struct fx fx;
-	struct fx *f = &fx;
-	espat_tp_init(&f->tp);
-	boot(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	espat_module_free(&f->m);
-	espat_tp_free(&f->tp);
-	return 0;
-}
-
 static void set_ap(struct fx *f, const char *label, const char *key, const char *value)
 {
 	struct espat_world_err err;
@@ -164,13 +138,11 @@ static void test_autoconnect_after_power_cut(void **state)
 {
 	struct fx *f = *state;
 	join_espat(f);
-	espat_module_free(&f->m);
-	boot(f);
+	fx_power_cycle(f);
 	advance(f, SCAN_ESPAT + ASSOC + DHCP);
 	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n");
 	cmd(f, "AT+CWAUTOCONN=0\r\n", "\r\nOK\r\n");
-	espat_module_free(&f->m);
-	boot(f);
+	fx_power_cycle(f);
 	advance(f, 5000);
 	expect(f, "");
 	cmd(f, "AT+CWSTATE?\r\n", "+CWSTATE:0,\"espat\"\r\n\r\nOK\r\n");
@@ -280,13 +252,13 @@ static void test_smartconfig_and_wps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_join, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_join_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_and_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_autoconnect_after_power_cut, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_softap_stations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_smartconfig_and_wps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_join_failures, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_and_back, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_autoconnect_after_power_cut, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_scan, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_softap_stations, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_smartconfig_and_wps, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
