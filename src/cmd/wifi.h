@@ -95,6 +95,7 @@ struct espat_wifi {
 	struct espat_timer sta_timer;     /* the phase's timer */
 	struct espat_bss ap;              /* the AP joined (or being joined) */
 	struct espat_ipnet net;           /* what that AP's network gave */
+	enum espat_auth auth;             /* the handshake's outcome, known when ASSOC starts */
 	int last_fail;                    /* +CWJAP:<code> of the last failed attempt, 0 none */
 	bool dhcp_sta;                    /* AT+CWDHCP bit0 */
 	struct espat_ip4 sta_ip;          /* the station's address now (0 = none) */

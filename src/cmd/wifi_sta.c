@@ -14,7 +14,6 @@
 #include "cmd/module.h"
 #include "cmd/wifi_internal.h"
 
-#define ESPAT_ASSOC_FAIL_MS 500u /* a failed handshake when the world gives no time */
 #define ESPAT_PASSIVE_DWELL_MS 360u
 #define ESPAT_JAP_TIMEOUT_S 15u
 #define ESPAT_BSS_MAX 64u
@@ -219,19 +218,12 @@ static void assoc_done(void *user)
 	struct espat_wifi *w = &m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
-	const uint8_t *pwd = w->cfg.pwd;
-	enum espat_auth res = r->auth(r->user, w->ap.id, w->sta_mac, pwd, w->cfg.pwd_len,
-				      w->cfg.eap ? &w->cfg.eap_cred : NULL, &w->net);
-	if (res == ESPAT_AUTH_GONE || !r->find(r->user, w->ap.id, &b)) {
-		attempt_failed(m, 4);
+	if (!r->find(r->user, w->ap.id, &b)) {
+		attempt_failed(m, 4); /* the AP went away during the handshake */
 		return;
 	}
-	if (res == ESPAT_AUTH_WRONG_KEY) {
-		attempt_failed(m, 2);
-		return;
-	}
-	if (res != ESPAT_AUTH_OK) {
-		attempt_failed(m, 4);
+	if (w->auth != ESPAT_AUTH_OK) {
+		attempt_failed(m, w->auth == ESPAT_AUTH_WRONG_KEY ? 2 : 4);
 		return;
 	}
 	w->ap = b;
@@ -255,7 +247,6 @@ static void scan_done(void *user)
 	struct espat_wifi *w = &m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
-	struct espat_ipnet net;
 	uint32_t ms_unused;
 	/* what the sweep saw: the air as it is when the scan ends */
 	if (!find_target(m, &b, &ms_unused)) {
@@ -270,14 +261,14 @@ static void scan_done(void *user)
 		attempt_failed(m, 4);
 		return;
 	}
-	memset(&net, 0, sizeof(net));
-	enum espat_auth res = r->auth(r->user, b.id, w->sta_mac, w->cfg.pwd, w->cfg.pwd_len,
-				      w->cfg.eap ? &w->cfg.eap_cred : NULL, &net);
-	uint32_t ms = net.assoc_ms;
-	if (res != ESPAT_AUTH_OK && ms == 0)
-		ms = ESPAT_ASSOC_FAIL_MS;
+	w->auth = r->auth(r->user, b.id, w->sta_mac, w->cfg.pwd, w->cfg.pwd_len,
+			  w->cfg.eap ? &w->cfg.eap_cred : NULL, &w->net);
+	if (w->auth == ESPAT_AUTH_GONE) {
+		attempt_failed(m, 3);
+		return;
+	}
 	w->phase = ESPAT_PH_ASSOC;
-	espat_timer_arm(&m->timers, &w->sta_timer, now(m) + ms, assoc_done, m);
+	espat_timer_arm(&m->timers, &w->sta_timer, now(m) + w->net.assoc_ms, assoc_done, m);
 }
 
 /* One attempt: scan for the AP, then associate. */
@@ -411,11 +402,6 @@ enum espat_rc espat_cwjap_set(struct espat_module *m, const struct espat_args *a
 	struct espat_wifi *w = &m->wifi;
 	struct espat_sta_cfg c;
 	memset(&c, 0, sizeof(c));
-	for (size_t i = 3; i < a->n; i++)
-		if (a->v[i].kind == ESPAT_ARG_STR)
-			return espat_fail(E(m), ESPAT_ERR_TYPE(i));
-	if (!omitted(a, 0) && a->v[0].kind != ESPAT_ARG_STR)
-		return espat_fail(E(m), ESPAT_ERR_TYPE(0));
 	if (omitted(a, 0)) {
 		/* AT+CWJAP=,,... joins the last AP again */
 		if (!w->cfg.valid || w->cfg.eap)

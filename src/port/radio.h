@@ -114,7 +114,8 @@ struct espat_radio {
 	 * hidden (what a probe response to a directed probe reveals). */
 	bool (*find)(void *user, uint32_t id, struct espat_bss *out);
 	/* Would these credentials get a station with this MAC in? eap is NULL
-	 * for a PSK/open join. On ESPAT_AUTH_OK fills *net. */
+	 * for a PSK/open join. Fills *net unless ESPAT_AUTH_GONE (a failed
+	 * handshake takes net->assoc_ms too); net->ip is a lease only on OK. */
 	enum espat_auth (*auth)(void *user, uint32_t id, const uint8_t mac[6], const uint8_t *pwd,
 				size_t pwd_len, const struct espat_eap_cred *eap,
 				struct espat_ipnet *net);

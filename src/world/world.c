@@ -884,6 +884,8 @@ static enum espat_auth radio_auth(void *user, uint32_t id, const uint8_t mac[6],
 	const struct espat_world_ap *ap = up_ap(user, id);
 	if (!ap)
 		return ESPAT_AUTH_GONE;
+	/* the network (and how long the handshake takes) whatever the outcome */
+	*net = ap->net;
 	switch (ap->bss.ecn) {
 	case ESPAT_ECN_WPA2_ENTERPRISE:
 		if (!eap)
@@ -908,7 +910,6 @@ static enum espat_auth radio_auth(void *user, uint32_t id, const uint8_t mac[6],
 			return ESPAT_AUTH_WRONG_KEY;
 		break;
 	}
-	*net = ap->net;
 	if (ap->pool > 1)
 		net->ip += fnv1a(mac, 6) % ap->pool;
 	return ESPAT_AUTH_OK;
