@@ -403,6 +403,8 @@ static int run(struct espat_app *app)
 	int rc = load_world(app);
 	if (rc != 0)
 		return rc;
+	/* seeded before the data dir: a new device's eFuse MAC is drawn from it */
+	espat_sys_posix_init(&app->sys);
 	rc = open_data_dir(app);
 	if (rc != 0)
 		return rc;
@@ -433,7 +435,6 @@ static int run(struct espat_app *app)
 	};
 	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
 
-	espat_sys_posix_init(&app->sys);
 	app->ports = (struct espat_ports){
 	    .pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
 	    .sys = espat_sys_posix_port(&app->sys),

@@ -16,7 +16,7 @@ struct espat_sys_posix {
 void espat_sys_posix_init(struct espat_sys_posix *s);
 /* Reads the device's eFuse stand-in, DIR/efuse.bin (its factory MAC),
  * creating it with a random MAC under Espressif's OUI 34:85:18 on the first
- * start. 0, or -1 with errno set. */
+ * start. Call after espat_sys_posix_init(). 0, or -1 with errno set. */
 int espat_sys_posix_load_efuse(struct espat_sys_posix *s, const char *dir);
 /* The port table bound to s; s must outlive its users. */
 struct espat_sys espat_sys_posix_port(struct espat_sys_posix *s);

@@ -8,6 +8,7 @@ already cover (the basic join, AP lost/deauth/rekey, AT+CWSAP, AT+CWLIF,
 AT+CWQIF) is not repeated here. Timings come from the world files: 10 ms
 scan dwell, tens of ms to associate and get an address."""
 import json
+import re
 import subprocess
 
 import pytest
@@ -535,3 +536,25 @@ def test_busy_during_a_join_and_a_scan(make_dut):
     d.expect(_lap(b'(3,"lab",-40,"02:11:22:33:44:55",1,-1,-1,4,4,7,1)'))
     d.quiet(0.1)
     assert d.cmd("AT+CWSTATE?") == b'+CWSTATE:2,"lab"\r\n' + OK
+
+
+# ---- 8. every data dir is a device with its own MAC ----------------------------------
+
+def test_each_data_dir_has_its_own_random_mac(make_dut):
+    """The eFuse MAC is drawn at random under 34:85:18 when a data dir is new,
+    kept across restarts, and the softAP's is the station's + 1."""
+    macs = []
+    for _ in range(2):
+        d = make_dut()
+        d.cmd("ATE0")
+        d.cmd("AT+CWMODE=3")
+        sta = d.cmd("AT+CIPSTAMAC?")
+        ap = d.cmd("AT+CIPAPMAC?")
+        m = re.fullmatch(rb'\+CIPSTAMAC:"34:85:18:([0-9a-f:]{8})"\r\n\r\nOK\r\n', sta)
+        assert m, sta
+        assert m.group(1) != b"00:00:00", sta
+        low = int(m.group(1).replace(b":", b""), 16)
+        assert ap == b'+CIPAPMAC:"34:85:18:%02x:%02x:%02x"\r\n\r\nOK\r\n' % (
+            (low + 1) >> 16 & 0xFF, (low + 1) >> 8 & 0xFF, (low + 1) & 0xFF), ap
+        macs.append(sta)
+    assert macs[0] != macs[1]
