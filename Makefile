@@ -27,6 +27,9 @@ APPLIB_SRC := $(filter-out src/app/main.c,$(APP_SRC))
 # interface's JSON.
 WORLD_LIBS := -linih
 APP_LIBS   := -ljansson
+# The Linux port: c-ares resolves names inside the event loop, libcurl's
+# multi interface fetches OTA images.
+POSIX_LIBS := -lcares -lcurl
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -58,7 +61,7 @@ $(BUILD)/libespat.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a $(WORLD_LIBS) $(APP_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
@@ -66,7 +69,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 
 $(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ)) $(BUILD)/libespat.a $(LDFLAGS) $(WORLD_LIBS) $(APP_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ)) $(BUILD)/libespat.a $(LDFLAGS) $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS)
 
 run: deps $(BUILD)/espat
 	$(BUILD)/espat $(ARGS)

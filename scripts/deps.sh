@@ -6,10 +6,10 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc make libc6-dev
-	libcmocka-dev libinih-dev libjansson-dev
+	libcmocka-dev libinih-dev libjansson-dev libc-ares-dev libcurl4-openssl-dev
 	clang libclang-rt-14-dev
-	python3 python3-serial python3-pytest
-	socat openssl procps
+	python3 python3-serial python3-pytest python3-zeroconf python3-dnspython
+	socat openssl procps dnsmasq-base iproute2 iputils-ping
 )
 
 missing=()

@@ -6,6 +6,7 @@
 
 #include "port/flash.h"
 #include "port/kv.h"
+#include "port/net.h"
 #include "port/pipe.h"
 #include "port/radio.h"
 #include "port/regex.h"
@@ -19,6 +20,7 @@ struct espat_ports {
 	struct espat_flash flash; /* user partitions (AT+SYSFLASH) */
 	struct espat_regex regex; /* BRE for message filters */
 	struct espat_radio radio; /* the air: access points, provisioning */
+	struct espat_net net;     /* sockets, DNS, ping (NULL ops: no network) */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */
