@@ -24,6 +24,7 @@
 #include "posix/kv_file.h"
 #include "posix/log.h"
 #include "posix/loop.h"
+#include "posix/net_posix.h"
 #include "posix/pacer.h"
 #include "posix/regex_posix.h"
 #include "posix/sys_posix.h"
@@ -47,6 +48,8 @@ struct espat_app {
 	struct espat_flash_file flash;
 	bool flash_open;
 	struct espat_world world; /* the air around the module (--world) */
+	struct espat_net_posix net; /* the module's sockets, DNS and ping */
+	bool net_open;
 	struct espat_ports ports; /* the module's wiring, kept for power cuts */
 	struct espat_module_opts mopts;
 	struct espat_uart_cfg uart0; /* the port's UART at start (factory) */
@@ -79,6 +82,18 @@ static void pipe_set_uart(void *user, const struct espat_uart_cfg *cfg)
 {
 	struct espat_app *app = user;
 	espat_pacer_set_uart(&app->pacer, cfg);
+}
+
+static size_t pipe_pending(void *user)
+{
+	struct espat_app *app = user;
+	return espat_pacer_pending(&app->pacer);
+}
+
+static void pipe_rx_pause(void *user, bool paused)
+{
+	struct espat_app *app = user;
+	espat_atport_pause_read(&app->port, paused);
 }
 
 static void on_restart(void *user)
@@ -150,6 +165,7 @@ static void ctl_power_cut(void *user)
 	espat_log_info(&app->log, "power cut");
 	espat_module_free(&app->module);
 	espat_atport_want_write(&app->port, false);
+	espat_atport_pause_read(&app->port, false);
 	espat_pacer_free(&app->pacer);
 	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
 	espat_module_init(&app->module, &app->ports, &app->mopts);
@@ -198,6 +214,8 @@ static void prepare(void *user)
 	struct espat_app *app = user;
 	uint64_t now = espat_loop_now_ns();
 	espat_pacer_run(&app->pacer, now);
+	if (espat_pacer_pending(&app->pacer) < ESPAT_TX_HIGH / 2)
+		espat_module_tx_room(&app->module);
 	arm_or_cancel(&app->loop, &app->pacer_timer, espat_pacer_next_ns(&app->pacer, now),
 	              on_pacer_timer, app);
 	uint64_t d = espat_module_next_deadline(&app->module);
@@ -338,6 +356,8 @@ static void app_free(struct espat_app *app)
 		espat_module_free(&app->module);
 	}
 	espat_pacer_free(&app->pacer);
+	if (app->net_open)
+		espat_net_posix_free(&app->net);
 	espat_ctl_server_close(&app->ctl_srv);
 	if (app->port_open)
 		espat_atport_close(&app->port);
@@ -417,6 +437,11 @@ static int run(struct espat_app *app)
 	rc = open_ctl(app);
 	if (rc != 0)
 		return rc;
+	if (espat_net_posix_init(&app->net, &app->loop, &app->log) < 0) {
+		fprintf(stderr, "espat: cannot set up the network: %s\n", strerror(errno));
+		return 1;
+	}
+	app->net_open = true;
 	app->uart0 = (struct espat_uart_cfg){
 	    .baud = app->opt.baud ? app->opt.baud : 115200,
 	    .databits = 8,
@@ -436,19 +461,25 @@ static int run(struct espat_app *app)
 	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
 
 	app->ports = (struct espat_ports){
-	    .pipe = {.write = pipe_write, .set_uart = pipe_set_uart, .user = app},
+	    .pipe = {.write = pipe_write,
+	             .set_uart = pipe_set_uart,
+	             .pending = pipe_pending,
+	             .rx_pause = pipe_rx_pause,
+	             .user = app},
 	    .sys = espat_sys_posix_port(&app->sys),
 	    .nvs = espat_kv_file_port(&app->nvs),
 	    .mfg = espat_kv_file_port(&app->mfg),
 	    .flash = espat_flash_file_port(&app->flash),
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
+	    .net = espat_net_posix_port(&app->net),
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};
 	app->mopts = (struct espat_module_opts){
 	    .chip = ESPAT_CHIP_ESP32C3,
 	    .factory_baud = app->opt.baud,
+	    .paced = app->opt.pace,
 	};
 	espat_module_init(&app->module, &app->ports, &app->mopts);
 	app->module_live = true;

@@ -22,10 +22,12 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 		m->opts.factory_baud = 115200;
 	espat_wr_init(&m->wr, &m->ports.pipe);
 	espat_engine_init(&m->eng, m, &m->wr, espat_registry, espat_registry_len);
+	m->eng.timers = &m->timers;
 	m->settings.kv = &m->ports.nvs;
 	m->settings.sysstore = true;
 	espat_basic_init(m);
 	espat_wifi_init(m);
+	espat_tcpip_init(m);
 }
 
 /* Everything a boot does: RAM state from factory defaults, then flash. */
@@ -36,6 +38,7 @@ static void boot(struct espat_module *m)
 	m->settings.sysstore = true;
 	espat_basic_boot(m);
 	espat_wifi_boot(m);
+	espat_tcpip_boot(m);
 	if (m->ports.pipe.set_uart)
 		m->ports.pipe.set_uart(m->ports.pipe.user, &m->basic.uart_cur);
 	m->boot_ms = espat_module_now(m);
@@ -56,10 +59,12 @@ static void restart_due(void *user)
 	/* The RTC runs on through a soft restart; all other RAM state is lost. */
 	int64_t rtc_base = m->basic.rtc_base;
 	uint64_t rtc_set_ms = m->basic.rtc_set_ms;
+	espat_tcpip_free(m);
 	espat_wifi_free(m);
 	espat_basic_free(m);
 	espat_basic_init(m);
 	espat_wifi_init(m);
+	espat_tcpip_init(m);
 	m->basic.rtc_base = rtc_base;
 	m->basic.rtc_set_ms = rtc_set_ms;
 	m->boots++;
@@ -76,9 +81,33 @@ void espat_module_restart(struct espat_module *m, uint32_t delay_ms)
 			m);
 }
 
+/* When a chunk's bytes arrived. Paced, a chunk takes its transmission time
+ * on the line and queues behind the previous one (the host's UART sends
+ * them back to back); unpaced, it all arrives now. */
+static struct espat_arrival arrival(struct espat_module *m, size_t n)
+{
+	uint64_t now_us = espat_module_now(m) * 1000u;
+	if (!m->opts.paced)
+		return (struct espat_arrival){now_us, now_us};
+	const struct espat_uart_cfg *u = &m->basic.uart_cur;
+	uint32_t bits2 = 2u * (1u + u->databits + (u->parity ? 1u : 0u)) +
+			 (u->stopbits == 1 ? 2u : u->stopbits == 2 ? 3u : 4u);
+	uint64_t start = m->rx_line_us > now_us ? m->rx_line_us : now_us;
+	uint64_t dur = (uint64_t)n * bits2 * 500000u / (u->baud ? u->baud : 115200u);
+	m->rx_line_us = start + dur;
+	return (struct espat_arrival){start, start + dur};
+}
+
 void espat_module_input(struct espat_module *m, const uint8_t *p, size_t n)
 {
-	espat_engine_input(&m->eng, p, n);
+	struct espat_arrival at = arrival(m, n);
+	espat_engine_input(&m->eng, p, n, &at);
+	espat_tcpip_after_input(m);
+}
+
+void espat_module_tx_room(struct espat_module *m)
+{
+	espat_tcpip_tx_room(m);
 }
 
 void espat_module_poll(struct espat_module *m)
@@ -98,6 +127,7 @@ const struct espat_uart_cfg *espat_module_uart(const struct espat_module *m)
 
 void espat_module_free(struct espat_module *m)
 {
+	espat_tcpip_free(m);
 	espat_wifi_free(m);
 	espat_basic_free(m);
 	espat_wr_free(&m->wr);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cmd/basic.h"
+#include "cmd/tcpip.h"
 #include "cmd/wifi.h"
 #include "core/engine.h"
 #include "core/settings.h"
@@ -27,6 +28,7 @@ struct espat_module_opts {
 	enum espat_chip chip;
 	uint32_t restart_ms;   /* 0: ESPAT_RESTART_MS */
 	uint32_t factory_baud; /* factory-param UART baud (--baud); 0: 115200 */
+	bool paced;            /* input arrives at the UART's rate (+++ guard times) */
 };
 
 struct espat_module {
@@ -38,9 +40,11 @@ struct espat_module {
 	struct espat_settings settings;
 	struct espat_basic basic;      /* basic command family state */
 	struct espat_wifi wifi;        /* Wi-Fi family state */
+	struct espat_tcpip tcpip;      /* TCP/IP family state */
 	struct espat_timer restart_timer;
 	uint64_t boot_ms;              /* clock at the last "ready" */
 	uint32_t boots;                /* restarts since power-on, for stats */
+	uint64_t rx_line_us;           /* paced input: when the host's line is free */
 };
 
 /* Binds the module to ports; prints nothing yet. */
@@ -51,6 +55,9 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 void espat_module_power_on(struct espat_module *m);
 /* Bytes from the host. */
 void espat_module_input(struct espat_module *m, const uint8_t *p, size_t n);
+/* The platform's output queue has room again (after pipe.pending was
+ * high): sockets paused for the host's sake are read again. */
+void espat_module_tx_room(struct espat_module *m);
 /* Runs every timer due at sys.now_ms(). */
 void espat_module_poll(struct espat_module *m);
 /* The clock time of the next timer, or ESPAT_NEVER. */

@@ -1,8 +1,179 @@
+/* TCP/IP AT commands (guide 3.3): the table, links and their lifecycle,
+ * AT+CIPSTART/STARTEX/CLOSE/STATE/STATUS/MUX/MODE, addresses, the server,
+ * DNS. Sending lives in tcpip_send.c, receiving in tcpip_recv.c. */
 #include "cmd/tcpip.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/params.h"
+#include "cmd/tcpip_internal.h"
+#include "cmd/wifi_internal.h"
+
+#define CONNECT_TIMEOUT_MS 10000u /* <timeout> 0: give up on a silent peer after this */
+#define DOMAIN_TIMEOUT_MS 10000u  /* AT+CIPDOMAIN <timeout> 0 */
+#define STO_DEFAULT 180u          /* AT+CIPSTO factory value, seconds */
+
+static uint64_t now(const struct espat_module *m)
+{
+	return espat_module_now(m);
+}
+
+/* ---- addresses --------------------------------------------------------- */
+
+static const char *const type_names[] = {
+	[ESPAT_LT_TCP] = "TCP", [ESPAT_LT_TCP6] = "TCPv6", [ESPAT_LT_UDP] = "UDP",
+	[ESPAT_LT_UDP6] = "UDPv6", [ESPAT_LT_SSL] = "SSL", [ESPAT_LT_SSL6] = "SSLv6",
+};
+
+const char *espat_link_type_name(enum espat_link_type t)
+{
+	return type_names[t];
+}
+
+bool espat_link_is_udp(const struct espat_link *l)
+{
+	return l->type == ESPAT_LT_UDP || l->type == ESPAT_LT_UDP6;
+}
+
+static bool type_is_v6(enum espat_link_type t)
+{
+	return t == ESPAT_LT_TCP6 || t == ESPAT_LT_UDP6 || t == ESPAT_LT_SSL6;
+}
+
+/* <"type"> of AT+CIPSTART; the guide spells UDPv6 both ways. */
+static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
+{
+	static const struct {
+		const char *name;
+		enum espat_link_type t;
+	} names[] = {
+	    {"TCP", ESPAT_LT_TCP},   {"TCPv6", ESPAT_LT_TCP6}, {"UDP", ESPAT_LT_UDP},
+	    {"UDPv6", ESPAT_LT_UDP6}, {"UDPV6", ESPAT_LT_UDP6}, {"SSL", ESPAT_LT_SSL},
+	    {"SSLv6", ESPAT_LT_SSL6},
+	};
+	if (a->kind != ESPAT_ARG_STR)
+		return false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == a->len && memcmp(names[i].name, a->s, a->len) == 0) {
+			*t = names[i].t;
+			return true;
+		}
+	return false;
+}
+
+const char *espat_ip_str(const struct espat_ip *ip, char *buf)
+{
+	if (!ip->v6) {
+		snprintf(buf, 16, "%u.%u.%u.%u", ip->a[0], ip->a[1], ip->a[2], ip->a[3]);
+		return buf;
+	}
+	/* RFC 5952: the longest run (>= 2) of zero groups becomes "::" */
+	uint16_t g[8];
+	for (int i = 0; i < 8; i++)
+		g[i] = (uint16_t)(ip->a[2 * i] << 8 | ip->a[2 * i + 1]);
+	int best = -1, best_len = 1;
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t o = 0;
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			o += (size_t)snprintf(buf + o, 46 - o, "::");
+			i += best_len - 1;
+			continue;
+		}
+		o += (size_t)snprintf(buf + o, 46 - o, "%s%x", o && buf[o - 1] != ':' ? ":" : "",
+				      g[i]);
+	}
+	return buf;
+}
+
+static bool parse_ip6(const char *s, size_t len, uint8_t out[16])
+{
+	uint16_t head[8], tail[8];
+	size_t nh = 0, nt = 0, i = 0;
+	bool gap = false;
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = true;
+		i = 2;
+	} else if (len > 0 && s[0] == ':') {
+		return false;
+	}
+	while (i < len) {
+		unsigned v = 0, digits = 0;
+		while (i < len && espat_hexval((unsigned char)s[i]) >= 0 && digits < 5) {
+			v = v << 4 | (unsigned)espat_hexval((unsigned char)s[i]);
+			i++;
+			digits++;
+		}
+		if (digits == 0 || digits > 4)
+			return false;
+		if (gap)
+			tail[nt++] = (uint16_t)v;
+		else
+			head[nh++] = (uint16_t)v;
+		if (nh + nt > 8)
+			return false;
+		if (i == len)
+			break;
+		if (s[i] != ':')
+			return false;
+		i++;
+		if (i < len && s[i] == ':') {
+			if (gap)
+				return false;
+			gap = true;
+			i++;
+			if (i == len)
+				break;
+		} else if (i == len) {
+			return false;
+		}
+	}
+	if ((!gap && nh != 8) || (gap && nh + nt > 7))
+		return false;
+	memset(out, 0, 16);
+	for (size_t k = 0; k < nh; k++) {
+		out[2 * k] = (uint8_t)(head[k] >> 8);
+		out[2 * k + 1] = (uint8_t)head[k];
+	}
+	for (size_t k = 0; k < nt; k++) {
+		size_t at = 8 - nt + k;
+		out[2 * at] = (uint8_t)(tail[k] >> 8);
+		out[2 * at + 1] = (uint8_t)tail[k];
+	}
+	return true;
+}
+
+bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out)
+{
+	struct espat_arg a = {.kind = ESPAT_ARG_STR, .s = s, .len = len};
+	uint32_t v4;
+	memset(out, 0, sizeof(*out));
+	if (espat_ip4_parse(&a, &v4)) {
+		out->a[0] = (uint8_t)(v4 >> 24);
+		out->a[1] = (uint8_t)(v4 >> 16);
+		out->a[2] = (uint8_t)(v4 >> 8);
+		out->a[3] = (uint8_t)v4;
+		return true;
+	}
+	if (memchr(s, ':', len) && parse_ip6(s, len, out->a)) {
+		out->v6 = true;
+		return true;
+	}
+	return false;
+}
+
+/* ---- reachability and DNS ------------------------------------------------ */
 
 bool espat_tcpip_online(const struct espat_module *m)
 {
@@ -12,8 +183,1136 @@ bool espat_tcpip_online(const struct espat_module *m)
 	return espat_wifi_ap_enabled(m);
 }
 
+static uint32_t ip4_of(const struct espat_ip *ip)
+{
+	return (uint32_t)ip->a[0] << 24 | (uint32_t)ip->a[1] << 16 | (uint32_t)ip->a[2] << 8 |
+	       ip->a[3];
+}
+
+/* The simulated network's own addresses answer as the router, which
+ * resolves through the host. */
+static bool is_router(const struct espat_module *m, const struct espat_ip *ip)
+{
+	const struct espat_wifi *w = &m->wifi;
+	if (ip->v6)
+		return false;
+	uint32_t v = ip4_of(ip);
+	if (v == w->net.dns[0] || (w->net.dns[1] && v == w->net.dns[1]))
+		return true;
+	return w->sta_ip.mask && (v & w->sta_ip.mask) == (w->sta_ip.ip & w->sta_ip.mask);
+}
+
 void espat_tcpip_dns_servers(const struct espat_module *m, struct espat_dns_query *q)
 {
-	(void)m;
+	const struct espat_tcpip *t = &m->tcpip;
 	q->nservers = 0;
+	if (!t->dns_manual)
+		return; /* the DHCP-given server: the AP's router */
+	for (size_t i = 0; i < t->ndns; i++) {
+		if (is_router(m, &t->dns[i])) {
+			q->nservers = 0;
+			return;
+		}
+		q->servers[q->nservers++] = t->dns[i];
+	}
+}
+
+/* ---- link lifecycle -------------------------------------------------------- */
+
+struct espat_link *espat_link_get(struct espat_module *m, int64_t id)
+{
+	if (id < 0 || id >= ESPAT_LINKS)
+		return NULL;
+	return &T(m)->links[id];
+}
+
+static bool link_open(const struct espat_link *l)
+{
+	return l->state != ESPAT_LINK_FREE;
+}
+
+void espat_link_say_connect(struct espat_link *l)
+{
+	struct espat_module *m = l->m;
+	if (m->basic.sysmsg & 2) {
+		char ip[46];
+		struct espat_endpoint local = {0};
+		if (l->sock && NET(m)->endpoints)
+			NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
+		espat_wr_reportf(&m->wr, "+LINK_CONN:0,%u,\"%s\",%u,\"%s\",%u,%u", l->id,
+				 espat_link_type_name(l->type), l->server ? 1u : 0u,
+				 espat_ip_str(&l->remote.ip, ip), l->remote.port,
+				 l->local_port ? l->local_port : local.port);
+	} else if (T(m)->mux) {
+		espat_wr_reportf(&m->wr, "%u,CONNECT", l->id);
+	} else {
+		espat_wr_reportf(&m->wr, "CONNECT");
+	}
+}
+
+static void say_closed(struct espat_link *l)
+{
+	struct espat_module *m = l->m;
+	if (T(m)->mux)
+		espat_wr_reportf(&m->wr, "%u,CLOSED", l->id);
+	else
+		espat_wr_reportf(&m->wr, "CLOSED");
+}
+
+void espat_link_close(struct espat_link *l, bool say, enum espat_close_how how)
+{
+	struct espat_module *m = l->m;
+	if (!link_open(l))
+		return;
+	if (l->sock)
+		NET(m)->close(NET(m)->user, l->sock, how);
+	l->sock = NULL;
+	if (l->dns)
+		NET(m)->resolve_cancel(NET(m)->user, l->dns);
+	l->dns = NULL;
+	espat_timer_cancel(&m->timers, &l->timer);
+	espat_send_link_gone(l);
+	free(l->rx);
+	uint8_t id = l->id;
+	memset(l, 0, sizeof(*l));
+	l->m = m;
+	l->id = id;
+	if (say)
+		say_closed(l);
+	T(m)->had_link = true;
+}
+
+/* A pending AT+CIPSTART(EX) ends with the link's fate. */
+static void start_done(struct espat_link *l, bool ok)
+{
+	struct espat_module *m = l->m;
+	bool cmd = l->cmd;
+	l->cmd = false;
+	if (ok) {
+		espat_link_say_connect(l);
+		if (cmd)
+			espat_engine_complete(E(m), ESPAT_RC_OK);
+		if (T(m)->pt_link == l)
+			espat_pt_link_up(l);
+		return;
+	}
+	struct espat_module *mm = l->m;
+	bool pt = T(mm)->pt_link == l;
+	if (pt) {
+		espat_pt_link_lost(l);
+		return;
+	}
+	espat_link_close(l, false, ESPAT_CLOSE_ABORT);
+	if (cmd)
+		espat_engine_complete(E(mm), espat_fail(E(mm), ESPAT_ERR_EXEC));
+}
+
+static void sto_due(void *user);
+
+void espat_link_touch(struct espat_link *l)
+{
+	struct espat_module *m = l->m;
+	if (l->server && T(m)->sto > 0)
+		espat_timer_arm(&m->timers, &l->timer, now(m) + (uint64_t)T(m)->sto * 1000u,
+				sto_due, l);
+}
+
+static void sto_due(void *user)
+{
+	struct espat_link *l = user;
+	espat_link_close(l, true, ESPAT_CLOSE_GRACEFUL);
+}
+
+static void apply_opts(struct espat_link *l)
+{
+	struct espat_module *m = l->m;
+	if (espat_link_is_udp(l) || !l->sock || !NET(m)->set_tcpopt)
+		return;
+	struct espat_tcpopt o = T(m)->opt[l->id];
+	if (l->keepalive)
+		o.keepalive_s = l->keepalive;
+	NET(m)->set_tcpopt(NET(m)->user, l->sock, &o);
+}
+
+static void on_connected(void *user, int err)
+{
+	struct espat_link *l = user;
+	struct espat_module *m = l->m;
+	espat_timer_cancel(&m->timers, &l->timer);
+	if (err) {
+		start_done(l, false);
+		return;
+	}
+	l->state = ESPAT_LINK_UP;
+	struct espat_endpoint local = {0};
+	NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
+	l->local_port = local.port;
+	apply_opts(l);
+	NET(m)->pause(NET(m)->user, l->sock, false);
+	start_done(l, true);
+}
+
+static void connect_timeout(void *user)
+{
+	struct espat_link *l = user;
+	start_done(l, false);
+}
+
+static void open_socket(struct espat_link *l)
+{
+	struct espat_module *m = l->m;
+	struct espat_sock_opts o = {
+	    .kind = espat_link_is_udp(l) ? ESPAT_SOCK_UDP : ESPAT_SOCK_TCP,
+	    .remote = l->remote,
+	    .local_port = espat_link_is_udp(l) ? l->local_port : 0,
+	};
+	struct espat_sock_cbs cbs = espat_link_cbs;
+	cbs.connected = on_connected;
+	int err = 0;
+	l->sock = NET(m)->open(NET(m)->user, &o, &cbs, l, &err);
+	if (!l->sock) {
+		start_done(l, false);
+		return;
+	}
+	if (espat_link_is_udp(l)) {
+		struct espat_endpoint local = {0};
+		NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
+		l->local_port = local.port;
+		l->state = ESPAT_LINK_UP;
+		start_done(l, true);
+		return;
+	}
+	l->state = ESPAT_LINK_CONNECTING;
+	espat_timer_arm(&m->timers, &l->timer,
+			now(m) + (l->timeout_ms ? l->timeout_ms : CONNECT_TIMEOUT_MS),
+			connect_timeout, l);
+}
+
+static void on_resolved(void *user, int err, const struct espat_ip *ip)
+{
+	struct espat_link *l = user;
+	l->dns = NULL;
+	if (err) {
+		start_done(l, false);
+		return;
+	}
+	l->remote.ip = *ip;
+	open_socket(l);
+}
+
+static void resolve_timeout(void *user)
+{
+	struct espat_link *l = user;
+	start_done(l, false);
+}
+
+int espat_link_start(struct espat_module *m, struct espat_link *l, enum espat_link_type type,
+		     const char *host, size_t host_len, uint16_t port, uint16_t local_port,
+		     uint8_t udp_mode, uint16_t keepalive, uint32_t timeout_ms)
+{
+	l->state = ESPAT_LINK_RESOLVING;
+	l->type = type;
+	l->server = false;
+	l->passive = T(m)->recvtype[l->id] != 0;
+	memcpy(l->host, host, host_len);
+	l->host[host_len] = 0;
+	l->remote.port = port;
+	l->local_port = local_port;
+	l->udp_mode = udp_mode;
+	l->keepalive = keepalive;
+	l->timeout_ms = timeout_ms;
+	struct espat_ip ip;
+	if (espat_ip_parse(host, host_len, &ip)) {
+		if (ip.v6 != type_is_v6(type))
+			return -1;
+		l->remote.ip = ip;
+		open_socket(l);
+		return 0;
+	}
+	struct espat_dns_query q = {
+	    .name = l->host,
+	    .family = type_is_v6(type) ? ESPAT_DNS_V6_ONLY : ESPAT_DNS_V4_ONLY,
+	    .timeout_ms = timeout_ms,
+	};
+	espat_tcpip_dns_servers(m, &q);
+	int err = 0;
+	l->dns = NET(m)->resolve(NET(m)->user, &q, on_resolved, l, &err);
+	if (!l->dns)
+		return -1;
+	espat_timer_arm(&m->timers, &l->timer,
+			now(m) + (timeout_ms ? timeout_ms : CONNECT_TIMEOUT_MS), resolve_timeout, l);
+	return 0;
+}
+
+void espat_link_lost(struct espat_link *l, int err)
+{
+	struct espat_module *m = l->m;
+	(void)err;
+	if (T(m)->pt_link == l) {
+		espat_pt_link_lost(l);
+		return;
+	}
+	if (l->passive && l->rx_len > 0) {
+		/* CLOSED waits until the buffered data is read (guide 3.3.33) */
+		NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_GRACEFUL);
+		l->sock = NULL;
+		l->state = ESPAT_LINK_GONE;
+		espat_timer_cancel(&m->timers, &l->timer);
+		espat_send_link_gone(l);
+		return;
+	}
+	espat_link_close(l, true, ESPAT_CLOSE_GRACEFUL);
+}
+
+static void close_all(struct espat_module *m, bool say)
+{
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		espat_link_close(&T(m)->links[i], say, ESPAT_CLOSE_ABORT);
+}
+
+void espat_tcpip_net_changed(struct espat_module *m)
+{
+	if (espat_tcpip_online(m))
+		return;
+	/* the way out is gone: every link dies with its network */
+	for (size_t i = 0; i < ESPAT_LINKS; i++) {
+		struct espat_link *l = &T(m)->links[i];
+		if (l->state != ESPAT_LINK_FREE && l->state != ESPAT_LINK_GONE)
+			espat_link_lost(l, ESPAT_NET_EUNREACH);
+	}
+}
+
+void espat_tcpip_tx_room(struct espat_module *m)
+{
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		if (T(m)->links[i].paused)
+			espat_recv_update(&T(m)->links[i]);
+}
+
+/* ---- AT+CIPSTART, AT+CIPSTARTEX ------------------------------------------- */
+
+/* Argument i as a string of at most max bytes. */
+static bool arg_str(const struct espat_args *a, size_t i, size_t max)
+{
+	return i < a->n && a->v[i].kind == ESPAT_ARG_STR && a->v[i].len <= max;
+}
+
+static bool arg_int(const struct espat_args *a, size_t i, int64_t lo, int64_t hi)
+{
+	return i < a->n && a->v[i].kind == ESPAT_ARG_INT && a->v[i].i >= lo && a->v[i].i <= hi;
+}
+
+static bool omitted(const struct espat_args *a, size_t i)
+{
+	return i >= a->n || a->v[i].kind == ESPAT_ARG_OMITTED;
+}
+
+static struct espat_link *free_link(struct espat_module *m)
+{
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		if (!link_open(&T(m)->links[i]))
+			return &T(m)->links[i];
+	return NULL;
+}
+
+static enum espat_rc start(struct espat_module *m, const struct espat_args *a, bool ex)
+{
+	struct espat_tcpip *t = T(m);
+	struct espat_engine *e = E(m);
+	size_t i = 0;
+	struct espat_link *l = NULL;
+	if (t->mux && !ex) {
+		if (!arg_int(a, 0, 0, ESPAT_LINKS - 1))
+			return espat_fail(e, ESPAT_ERR_INVALID(0));
+		l = &t->links[a->v[0].i];
+		i = 1;
+	}
+	enum espat_link_type type;
+	if (!parse_type(&a->v[i], &type))
+		return espat_fail(e, ESPAT_ERR_INVALID(i));
+	if (!arg_str(a, i + 1, ESPAT_HOST_MAX) || a->v[i + 1].len == 0)
+		return espat_fail(e, ESPAT_ERR_INVALID(i + 1));
+	if (!arg_int(a, i + 2, 1, 65535))
+		return espat_fail(e, ESPAT_ERR_INVALID(i + 2));
+	uint16_t port = (uint16_t)a->v[i + 2].i;
+	uint16_t keepalive = 0, local_port = 0;
+	uint8_t udp_mode = 0;
+	int64_t timeout = 0;
+	size_t k = i + 3;
+	bool udp = type == ESPAT_LT_UDP || type == ESPAT_LT_UDP6;
+	if (udp) {
+		/* [<local port>,<mode>,<"local IP">][,<timeout>] */
+		if (!omitted(a, k)) {
+			if (!arg_int(a, k, 0, 65535))
+				return espat_fail(e, ESPAT_ERR_INVALID(k));
+			local_port = (uint16_t)a->v[k].i;
+		}
+		if (!omitted(a, k + 1)) {
+			if (!arg_int(a, k + 1, 0, 2) || omitted(a, k))
+				return espat_fail(e, ESPAT_ERR_INVALID(k + 1));
+			udp_mode = (uint8_t)a->v[k + 1].i;
+		}
+		k += 2;
+	} else {
+		if (!omitted(a, k)) {
+			if (!arg_int(a, k, 0, 7200))
+				return espat_fail(e, ESPAT_ERR_INVALID(k));
+			keepalive = (uint16_t)a->v[k].i;
+		}
+		k += 1;
+	}
+	if (!omitted(a, k)) { /* <"local IP">: one of the module's own addresses */
+		struct espat_ip lip;
+		if (!arg_str(a, k, 45) || !espat_ip_parse(a->v[k].s, a->v[k].len, &lip))
+			return espat_fail(e, ESPAT_ERR_INVALID(k));
+	}
+	k += 1;
+	if (!omitted(a, k)) {
+		if (!arg_int(a, k, 0, 60000))
+			return espat_fail(e, ESPAT_ERR_INVALID(k));
+		timeout = a->v[k].i;
+	}
+	if (a->n > k + 1)
+		return espat_fail(e, ESPAT_ERR_NUM(k + 1, a->n));
+	if (type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6)
+		return espat_fail(e, ESPAT_ERR_EXEC); /* TLS comes with the SSL family */
+	if (type_is_v6(type) && !t->ipv6)
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	if (!t->mux)
+		l = &t->links[0];
+	else if (ex && !(l = free_link(m)))
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	if (link_open(l)) {
+		espat_wr_linef(&m->wr, "ALREADY CONNECTED");
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	}
+	if (!espat_tcpip_online(m) || !NET(m)->open) {
+		espat_wr_linef(&m->wr, "no ip");
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	}
+	l->cmd = true;
+	if (espat_link_start(m, l, type, a->v[i + 1].s, a->v[i + 1].len, port, local_port,
+			     udp_mode, keepalive, (uint32_t)timeout) < 0) {
+		l->cmd = false;
+		espat_link_close(l, false, ESPAT_CLOSE_ABORT);
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	}
+	return ESPAT_RC_PENDING;
+}
+
+static enum espat_rc cipstart_set(struct espat_module *m, const struct espat_args *a)
+{
+	return start(m, a, false);
+}
+
+static enum espat_rc cipstartex_set(struct espat_module *m, const struct espat_args *a)
+{
+	return start(m, a, true);
+}
+
+/* ---- AT+CIPCLOSE ------------------------------------------------------------ */
+
+static enum espat_rc cipclose_exec(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_link *l = &T(m)->links[0];
+	if (T(m)->mux || !link_open(l) || l->state == ESPAT_LINK_RESOLVING ||
+	    l->state == ESPAT_LINK_CONNECTING)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	espat_link_close(l, true, ESPAT_CLOSE_GRACEFUL);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipclose_set(struct espat_module *m, const struct espat_args *a)
+{
+	int64_t id = a->v[0].i;
+	if (!T(m)->mux)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	if (id == ESPAT_LINK_ALL) {
+		for (size_t i = 0; i < ESPAT_LINKS; i++)
+			if (T(m)->links[i].state == ESPAT_LINK_UP ||
+			    T(m)->links[i].state == ESPAT_LINK_GONE)
+				espat_link_close(&T(m)->links[i], true, ESPAT_CLOSE_GRACEFUL);
+		return ESPAT_RC_OK;
+	}
+	struct espat_link *l = &T(m)->links[id];
+	if (l->state != ESPAT_LINK_UP && l->state != ESPAT_LINK_GONE)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	espat_link_close(l, true, ESPAT_CLOSE_GRACEFUL);
+	return ESPAT_RC_OK;
+}
+
+/* ---- AT+CIPSTATE, AT+CIPSTATUS, AT+CIFSR ---------------------------------- */
+
+static void link_lines(struct espat_module *m, const char *prefix)
+{
+	for (size_t i = 0; i < ESPAT_LINKS; i++) {
+		struct espat_link *l = &T(m)->links[i];
+		if (l->state != ESPAT_LINK_UP)
+			continue;
+		char ip[46];
+		espat_wr_linef(&m->wr, "%s:%u,\"%s\",\"%s\",%u,%u,%u", prefix, l->id,
+			       espat_link_type_name(l->type), espat_ip_str(&l->remote.ip, ip),
+			       l->remote.port, l->local_port, l->server ? 1u : 0u);
+	}
+}
+
+static enum espat_rc cipstate_query(struct espat_module *m, const struct espat_args *a)
+{
+	link_lines(m, "+CIPSTATE");
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipstatus_exec(struct espat_module *m, const struct espat_args *a)
+{
+	const struct espat_wifi *w = &m->wifi;
+	unsigned stat;
+	bool any = false;
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		any |= T(m)->links[i].state == ESPAT_LINK_UP;
+	if (!w->init || !espat_wifi_sta_enabled(m))
+		stat = 0;
+	else if (w->state == ESPAT_STA_GOT_IP)
+		stat = any ? 3 : T(m)->had_link ? 4 : 2;
+	else if (w->state == ESPAT_STA_NONE)
+		stat = 1;
+	else
+		stat = 5;
+	espat_wr_linef(&m->wr, "STATUS:%u", stat);
+	link_lines(m, "+CIPSTATUS");
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cifsr_exec(struct espat_module *m, const struct espat_args *a)
+{
+	char ip[16], mac[18];
+	const struct espat_wifi *w = &m->wifi;
+	if (espat_wifi_ap_enabled(m)) {
+		espat_wr_linef(&m->wr, "+CIFSR:APIP,\"%s\"", espat_ip4_str(w->ap_ip.ip, ip));
+		espat_wr_linef(&m->wr, "+CIFSR:APMAC,\"%s\"", espat_mac_str(w->ap_mac, mac));
+	}
+	if (espat_wifi_sta_enabled(m)) {
+		espat_wr_linef(&m->wr, "+CIFSR:STAIP,\"%s\"", espat_ip4_str(w->sta_ip.ip, ip));
+		espat_wr_linef(&m->wr, "+CIFSR:STAMAC,\"%s\"", espat_mac_str(w->sta_mac, mac));
+	}
+	return ESPAT_RC_OK;
+}
+
+/* ---- AT+CIPMUX, AT+CIPMODE, AT+CIPDINFO, AT+CIPV6 -------------------------- */
+
+static bool any_link(const struct espat_module *m)
+{
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		if (link_open(&m->tcpip.links[i]))
+			return true;
+	return false;
+}
+
+static enum espat_rc cipmux_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPMUX:%u", T(m)->mux);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipmux_set(struct espat_module *m, const struct espat_args *a)
+{
+	uint8_t v = (uint8_t)a->v[0].i;
+	if (v == T(m)->mux)
+		return ESPAT_RC_OK;
+	/* guide 3.3.15: only without links; multiple needs normal mode;
+	 * single needs the server deleted */
+	if (any_link(m) || (v == 1 && T(m)->mode == 1) || (v == 0 && T(m)->srv))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	T(m)->mux = v;
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipmode_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPMODE:%u", T(m)->mode);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipmode_set(struct espat_module *m, const struct espat_args *a)
+{
+	uint8_t v = (uint8_t)a->v[0].i;
+	/* Passthrough needs one link: single connection, or a server that
+	 * takes one client (the guide's own example 4.2.10). */
+	if (v == 1 && T(m)->mux && !(T(m)->srv && T(m)->srv_max == 1))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	T(m)->mode = v;
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		if (link_open(&T(m)->links[i]))
+			espat_recv_update(&T(m)->links[i]);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipdinfo_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPDINFO:%s", T(m)->dinfo ? "true" : "false");
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipdinfo_set(struct espat_module *m, const struct espat_args *a)
+{
+	T(m)->dinfo = a->v[0].i == 1;
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipv6_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPV6:%u", T(m)->ipv6 ? 1u : 0u);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipv6_set(struct espat_module *m, const struct espat_args *a)
+{
+	T(m)->ipv6 = a->v[0].i == 1;
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "cipv6", "%u", T(m)->ipv6 ? 1u : 0u);
+	return ESPAT_RC_OK;
+}
+
+/* ---- the server ------------------------------------------------------------- */
+
+static unsigned server_links(const struct espat_module *m)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		n += link_open(&m->tcpip.links[i]) && m->tcpip.links[i].server;
+	return n;
+}
+
+static void on_accepted(void *user, struct espat_sock *s)
+{
+	struct espat_module *m = user;
+	struct espat_tcpip *t = T(m);
+	struct espat_link *l = free_link(m);
+	unsigned n = server_links(m);
+	if (!l || n >= t->srv_max) {
+		NET(m)->close(NET(m)->user, s, ESPAT_CLOSE_ABORT);
+		espat_wr_reportf(&m->wr, "Have %u Connections", n);
+		return;
+	}
+	l->state = ESPAT_LINK_UP;
+	l->type = t->srv_v6 ? ESPAT_LT_TCP6 : ESPAT_LT_TCP;
+	l->server = true;
+	l->passive = t->recvtype[l->id] != 0;
+	l->sock = s;
+	struct espat_endpoint local = {0};
+	NET(m)->endpoints(NET(m)->user, s, &local, &l->remote);
+	l->local_port = local.port;
+	NET(m)->attach(NET(m)->user, s, &espat_link_cbs, l);
+	apply_opts(l);
+	espat_link_say_connect(l);
+	espat_link_touch(l);
+	espat_pt_accepted(l);
+	NET(m)->pause(NET(m)->user, s, false);
+}
+
+static void server_close(struct espat_module *m, bool clients)
+{
+	struct espat_tcpip *t = T(m);
+	if (t->srv)
+		NET(m)->close(NET(m)->user, t->srv, ESPAT_CLOSE_ABORT);
+	t->srv = NULL;
+	t->srv_port = 0;
+	if (!clients)
+		return;
+	for (size_t i = 0; i < ESPAT_LINKS; i++)
+		if (t->links[i].server)
+			espat_link_close(&t->links[i], true, ESPAT_CLOSE_GRACEFUL);
+}
+
+static enum espat_rc cipserver_query(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	if (!t->srv)
+		espat_wr_linef(&m->wr, "+CIPSERVER:0");
+	else
+		espat_wr_linef(&m->wr, "+CIPSERVER:1,%u,\"%s\",0", t->srv_port,
+			       t->srv_v6 ? "TCPv6" : "TCP");
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipserver_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	struct espat_engine *e = E(m);
+	int64_t mode = a->v[0].i;
+	if (mode == 0) {
+		if (a->n > 2)
+			return espat_fail(e, ESPAT_ERR_NUM(2, a->n));
+		if (!omitted(a, 1) && !arg_int(a, 1, 0, 1))
+			return espat_fail(e, ESPAT_ERR_INVALID(1));
+		if (!t->srv)
+			return espat_fail(e, ESPAT_ERR_EXEC);
+		server_close(m, !omitted(a, 1) && a->v[1].i == 1);
+		return ESPAT_RC_OK;
+	}
+	uint16_t port = 333;
+	if (!omitted(a, 1)) {
+		if (!arg_int(a, 1, 1, 65535))
+			return espat_fail(e, ESPAT_ERR_INVALID(1));
+		port = (uint16_t)a->v[1].i;
+	}
+	bool v6 = false;
+	if (!omitted(a, 2)) {
+		enum espat_link_type type;
+		if (!parse_type(&a->v[2], &type) || espat_link_is_udp(&(struct espat_link){.type = type}))
+			return espat_fail(e, ESPAT_ERR_INVALID(2));
+		if (type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6)
+			return espat_fail(e, ESPAT_ERR_EXEC); /* the SSL family's */
+		v6 = type == ESPAT_LT_TCP6;
+	}
+	if (!omitted(a, 3) && !arg_int(a, 3, 0, 1))
+		return espat_fail(e, ESPAT_ERR_INVALID(3));
+	if (!t->mux || t->srv || (v6 && !t->ipv6) || !NET(m)->listen)
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	int err = 0;
+	static const struct espat_sock_cbs srv_cbs = {.accepted = on_accepted};
+	t->srv = NET(m)->listen(NET(m)->user, port, v6, &srv_cbs, m, &err);
+	if (!t->srv)
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	t->srv_port = port;
+	t->srv_v6 = v6;
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipservermaxconn_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPSERVERMAXCONN:%u", T(m)->srv_max);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipservermaxconn_set(struct espat_module *m, const struct espat_args *a)
+{
+	if (T(m)->srv)
+		return espat_fail(E(m), ESPAT_ERR_EXEC); /* set before creating the server */
+	T(m)->srv_max = (uint8_t)a->v[0].i;
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipsto_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPSTO:%u", T(m)->sto);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipsto_set(struct espat_module *m, const struct espat_args *a)
+{
+	T(m)->sto = (uint16_t)a->v[0].i;
+	for (size_t i = 0; i < ESPAT_LINKS; i++) {
+		struct espat_link *l = &T(m)->links[i];
+		if (l->server && l->state == ESPAT_LINK_UP) {
+			if (T(m)->sto)
+				espat_link_touch(l);
+			else
+				espat_timer_cancel(&m->timers, &l->timer);
+		}
+	}
+	return ESPAT_RC_OK;
+}
+
+/* ---- AT+CIPDNS, AT+CIPDOMAIN ----------------------------------------------- */
+
+static const uint8_t dns_fallback[2][4] = {{208, 67, 222, 222}, {8, 8, 8, 8}};
+
+static void dns_defaults(struct espat_tcpip *t)
+{
+	t->ndns = 2;
+	memset(t->dns, 0, sizeof(t->dns));
+	memcpy(t->dns[0].a, dns_fallback[0], 4);
+	memcpy(t->dns[1].a, dns_fallback[1], 4);
+}
+
+static enum espat_rc cipdns_query(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	char line[200], ip[46];
+	size_t o = (size_t)snprintf(line, sizeof(line), "+CIPDNS:%u", t->dns_manual ? 1u : 0u);
+	if (t->dns_manual) {
+		for (size_t i = 0; i < t->ndns; i++)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
+					      espat_ip_str(&t->dns[i], ip));
+	} else {
+		const struct espat_wifi *w = &m->wifi;
+		bool dhcp = w->state == ESPAT_STA_GOT_IP && w->net.dns[0];
+		uint32_t d[2] = {dhcp ? w->net.dns[0] : 0xd043dede, dhcp ? w->net.dns[1] : 0x08080808};
+		for (size_t i = 0; i < 2; i++)
+			if (d[i])
+				o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
+						      espat_ip4_str(d[i], ip));
+	}
+	espat_wr_linef(&m->wr, "%s", line);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipdns_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	struct espat_engine *e = E(m);
+	int64_t en = a->v[0].i;
+	if (en == 0) {
+		if (a->n > 1)
+			return espat_fail(e, ESPAT_ERR_NUM(1, a->n));
+		t->dns_manual = false;
+		dns_defaults(t);
+		espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "cipdns", "0");
+		return ESPAT_RC_OK;
+	}
+	struct espat_ip s[ESPAT_DNS_SERVERS_MAX];
+	size_t n = 0;
+	for (size_t i = 1; i < a->n; i++) {
+		if (omitted(a, i))
+			continue;
+		if (!arg_str(a, i, 45) || !espat_ip_parse(a->v[i].s, a->v[i].len, &s[n]))
+			return espat_fail(e, ESPAT_ERR_INVALID(i));
+		for (size_t k = 0; k < n; k++)
+			if (memcmp(&s[k], &s[n], sizeof(s[k])) == 0)
+				return espat_fail(e, ESPAT_ERR_INVALID(i)); /* must differ */
+		n++;
+	}
+	t->dns_manual = true;
+	if (n == 0) {
+		dns_defaults(t);
+	} else {
+		memcpy(t->dns, s, n * sizeof(s[0]));
+		t->ndns = (uint8_t)n;
+	}
+	char text[160], ip[46];
+	size_t o = (size_t)snprintf(text, sizeof(text), "1");
+	for (size_t i = 0; i < t->ndns; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, ",\"%s\"",
+				      espat_ip_str(&t->dns[i], ip));
+	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "cipdns", text);
+	return ESPAT_RC_OK;
+}
+
+static void domain_end(struct espat_module *m, int err, const struct espat_ip *ip)
+{
+	struct espat_tcpip *t = T(m);
+	espat_timer_cancel(&m->timers, &t->domain_timer);
+	if (t->domain)
+		NET(m)->resolve_cancel(NET(m)->user, t->domain);
+	t->domain = NULL;
+	if (err) {
+		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
+		return;
+	}
+	char s[46];
+	espat_wr_linef(&m->wr, "+CIPDOMAIN:\"%s\"", espat_ip_str(ip, s));
+	espat_engine_complete(E(m), ESPAT_RC_OK);
+}
+
+static void domain_resolved(void *user, int err, const struct espat_ip *ip)
+{
+	struct espat_module *m = user;
+	T(m)->domain = NULL;
+	domain_end(m, err, ip);
+}
+
+static void domain_timeout(void *user)
+{
+	domain_end(user, ESPAT_NET_ETIMEDOUT, NULL);
+}
+
+static enum espat_rc cipdomain_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	uint8_t net = omitted(a, 1) ? 1 : (uint8_t)a->v[1].i;
+	uint32_t timeout = omitted(a, 2) ? 0 : (uint32_t)a->v[2].i;
+	if (a->v[0].len == 0 || memchr(a->v[0].s, 0, a->v[0].len))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
+	if (net == 3 && !t->ipv6)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	if (!espat_tcpip_online(m) || !NET(m)->resolve)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	struct espat_dns_query q = {
+	    .name = a->v[0].s,
+	    .family = net == 2 ? ESPAT_DNS_V4_ONLY : net == 3 ? ESPAT_DNS_V6_ONLY
+							  : ESPAT_DNS_PREFER_V4,
+	    .timeout_ms = timeout,
+	};
+	if (!t->ipv6 && q.family == ESPAT_DNS_PREFER_V4)
+		q.family = ESPAT_DNS_V4_ONLY;
+	espat_tcpip_dns_servers(m, &q);
+	int err = 0;
+	t->domain = NET(m)->resolve(NET(m)->user, &q, domain_resolved, m, &err);
+	if (!t->domain)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	espat_timer_arm(&m->timers, &t->domain_timer,
+			now(m) + (timeout ? timeout : DOMAIN_TIMEOUT_MS), domain_timeout, m);
+	return ESPAT_RC_PENDING;
+}
+
+/* ---- AT+CIPTCPOPT, AT+CIPRECONNINTV, AT+CIPSENDLCFG ------------------------ */
+
+static enum espat_rc ciptcpopt_query(struct espat_module *m, const struct espat_args *a)
+{
+	size_t n = T(m)->mux ? ESPAT_LINKS : 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct espat_tcpopt *o = &T(m)->opt[i];
+		espat_wr_linef(&m->wr, "+CIPTCPOPT:%u,%d,%u,%u,%u", (unsigned)i, (int)o->linger_s,
+			       o->nodelay ? 1u : 0u, (unsigned)o->sndtimeo_ms,
+			       (unsigned)o->keepalive_s);
+	}
+	return ESPAT_RC_OK;
+}
+
+static void save_tcpopt(struct espat_module *m)
+{
+	char text[ESPAT_LINKS * 40];
+	size_t o = 0;
+	for (size_t i = 0; i < ESPAT_LINKS; i++) {
+		const struct espat_tcpopt *p = &T(m)->opt[i];
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s%d,%u,%u,%u", i ? "," : "",
+				      (int)p->linger_s, p->nodelay ? 1u : 0u,
+				      (unsigned)p->sndtimeo_ms, (unsigned)p->keepalive_s);
+	}
+	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "tcpopt", text);
+}
+
+static enum espat_rc ciptcpopt_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_tcpip *t = T(m);
+	struct espat_engine *e = E(m);
+	size_t i = 0;
+	int64_t id = 0;
+	if (t->mux) {
+		if (!arg_int(a, 0, 0, ESPAT_LINK_ALL))
+			return espat_fail(e, ESPAT_ERR_INVALID(0));
+		id = a->v[0].i;
+		i = 1;
+	}
+	if (a->n > i + 4)
+		return espat_fail(e, ESPAT_ERR_NUM(i + 4, a->n));
+	struct espat_tcpopt o = t->opt[id == ESPAT_LINK_ALL ? 0 : id];
+	static const int64_t lo[4] = {-1, 0, 0, 0}, hi[4] = {60, 1, 10000, 7200};
+	for (size_t k = 0; k < 4; k++) {
+		if (omitted(a, i + k))
+			continue;
+		if (!arg_int(a, i + k, lo[k], hi[k]))
+			return espat_fail(e, ESPAT_ERR_INVALID(i + k));
+		int64_t v = a->v[i + k].i;
+		if (k == 0)
+			o.linger_s = (int32_t)v;
+		else if (k == 1)
+			o.nodelay = v == 1;
+		else if (k == 2)
+			o.sndtimeo_ms = (uint32_t)v;
+		else
+			o.keepalive_s = (uint32_t)v;
+	}
+	for (size_t k = 0; k < ESPAT_LINKS; k++) {
+		if (id != ESPAT_LINK_ALL && (int64_t)k != id)
+			continue;
+		t->opt[k] = o;
+		if (t->links[k].state == ESPAT_LINK_UP)
+			apply_opts(&t->links[k]);
+	}
+	save_tcpopt(m);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipreconnintv_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPRECONNINTV:%u", T(m)->reconnintv);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipreconnintv_set(struct espat_module *m, const struct espat_args *a)
+{
+	T(m)->reconnintv = (uint16_t)a->v[0].i;
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "reconnintv", "%u",
+			     T(m)->reconnintv);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipsendlcfg_query(struct espat_module *m, const struct espat_args *a)
+{
+	espat_wr_linef(&m->wr, "+CIPSENDLCFG:%u,%u", (unsigned)T(m)->sendl_report,
+		       (unsigned)T(m)->sendl_transmit);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc cipsendlcfg_set(struct espat_module *m, const struct espat_args *a)
+{
+	T(m)->sendl_report = (uint32_t)a->v[0].i;
+	if (!omitted(a, 1))
+		T(m)->sendl_transmit = (uint32_t)a->v[1].i;
+	return ESPAT_RC_OK;
+}
+
+/* ---- the table ---------------------------------------------------------------- */
+
+static const struct espat_param p_any8[] = {
+	P_ANY_OPT("p1"), P_ANY_OPT("p2"), P_ANY_OPT("p3"), P_ANY_OPT("p4"),
+	P_ANY_OPT("p5"), P_ANY_OPT("p6"), P_ANY_OPT("p7"), P_ANY_OPT("p8"),
+};
+static const struct espat_param p_start[] = {
+	{.name = "link ID|type", .type = ESPAT_P_ANY},
+	P_ANY_OPT("type|remote host"), P_ANY_OPT("remote host|remote port"), P_ANY_OPT("p4"),
+	P_ANY_OPT("p5"), P_ANY_OPT("p6"), P_ANY_OPT("p7"), P_ANY_OPT("p8"),
+};
+static const struct espat_param p_bit[] = {P_INT("mode", 0, 1)};
+static const struct espat_param p_close[] = {P_INT("link ID", 0, ESPAT_LINK_ALL)};
+static const struct espat_param p_server[] = {
+	P_INT("mode", 0, 1), P_ANY_OPT("param2"), P_ANY_OPT("type"), P_ANY_OPT("CA enable"),
+};
+static const struct espat_param p_maxconn[] = {P_INT("num", 1, ESPAT_LINKS)};
+static const struct espat_param p_sto[] = {P_INT("time", 0, 7200)};
+static const struct espat_param p_dns[] = {
+	P_INT("enable", 0, 1), P_STR_OPT("DNS IP1", 45), P_STR_OPT("DNS IP2", 45),
+	P_STR_OPT("DNS IP3", 45),
+};
+static const struct espat_param p_domain[] = {
+	P_STR("domain name", ESPAT_DNS_NAME_MAX), P_INT_OPT("ip network", 1, 3),
+	P_INT_OPT("timeout", 0, 60000),
+};
+static const struct espat_param p_reconnintv[] = {P_INT("interval", 1, 36000)};
+static const struct espat_param p_sendlcfg[] = {
+	P_INT("report size", 100, 1048576), P_INT_OPT("transmit size", 100, 2920),
+};
+static const struct espat_param p_send[] = {
+	{.name = "link ID|length", .type = ESPAT_P_INT, .min = 0, .max = INT32_MAX},
+	P_ANY_OPT("length|remote host"), P_ANY_OPT("remote host|remote port"),
+	P_ANY_OPT("remote port"),
+};
+static const struct espat_param p_recvdata[] = {
+	{.name = "link ID|len", .type = ESPAT_P_INT, .min = 0, .max = UINT32_MAX},
+	P_INT_OPT("len", 0, UINT32_MAX),
+};
+static const struct espat_param p_recvtype[] = {
+	P_INT("link ID|mode", 0, ESPAT_LINK_ALL), P_INT_OPT("mode", 0, 1),
+};
+
+static const struct espat_cmd rows[] = {
+	{.name = "+CIPV6", .query = cipv6_query, .set = cipv6_set, .params = p_bit,
+	 .nparams = N(p_bit), .help = "enable IPv6"},
+	{.name = "+CIPSTATE", .query = cipstate_query, .help = "connection information"},
+	{.name = "+CIPSTATUS", .exec = cipstatus_exec, .help = "connection status (deprecated)"},
+	{.name = "+CIPDOMAIN", .set = cipdomain_set, .params = p_domain, .nparams = N(p_domain),
+	 .help = "resolve a domain name"},
+	{.name = "+CIPSTART", .set = cipstart_set, .params = p_start, .nparams = N(p_start),
+	 .help = "open a TCP or UDP connection"},
+	{.name = "+CIPSTARTEX", .set = cipstartex_set, .params = p_start, .nparams = N(p_start),
+	 .help = "open a connection with an automatically assigned ID"},
+	{.name = "+CIPSEND", .set = espat_cipsend_set, .exec = espat_cipsend_exec,
+	 .params = p_send, .nparams = N(p_send), .help = "send data"},
+	{.name = "+CIPSENDL", .set = espat_cipsendl_set, .params = p_send, .nparams = N(p_send),
+	 .help = "send long data in parallel"},
+	{.name = "+CIPSENDLCFG", .query = cipsendlcfg_query, .set = cipsendlcfg_set,
+	 .params = p_sendlcfg, .nparams = N(p_sendlcfg), .help = "configure AT+CIPSENDL"},
+	{.name = "+CIPSENDEX", .set = espat_cipsendex_set, .params = p_send, .nparams = N(p_send),
+	 .help = "send data ended by \\0"},
+	{.name = "+CIPCLOSE", .set = cipclose_set, .exec = cipclose_exec, .params = p_close,
+	 .nparams = N(p_close), .help = "close a connection"},
+	{.name = "+CIFSR", .exec = cifsr_exec, .help = "local addresses"},
+	{.name = "+CIPMUX", .query = cipmux_query, .set = cipmux_set, .params = p_bit,
+	 .nparams = N(p_bit), .help = "multiple connections"},
+	{.name = "+CIPSERVER", .query = cipserver_query, .set = cipserver_set, .params = p_server,
+	 .nparams = N(p_server), .help = "create or delete a TCP server"},
+	{.name = "+CIPSERVERMAXCONN", .query = cipservermaxconn_query,
+	 .set = cipservermaxconn_set, .params = p_maxconn, .nparams = N(p_maxconn),
+	 .help = "server connection limit"},
+	{.name = "+CIPMODE", .query = cipmode_query, .set = cipmode_set, .params = p_bit,
+	 .nparams = N(p_bit), .help = "transmission mode"},
+	{.name = "+CIPSTO", .query = cipsto_query, .set = cipsto_set, .params = p_sto,
+	 .nparams = N(p_sto), .help = "server idle timeout"},
+	{.name = "+CIPDINFO", .query = cipdinfo_query, .set = cipdinfo_set, .params = p_bit,
+	 .nparams = N(p_bit), .help = "remote address in +IPD"},
+	{.name = "+CIPRECONNINTV", .query = cipreconnintv_query, .set = cipreconnintv_set,
+	 .params = p_reconnintv, .nparams = N(p_reconnintv),
+	 .help = "passthrough reconnect interval"},
+	{.name = "+CIPRECVTYPE", .query = espat_ciprecvtype_query, .set = espat_ciprecvtype_set,
+	 .params = p_recvtype, .nparams = N(p_recvtype), .help = "active or passive receive"},
+	{.name = "+CIPRECVMODE", .query = espat_ciprecvmode_query, .set = espat_ciprecvmode_set,
+	 .params = p_bit, .nparams = N(p_bit), .help = "receive mode of every link (legacy)"},
+	{.name = "+CIPRECVDATA", .set = espat_ciprecvdata_set, .params = p_recvdata,
+	 .nparams = N(p_recvdata), .help = "read passive data"},
+	{.name = "+CIPRECVLEN", .query = espat_ciprecvlen_query, .help = "passive data lengths"},
+	{.name = "+CIPDNS", .query = cipdns_query, .set = cipdns_set, .params = p_dns,
+	 .nparams = N(p_dns), .help = "DNS servers"},
+	{.name = "+CIPTCPOPT", .query = ciptcpopt_query, .set = ciptcpopt_set, .params = p_any8,
+	 .nparams = 5, .help = "socket options"},
+};
+
+const struct espat_cmd_table espat_tcpip_table = {
+	.family = "tcpip",
+	.rows = rows,
+	.n = sizeof(rows) / sizeof(rows[0]),
+};
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+void espat_tcpip_init(struct espat_module *m)
+{
+	struct espat_tcpip *t = T(m);
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < ESPAT_LINKS; i++) {
+		t->links[i].m = m;
+		t->links[i].id = (uint8_t)i;
+		t->opt[i].linger_s = -1;
+	}
+	t->reconnintv = 1;
+	t->sendl_report = 1024;
+	t->sendl_transmit = 2920;
+	t->srv_max = ESPAT_LINKS;
+	t->sto = STO_DEFAULT;
+	dns_defaults(t);
+}
+
+static void load_settings(struct espat_module *m)
+{
+	struct espat_tcpip *t = T(m);
+	struct espat_args a;
+	if (espat_settings_load(&m->settings, "cipv6", &a) && a.n == 1 &&
+	    a.v[0].kind == ESPAT_ARG_INT)
+		t->ipv6 = a.v[0].i == 1;
+	if (espat_settings_load(&m->settings, "reconnintv", &a) && a.n == 1 &&
+	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i >= 1 && a.v[0].i <= 36000)
+		t->reconnintv = (uint16_t)a.v[0].i;
+	if (espat_settings_load(&m->settings, "cipdns", &a) && a.n >= 1 &&
+	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i == 1) {
+		size_t n = 0;
+		struct espat_ip s[ESPAT_DNS_SERVERS_MAX];
+		for (size_t i = 1; i < a.n && n < ESPAT_DNS_SERVERS_MAX; i++)
+			if (a.v[i].kind == ESPAT_ARG_STR &&
+			    espat_ip_parse(a.v[i].s, a.v[i].len, &s[n]))
+				n++;
+		if (n > 0) {
+			t->dns_manual = true;
+			memcpy(t->dns, s, n * sizeof(s[0]));
+			t->ndns = (uint8_t)n;
+		}
+	}
+	if (espat_settings_load(&m->settings, "tcpopt", &a) && a.n == 4 * ESPAT_LINKS) {
+		for (size_t i = 0; i < ESPAT_LINKS; i++) {
+			const struct espat_arg *v = &a.v[4 * i];
+			if (v[0].kind != ESPAT_ARG_INT || v[1].kind != ESPAT_ARG_INT ||
+			    v[2].kind != ESPAT_ARG_INT || v[3].kind != ESPAT_ARG_INT)
+				continue;
+			t->opt[i].linger_s = (int32_t)v[0].i;
+			t->opt[i].nodelay = v[1].i == 1;
+			t->opt[i].sndtimeo_ms = (uint32_t)v[2].i;
+			t->opt[i].keepalive_s = (uint32_t)v[3].i;
+		}
+	}
+}
+
+void espat_tcpip_boot(struct espat_module *m)
+{
+	load_settings(m);
+	espat_pt_boot(m);
+}
+
+void espat_tcpip_free(struct espat_module *m)
+{
+	struct espat_tcpip *t = T(m);
+	espat_pt_free(m);
+	if (t->domain)
+		NET(m)->resolve_cancel(NET(m)->user, t->domain);
+	t->domain = NULL;
+	espat_timer_cancel(&m->timers, &t->domain_timer);
+	server_close(m, false);
+	close_all(m, false);
 }

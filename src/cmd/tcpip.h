@@ -20,6 +20,149 @@
 
 struct espat_module;
 
+#define ESPAT_LINKS 5              /* link IDs 0..4 (AT_SOCKET_MAX_CONN_NUM) */
+#define ESPAT_LINK_ALL ESPAT_LINKS /* "max" as a link ID: every link */
+#define ESPAT_HOST_MAX 64          /* <"remote host"> bytes */
+#define ESPAT_SEND_MAX 8192        /* AT+CIPSEND / AT+CIPSENDEX <length> */
+#define ESPAT_IPD_MAX 2920         /* payload bytes per active +IPD */
+#define ESPAT_RECV_WINDOW 5760     /* passive mode: bytes buffered per link */
+#define ESPAT_DGRAMS_MAX 64        /* passive UDP: datagrams buffered per link */
+#define ESPAT_PT_CHUNK 2920        /* passthrough: bytes per packet sent */
+#define ESPAT_PT_BUF 8192          /* passthrough: bytes gathered from the UART */
+#define ESPAT_TX_HIGH (256 * 1024) /* UART output queued: stop reading sockets */
+#define ESPAT_SOCK_HIGH (256 * 1024) /* socket output queued: stop reading the UART */
+
+enum espat_link_type {
+	ESPAT_LT_TCP,
+	ESPAT_LT_TCP6,
+	ESPAT_LT_UDP,
+	ESPAT_LT_UDP6,
+	ESPAT_LT_SSL,
+	ESPAT_LT_SSL6,
+};
+
+enum espat_link_state {
+	ESPAT_LINK_FREE,
+	ESPAT_LINK_RESOLVING,  /* waiting for DNS */
+	ESPAT_LINK_CONNECTING, /* TCP handshake under way */
+	ESPAT_LINK_UP,
+	ESPAT_LINK_GONE,       /* passive: the peer left, buffered data remains */
+};
+
+struct espat_dgram {
+	uint16_t len;
+	struct espat_endpoint from;
+};
+
+/* One connection: a link ID and its socket. */
+struct espat_link {
+	struct espat_module *m;
+	uint8_t id;
+	enum espat_link_state state;
+	enum espat_link_type type;
+	bool server;                 /* accepted by our server (<tetype> 1) */
+	bool passive;                /* AT+CIPRECVTYPE 1 */
+	bool ipd_said;               /* passive: +IPD announced and not read yet */
+	bool paused;                 /* we stopped reading the socket */
+	bool cmd;                    /* AT+CIPSTART(EX) waits for this link */
+	uint32_t timeout_ms;         /* connect timeout */
+	struct espat_sock *sock;
+	struct espat_dns_req *dns;
+	char host[ESPAT_HOST_MAX + 1]; /* remote host as given */
+	struct espat_endpoint remote;  /* TCP: the peer; UDP: where sends go */
+	uint16_t local_port;
+	uint8_t udp_mode;            /* 0 fixed, 1 follow the first other sender, 2 follow each */
+	bool udp_moved;              /* mode 1: the remote has changed once */
+	uint16_t keepalive;          /* seconds, 0 off */
+	struct espat_timer timer;    /* connect timeout, or the AT+CIPSTO idle timeout */
+	uint8_t *rx;                 /* passive receive buffer, owned, ESPAT_RECV_WINDOW max */
+	size_t rx_len;
+	struct espat_dgram dg[ESPAT_DGRAMS_MAX]; /* passive UDP: datagram boundaries in rx */
+	size_t ndg;
+	struct espat_endpoint rx_from; /* passive TCP: the peer, for AT+CIPDINFO */
+};
+
+/* AT+CIPSEND / AT+CIPSENDEX / AT+CIPSENDL running. */
+enum espat_tx_kind {
+	ESPAT_TX_NONE,
+	ESPAT_TX_SEND,
+	ESPAT_TX_SENDEX,
+	ESPAT_TX_SENDL,
+};
+
+struct espat_tcpip {
+	struct espat_link links[ESPAT_LINKS];
+	uint8_t mux;                 /* AT+CIPMUX */
+	uint8_t mode;                /* AT+CIPMODE: 0 normal, 1 passthrough */
+	bool ipv6;                   /* AT+CIPV6 */
+	bool dinfo;                  /* AT+CIPDINFO */
+	uint8_t recvtype[ESPAT_LINKS]; /* AT+CIPRECVTYPE per link ID */
+	struct espat_tcpopt opt[ESPAT_LINKS]; /* AT+CIPTCPOPT per link ID */
+	uint16_t reconnintv;         /* AT+CIPRECONNINTV, 100 ms units */
+	uint32_t sendl_report;       /* AT+CIPSENDLCFG */
+	uint32_t sendl_transmit;
+	bool had_link;               /* AT+CIPSTATUS 4: links existed and all closed */
+
+	/* server */
+	struct espat_sock *srv;
+	uint16_t srv_port;
+	bool srv_v6;
+	uint8_t srv_max;             /* AT+CIPSERVERMAXCONN */
+	uint16_t sto;                /* AT+CIPSTO, seconds */
+
+	/* DNS */
+	bool dns_manual;             /* AT+CIPDNS=1 */
+	struct espat_ip dns[ESPAT_DNS_SERVERS_MAX];
+	uint8_t ndns;
+	struct espat_dns_req *domain; /* AT+CIPDOMAIN running */
+	struct espat_timer domain_timer;
+
+	/* sending */
+	enum espat_tx_kind tx;
+	struct espat_link *tx_link;
+	struct espat_endpoint tx_to; /* UDP: this send's destination */
+	bool tx_has_to;
+	uint8_t tx_buf[ESPAT_SEND_MAX];
+	size_t tx_len;               /* bytes gathered (after CIPSENDEX unescaping) */
+	size_t tx_want;              /* <length> */
+	bool tx_bs;                  /* CIPSENDEX: a backslash is pending */
+	bool tx_wait;                /* data handed to the socket, waiting for drained */
+	uint64_t l_total, l_recv, l_handed, l_sent, l_reported; /* AT+CIPSENDL progress */
+	bool l_failed;
+	struct espat_timer tx_timer; /* SO_SNDTIMEO, CIPSENDL packets */
+
+	/* passthrough */
+	struct espat_link *pt_link;  /* the link of passthrough */
+	uint8_t pt_buf[ESPAT_PT_BUF];
+	size_t pt_len;
+	bool pt_rx_paused;           /* we asked the UART to stop */
+	struct espat_timer pt_timer; /* AT+TRANSINTVL */
+	struct espat_timer reconn_timer; /* passthrough client reconnects */
+	bool translink;              /* this passthrough came from AT+SAVETRANSLINK */
+	struct {
+		bool valid;
+		enum espat_link_type type;
+		char host[ESPAT_HOST_MAX + 1];
+		uint16_t port, local_port, keepalive;
+		uint8_t udp_mode;
+	} pt_cfg;                    /* how to reopen the passthrough client link */
+};
+
+extern const struct espat_cmd_table espat_tcpip_table;
+
+void espat_tcpip_init(struct espat_module *m);
+void espat_tcpip_boot(struct espat_module *m);
+void espat_tcpip_free(struct espat_module *m);
+
+/* The station's IPv4 address came or went (the Wi-Fi family calls it). */
+void espat_tcpip_net_changed(struct espat_module *m);
+/* After host input: in passthrough the writer is quiet unless AT+SYSMSG
+ * bit2 says otherwise (the prompt that led there is already out). */
+void espat_tcpip_after_input(struct espat_module *m);
+/* The UART's output queue has room again (the platform calls it through
+ * the module). */
+void espat_tcpip_tx_room(struct espat_module *m);
+
 /* Whether sockets can reach anything: the station has an address on a
  * network that leads to the host, or the softAP is up (its stations are
  * played by peers on the host). */

@@ -194,6 +194,7 @@ static void got_ip(struct espat_module *m)
 		espat_engine_complete(E(m), ESPAT_RC_OK);
 	}
 	espat_prov_sta_up(m);
+	espat_tcpip_net_changed(m);
 }
 
 static void dhcp_done(void *user)
@@ -293,6 +294,7 @@ static bool disassociate(struct espat_module *m)
 	if (was) {
 		drop_address(m);
 		espat_wifi_report(m, "WIFI DISCONNECT");
+		espat_tcpip_net_changed(m);
 	}
 	return was;
 }

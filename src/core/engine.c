@@ -26,12 +26,67 @@ void espat_engine_expect_data(struct espat_engine *e, size_t n, espat_data_fn *f
 	e->data_left = n;
 }
 
+void espat_engine_data_escape(struct espat_engine *e, espat_escape_fn *fn)
+{
+	e->esc_fn = fn;
+}
+
+void espat_engine_data_end(struct espat_engine *e, size_t used)
+{
+	e->data_ended = true;
+	e->data_used = used;
+}
+
+void espat_engine_expect_passthrough(struct espat_engine *e, espat_pt_fn *pt,
+				     espat_escape_fn *esc)
+{
+	e->pt_fn = pt;
+	e->esc_fn = esc;
+}
+
+void espat_engine_enter_passthrough(struct espat_engine *e, espat_pt_fn *pt,
+				    espat_escape_fn *esc)
+{
+	e->cur = NULL;
+	e->pt_fn = pt;
+	e->esc_fn = esc;
+	e->state = ESPAT_ST_PASSTHROUGH;
+	espat_line_reset(&e->line);
+}
+
+static void drop_held(struct espat_engine *e)
+{
+	e->esc_held = 0;
+	if (e->timers)
+		espat_timer_cancel(e->timers, &e->esc_timer);
+}
+
+void espat_engine_leave_passthrough(struct espat_engine *e)
+{
+	if (e->state != ESPAT_ST_PASSTHROUGH)
+		return;
+	drop_held(e);
+	e->pt_fn = NULL;
+	e->esc_fn = NULL;
+	e->state = ESPAT_ST_IDLE;
+	e->busy_said = false;
+	espat_line_reset(&e->line);
+}
+
+bool espat_engine_in_passthrough(const struct espat_engine *e)
+{
+	return e->state == ESPAT_ST_PASSTHROUGH;
+}
+
 void espat_engine_halt(struct espat_engine *e)
 {
 	e->state = ESPAT_ST_HALTED;
 	e->cur = NULL;
 	e->data_fn = NULL;
 	e->data_left = 0;
+	e->pt_fn = NULL;
+	e->esc_fn = NULL;
+	drop_held(e);
 	espat_line_reset(&e->line);
 }
 
@@ -79,6 +134,11 @@ static void finish(struct espat_engine *e, enum espat_rc rc)
 		if (rc == ESPAT_RC_OK_PROMPT)
 			espat_wr_ok(e->wr);
 		espat_wr_prompt(e->wr);
+		if (e->pt_fn) {
+			e->cur = NULL;
+			e->state = ESPAT_ST_PASSTHROUGH;
+			return;
+		}
 		if (e->data_fn && e->data_left > 0) {
 			e->state = ESPAT_ST_DATA;
 			return;
@@ -89,6 +149,7 @@ static void finish(struct espat_engine *e, enum espat_rc rc)
 	e->cur = NULL;
 	e->data_fn = NULL;
 	e->data_left = 0;
+	e->esc_fn = NULL;
 	e->err = 0;
 	e->busy_said = false;
 }
@@ -263,8 +324,15 @@ static size_t data_input(struct espat_engine *e, const uint8_t *p, size_t n)
 	e->data_left -= take;
 	bool last = e->data_left == 0;
 	espat_data_fn *fn = e->data_fn;
+	e->data_ended = false;
 	enum espat_rc rc = fn(e->mod, p, take, last);
-	if (last) {
+	if (e->data_ended && e->state == ESPAT_ST_DATA) {
+		if (e->data_used < take)
+			take = e->data_used;
+		e->data_left = 0;
+		last = true;
+	}
+	if (last && e->state == ESPAT_ST_DATA) {
 		e->data_fn = NULL;
 		e->state = ESPAT_ST_EXEC;
 		finish(e, rc);
@@ -272,7 +340,7 @@ static size_t data_input(struct espat_engine *e, const uint8_t *p, size_t n)
 	return take;
 }
 
-void espat_engine_input(struct espat_engine *e, const uint8_t *p, size_t n)
+static void route(struct espat_engine *e, const uint8_t *p, size_t n)
 {
 	/* Within one chunk of input only the first command line runs: the rest
 	 * arrived while it was executing and is answered busy p... (guide FAQ
@@ -284,6 +352,9 @@ void espat_engine_input(struct espat_engine *e, const uint8_t *p, size_t n)
 			return;
 		case ESPAT_ST_EXEC:
 			busy_input(e, p, n);
+			return;
+		case ESPAT_ST_PASSTHROUGH:
+			e->pt_fn(e->mod, p, n);
 			return;
 		case ESPAT_ST_DATA: {
 			size_t used = data_input(e, p, n);
@@ -329,4 +400,101 @@ void espat_engine_input(struct espat_engine *e, const uint8_t *p, size_t n)
 	}
 	if (e->state == ESPAT_ST_IDLE)
 		e->busy_said = false;
+}
+
+/* ---- the +++ escape -------------------------------------------------------
+ * The real module detects +++ in its UART hardware by timing: more than
+ * 20 ms of silence before the first +, less between them, more after the
+ * third. Here the arrival times of each chunk of input stand in for the
+ * line: up to three leading '+' that follow a guard's silence are held back;
+ * if silence follows for a guard, they are the escape, otherwise they were
+ * data and go on before whatever came next. */
+
+static const uint8_t pluses[3] = {'+', '+', '+'};
+
+static bool escapable(const struct espat_engine *e)
+{
+	return e->timers && e->esc_fn &&
+	       (e->state == ESPAT_ST_DATA || e->state == ESPAT_ST_PASSTHROUGH);
+}
+
+static bool all_plus(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '+')
+			return false;
+	return true;
+}
+
+static void release_held(struct espat_engine *e)
+{
+	size_t n = e->esc_held;
+	drop_held(e);
+	if (n > 0)
+		route(e, pluses, n);
+}
+
+static void escape(struct espat_engine *e)
+{
+	espat_escape_fn *fn = e->esc_fn;
+	e->esc_fn = NULL;
+	if (e->state == ESPAT_ST_PASSTHROUGH) {
+		e->pt_fn = NULL;
+		e->state = ESPAT_ST_IDLE;
+		e->busy_said = false;
+		espat_line_reset(&e->line);
+		fn(e->mod);
+		return;
+	}
+	e->data_fn = NULL;
+	e->data_left = 0;
+	e->state = ESPAT_ST_EXEC;
+	finish(e, fn(e->mod));
+}
+
+static void guard_over(void *user)
+{
+	struct espat_engine *e = user;
+	if (e->esc_held == 3 && escapable(e)) {
+		e->esc_held = 0;
+		escape(e);
+		return;
+	}
+	release_held(e);
+}
+
+static void hold(struct espat_engine *e, size_t n, const struct espat_arrival *at)
+{
+	e->esc_held = (uint8_t)(e->esc_held + n);
+	e->rx_end_us = at->end_us;
+	uint64_t due = (at->end_us + 999u) / 1000u + ESPAT_ESCAPE_GUARD_MS;
+	espat_timer_arm(e->timers, &e->esc_timer, due, guard_over, e);
+}
+
+void espat_engine_input(struct espat_engine *e, const uint8_t *p, size_t n,
+			const struct espat_arrival *at)
+{
+	if (n == 0)
+		return;
+	const uint64_t guard_us = ESPAT_ESCAPE_GUARD_MS * 1000u;
+	if (at == NULL || !escapable(e)) {
+		release_held(e);
+		route(e, p, n);
+		if (at)
+			e->rx_end_us = at->end_us;
+		return;
+	}
+	if (e->esc_held > 0) {
+		if (all_plus(p, n) && e->esc_held + n <= 3 && at->start_us < e->rx_end_us + guard_us) {
+			hold(e, n, at);
+			return;
+		}
+		release_held(e);
+	}
+	if (escapable(e) && n <= 3 && all_plus(p, n) && at->start_us >= e->rx_end_us + guard_us) {
+		hold(e, n, at);
+		return;
+	}
+	route(e, p, n);
+	e->rx_end_us = at->end_us;
 }

@@ -175,6 +175,8 @@ static void report_out(struct espat_writer *w, const uint8_t *p, size_t n)
  * the bytes to send. */
 static void report_sink(struct espat_writer *w, const uint8_t *p, size_t n)
 {
+	if (w->quiet)
+		return;
 	filtered(w, p, n, report_out);
 }
 

@@ -39,6 +39,7 @@ struct espat_writer {
 	void *filter_user;
 	bool syslog;                 /* AT+SYSLOG=1: ERR CODE before ERROR/busy */
 	bool open;                   /* a streamed message is in progress */
+	bool quiet;                  /* passthrough (AT+SYSMSG bit2 clear): reports are dropped */
 	uint8_t *queue;              /* queued report bytes, owned */
 	size_t qlen, qcap;
 	uint64_t dropped_reports;    /* reports lost to a full queue */

@@ -4,6 +4,7 @@
 #ifndef ESPAT_PORT_PIPE_H
 #define ESPAT_PORT_PIPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,12 @@ struct espat_pipe {
 	 * call has left at the old rate (AT+UART_CUR answers OK at the old
 	 * baud). May be NULL. */
 	void (*set_uart)(void *user, const struct espat_uart_cfg *cfg);
+	/* Bytes written and not yet on the wire, for back-pressure. May be
+	 * NULL (nothing ever waits). */
+	size_t (*pending)(void *user);
+	/* Stops (true) or resumes (false) reading the host's input, as a real
+	 * module's RTS line would. May be NULL. */
+	void (*rx_pause)(void *user, bool paused);
 	void *user;
 };
 

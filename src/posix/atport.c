@@ -34,7 +34,7 @@ static void base_init(struct espat_atport *a, enum espat_atport_kind kind, struc
 static uint32_t data_events(const struct espat_atport *a, bool out_fd)
 {
 	uint32_t ev = 0;
-	if (!out_fd || a->rfd == a->wfd)
+	if ((!out_fd || a->rfd == a->wfd) && !a->rx_paused)
 		ev |= EPOLLIN;
 	if (a->want_out && a->wfd >= 0 && (out_fd || a->rfd == a->wfd))
 		ev |= EPOLLOUT;
@@ -82,7 +82,7 @@ static void on_data(void *user, uint32_t events)
 		ssize_t r = read(a->rfd, a->rbuf, sizeof(a->rbuf));
 		if (r > 0) {
 			a->cb.input(a->cb.user, a->rbuf, (size_t)r);
-			if ((size_t)r < sizeof(a->rbuf))
+			if ((size_t)r < sizeof(a->rbuf) || a->rx_paused)
 				return;
 			continue;
 		}
@@ -158,6 +158,13 @@ size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n)
 		end(a, true);
 		return 0;
 	}
+}
+
+void espat_atport_pause_read(struct espat_atport *a, bool on)
+{
+	a->rx_paused = on;
+	if (a->rwatch.added)
+		espat_loop_mod(a->loop, &a->rwatch, data_events(a, false));
 }
 
 void espat_atport_want_write(struct espat_atport *a, bool on)

@@ -63,6 +63,7 @@ struct espat_atport {
 	struct espat_loop_watch wwatch; /* stdio: stdout */
 	struct espat_loop_watch lwatch; /* tcp: listening socket */
 	bool want_out;                  /* a writer waits for EPOLLOUT */
+	bool rx_paused;                 /* the module asked us to stop reading (RTS) */
 	bool ended;                     /* closed() was reported */
 	char name[PATH_MAX];            /* slave path, address or device */
 	char link[PATH_MAX];            /* pty symlink, "" when none */
@@ -97,6 +98,8 @@ const char *espat_atport_name(const struct espat_atport *a);
 /* Writes up to n bytes without blocking; returns how many were taken (0
  * when the port would block or has no client). */
 size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n);
+/* Stops (on) or resumes reading input, as RTS flow control would. */
+void espat_atport_pause_read(struct espat_atport *a, bool on);
 /* Asks for cb.writable when the port can take bytes (on), or stops. */
 void espat_atport_want_write(struct espat_atport *a, bool on);
 /* Applies UART settings (pty: termios for show; serial: the line). */

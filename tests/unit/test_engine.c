@@ -182,7 +182,7 @@ static void fake_stop(struct fake *f)
 static void fake_sink(void *user, const uint8_t *p, size_t n)
 {
 	struct fake *f = user;
-	espat_engine_input(&f->eng, p, n);
+	espat_engine_input(&f->eng, p, n, NULL);
 }
 
 static void fsend(struct fake *f, const char *s)
@@ -192,7 +192,7 @@ static void fsend(struct fake *f, const char *s)
 
 static void fsend_chunk(struct fake *f, const char *s)
 {
-	espat_engine_input(&f->eng, (const uint8_t *)s, strlen(s));
+	espat_engine_input(&f->eng, (const uint8_t *)s, strlen(s), NULL);
 }
 
 #define fexpect(f, want) t_expect_tp(&(f)->tp, (want), (f)->split, (f)->seed, __FILE__, __LINE__)

@@ -1,0 +1,69 @@
+/* Shared between the tcpip*.c files only. */
+#ifndef ESPAT_CMD_TCPIP_INTERNAL_H
+#define ESPAT_CMD_TCPIP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd/module.h"
+
+#define E(m) (&(m)->eng)
+#define T(m) (&(m)->tcpip)
+#define NET(m) (&(m)->ports.net)
+
+/* "TCP", "UDPv6", ... as AT+CIPSTATE prints them. */
+const char *espat_link_type_name(enum espat_link_type t);
+bool espat_link_is_udp(const struct espat_link *l);
+/* "192.168.3.1" or "::1" into buf (at least 46 bytes). */
+const char *espat_ip_str(const struct espat_ip *ip, char *buf);
+bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out);
+
+/* Prints "CONNECT" / "<id>,CONNECT" (or +LINK_CONN under AT+SYSMSG bit1). */
+void espat_link_say_connect(struct espat_link *l);
+/* Closes the socket and frees the link; prints CLOSED when say. */
+void espat_link_close(struct espat_link *l, bool say, enum espat_close_how how);
+/* Traffic on a server's link: restarts its AT+CIPSTO timer. */
+void espat_link_touch(struct espat_link *l);
+/* The peer closed or the connection failed (from the socket's callbacks). */
+void espat_link_lost(struct espat_link *l, int err);
+/* Whether the link is the one of passthrough (mux 0 link, or a server's
+ * only link). */
+struct espat_link *espat_link_get(struct espat_module *m, int64_t id);
+
+/* tcpip_recv.c */
+extern const struct espat_sock_cbs espat_link_cbs;
+void espat_recv_data(struct espat_link *l, const uint8_t *p, size_t n,
+		     const struct espat_endpoint *from);
+/* The socket's reading policy after anything changed (passive buffer,
+ * UART queue). */
+void espat_recv_update(struct espat_link *l);
+enum espat_rc espat_ciprecvdata_set(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_ciprecvlen_query(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_ciprecvtype_query(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_ciprecvtype_set(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_ciprecvmode_query(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_ciprecvmode_set(struct espat_module *m, const struct espat_args *a);
+
+/* tcpip_send.c */
+enum espat_rc espat_cipsend_set(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_cipsend_exec(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_cipsendex_set(struct espat_module *m, const struct espat_args *a);
+enum espat_rc espat_cipsendl_set(struct espat_module *m, const struct espat_args *a);
+/* The running send's socket drained / died. */
+void espat_send_drained(struct espat_link *l);
+void espat_send_link_gone(struct espat_link *l);
+/* Passthrough: the link connected / was lost. */
+void espat_pt_link_up(struct espat_link *l);
+void espat_pt_link_lost(struct espat_link *l);
+/* A server accepted l: in passthrough it may become the passthrough link. */
+void espat_pt_accepted(struct espat_link *l);
+/* Enters passthrough from AT+SAVETRANSLINK at boot. */
+void espat_pt_boot(struct espat_module *m);
+void espat_pt_free(struct espat_module *m);
+/* Opens a link (as AT+CIPSTART does) without a command waiting. */
+int espat_link_start(struct espat_module *m, struct espat_link *l, enum espat_link_type type,
+		     const char *host, size_t host_len, uint16_t port, uint16_t local_port,
+		     uint8_t udp_mode, uint16_t keepalive, uint32_t timeout_ms);
+
+#endif
