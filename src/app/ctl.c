@@ -290,19 +290,37 @@ static json_t *softap_json(const struct espat_module *m)
 	                 "stations", st);
 }
 
+static json_t *links_json(struct espat_module *m)
+{
+	static const char *const states[] = {"free", "resolving", "connecting", "up", "gone"};
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < ESPAT_LINKS; i++) {
+		const struct espat_link *l = &m->tcpip.links[i];
+		if (l->state == ESPAT_LINK_FREE)
+			continue;
+		char ip[46];
+		json_array_append_new(
+		    a, json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:b,s:I}", "id", (int)l->id,
+		                 "state", states[l->state], "type", espat_link_type_name(l->type),
+		                 "host", l->host, "remote_ip", espat_ip_str(&l->remote.ip, ip),
+		                 "remote_port", (int)l->remote.port, "local_port",
+		                 (int)l->local_port, "server", l->server, "passive", l->passive,
+		                 "buffered", (json_int_t)l->rx_len));
+	}
+	return a;
+}
+
 /* ---- commands ---------------------------------------------------------------- */
 
 static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	struct espat_module *m = module_of(c);
 	uint64_t now = espat_module_now(m);
-	/* "links": the TCP/UDP/SSL links come with the TCP/IP family; an
-	 * empty array until then, so clients can rely on the key. */
 	json_t *st =
 	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o}", "uptime_ms",
 	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
 	              (int)m->boots, "mode", (int)m->wifi.mode, "station", station_json(c, m),
-	              "softap", softap_json(m), "links", json_array(), "aps", aps_json(c->world));
+	              "softap", softap_json(m), "links", links_json(m), "aps", aps_json(c->world));
 	return ok("state", st);
 }
 
@@ -527,6 +545,16 @@ static char *cmd_wps(struct espat_ctl *c, size_t argc, const char *const *argv)
 	return ok(NULL, NULL);
 }
 
+static char *cmd_link_reset(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	int64_t id;
+	if (!espat_parse_int(argv[0], strlen(argv[0]), &id) || id < 0 || id >= ESPAT_LINKS)
+		return fail("link reset: ID must be 0..4");
+	if (espat_tcpip_link_reset(module_of(c), (uint8_t)id) < 0)
+		return fail("link reset: link %d is not open", (int)id);
+	return ok(NULL, NULL);
+}
+
 static char *cmd_deauth(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	if (espat_wifi_deauth(module_of(c)) < 0)
@@ -559,6 +587,8 @@ static const struct ctl_cmd cmds[] = {
      "a phone broadcasts SmartConfig (TYPE: esptouch, airkiss, esptouch-v2)"},
     {"wps", NULL, 1, 1, cmd_wps, "LABEL", "press the AP's WPS button"},
     {"deauth", NULL, 0, 0, cmd_deauth, "", "the AP deauthenticates the station"},
+    {"link", "reset", 1, 1, cmd_link_reset, "ID",
+     "the network resets link ID (its socket is aborted; the module sees a reset)"},
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
     {"help", NULL, 0, 0, cmd_help, "", "these commands"},
 };

@@ -454,7 +454,8 @@ void espat_link_lost(struct espat_link *l, int err)
 	}
 	if (l->passive && l->rx_len > 0) {
 		/* CLOSED waits until the buffered data is read (guide 3.3.33) */
-		NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_GRACEFUL);
+		if (l->sock)
+			NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_GRACEFUL);
 		l->sock = NULL;
 		l->state = ESPAT_LINK_GONE;
 		espat_timer_cancel(&m->timers, &l->timer);
@@ -462,6 +463,17 @@ void espat_link_lost(struct espat_link *l, int err)
 		return;
 	}
 	espat_link_close(l, true, ESPAT_CLOSE_GRACEFUL);
+}
+
+int espat_tcpip_link_reset(struct espat_module *m, uint8_t id)
+{
+	struct espat_link *l = espat_link_get(m, id);
+	if (!l || l->state != ESPAT_LINK_UP || !l->sock)
+		return -1;
+	NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_ABORT);
+	l->sock = NULL;
+	espat_link_lost(l, ESPAT_NET_ERESET);
+	return 0;
 }
 
 static void close_all(struct espat_module *m, bool say)

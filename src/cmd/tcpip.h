@@ -163,6 +163,18 @@ void espat_tcpip_after_input(struct espat_module *m);
  * the module). */
 void espat_tcpip_tx_room(struct espat_module *m);
 
+/* "TCP", "UDPv6", ... as AT+CIPSTATE prints them. */
+const char *espat_link_type_name(enum espat_link_type t);
+/* "192.168.3.1" or "::1" (RFC 5952) into buf (at least 46 bytes). */
+const char *espat_ip_str(const struct espat_ip *ip, char *buf);
+/* A dotted quad or an IPv6 address, exactly s[0..len). */
+bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out);
+
+/* The network resets link id (the control interface's "link reset"): its
+ * socket is aborted and the module reacts as to a reset by the peer.
+ * Returns -1 when the link is not up. */
+int espat_tcpip_link_reset(struct espat_module *m, uint8_t id);
+
 /* Whether sockets can reach anything: the station has an address on a
  * network that leads to the host, or the softAP is up (its stations are
  * played by peers on the host). */

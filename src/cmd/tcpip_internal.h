@@ -12,12 +12,7 @@
 #define T(m) (&(m)->tcpip)
 #define NET(m) (&(m)->ports.net)
 
-/* "TCP", "UDPv6", ... as AT+CIPSTATE prints them. */
-const char *espat_link_type_name(enum espat_link_type t);
 bool espat_link_is_udp(const struct espat_link *l);
-/* "192.168.3.1" or "::1" into buf (at least 46 bytes). */
-const char *espat_ip_str(const struct espat_ip *ip, char *buf);
-bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out);
 
 /* Prints "CONNECT" / "<id>,CONNECT" (or +LINK_CONN under AT+SYSMSG bit1). */
 void espat_link_say_connect(struct espat_link *l);
