@@ -28,6 +28,10 @@ struct fake {
 	size_t data_len;
 	unsigned data_calls;
 	bool data_last_seen;
+	struct espat_timers timers; /* the +++ guard timer */
+	uint8_t pt[64];             /* bytes passthrough received */
+	size_t pt_len;
+	unsigned escapes;           /* escape callbacks run */
 };
 
 static struct fake *F(struct espat_module *m)
@@ -120,6 +124,35 @@ static enum espat_rc h_data(struct espat_module *m, const struct espat_args *a)
 	return a->n > 1 && a->v[1].i == 1 ? ESPAT_RC_OK_PROMPT : ESPAT_RC_PROMPT;
 }
 
+static void on_pt(struct espat_module *m, const uint8_t *p, size_t n)
+{
+	struct fake *f = F(m);
+	assert_true(f->pt_len + n <= sizeof(f->pt));
+	memcpy(f->pt + f->pt_len, p, n);
+	f->pt_len += n;
+}
+
+static enum espat_rc on_escape(struct espat_module *m)
+{
+	struct fake *f = F(m);
+	f->escapes++;
+	espat_wr_result(&f->wr, "SEND Canceled");
+	return ESPAT_RC_DONE;
+}
+
+static enum espat_rc h_pt(struct espat_module *m, const struct espat_args *a)
+{
+	espat_engine_expect_passthrough(&F(m)->eng, on_pt, on_escape);
+	return ESPAT_RC_OK_PROMPT;
+}
+
+static enum espat_rc h_edata(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = h_data(m, a);
+	espat_engine_data_escape(&F(m)->eng, on_escape);
+	return rc;
+}
+
 static enum espat_rc h_done(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&F(m)->wr, "+DONE:own output");
@@ -151,6 +184,8 @@ static const struct espat_cmd fake_rows[] = {
     {.name = "+PEND", .exec = h_pend},
     {.name = "+DATA", .set = h_data, .params = p_data, .nparams = 2},
     {.name = "+DONE", .exec = h_done},
+    {.name = "+PT", .exec = h_pt},
+    {.name = "+EDATA", .set = h_edata, .params = p_data, .nparams = 2},
     {.name = "+A.B_C-D/E:F!G%", .exec = h_exec},
     {.name = "E", .exec = h_digit, .flags = ESPAT_CMD_DIGIT_SUFFIX},
 };
@@ -211,6 +246,109 @@ static void each_fake(void (*scenario)(struct fake *f))
 		scenario(&f);
 		fake_stop(&f);
 	}
+}
+
+/* ---- +++ (COMPAT #58) ---------------------------------------------------- */
+
+/* Feeds s as one chunk whose bytes arrived from t0 to t1 (ms), then runs
+ * the timers due by then. */
+static void at_ms(struct fake *f, const char *s, uint64_t t0, uint64_t t1)
+{
+	struct espat_arrival at = {t0 * 1000u, t1 * 1000u};
+	espat_timers_run(&f->timers, t0);
+	espat_engine_input(&f->eng, (const uint8_t *)s, strlen(s), &at);
+	espat_timers_run(&f->timers, t1);
+}
+
+static void esc_start(struct fake *f)
+{
+	fake_start(f, T_WHOLE, 1);
+	f->eng.timers = &f->timers;
+}
+
+static void escape_passthrough(void **state)
+{
+	struct fake f;
+	esc_start(&f);
+	at_ms(&f, "AT+PT\r\n", 0, 1);
+	fexpect(&f, "\r\nOK\r\n>");
+	assert_true(espat_engine_in_passthrough(&f.eng));
+	at_ms(&f, "abc", 100, 100);
+	at_ms(&f, "+++", 130, 130); /* 30 ms of silence before */
+	espat_timers_run(&f.timers, 149);
+	assert_int_equal(f.escapes, 0);
+	espat_timers_run(&f.timers, 151); /* and 20 ms after */
+	assert_int_equal(f.escapes, 1);
+	assert_false(espat_engine_in_passthrough(&f.eng));
+	assert_int_equal(f.pt_len, 3);
+	assert_memory_equal(f.pt, "abc", 3);
+	fexpect(&f, "\r\nSEND Canceled\r\n");
+	/* command mode again */
+	at_ms(&f, "AT\r\n", 1200, 1200);
+	fexpect(&f, "\r\nOK\r\n");
+	fake_stop(&f);
+}
+
+static void escape_is_data(void **state)
+{
+	struct fake f;
+	esc_start(&f);
+	at_ms(&f, "AT+PT\r\n", 0, 1);
+	fexpect(&f, "\r\nOK\r\n>");
+	at_ms(&f, "x", 100, 100);
+	at_ms(&f, "+++", 110, 110);     /* only 10 ms after data */
+	at_ms(&f, "a+++", 200, 200);    /* not alone */
+	at_ms(&f, "+++", 300, 300);     /* guarded before ... */
+	at_ms(&f, "y", 310, 310);       /* ... but data follows within 20 ms */
+	at_ms(&f, "++++", 400, 400);    /* four are data */
+	at_ms(&f, "+", 500, 500);       /* one by one, 10 ms apart: the escape */
+	at_ms(&f, "+", 510, 510);
+	at_ms(&f, "+", 520, 520);
+	espat_timers_run(&f.timers, 541);
+	assert_int_equal(f.escapes, 1);
+	assert_int_equal(f.pt_len, 16);
+	assert_memory_equal(f.pt, "x+++a++++++y++++", 16);
+	fake_stop(&f);
+}
+
+static void escape_paced_burst(void **state)
+{
+	/* a +++ written 30 ms after a burst that takes 100 ms on the line
+	 * arrives right behind it: data */
+	struct fake f;
+	esc_start(&f);
+	at_ms(&f, "AT+PT\r\n", 0, 1);
+	fexpect(&f, "\r\nOK\r\n>");
+	at_ms(&f, "0123456789", 100, 200);
+	at_ms(&f, "+++", 200, 201);
+	espat_timers_run(&f.timers, 400);
+	assert_int_equal(f.escapes, 0);
+	assert_int_equal(f.pt_len, 13);
+	fake_stop(&f);
+}
+
+static void escape_data_entry(void **state)
+{
+	struct fake f;
+	esc_start(&f);
+	at_ms(&f, "AT+EDATA=10,1\r\n", 0, 1);
+	fexpect(&f, "\r\nOK\r\n>");
+	at_ms(&f, "abc", 50, 50);
+	at_ms(&f, "+++", 100, 100);
+	espat_timers_run(&f.timers, 121);
+	assert_int_equal(f.escapes, 1);
+	fexpect(&f, "\r\nSEND Canceled\r\n");
+	assert_int_equal(f.data_len, 3);
+	at_ms(&f, "AT\r\n", 1200, 1200);
+	fexpect(&f, "\r\nOK\r\n");
+	/* without timing (NULL arrival), +++ is data */
+	f.rc = ESPAT_RC_OK;
+	at_ms(&f, "AT+DATA=3\r\n", 2000, 2000);
+	fexpect(&f, ">");
+	fsend_chunk(&f, "+++");
+	fexpect(&f, "\r\nOK\r\n");
+	assert_memory_equal(f.data, "+++", 3);
+	fake_stop(&f);
 }
 
 static void four_forms_1(struct fake *f)
@@ -1062,6 +1200,10 @@ int main(void)
 	    cmocka_unit_test(systimestamp_follows_clock),
 	    cmocka_unit_test(rtc_survives_soft_restart),
 	    cmocka_unit_test(rfpower),
+	    cmocka_unit_test(escape_passthrough),
+	    cmocka_unit_test(escape_is_data),
+	    cmocka_unit_test(escape_paced_burst),
+	    cmocka_unit_test(escape_data_entry),
 	    cmocka_unit_test(two_modules),
 	    cmocka_unit_test(cmd_list),
 	    cmocka_unit_test(sysflash_erase_pending),
