@@ -9,6 +9,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/tcpip.h"
+#include "cmd/tcpip_svc.h"
 #include "cmd/wifi.h"
 #include "core/engine.h"
 #include "core/settings.h"
@@ -41,6 +42,7 @@ struct espat_module {
 	struct espat_basic basic;      /* basic command family state */
 	struct espat_wifi wifi;        /* Wi-Fi family state */
 	struct espat_tcpip tcpip;      /* TCP/IP family state */
+	struct espat_svc svc;          /* SNTP, ping and mDNS state */
 	struct espat_timer restart_timer;
 	uint64_t boot_ms;              /* clock at the last "ready" */
 	uint32_t boots;                /* restarts since power-on, for stats */
