@@ -208,6 +208,8 @@ void espat_tp_init(struct espat_testport *t)
 	p->radio = espat_world_radio(&t->world);
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
+	espat_net_mem_init(&t->net, &t->now);
+	p->net = espat_net_mem_port(&t->net);
 }
 
 void espat_tp_clear(struct espat_testport *t)
@@ -229,7 +231,25 @@ void espat_tp_free(struct espat_testport *t)
 	kv_free(&t->mfg);
 	for (size_t i = 0; i < ESPAT_TP_PARTS; i++)
 		free(t->flash[i]);
+	espat_net_mem_free(&t->net);
 	memset(t, 0, sizeof(*t));
+}
+
+/* Network events due now, each batch followed by a poll (a callback may arm
+ * a timer for now); bounded like espat_tp_advance. */
+static void deliver_net(struct espat_testport *t, struct espat_module *m)
+{
+	for (int guard = 0; guard < 10000; guard++) {
+		if (espat_net_mem_run(&t->net) == 0)
+			break;
+		espat_module_poll(m);
+	}
+}
+
+void espat_tp_settle(struct espat_testport *t, struct espat_module *m)
+{
+	espat_module_poll(m);
+	deliver_net(t, m);
 }
 
 void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t ms)
@@ -239,12 +259,17 @@ void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t
 	 * a test (the fuzzer reports it as a never-finishing command instead) */
 	for (int guard = 0; guard < 10000; guard++) {
 		uint64_t next = espat_module_next_deadline(m);
+		uint64_t net = espat_net_mem_next_due(&t->net);
+		if (net < next)
+			next = net;
 		if (next > target)
 			break;
 		if (next > t->now)
 			t->now = next;
 		espat_module_poll(m);
+		deliver_net(t, m);
 	}
 	t->now = target;
 	espat_module_poll(m);
+	deliver_net(t, m);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "port/ports.h"
+#include "testport/net_mem.h"
 #include "world/world.h"
 
 #define ESPAT_TP_KV_MAX 256
@@ -41,6 +42,7 @@ struct espat_testport {
 	struct espat_flash_part parts[ESPAT_TP_PARTS];
 	uint8_t *flash[ESPAT_TP_PARTS]; /* partition contents, owned */
 	struct espat_world world;   /* the air (the built-in default world) */
+	struct espat_net_mem net;   /* the network behind it, scripted by the test */
 	struct espat_ports ports;   /* wired to the above */
 };
 
@@ -48,9 +50,15 @@ void espat_tp_init(struct espat_testport *t);
 void espat_tp_free(struct espat_testport *t);
 
 struct espat_module;
-/* Advances the clock by ms, polling m at each timer's own due time (so a
- * timer armed by another fires when it should, not at the end). */
+/* Advances the clock by ms, stopping at each module timer's and each
+ * network event's own due time (so a timer armed by another fires when it
+ * should, not at the end): polls m there, then delivers the network events
+ * due, as espat_tp_settle does. */
 void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t ms);
+/* Delivers every network event due now (and the module timers they make
+ * due) until nothing is pending, without moving the clock: what a test
+ * calls after scripting the network (espat_mem_conn_send, ...). */
+void espat_tp_settle(struct espat_testport *t, struct espat_module *m);
 /* Forgets captured output. */
 void espat_tp_clear(struct espat_testport *t);
 /* Captured output as a NUL-terminated string (binary-safe via out_len). */
