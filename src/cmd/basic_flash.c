@@ -585,7 +585,8 @@ void espat_flash_boot(struct espat_module *m)
 void espat_ota_load(struct espat_module *m, struct espat_ota_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	snprintf(st->version[0], sizeof(st->version[0]), "%s", m->basic.fw->at_version);
+	/* the factory image, whatever runs now */
+	snprintf(st->version[0], sizeof(st->version[0]), "%s", espat_basic_factory_fw()->at_version);
 	const struct espat_kv *kv = &m->ports.nvs;
 	char text[ESPAT_LINE_MAX];
 	long n = kv->get(kv->user, ESPAT_OTA_NS, "state", (uint8_t *)text, sizeof(text));

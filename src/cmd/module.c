@@ -29,6 +29,7 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 	espat_wifi_init(m);
 	espat_tcpip_init(m);
 	espat_svc_init(m);
+	espat_ota_init(m);
 }
 
 /* Everything a boot does: RAM state from factory defaults, then flash. */
@@ -41,6 +42,7 @@ static void boot(struct espat_module *m)
 	espat_wifi_boot(m);
 	espat_tcpip_boot(m);
 	espat_svc_boot(m);
+	espat_ota_boot(m); /* after basic: it may replace the firmware identity */
 	if (m->ports.pipe.set_uart)
 		m->ports.pipe.set_uart(m->ports.pipe.user, &m->basic.uart_cur);
 	m->boot_ms = espat_module_now(m);
@@ -61,6 +63,7 @@ static void restart_due(void *user)
 	/* The RTC runs on through a soft restart; all other RAM state is lost. */
 	int64_t rtc_base = m->basic.rtc_base;
 	uint64_t rtc_set_ms = m->basic.rtc_set_ms;
+	espat_ota_free(m);
 	espat_svc_free(m);
 	espat_tcpip_free(m);
 	espat_wifi_free(m);
@@ -69,6 +72,7 @@ static void restart_due(void *user)
 	espat_wifi_init(m);
 	espat_tcpip_init(m);
 	espat_svc_init(m);
+	espat_ota_init(m);
 	m->basic.rtc_base = rtc_base;
 	m->basic.rtc_set_ms = rtc_set_ms;
 	m->boots++;
@@ -131,6 +135,7 @@ const struct espat_uart_cfg *espat_module_uart(const struct espat_module *m)
 
 void espat_module_free(struct espat_module *m)
 {
+	espat_ota_free(m);
 	espat_svc_free(m);
 	espat_tcpip_free(m);
 	espat_wifi_free(m);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cmd/basic.h"
+#include "cmd/ota.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_svc.h"
 #include "cmd/wifi.h"
@@ -43,6 +44,7 @@ struct espat_module {
 	struct espat_wifi wifi;        /* Wi-Fi family state */
 	struct espat_tcpip tcpip;      /* TCP/IP family state */
 	struct espat_svc svc;          /* SNTP, ping and mDNS state */
+	struct espat_ota ota;          /* OTA state (AT+CIUPDATE) and the running firmware */
 	struct espat_timer restart_timer;
 	uint64_t boot_ms;              /* clock at the last "ready" */
 	uint32_t boots;                /* restarts since power-on, for stats */

@@ -609,6 +609,10 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 		espat_link_close(l, false, ESPAT_CLOSE_ABORT);
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
+	/* a UDP socket is bound at once: start_done() already completed the
+	 * command (CONNECT, OK) from inside this handler */
+	if (!l->cmd)
+		return ESPAT_RC_DONE;
 	return ESPAT_RC_PENDING;
 }
 

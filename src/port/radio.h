@@ -17,6 +17,11 @@
 #define ESPAT_PWD_MAX 64  /* a WPA passphrase is 8..63 ASCII bytes; 64 hex = a raw PSK */
 #define ESPAT_EAP_STR_MAX 32
 
+/* Espressif's OTA server (esp-at's default CONFIG_AT_OTA_SERVER_IP and its
+ * TLS twin): where the OTA commands go when the world names no other. */
+#define ESPAT_OTA_SERVER "http://iot.espressif.cn"
+#define ESPAT_OTA_SSL_SERVER "https://iot.espressif.cn"
+
 /* Authentication modes, numbered as AT+CWLAP's <ecn>. */
 enum espat_ecn {
 	ESPAT_ECN_OPEN = 0,
@@ -128,6 +133,10 @@ struct espat_radio {
 	 * minutes (now_ms on the module clock). Returns how many (a PBC session
 	 * overlap when more than one) and fills *out for the first. */
 	size_t (*wps)(void *user, uint64_t now_ms, struct espat_prov *out);
+	/* Where the OTA commands find the update server, reached through the
+	 * station's network: a base URL (scheme://host[:port]) for plain HTTP
+	 * (tls false) or TLS. May be NULL: ESPAT_OTA_SERVER / _SSL_SERVER. */
+	const char *(*ota_server)(void *user, bool tls);
 };
 
 #endif

@@ -206,6 +206,8 @@ void espat_tp_init(struct espat_testport *t)
 	p->regex = espat_regex_posix_port(); /* the real BRE engine */
 	espat_world_default(&t->world);
 	p->radio = espat_world_radio(&t->world);
+	espat_http_mem_init(&t->http, &t->now);
+	p->http = espat_http_mem_port(&t->http);
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
 	espat_net_mem_init(&t->net, &t->now);
@@ -227,6 +229,7 @@ const char *espat_tp_out(struct espat_testport *t)
 void espat_tp_free(struct espat_testport *t)
 {
 	free(t->out);
+	espat_http_mem_free(&t->http);
 	kv_free(&t->nvs);
 	kv_free(&t->mfg);
 	for (size_t i = 0; i < ESPAT_TP_PARTS; i++)
@@ -262,14 +265,20 @@ void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t
 		uint64_t net = espat_net_mem_next_due(&t->net);
 		if (net < next)
 			next = net;
+		uint64_t http = espat_http_mem_next(&t->http);
+		if (http < next)
+			next = http;
 		if (next > target)
 			break;
 		if (next > t->now)
 			t->now = next;
 		espat_module_poll(m);
 		deliver_net(t, m);
+		espat_http_mem_poll(&t->http);
 	}
 	t->now = target;
 	espat_module_poll(m);
 	deliver_net(t, m);
+	espat_http_mem_poll(&t->http);
+	espat_module_poll(m);
 }

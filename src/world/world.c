@@ -105,6 +105,8 @@ void espat_world_init(struct espat_world *w)
 	memset(w, 0, sizeof(*w));
 	w->next_id = 1;
 	w->scan_channel_ms = ESPAT_WORLD_SCAN_MS;
+	memcpy(w->ota_server[0], ESPAT_OTA_SERVER, sizeof(ESPAT_OTA_SERVER));
+	memcpy(w->ota_server[1], ESPAT_OTA_SSL_SERVER, sizeof(ESPAT_OTA_SSL_SERVER));
 }
 
 struct espat_world_ap *espat_world_find(struct espat_world *w, const char *label)
@@ -638,18 +640,57 @@ static bool same_credentials(const struct espat_world_ap *a, const struct espat_
 	       strcmp(a->eap_password, b->eap_password) == 0;
 }
 
-int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char *key,
-                    const char *value, struct espat_world_err *err)
+/* An OTA server's base URL: http:// or https://, a host, an optional
+ * :port, nothing after (the commands add the paths); one trailing '/' is
+ * dropped. */
+static int set_ota_url(const char *key, const char *v, char *out, struct espat_world_err *err)
 {
-	if (!ap) {
-		if (strcmp(key, "scan_channel_ms") != 0)
-			return fail(err, "unknown key '%.40s'", key);
+	uint8_t tmp[ESPAT_WORLD_URL_MAX];
+	size_t n;
+	if (get_string(key, v, tmp, sizeof(tmp), &n, err) < 0)
+		return -1;
+	if (n > 0 && tmp[n - 1] == '/')
+		n--;
+	size_t scheme = n >= 7 && memcmp(tmp, "http://", 7) == 0    ? 7
+	                : n >= 8 && memcmp(tmp, "https://", 8) == 0 ? 8
+	                                                             : 0;
+	bool ok = scheme > 0 && n > scheme;
+	for (size_t i = scheme; i < n && ok; i++) {
+		uint8_t c = tmp[i];
+		ok = c > 0x20 && c < 0x7f && c != '/' && c != '?' && c != '#' && c != '"' &&
+		     c != '\\';
+	}
+	if (!ok)
+		return fail(err, "%s must be http://HOST[:PORT] or https://HOST[:PORT] (got '%.60s')",
+		            key, v);
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The [world] keys. */
+static int set_world_key(struct espat_world *w, const char *key, const char *value,
+                         struct espat_world_err *err)
+{
+	if (strcmp(key, "scan_channel_ms") == 0) {
 		int64_t x;
 		if (get_int(key, value, 1, 1500, &x, err) < 0)
 			return -1;
 		w->scan_channel_ms = (uint32_t)x;
 		return 0;
 	}
+	if (strcmp(key, "ota_server") == 0)
+		return set_ota_url(key, value, w->ota_server[0], err);
+	if (strcmp(key, "ota_ssl_server") == 0)
+		return set_ota_url(key, value, w->ota_server[1], err);
+	return fail(err, "unknown key '%.40s'", key);
+}
+
+int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char *key,
+                    const char *value, struct espat_world_err *err)
+{
+	if (!ap)
+		return set_world_key(w, key, value, err);
 	for (size_t i = 0; i < sizeof(ap_keys) / sizeof(ap_keys[0]); i++) {
 		if (strcmp(key, ap_keys[i].key) != 0)
 			continue;
@@ -921,6 +962,12 @@ static uint32_t radio_scan_channel_ms(void *user)
 	return w->scan_channel_ms;
 }
 
+static const char *radio_ota_server(void *user, bool tls)
+{
+	const struct espat_world *w = user;
+	return w->ota_server[tls ? 1 : 0];
+}
+
 static bool radio_smartconfig(void *user, unsigned type_mask, struct espat_prov *out)
 {
 	const struct espat_world *w = user;
@@ -964,5 +1011,6 @@ struct espat_radio espat_world_radio(struct espat_world *w)
 	    .scan_channel_ms = radio_scan_channel_ms,
 	    .smartconfig = radio_smartconfig,
 	    .wps = radio_wps,
+	    .ota_server = radio_ota_server,
 	};
 }

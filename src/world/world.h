@@ -19,6 +19,7 @@
 #define ESPAT_WORLD_SCAN_MS 120 /* default active-scan dwell per channel (ESP-IDF's) */
 #define ESPAT_WPS_WINDOW_MS 120000u
 #define ESPAT_WORLD_DESCRIBE_MAX 2048 /* espat_world_describe() never needs more */
+#define ESPAT_WORLD_URL_MAX 180 /* bytes of an OTA server's base URL */
 
 /* One access point. */
 struct espat_world_ap {
@@ -50,6 +51,10 @@ struct espat_world {
 	uint32_t next_id;         /* bss.id of the next AP added (starts at 1) */
 	uint32_t scan_channel_ms; /* active-scan dwell per channel */
 	struct espat_world_smartconfig sc;
+	/* The OTA update server's base URL (scheme://host[:port], no path):
+	 * [0] for AT+CIUPDATE's plain-HTTP mode, [1] for its TLS mode and
+	 * AT+CIPFWVER. The world decides which server answers. */
+	char ota_server[2][ESPAT_WORLD_URL_MAX + 1];
 };
 
 /* Where a world file (or a ctl setting) went wrong. */
@@ -88,7 +93,7 @@ struct espat_world_ap *espat_world_add(struct espat_world *w, const char *label,
 bool espat_world_remove(struct espat_world *w, const char *label);
 /* Sets one property of an AP from text, exactly as a world-file line
  * "key = value" does ("rssi", "-40"); with ap NULL, a key of the [world]
- * section ("scan_channel_ms"). The keys are documented in
+ * section ("scan_channel_ms", "ota_server", "ota_ssl_server"). The keys are documented in
  * docs/internals/world.md. Returns 0, or -1 with err->msg (err->line 0).
  * Each value is checked alone: whether the password suits the security is
  * espat_world_check()'s business, once all keys are set. Bumps

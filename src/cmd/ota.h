@@ -1,0 +1,100 @@
+/* OTA commands (guide 3.3.23 AT+CIPFWVER, 3.3.24 AT+CIUPDATE): firmware
+ * updates from the update server the world names (port/radio.h
+ * ota_server), over the HTTP port. The server's API is Espressif's
+ * (iot.espressif.cn) as esp-at's at_ota_cmd.c speaks it; the protocol and
+ * where the image goes are in docs/internals/ota.md.
+ *
+ * The two app slots and AT+SYSROLLBACK live with the basic family
+ * (basic_flash.c, struct espat_ota_state): an update writes the slot that
+ * is not booting and makes it the boot slot; the next boot runs it, and
+ * this family gives the module that firmware's identity (AT+GMR). */
+#ifndef ESPAT_CMD_OTA_H
+#define ESPAT_CMD_OTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd/basic.h"
+#include "core/engine.h"
+#include "core/timers.h"
+#include "port/http.h"
+
+struct espat_module;
+
+/* An app slot (ota_0, ota_1) of the ESP32-C3 AT partition table: images
+ * larger than this cannot be written. */
+#define ESPAT_OTA_SLOT_SIZE 0x1C0000u
+/* The guide: "The timeout of OTA process is 3 minutes." */
+#define ESPAT_OTA_TIMEOUT_MS (3u * 60u * 1000u)
+/* AT+CIPFWVER's HTTP client gives up after 10 s (esp-at's timeout_ms). */
+#define ESPAT_FWVER_TIMEOUT_MS 10000u
+/* Bytes of a version answer kept for parsing (esp-at's
+ * AT_HTTP_CONTENT_LEN_MAX); a longer answer is a failure. */
+#define ESPAT_OTA_META_MAX 8192u
+/* <version> and <firmware name> arguments (esp-at's limits). */
+#define ESPAT_OTA_ARG_MAX 64
+/* A version as AT+GMR shows it ("3.4.0.0"); the app descriptor of an
+ * image has 32 bytes for it. */
+#define ESPAT_OTA_FWVER_MAX 31
+
+/* What AT+CIUPDATE? reports: esp-at's esp_at_ota_state_t. */
+enum espat_ota_progress {
+	ESPAT_OTA_ST_IDLE = 0,      /* no update since boot */
+	ESPAT_OTA_ST_FOUND = 1,     /* the server's name resolved */
+	ESPAT_OTA_ST_CONNECTED = 2, /* connected to it */
+	ESPAT_OTA_ST_VERSION = 3,   /* got the version to fetch */
+	ESPAT_OTA_ST_DONE = 4,      /* the image is written (and set to boot) */
+	ESPAT_OTA_ST_FAILED = -1,
+};
+
+/* One HTTP exchange with the server and what came back. */
+struct espat_ota_xfer {
+	struct espat_http_req *req; /* under way, or NULL */
+	int status;                 /* HTTP status, 0 before it came */
+	int64_t length;             /* Content-Length, -1 unknown */
+	uint64_t got;               /* body bytes so far */
+	uint8_t *buf; /* a version answer (ESPAT_OTA_META_MAX), owned; NULL for images */
+	size_t len;   /* bytes in buf */
+	struct espat_timer timer; /* gives up on the exchange */
+};
+
+enum espat_ota_step {
+	ESPAT_OTA_NONE,  /* no update running */
+	ESPAT_OTA_ASK,   /* asking the server for its version */
+	ESPAT_OTA_FETCH, /* downloading the image */
+};
+
+struct espat_ota {
+	int8_t progress;      /* enum espat_ota_progress, for AT+CIUPDATE? */
+	uint8_t running_slot; /* app slot this boot runs */
+	/* the update under way (AT+CIUPDATE) */
+	enum espat_ota_step step;
+	bool blocking;                       /* the command waits for the end (busy p...) */
+	bool tls;                            /* <ota mode> 1 */
+	bool version_given;                  /* <version> named it: no version query */
+	bool target_ready;                   /* the slot or partition is chosen (and erased) */
+	char version[ESPAT_OTA_ARG_MAX + 1]; /* to fetch: given, or the server's */
+	char name[ESPAT_OTA_ARG_MAX + 1];    /* <firmware name>: "ota" = the app */
+	long part;       /* user partition written (flash port index); -1: an app slot */
+	uint8_t slot;    /* app slot written */
+	uint8_t head[4]; /* first body bytes, for the image's magic */
+	struct espat_ota_xfer x;
+	struct espat_timer fail_timer; /* non-blocking: the failure report after OK */
+	/* AT+CIPFWVER */
+	struct espat_ota_xfer fwver;
+	/* the identity of an updated firmware while it runs (AT+GMR) */
+	struct espat_fw fw;
+	char fw_at[ESPAT_OTA_FWVER_MAX + 1];  /* "3.4.0.0" */
+	char fw_bin[ESPAT_OTA_FWVER_MAX + 2]; /* "v3.4.0.0" */
+};
+
+extern const struct espat_cmd_table espat_ota_table;
+
+/* Called by the module at init (and every restart), at every boot (after
+ * the basic family's boot) and when it goes. */
+void espat_ota_init(struct espat_module *m);
+void espat_ota_boot(struct espat_module *m);
+void espat_ota_free(struct espat_module *m);
+
+#endif
