@@ -60,13 +60,23 @@ static void sndtimeo_due(void *user)
 	tx_result(user, "SEND FAIL");
 }
 
+/* Where a send goes: this send's remote, else for UDP the link's (which
+ * follows the peer in <mode> 1 and 2), else the connection. */
+static const struct espat_endpoint *send_to(const struct espat_link *l)
+{
+	const struct espat_tcpip *t = &l->m->tcpip;
+	if (t->tx_has_to)
+		return &t->tx_to;
+	return espat_link_is_udp(l) ? &l->remote : NULL;
+}
+
 /* Hands the gathered bytes to the socket; SEND OK now or when drained. */
 static enum espat_rc transmit(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_link *l = t->tx_link;
 	if (!l || !l->sock || NET(m)->send(NET(m)->user, l->sock, t->tx_buf, t->tx_len,
-					   t->tx_has_to ? &t->tx_to : NULL) != 0) {
+					   send_to(l)) != 0) {
 		tx_reset(m);
 		espat_wr_result(&m->wr, "SEND FAIL");
 		return ESPAT_RC_DONE;
@@ -228,8 +238,7 @@ static void sendl_flush(struct espat_module *m, bool force)
 	while (t->tx_len > 0 && (force || t->tx_len >= t->sendl_transmit)) {
 		size_t k = t->tx_len < t->sendl_transmit ? t->tx_len : t->sendl_transmit;
 		if (!t->l_failed && l && l->sock &&
-		    NET(m)->send(NET(m)->user, l->sock, t->tx_buf, k,
-				 t->tx_has_to ? &t->tx_to : NULL) == 0) {
+		    NET(m)->send(NET(m)->user, l->sock, t->tx_buf, k, send_to(l)) == 0) {
 			t->l_handed += k;
 			espat_link_touch(l);
 		} else {
