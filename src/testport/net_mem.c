@@ -22,8 +22,7 @@
 enum ev_kind {
 	EV_NONE,      /* a free slot */
 	EV_CONNECTED, /* connected(err) */
-	EV_READABLE,  /* data() of what waits, or closed(0) after the peer's FIN */
-	EV_CLOSED,    /* closed(err) of a peer reset */
+	EV_READABLE,  /* data() of what waits, then closed() after the peer's FIN or RST */
 	EV_DRAINED,   /* drained() */
 	EV_ACCEPTED,  /* accepted(child) on a listener */
 	EV_DNS,       /* a resolve() answer */
@@ -53,13 +52,13 @@ struct espat_mem_sock {
 	int dead_err;
 	struct espat_sock_cbs cb;
 	void *user;
-	bool attached; /* has callbacks: opened, or an accepted one after attach() */
 	bool paused;
 	bool v6;
 	bool reuse;
 	uint16_t local_port;
 	struct espat_endpoint remote;               /* TCP: the peer; UDP: default destination */
 	struct espat_mem_conn *conn;                /* TCP to a served endpoint or accepted */
+	struct espat_mem_buf pending;               /* TCP without conn: sent while connecting */
 	bool fin_told;                              /* closed() ran: nothing more comes */
 	struct udp_in udp[ESPAT_NET_MEM_UDP_QUEUE]; /* ring */
 	size_t udp_head, udp_n;
@@ -250,7 +249,7 @@ static bool has_input(const struct espat_mem_sock *s)
 	if (s->kind == SK_UDP)
 		return s->udp_n > 0;
 	const struct espat_mem_conn *c = s->conn;
-	return c && !c->peer_reset && (c->in.len > 0 || (c->peer_closed && !s->fin_told));
+	return c && (c->in.len > 0 || ((c->peer_closed || c->peer_reset) && !s->fin_told));
 }
 
 static struct espat_mem_sock *sock_new(struct espat_net_mem *n, enum sock_kind kind, int *err)
@@ -274,7 +273,6 @@ static struct espat_mem_sock *sock_new(struct espat_net_mem *n, enum sock_kind k
 	s->net = n;
 	s->id = ++n->sock_ids;
 	s->kind = kind;
-	s->attached = true;
 	return s;
 }
 
@@ -305,6 +303,7 @@ static void sock_destroy(struct espat_net_mem *n, struct espat_mem_sock *s)
 	ev_purge(n, s);
 	for (size_t i = 0; i < s->udp_n; i++)
 		free(s->udp[(s->udp_head + i) % ESPAT_NET_MEM_UDP_QUEUE].p);
+	buf_free(&s->pending);
 	for (size_t i = 0; i < ESPAT_NET_MEM_SOCKS; i++) {
 		if (n->socks[i] == s) {
 			n->socks[i] = NULL;
@@ -339,6 +338,8 @@ static struct espat_mem_conn *conn_new(struct espat_net_mem *n, struct espat_mem
 	return c;
 }
 
+static void raise_drained(struct espat_net_mem *n, struct espat_mem_sock *s);
+
 /* Moves queued module bytes to the peer as far as its window and buffer
  * allow; an emptied queue raises drained() (if send() left bytes queued)
  * and, after a graceful close, is the FIN. */
@@ -363,8 +364,7 @@ static void conn_pump(struct espat_mem_conn *c)
 		return;
 	if (c->owe_drained && c->sock) {
 		c->owe_drained = false;
-		if (!ev_find(c->net, EV_DRAINED, c->sock))
-			ev_push(c->net, EV_DRAINED, c->sock, NULL, 0, now_of(c->net));
+		raise_drained(c->net, c->sock);
 	}
 	if (c->closed_by_module == ESPAT_MEM_CLOSED_GRACEFUL)
 		c->fin = true;
@@ -504,7 +504,6 @@ struct espat_mem_conn *espat_net_mem_connect(struct espat_net_mem *n, uint16_t p
 	if (!s)
 		return NULL;
 	s->state = ST_OPEN;
-	s->attached = false;
 	s->paused = true;
 	s->v6 = l->v6;
 	s->local_port = port;
@@ -567,7 +566,6 @@ void espat_mem_conn_reset(struct espat_mem_conn *c)
 	if (c->peer_reset)
 		return;
 	c->peer_reset = true;
-	buf_free(&c->in);
 	buf_free(&c->q);
 	c->owe_drained = false;
 	struct espat_mem_sock *s = c->sock;
@@ -579,7 +577,7 @@ void espat_mem_conn_reset(struct espat_mem_conn *c)
 			e->err = ESPAT_NET_ERESET;
 		return;
 	}
-	ev_push(c->net, EV_CLOSED, s, NULL, ESPAT_NET_ERESET, now_of(c->net));
+	kick(c->net, s);
 }
 
 void espat_mem_conn_set_window(struct espat_mem_conn *c, size_t bytes)
@@ -861,10 +859,6 @@ static void p_attach(void *user, struct espat_sock *sock, const struct espat_soc
 	struct espat_mem_sock *s = msock(sock);
 	s->cb = cb ? *cb : (struct espat_sock_cbs){0};
 	s->user = cbuser;
-	s->attached = true;
-	/* a reset that came before anyone could hear it */
-	if (s->conn && s->conn->peer_reset && !s->fin_told && !ev_find(user, EV_CLOSED, s))
-		ev_push(user, EV_CLOSED, s, NULL, ESPAT_NET_ERESET, now_of(user));
 }
 
 static int udp_out(struct espat_net_mem *n, struct espat_mem_sock *s, const uint8_t *p, size_t len,
@@ -885,35 +879,45 @@ static int udp_out(struct espat_net_mem *n, struct espat_mem_sock *s, const uint
 	return udp_record(u, &from, p, len);
 }
 
+/* drained() after a send() once nothing is queued, as the posix port does
+ * (even when the bytes went at once): at most one is queued. */
+static void raise_drained(struct espat_net_mem *n, struct espat_mem_sock *s)
+{
+	if (!ev_find(n, EV_DRAINED, s))
+		ev_push(n, EV_DRAINED, s, NULL, 0, now_of(n));
+}
+
 static int p_send(void *user, struct espat_sock *sock, const uint8_t *p, size_t len,
                   const struct espat_endpoint *to)
 {
 	struct espat_mem_sock *s = msock(sock);
 	if (s->kind == SK_LISTEN)
 		return ESPAT_NET_EINVAL;
-	if (s->kind == SK_UDP)
-		return udp_out(user, s, p, len, to);
+	if (s->kind == SK_UDP) {
+		int err = udp_out(user, s, p, len, to);
+		if (err == 0)
+			raise_drained(user, s);
+		return err;
+	}
 	if (s->state == ST_DEAD)
 		return s->dead_err;
-	if (s->state == ST_CONNECTING)
-		return ESPAT_NET_EIO; /* not connected yet: a caller's bug */
 	struct espat_mem_conn *c = s->conn;
-	if (c->peer_reset)
+	if (c && c->peer_reset)
 		return ESPAT_NET_ERESET;
-	if (len == 0)
-		return 0;
-	if (buf_add(&c->q, p, len) < 0)
+	/* while connecting, bytes wait for the connection like in a kernel */
+	if (buf_add(c ? &c->q : &s->pending, p, len) < 0)
 		return ESPAT_NET_ENOMEM;
-	conn_pump(c);
-	if (c->q.len)
+	if (c) {
 		c->owe_drained = true;
+		conn_pump(c);
+	}
 	return 0;
 }
 
 static size_t p_queued(void *user, struct espat_sock *sock)
 {
 	struct espat_mem_sock *s = msock(sock);
-	return s->conn ? s->conn->q.len : 0;
+	return s->conn ? s->conn->q.len : s->pending.len;
 }
 
 static void p_pause(void *user, struct espat_sock *sock, bool paused)
@@ -1108,9 +1112,8 @@ static void deliver_readable(struct espat_net_mem *n, struct espat_mem_sock *s)
 		free(d.p);
 		return;
 	}
-	struct espat_mem_conn *c = s->conn;
-	if (!c || c->peer_reset)
-		return; /* closed(ERESET) is queued */
+	struct espat_mem_conn *c = s->conn;     /* has_input: not NULL */
+	struct espat_endpoint from = s->remote; /* a copy: data() may close s */
 	if (c->in.len) {
 		size_t k = c->chunk && c->chunk < c->in.len ? c->chunk : c->in.len;
 		const uint8_t *p = scratch_fill(n, c->in.p, k);
@@ -1118,12 +1121,18 @@ static void deliver_readable(struct espat_net_mem *n, struct espat_mem_sock *s)
 		if (has_input(s))
 			kick(n, s); /* the rest, or the FIN, after what is queued */
 		if (s->cb.data)
-			s->cb.data(s->user, p, k, NULL);
-	} else if (c->peer_closed && !s->fin_told) {
-		s->fin_told = true;
-		if (s->cb.closed)
-			s->cb.closed(s->user, 0);
+			s->cb.data(s->user, p, k, &from);
+		return;
 	}
+	/* every byte is handed over: now the FIN or RST, once */
+	int err = c->peer_reset ? ESPAT_NET_ERESET : 0;
+	s->fin_told = true;
+	if (err) {
+		s->state = ST_DEAD;
+		s->dead_err = err;
+	}
+	if (s->cb.closed)
+		s->cb.closed(s->user, err);
 }
 
 static void deliver(struct espat_net_mem *n, const struct espat_mem_ev *e)
@@ -1133,8 +1142,10 @@ static void deliver(struct espat_net_mem *n, const struct espat_mem_ev *e)
 	case EV_CONNECTED:
 		s->state = e->err ? ST_DEAD : ST_OPEN;
 		s->dead_err = e->err;
+		buf_free(&s->pending); /* only sockets that never connect have any */
 		if (!e->err && s->conn) {
 			s->conn->established = true;
+			conn_pump(s->conn); /* what was sent while connecting */
 			if (has_input(s))
 				kick(n, s);
 		}
@@ -1143,15 +1154,6 @@ static void deliver(struct espat_net_mem *n, const struct espat_mem_ev *e)
 		break;
 	case EV_READABLE:
 		deliver_readable(n, s);
-		break;
-	case EV_CLOSED:
-		if (s->fin_told || !s->attached)
-			break; /* attach() raises it again */
-		s->state = ST_DEAD;
-		s->dead_err = e->err;
-		s->fin_told = true;
-		if (s->cb.closed)
-			s->cb.closed(s->user, e->err);
 		break;
 	case EV_DRAINED:
 		if (s->cb.drained)

@@ -10,6 +10,16 @@
  * After close() / resolve_cancel() / ping_cancel() nothing more runs for
  * that object, even an event already queued.
  *
+ * Where the contract leaves room, this port does what the posix port
+ * (src/posix/net_posix.c) does, so a test here means the same there:
+ * drained() follows every successful send() once nothing is queued (also
+ * when the bytes went at once, and for UDP); send() while a TCP connect is
+ * in progress queues; TCP data() gets the peer as `from`; a reset reaches
+ * the module after the bytes before it and only while not paused; SO_LINGER
+ * 0 turns a graceful close into a reset. What it does not model: a graceful
+ * close's queue never gives up (posix resets after a while), and the
+ * module cannot connect to its own listeners.
+ *
  * The test's side (the "scripting API" below) plays everything else:
  *  - TCP servers the module connects to (espat_net_mem_serve), hosts where
  *    connects hang (blackhole) or fail (unreachable); each accepted
@@ -53,8 +63,8 @@
 #define ESPAT_NET_MEM_DNS_TIMEOUT 5000   /* ms, a query's timeout_ms == 0 */
 #define ESPAT_NET_MEM_PING_TIMEOUT 1000  /* ms, a ping's timeout_ms == 0 */
 /* Queued events can never exceed this: per socket one each of connected,
- * readable, closed, drained and accepted (as the child); per request one. */
-#define ESPAT_NET_MEM_EVENTS (ESPAT_NET_MEM_SOCKS * 5 + ESPAT_NET_MEM_REQS)
+ * readable, drained and accepted (as the child); per request one. */
+#define ESPAT_NET_MEM_EVENTS (ESPAT_NET_MEM_SOCKS * 4 + ESPAT_NET_MEM_REQS)
 /* espat_mem_conn_set_window: no limit (the default). */
 #define ESPAT_MEM_WINDOW_OPEN SIZE_MAX
 
@@ -87,13 +97,13 @@ struct espat_mem_conn {
 	struct espat_mem_buf in; /* sent by the peer, not yet handed to data() */
 	size_t chunk;            /* most bytes per data() call; 0: all waiting */
 	bool peer_closed;        /* the peer sent FIN (closed(0) after `in`) */
-	bool peer_reset;         /* the peer reset (closed(ERESET)) */
+	bool peer_reset;         /* the peer reset (closed(ERESET) after `in`) */
 	/* module -> peer */
 	struct espat_mem_buf q;  /* queued(): not yet read by the peer */
 	struct espat_mem_buf rx; /* read by the peer: the view */
 	size_t taken;            /* rx bytes consumed by espat_mem_conn_take */
 	size_t window;           /* bytes the peer still reads; ESPAT_MEM_WINDOW_OPEN */
-	bool owe_drained;        /* send() left bytes queued: drained() when they go */
+	bool owe_drained;        /* a send() since the last drained() */
 	uint64_t read_total;     /* bytes the peer has read, ever */
 	enum espat_mem_close closed_by_module;
 	bool fin;                   /* the module's FIN reached the peer */
@@ -243,9 +253,10 @@ struct espat_mem_conn *espat_net_mem_last_conn(struct espat_net_mem *n);
 struct espat_mem_conn *espat_net_mem_connect(struct espat_net_mem *n, uint16_t port,
                                              struct espat_endpoint peer);
 
-/* The peer sends bytes: data() when the module's socket is connected and
- * not paused (they wait meanwhile). 0, or -1 after the peer closed or reset,
- * or over ESPAT_NET_MEM_BUF_MAX. */
+/* The peer sends bytes: data() (from = the peer) when the module's socket
+ * is connected and not paused; they wait meanwhile. 0, or -1 after the
+ * peer closed or reset, after the module closed, or over
+ * ESPAT_NET_MEM_BUF_MAX. */
 int espat_mem_conn_send(struct espat_mem_conn *c, const void *p, size_t len);
 /* Most bytes per data() call (0: everything waiting, the default): the
  * stream arrives in pieces, as from a real socket. */
@@ -257,10 +268,14 @@ size_t espat_mem_conn_take(struct espat_mem_conn *c, void *buf, size_t cap);
  * start, unless more than ESPAT_NET_MEM_BUF_MAX made it drop taken bytes). */
 const uint8_t *espat_mem_conn_view(const struct espat_mem_conn *c, size_t *len);
 /* The peer's FIN: closed(0) once the module has had every byte sent
- * before. Half-close: the module may still send to the peer. */
+ * before (so not while it is paused). Half-close: the module may still
+ * send to the peer. */
 void espat_mem_conn_close(struct espat_mem_conn *c);
-/* The peer's RST: unread bytes both ways are lost, closed(ESPAT_NET_ERESET)
- * (paused or not); a connect still in progress fails with it instead. */
+/* The peer's RST: what the module queued is lost and its send() fails with
+ * ESPAT_NET_ERESET at once; what the peer sent before still arrives, then
+ * closed(ESPAT_NET_ERESET) (as a Linux socket reads its queue before the
+ * error, and as the posix port only reads while not paused). A connect in
+ * progress fails with it instead. */
 void espat_mem_conn_reset(struct espat_mem_conn *c);
 /* The peer reads only `bytes` more (ESPAT_MEM_WINDOW_OPEN: all); the
  * module's bytes beyond wait in queued(). */

@@ -16,8 +16,10 @@ struct sk {
 	struct espat_sock *s;
 	char close_on; /* close s inside this callback: 'c' 'd' 'x' 'r' */
 	enum espat_close_how how;
-	bool pause_on_data;     /* pause(true) inside data() */
-	struct espat_sock *got; /* a listener's last accepted socket */
+	bool pause_on_data;         /* pause(true) inside data() */
+	bool udp;                   /* data() logs the sender */
+	struct espat_endpoint from; /* the last data()\'s sender */
+	struct espat_sock *got;     /* a listener's last accepted socket */
 };
 
 struct fix {
@@ -108,7 +110,9 @@ static void cb_connected(void *user, int err)
 static void cb_data(void *user, const uint8_t *p, size_t n, const struct espat_endpoint *from)
 {
 	struct sk *k = user;
-	if (from) {
+	assert_non_null(from);
+	k->from = *from;
+	if (k->udp) {
 		char ip[32];
 		ip_str(&from->ip, ip, sizeof(ip));
 		logf_(k->f, "%c data %.*s from %s:%u\n", k->name, (int)n, (const char *)p, ip,
@@ -286,7 +290,9 @@ static void test_refused_unreachable_blackhole(void **state)
 	assert_int_equal(espat_net_mem_next_due(&f->n), UINT64_MAX);
 	advance(f, 3600 * 1000);
 	expect_log(f, "");
-	assert_int_equal(msend(f, &h, "x"), ESPAT_NET_EIO); /* not connected */
+	/* bytes sent meanwhile wait, and go with the socket */
+	assert_int_equal(msend(f, &h, "x"), 0);
+	assert_int_equal(f->net.queued(f->net.user, h.s), 1);
 	mclose(f, &a, ESPAT_CLOSE_GRACEFUL);
 	mclose(f, &b, ESPAT_CLOSE_ABORT);
 	mclose(f, &h, ESPAT_CLOSE_ABORT);
@@ -322,6 +328,35 @@ static void test_connect_latency(void **state)
 	mclose(f, &b, ESPAT_CLOSE_ABORT);
 }
 
+static void test_send_while_connecting(void **state)
+{
+	struct fix *f = *state;
+	f->n.connect_ms = 100;
+	espat_net_mem_serve(&f->n, ep4(10, 0, 0, 1, 80));
+	struct sk a, b;
+	int err;
+	open_tcp(f, &a, 'a', ep4(10, 0, 0, 1, 80), &err);
+	struct espat_mem_conn *c = espat_net_mem_last_conn(&f->n);
+	assert_int_equal(msend(f, &a, "early"), 0);
+	assert_int_equal(f->net.queued(f->net.user, a.s), 5);
+	expect_view(c, "");
+	run(f);
+	expect_log(f, "");
+	advance(f, 100);
+	expect_log(f, "a connected OK\na drained\n");
+	expect_view(c, "early");
+	assert_int_equal(f->net.queued(f->net.user, a.s), 0);
+	/* refused: what waited is dropped with the connection */
+	open_tcp(f, &b, 'b', ep4(10, 0, 0, 9, 80), &err);
+	assert_int_equal(msend(f, &b, "y"), 0);
+	advance(f, 100);
+	expect_log(f, "b connected EREFUSED\n");
+	assert_int_equal(f->net.queued(f->net.user, b.s), 0);
+	assert_int_equal(msend(f, &b, "y"), ESPAT_NET_EREFUSED);
+	mclose(f, &a, ESPAT_CLOSE_GRACEFUL);
+	mclose(f, &b, ESPAT_CLOSE_GRACEFUL);
+}
+
 static void test_stream_both_ways(void **state)
 {
 	struct fix *f = *state;
@@ -333,12 +368,14 @@ static void test_stream_both_ways(void **state)
 	run(f);
 	/* what waits goes in one piece */
 	expect_log(f, "a data hello world\n");
+	assert_true(espat_mem_ep_eq(&a.from, &c->peer));
 
 	assert_int_equal(msend(f, &a, "GET / HTTP/1.0\r\n"), 0);
 	assert_int_equal(f->net.queued(f->net.user, a.s), 0);
 	assert_int_equal(msend(f, &a, ""), 0);
+	expect_log(f, "");
 	run(f);
-	expect_log(f, ""); /* taken whole: no drained */
+	expect_log(f, "a drained\n"); /* after every send, once: as the posix port */
 	expect_view(c, "GET / HTTP/1.0\r\n");
 	char buf[8];
 	assert_int_equal(espat_mem_conn_take(c, buf, 4), 4);
@@ -494,25 +531,37 @@ static void test_reset(void **state)
 	struct sk a;
 	struct espat_mem_conn *c = connected_pair(f, &a, 'a');
 	f->net.pause(f->net.user, a.s, true);
-	psend(c, "lost");
+	psend(c, "before");
 	espat_mem_conn_set_window(c, 0);
 	assert_int_equal(msend(f, &a, "queued"), 0);
 	assert_int_equal(f->net.queued(f->net.user, a.s), 6);
 	espat_mem_conn_reset(c);
 	espat_mem_conn_reset(c); /* once is enough */
 	assert_true(c->peer_reset);
-	/* the reset is reported while paused; bytes both ways are lost */
-	run(f);
-	expect_log(f, "a closed ERESET\n");
+	/* the module's queue is lost and its sends fail at once */
 	assert_int_equal(f->net.queued(f->net.user, a.s), 0);
 	assert_int_equal(msend(f, &a, "more"), ESPAT_NET_ERESET);
+	assert_int_equal(espat_mem_conn_send(c, "x", 1), -1);
 	espat_mem_conn_close(c); /* no FIN after a reset */
+	/* paused: the module hears nothing yet */
+	run(f);
+	advance(f, 10000);
+	expect_log(f, "");
+	/* the bytes before the reset come first */
 	f->net.pause(f->net.user, a.s, false);
 	run(f);
-	expect_log(f, "");
-	assert_int_equal(espat_mem_conn_send(c, "x", 1), -1);
+	expect_log(f, "a data before\na closed ERESET\n");
+	assert_int_equal(msend(f, &a, "more"), ESPAT_NET_ERESET);
 	mclose(f, &a, ESPAT_CLOSE_GRACEFUL);
 	assert_false(c->fin);
+
+	/* reading: told at once */
+	struct sk r;
+	struct espat_mem_conn *cr = connected_pair(f, &r, 'r');
+	espat_mem_conn_reset(cr);
+	run(f);
+	expect_log(f, "r closed ERESET\n");
+	mclose(f, &r, ESPAT_CLOSE_ABORT);
 
 	/* a reset during the connect fails it */
 	f->n.connect_ms = 50;
@@ -563,10 +612,10 @@ static void test_window_and_drained(void **state)
 	run(f);
 	expect_log(f, "a drained\n");
 	assert_int_equal(c->window, 100 - 5);
-	/* window left: a fitting send is taken whole and owes no drained */
+	/* window left: a fitting send is taken whole, drained() still follows */
 	assert_int_equal(msend(f, &a, "cd"), 0);
 	run(f);
-	expect_log(f, "");
+	expect_log(f, "a drained\n");
 	espat_mem_conn_set_window(c, ESPAT_MEM_WINDOW_OPEN);
 	espat_mem_conn_read_more(c, 5); /* stays open */
 	assert_int_equal(c->window, ESPAT_MEM_WINDOW_OPEN);
@@ -675,7 +724,7 @@ static void test_listener(void **state)
 	assert_null(espat_net_mem_connect(&f->n, 333, ep4(192, 168, 3, 2, 50001)));
 	espat_mem_conn_close(c);
 	run(f);
-	expect_log(f, "s closed OK\n");
+	expect_log(f, "s drained\ns closed OK\n"); /* drained() of the send above */
 	mclose(f, &s, ESPAT_CLOSE_GRACEFUL);
 	assert_true(c->fin);
 	assert_int_equal(espat_net_mem_open_socks(&f->n), 0);
@@ -687,13 +736,16 @@ static void test_listener_backlog_and_reset(void **state)
 	struct sk l = {.f = f, .name = 'L'};
 	int err;
 	l.s = f->net.listen(f->net.user, 80, true, &cbs, &l, &err);
-	/* a peer that resets before the module attached: told after attach */
+	/* a peer that resets before the module attached: told once it reads */
 	struct espat_mem_conn *c1 = espat_net_mem_connect(&f->n, 80, ep4(192, 168, 3, 2, 1));
 	espat_mem_conn_reset(c1);
 	run(f);
 	expect_log(f, "L accepted\n");
 	struct sk s = {.f = f, .name = 's', .s = l.got};
 	f->net.attach(f->net.user, s.s, &cbs, &s);
+	run(f);
+	expect_log(f, "");
+	f->net.pause(f->net.user, s.s, false);
 	run(f);
 	expect_log(f, "s closed ERESET\n");
 	mclose(f, &s, ESPAT_CLOSE_ABORT);
@@ -722,7 +774,7 @@ static struct espat_sock *open_udp(struct fix *f, struct sk *k, char name,
                                    struct espat_endpoint remote, uint16_t local, bool reuse,
                                    int *err)
 {
-	*k = (struct sk){.f = f, .name = name};
+	*k = (struct sk){.f = f, .name = name, .udp = true};
 	struct espat_sock_opts o = {
 	    .kind = ESPAT_SOCK_UDP, .remote = remote, .local_port = local, .reuse = reuse};
 	k->s = f->net.open(f->net.user, &o, &cbs, k, err);
@@ -758,6 +810,8 @@ static void test_udp(void **state)
 	struct espat_endpoint v6 = {espat_mem_ip("2001:db8::1"), 53};
 	assert_int_equal(f->net.send(f->net.user, a.s, (const uint8_t *)"x", 1, &v6),
 	                 ESPAT_NET_EINVAL);
+	run(f);
+	expect_log(f, "a drained\n"); /* b's sends failed: none */
 	assert_int_equal(p->n, 2);
 	assert_int_equal(p->dgrams[0].len, 3);
 	assert_memory_equal(p->dgrams[0].data, "one", 3);
@@ -1154,6 +1208,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_connect_served, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_unreachable_blackhole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_latency, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_while_connecting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunks_and_fifo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
