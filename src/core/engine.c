@@ -92,7 +92,9 @@ void espat_engine_halt(struct espat_engine *e)
 
 void espat_engine_resume(struct espat_engine *e)
 {
-	e->state = ESPAT_ST_IDLE;
+	/* a boot that entered passthrough (AT+SAVETRANSLINK) stays there */
+	if (e->state != ESPAT_ST_PASSTHROUGH)
+		e->state = ESPAT_ST_IDLE;
 	e->busy_said = false;
 	espat_line_reset(&e->line);
 }
