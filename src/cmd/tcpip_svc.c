@@ -54,6 +54,13 @@ static bool net_udp(const struct espat_module *m)
 	return n->open && n->send && n->close;
 }
 
+/* Names resolve IPv4 first; to IPv6 only under AT+CIPV6=1 (as AT+CIPDOMAIN
+ * does): without it the station has no IPv6 address to use. */
+static enum espat_dns_family dns_family(const struct espat_module *m)
+{
+	return T(m)->ipv6 ? ESPAT_DNS_PREFER_V4 : ESPAT_DNS_V4_ONLY;
+}
+
 static bool ip_eq(const struct espat_ip *a, const struct espat_ip *b)
 {
 	return a->v6 == b->v6 && memcmp(a->a, b->a, a->v6 ? 16 : 4) == 0;
@@ -229,14 +236,17 @@ static void sntp_attempt(struct espat_module *m)
 	const char *name = s->servers[s->cur];
 	struct espat_ip ip;
 	if (espat_ip_parse(name, strlen(name), &ip)) {
-		sntp_ask(m, &ip);
+		if (ip.v6 && !T(m)->ipv6)
+			sntp_next(m);
+		else
+			sntp_ask(m, &ip);
 		return;
 	}
 	if (!NET(m)->resolve) {
 		sntp_next(m);
 		return;
 	}
-	struct espat_dns_query q = {.name = name, .family = ESPAT_DNS_PREFER_V4};
+	struct espat_dns_query q = {.name = name, .family = dns_family(m)};
 	espat_tcpip_dns_servers(m, &q);
 	int err = 0;
 	s->phase = ESPAT_SNTP_RESOLVING;
@@ -362,16 +372,17 @@ static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	struct espat_ip ip;
 	bool literal = espat_ip_parse(host, strlen(host), &ip);
-	/* Offline, the request cannot leave (or the name cannot be looked
-	 * up): the guide's failure answer, at once. */
-	if (!espat_tcpip_online(m) || (literal && !ping_go(m, &ip))) {
+	/* Offline (or IPv6 without AT+CIPV6=1) the request cannot leave, nor
+	 * can a name be looked up: the guide's failure answer, at once. */
+	if (!espat_tcpip_online(m) || (literal && ip.v6 && !T(m)->ipv6) ||
+	    (literal && !ping_go(m, &ip))) {
 		espat_wr_linef(&m->wr, "+PING:TIMEOUT");
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	}
 	p->running = true;
 	if (literal)
 		return ESPAT_RC_PENDING;
-	struct espat_dns_query q = {.name = host, .family = ESPAT_DNS_PREFER_V4};
+	struct espat_dns_query q = {.name = host, .family = dns_family(m)};
 	espat_tcpip_dns_servers(m, &q);
 	int err = 0;
 	p->dns = NET(m)->resolve(NET(m)->user, &q, ping_resolved, m, &err);

@@ -503,6 +503,15 @@ static void sntp_answer(struct fx *f, struct espat_mem_udp_peer *srv, int64_t un
 	sntp_reply(f, srv, &srv->dgrams[srv->n - 1], unix_s, ms, stratum);
 }
 
+/* AT+RST, through to ready, echo off again. */
+static void rst(struct fx *f)
+{
+	cmd(f, "AT+RST\r\n", "\r\nOK\r\n");
+	advance(f, ESPAT_RESTART_MS);
+	expect(f, "\r\nready\r\n");
+	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
+}
+
 static void expect_time(struct fx *f, const char *asc)
 {
 	char want[80];
@@ -553,10 +562,7 @@ static void test_sntp_config(void **state)
 	cmd(f, "AT+CIPSNTPINTV=4294967\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+CIPSNTPINTV?\r\n", "+CIPSNTPINTV:4294967\r\n\r\nOK\r\n");
 	/* RAM only: a restart brings the defaults back */
-	cmd(f, "AT+RST\r\n", "\r\nOK\r\n");
-	advance(f, ESPAT_RESTART_MS);
-	expect(f, "\r\nready\r\n");
-	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
+	rst(f);
 	cmd(f, "AT+CIPSNTPINTV?\r\n", "+CIPSNTPINTV:3600\r\n\r\nOK\r\n");
 	cmd(f, "AT+CIPSNTPCFG?\r\n",
 	    "+CIPSNTPCFG:0,0,\"cn.ntp.org.cn\",\"ntp.sjtu.edu.cn\",\"us.pool.ntp.org\"\r\n\r\nOK\r\n");
@@ -583,7 +589,7 @@ static void test_sntp_sync(void **state)
 	join(f);
 	assert_int_equal(NETM(f)->dns_queries, 1);
 	assert_string_equal(NETM(f)->dns_last.name, "ntp.test");
-	assert_int_equal(NETM(f)->dns_last.family, ESPAT_DNS_PREFER_V4);
+	assert_int_equal(NETM(f)->dns_last.family, ESPAT_DNS_V4_ONLY);
 	advance(f, NETM(f)->dns_ms);
 	assert_int_equal(srv->n, 1);
 	expect(f, "");
@@ -707,11 +713,18 @@ static void test_ping(void **state)
 	expect(f, "");
 	advance(f, 1);
 	expect(f, "+PING:12\r\n\r\nOK\r\n");
-	/* a name, resolved IPv4-first */
+	/* a name: IPv4 only, IPv4 first under AT+CIPV6=1 */
+	cmd(f, "AT+PING=\"host.test\"\r\n", "");
+	advance(f, NETM(f)->dns_ms + 12);
+	expect(f, "+PING:12\r\n\r\nOK\r\n");
+	assert_int_equal(NETM(f)->dns_last.family, ESPAT_DNS_V4_ONLY);
+	cmd(f, "AT+PING=\"fe80::1\"\r\n", "+PING:TIMEOUT\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPV6=1\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+PING=\"host.test\"\r\n", "");
 	advance(f, NETM(f)->dns_ms + 12);
 	expect(f, "+PING:12\r\n\r\nOK\r\n");
 	assert_int_equal(NETM(f)->dns_last.family, ESPAT_DNS_PREFER_V4);
+	cmd(f, "AT+CIPV6=0\r\n", "\r\nOK\r\n");
 	/* no answer within ESPAT_PING_TIMEOUT_MS */
 	cmd(f, "AT+PING=\"10.0.0.6\"\r\n", "");
 	advance(f, ESPAT_PING_TIMEOUT_MS - 1);
@@ -825,10 +838,7 @@ static void test_mdns(void **state)
 	espat_tp_settle(&f->tp, &f->m);
 	assert_int_equal(grp->n, before);
 	/* a restart drops the responder without a goodbye */
-	cmd(f, "AT+RST\r\n", "\r\nOK\r\n");
-	advance(f, ESPAT_RESTART_MS);
-	expect(f, "\r\nready\r\n");
-	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");
+	rst(f);
 	assert_int_equal(grp->n, before);
 	assert_int_equal(espat_net_mem_open_socks(NETM(f)), 0);
 }
