@@ -5,10 +5,7 @@
 
 #include <ares.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +14,7 @@
 #define TCP_READS_PER_WAKE 16 /* 1 MiB per socket per wake-up: others get their turn */
 #define UDP_READS_PER_WAKE 32 /* datagrams per socket per wake-up */
 #define ACCEPTS_PER_WAKE 16
-#define DISCARD_READS 64         /* graceful close: unread input thrown away (4 MiB) */
+#define DISCARD_READS 64           /* graceful close: unread input thrown away, 64 KiB each */
 #define ACCEPT_RETRY_NS 100000000u /* out of descriptors: accept again after 100 ms */
 #define QUEUE_KEEP (256u * 1024u)  /* an emptied send queue keeps a buffer this big */
 
@@ -44,16 +41,16 @@ struct espat_sock {
 	enum sock_state state;
 	bool listener;
 	int fd;
-	int family;                     /* AF_INET or AF_INET6 */
-	struct espat_loop_watch watch;  /* registered only while some event is wanted */
-	struct espat_loop_timer defer;  /* zero-delay results; listener: accept retry */
+	int family;                      /* AF_INET or AF_INET6 */
+	struct espat_loop_watch watch;   /* registered only while some event is wanted */
+	struct espat_loop_timer defer;   /* zero-delay results; listener: accept retry */
 	struct espat_loop_timer give_up; /* SS_CLOSING: ESPAT_NET_CLOSE_FLUSH_MS */
 	struct espat_sock_cbs cb;
 	void *cbuser;
 	struct espat_endpoint remote; /* TCP: the peer; UDP: the default destination */
 	bool paused;
-	bool owner_closed;  /* close() ran: no callback may run any more */
-	unsigned busy;      /* callbacks of this socket on the stack: free waits */
+	bool owner_closed;   /* close() ran: no callback may run any more */
+	unsigned busy;       /* callbacks of this socket on the stack: free waits */
 	bool pend_connected; /* connected(pend_err) is due from `defer` */
 	int pend_err;
 	bool want_drained;  /* a send() since the last drained() */
@@ -66,100 +63,6 @@ struct espat_sock {
 	struct dgram *dq, *dq_tail; /* UDP send queue */
 	size_t dq_bytes;
 };
-
-/* ---- shared helpers ----------------------------------------------------- */
-
-int espat_netp_err(int e)
-{
-	switch (e) {
-	case 0:
-		return ESPAT_NET_OK;
-	case ECONNREFUSED:
-		return ESPAT_NET_EREFUSED;
-	case ETIMEDOUT:
-		return ESPAT_NET_ETIMEDOUT;
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case ENETDOWN:
-	case EHOSTDOWN:
-		return ESPAT_NET_EUNREACH;
-	case ECONNRESET:
-	case EPIPE:
-	case ECONNABORTED:
-		return ESPAT_NET_ERESET;
-	case EADDRINUSE:
-	case EADDRNOTAVAIL:
-		return ESPAT_NET_EADDRINUSE;
-	case EMFILE:
-	case ENFILE:
-	case ENOMEM:
-	case ENOBUFS:
-		return ESPAT_NET_ENOMEM;
-	case EINVAL:
-	case EAFNOSUPPORT:
-	case EMSGSIZE:
-		return ESPAT_NET_EINVAL;
-	default:
-		return ESPAT_NET_EIO;
-	}
-}
-
-int espat_netp_sockaddr(const struct espat_endpoint *ep, int family, struct sockaddr_storage *ss,
-                        socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		const uint8_t *a = ep->ip.a;
-		if (ep->ip.v6) {
-			if (memcmp(ep->ip.a, mapped, sizeof(mapped)) != 0)
-				return -1;
-			a += 12;
-		}
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ep->port);
-		memcpy(&sin->sin_addr, a, 4);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(ep->port);
-	if (ep->ip.v6) {
-		memcpy(&sin6->sin6_addr, ep->ip.a, 16);
-	} else {
-		sin6->sin6_addr.s6_addr[10] = 0xff;
-		sin6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&sin6->sin6_addr.s6_addr[12], ep->ip.a, 4);
-	}
-	*len = sizeof(*sin6);
-	return 0;
-}
-
-void espat_netp_endpoint(const struct sockaddr *sa, struct espat_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-		memcpy(ep->ip.a, &sin->sin_addr, 4);
-		ep->port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-		ep->port = ntohs(sin6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			memcpy(ep->ip.a, &sin6->sin6_addr.s6_addr[12], 4);
-		} else {
-			ep->ip.v6 = true;
-			memcpy(ep->ip.a, &sin6->sin6_addr, 16);
-		}
-	}
-}
-
-static int setopt_int(int fd, int level, int name, int v)
-{
-	return setsockopt(fd, level, name, &v, sizeof(v));
-}
 
 /* ---- lifetime ------------------------------------------------------------- */
 
@@ -358,14 +261,15 @@ static void flush_udp(struct espat_sock *s)
 {
 	while (s->dq != NULL) {
 		struct dgram *d = s->dq;
-		ssize_t w = sendto(s->fd, d->p, d->n, MSG_NOSIGNAL, (struct sockaddr *)&d->to,
-		                   d->tolen);
+		ssize_t w =
+		    sendto(s->fd, d->p, d->n, MSG_NOSIGNAL, (struct sockaddr *)&d->to, d->tolen);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
 			return;
 		if (w < 0)
-			espat_log_debug(s->np->log, "net: UDP datagram dropped: %s", strerror(errno));
+			espat_log_debug(s->np->log, "net: UDP datagram dropped: %s",
+			                strerror(errno));
 		s->dq = d->next;
 		if (s->dq == NULL)
 			s->dq_tail = NULL;
@@ -471,12 +375,15 @@ static size_t net_queued(void *user, struct espat_sock *s)
 
 /* ---- closing ---------------------------------------------------------------- */
 
-/* Reads and drops what the peer sent and nobody will read, so that close()
- * sends FIN rather than RST. Sets eof at end of stream or error. */
+/* Drops what the peer sent and nobody will read, so that close() sends FIN
+ * rather than RST. MSG_TRUNC makes TCP discard without copying, so the
+ * shared read buffer (maybe still in a data() callback's hands, when the
+ * owner closes from inside it) is not touched. Sets eof at end of stream
+ * or error. */
 static void discard_input(struct espat_sock *s)
 {
 	for (int i = 0; i < DISCARD_READS; i++) {
-		ssize_t r = recv(s->fd, s->np->rbuf, ESPAT_NET_RECV_BUF, MSG_DONTWAIT);
+		ssize_t r = recv(s->fd, NULL, ESPAT_NET_RECV_BUF, MSG_TRUNC | MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0)
@@ -497,8 +404,7 @@ static void set_linger(int fd, bool on, int secs)
  * buffer. Frees s unless one of its callbacks is on the stack. */
 static void sock_finish(struct espat_sock *s, bool abort)
 {
-	if (s->kind == ESPAT_SOCK_TCP && !s->listener && s->fd >= 0 &&
-	    s->state != SS_CONNECTING) {
+	if (s->kind == ESPAT_SOCK_TCP && !s->listener && s->fd >= 0 && s->state != SS_CONNECTING) {
 		if (abort) {
 			set_linger(s->fd, true, 0);
 		} else {
@@ -601,9 +507,10 @@ static bool read_tcp(struct espat_sock *s)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		/* End of stream. A failed write may have consumed the
-		 * reset already, leaving a plain EOF: report the write's. */
-		int e = r == 0 ? s->werr : errno;
+		/* End of stream. A failed write comes first: it may have
+		 * consumed the reset already, leaving a plain EOF (or
+		 * ENOTCONN) here. */
+		int e = s->werr != 0 ? s->werr : r == 0 ? 0 : errno;
 		if (e != 0 && s->werr == 0) {
 			s->werr = e;
 			queue_drop(s);
@@ -620,8 +527,8 @@ static bool read_udp(struct espat_sock *s)
 	for (int i = 0; i < UDP_READS_PER_WAKE && !s->paused; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t r = recvfrom(s->fd, np->rbuf, ESPAT_NET_RECV_BUF, 0, (struct sockaddr *)&ss,
-		                     &sl);
+		ssize_t r =
+		    recvfrom(s->fd, np->rbuf, ESPAT_NET_RECV_BUF, 0, (struct sockaddr *)&ss, &sl);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -725,8 +632,8 @@ static void accept_some(struct espat_sock *s)
 			espat_log_warn(np->log, "net: accept: %s", strerror(errno));
 			s->accept_paused = true;
 			sock_watch(s);
-			espat_loop_timer_arm(np->loop, &s->defer, espat_loop_now_ns() + ACCEPT_RETRY_NS,
-			                     on_defer, s);
+			espat_loop_timer_arm(np->loop, &s->defer,
+			                     espat_loop_now_ns() + ACCEPT_RETRY_NS, on_defer, s);
 			return;
 		}
 		struct espat_sock *c = sock_new(np, ESPAT_SOCK_TCP, fd, s->family);
@@ -793,137 +700,11 @@ static int ip_family(const struct espat_ip *ip)
 	return ip->v6 ? AF_INET6 : AF_INET;
 }
 
-/* Binds the wildcard address of fd's family at port. 0 or -1 (errno). */
-static int bind_any(int fd, int family, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t sl;
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_any;
-		sin6->sin6_port = htons(port);
-		sl = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		sin->sin_port = htons(port);
-		sl = sizeof(*sin);
-	}
-	return bind(fd, (struct sockaddr *)&ss, sl);
-}
-
-static int set_reuse(int fd)
-{
-	if (setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
-		return -1;
-	return setopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-}
-
-static bool is_multicast(const struct espat_ip *ip)
-{
-	return ip->v6 ? ip->a[0] == 0xff : (ip->a[0] & 0xf0) == 0xe0;
-}
-
-/* Joins the group on every interface that is up and multicast-capable,
- * lets sent multicast loop back, and sends through lo when lo can carry
- * multicast (so peers on this host see it). 0 or -1 (errno): -1 only
- * when no interface could join. */
-static int join_group(struct espat_net_posix *np, int fd, const struct espat_ip *group)
-{
-	struct ifaddrs *ifa0;
-	if (getifaddrs(&ifa0) < 0)
-		return -1;
-	int joined = 0, lo_index = 0, last_err = ENODEV;
-	unsigned done6[64];
-	size_t ndone6 = 0;
-	for (struct ifaddrs *ifa = ifa0; ifa != NULL; ifa = ifa->ifa_next) {
-		if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) ||
-		    !(ifa->ifa_flags & IFF_MULTICAST))
-			continue;
-		unsigned idx = if_nametoindex(ifa->ifa_name);
-		if (ifa->ifa_flags & IFF_LOOPBACK)
-			lo_index = (int)idx;
-		int rc;
-		if (!group->v6 && ifa->ifa_addr->sa_family == AF_INET) {
-			struct ip_mreqn mr = {.imr_ifindex = (int)idx};
-			memcpy(&mr.imr_multiaddr, group->a, 4);
-			mr.imr_address = ((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
-			rc = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
-		} else if (group->v6 && ifa->ifa_addr->sa_family == AF_INET6) {
-			/* One join per interface, though it has many addresses. */
-			bool seen = false;
-			for (size_t i = 0; i < ndone6; i++)
-				seen = seen || done6[i] == idx;
-			if (seen || ndone6 == sizeof(done6) / sizeof(done6[0]))
-				continue;
-			done6[ndone6++] = idx;
-			struct ipv6_mreq mr = {.ipv6mr_interface = idx};
-			memcpy(&mr.ipv6mr_multiaddr, group->a, 16);
-			rc = setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr));
-		} else {
-			continue;
-		}
-		if (rc == 0 || errno == EADDRINUSE) {
-			joined++;
-		} else {
-			last_err = errno;
-			espat_log_debug(np->log, "net: multicast join on %s: %s", ifa->ifa_name,
-			                strerror(errno));
-		}
-	}
-	freeifaddrs(ifa0);
-	if (joined == 0) {
-		errno = last_err;
-		return -1;
-	}
-	if (group->v6) {
-		setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1);
-		setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
-		if (lo_index > 0)
-			setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, lo_index);
-	} else {
-		setopt_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1);
-		setopt_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255);
-		if (lo_index > 0) {
-			struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
-			setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof(lo));
-		}
-	}
-	return 0;
-}
-
-/* The fd of a new UDP socket, bound; -1 with errno. */
-static int udp_fd(struct espat_net_posix *np, const struct espat_sock_opts *o, int family)
-{
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	/* Dual-stack, whatever the host's default; broadcast allowed as
-	 * lwIP allows it. */
-	if ((family == AF_INET6 && setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) < 0) ||
-	    setopt_int(fd, SOL_SOCKET, SO_BROADCAST, 1) < 0 ||
-	    ((o->reuse || o->mcast) && set_reuse(fd) < 0) || bind_any(fd, family, o->local_port) < 0 ||
-	    (o->mcast && join_group(np, fd, &o->group) < 0)) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 static struct espat_sock *open_udp(struct espat_net_posix *np, const struct espat_sock_opts *o,
                                    int *err)
 {
-	if (o->mcast && !is_multicast(&o->group)) {
-		*err = ESPAT_NET_EINVAL;
-		return NULL;
-	}
 	int family = ip_family(o->mcast ? &o->group : &o->remote.ip);
-	int fd = udp_fd(np, o, family);
+	int fd = espat_netp_udp_fd(np->log, o, family);
 	if (fd < 0) {
 		*err = espat_netp_err(errno);
 		return NULL;
@@ -948,15 +729,9 @@ static struct espat_sock *open_tcp(struct espat_net_posix *np, const struct espa
 		*err = ESPAT_NET_EINVAL;
 		return NULL;
 	}
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = espat_netp_tcp_fd(o, family);
 	if (fd < 0) {
 		*err = espat_netp_err(errno);
-		return NULL;
-	}
-	if ((o->reuse && set_reuse(fd) < 0) ||
-	    (o->local_port != 0 && bind_any(fd, family, o->local_port) < 0)) {
-		*err = espat_netp_err(errno);
-		close(fd);
 		return NULL;
 	}
 	struct espat_sock *s = sock_new(np, ESPAT_SOCK_TCP, fd, family);
@@ -1008,27 +783,12 @@ static struct espat_sock *net_listen(void *user, uint16_t port, bool v6,
                                      const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_net_posix *np = user;
-	struct espat_endpoint ep = {.ip.v6 = v6, .port = port};
-	if (v6)
-		ep.ip.a[15] = 1;
-	else
-		memcpy(ep.ip.a, (const uint8_t[]){127, 0, 0, 1}, 4);
-	int family = v6 ? AF_INET6 : AF_INET;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	espat_netp_sockaddr(&ep, family, &ss, &sl);
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = espat_netp_listen_fd(port, v6);
 	if (fd < 0) {
 		*err = espat_netp_err(errno);
 		return NULL;
 	}
-	if (setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, ESPAT_NET_LISTEN_BACKLOG) < 0) {
-		*err = espat_netp_err(errno);
-		close(fd);
-		return NULL;
-	}
-	struct espat_sock *s = sock_new(np, ESPAT_SOCK_TCP, fd, family);
+	struct espat_sock *s = sock_new(np, ESPAT_SOCK_TCP, fd, v6 ? AF_INET6 : AF_INET);
 	if (s == NULL) {
 		close(fd);
 		*err = ESPAT_NET_ENOMEM;
@@ -1066,19 +826,7 @@ static int net_set_tcpopt(void *user, struct espat_sock *s, const struct espat_t
 {
 	if (s->kind != ESPAT_SOCK_TCP || s->listener || s->state == SS_SHUT)
 		return ESPAT_NET_EINVAL;
-	int fd = s->fd;
-	struct linger lg = {.l_onoff = o->linger_s >= 0, .l_linger = o->linger_s >= 0 ? o->linger_s : 0};
-	struct timeval tv = {.tv_sec = o->sndtimeo_ms / 1000u,
-	                     .tv_usec = (suseconds_t)(o->sndtimeo_ms % 1000u) * 1000};
-	int ka = o->keepalive_s > 0;
-	int idle = o->keepalive_s > 0 && o->keepalive_s <= 32767u ? (int)o->keepalive_s : 32767;
-	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
-	    setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, o->nodelay) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, ka) < 0 ||
-	    (ka && (setopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, idle) < 0 ||
-	            setopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1) < 0 ||
-	            setopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 3) < 0)))
+	if (espat_netp_tcpopt(s->fd, o) < 0)
 		return espat_netp_err(errno);
 	s->linger_timed = o->linger_s > 0;
 	return 0;
@@ -1101,7 +849,8 @@ static void net_endpoints(void *user, struct espat_sock *s, struct espat_endpoin
 int espat_net_posix_init(struct espat_net_posix *np, struct espat_loop *loop,
                          const struct espat_log *log)
 {
-	*np = (struct espat_net_posix){.loop = loop, .log = log, .ping_methods = ESPAT_NET_PING_ALL};
+	*np =
+	    (struct espat_net_posix){.loop = loop, .log = log, .ping_methods = ESPAT_NET_PING_ALL};
 	np->rbuf = malloc(ESPAT_NET_RECV_BUF);
 	if (np->rbuf == NULL)
 		return -1;

@@ -49,10 +49,10 @@
 #include "posix/log.h"
 #include "posix/loop.h"
 
-#define ESPAT_NET_RECV_BUF (64u * 1024u)   /* bytes per read; one UDP datagram fits */
-#define ESPAT_NET_CLOSE_FLUSH_MS 10000u    /* graceful close: flush at most this long */
-#define ESPAT_NET_DNS_TIMEOUT_MS 5000u     /* a query's bound when it names none */
-#define ESPAT_NET_PING_TIMEOUT_MS 1000u    /* a ping's bound when it names none (0) */
+#define ESPAT_NET_RECV_BUF (64u * 1024u) /* bytes per read; one UDP datagram fits */
+#define ESPAT_NET_CLOSE_FLUSH_MS 10000u  /* graceful close: flush at most this long */
+#define ESPAT_NET_DNS_TIMEOUT_MS 5000u   /* a query's bound when it names none */
+#define ESPAT_NET_PING_TIMEOUT_MS 1000u  /* a ping's bound when it names none (0) */
 #define ESPAT_NET_LISTEN_BACKLOG 16
 
 /* Ping methods, as bits of espat_net_posix.ping_methods. */
@@ -62,14 +62,14 @@
 #define ESPAT_NET_PING_ALL 7u
 
 struct espat_net_posix {
-	struct espat_loop *loop;          /* borrowed */
-	const struct espat_log *log;      /* borrowed, may be NULL */
-	struct espat_sock *socks;         /* every socket not yet freed, closing ones too */
-	struct espat_dns_req *dns;        /* requests in flight */
-	struct espat_ping_req *pings;     /* requests in flight */
-	uint8_t *rbuf;                    /* ESPAT_NET_RECV_BUF, shared by every read */
-	unsigned ping_methods;            /* ESPAT_NET_PING_* tried, in that order; tests narrow it */
-	uint16_t ping_id;                 /* ICMP identifier of the last raw ping */
+	struct espat_loop *loop;      /* borrowed */
+	const struct espat_log *log;  /* borrowed, may be NULL */
+	struct espat_sock *socks;     /* every socket not yet freed, closing ones too */
+	struct espat_dns_req *dns;    /* requests in flight */
+	struct espat_ping_req *pings; /* requests in flight */
+	uint8_t *rbuf;                /* ESPAT_NET_RECV_BUF, shared by every read */
+	unsigned ping_methods;        /* ESPAT_NET_PING_* tried, in that order; tests narrow it */
+	uint16_t ping_id;             /* ICMP identifier of the last raw ping */
 };
 
 /* 0, or -1 with errno set (nothing left allocated). */

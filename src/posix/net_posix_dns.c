@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DNS_TRIES 2           /* per server */
-#define DNS_TRY_MIN_MS 50u    /* shortest first-try timeout given to c-ares */
+#define DNS_TRIES 2        /* per server */
+#define DNS_TRY_MIN_MS 50u /* shortest first-try timeout given to c-ares */
 
 /* One socket c-ares asked us to watch. */
 struct dns_watch {
@@ -41,7 +41,7 @@ struct espat_dns_req {
 	enum espat_dns_family family;
 	espat_dns_fn *done;
 	void *user;
-	int err;           /* the answer: 0 and ip, or an espat_net_err */
+	int err; /* the answer: 0 and ip, or an espat_net_err */
 	struct espat_ip ip;
 };
 
@@ -178,8 +178,7 @@ static int map_status(int st)
 
 /* The address the family asks for: PREFER_V4 takes the first IPv4 answer,
  * else the first IPv6 one. */
-static int pick(const struct ares_addrinfo *res, enum espat_dns_family family,
-                struct espat_ip *ip)
+static int pick(const struct ares_addrinfo *res, enum espat_dns_family family, struct espat_ip *ip)
 {
 	const struct ares_addrinfo_node *v4 = NULL, *v6 = NULL;
 	for (const struct ares_addrinfo_node *n = res ? res->nodes : NULL; n; n = n->ai_next) {
@@ -309,8 +308,8 @@ struct espat_dns_req *espat_netp_resolve(void *user, const struct espat_dns_quer
 		*err = e;
 		return NULL;
 	}
-	espat_loop_timer_arm(np->loop, &r->deadline,
-	                     now + (uint64_t)total * ESPAT_NETP_NS_PER_MS, on_deadline, r);
+	espat_loop_timer_arm(np->loop, &r->deadline, now + (uint64_t)total * ESPAT_NETP_NS_PER_MS,
+	                     on_deadline, r);
 	struct ares_addrinfo_hints hints = {
 	    .ai_flags = ARES_AI_NOSORT,
 	    .ai_family = q->family == ESPAT_DNS_V4_ONLY   ? AF_INET

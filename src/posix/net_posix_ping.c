@@ -18,9 +18,9 @@
 #define ICMP_FILTER 1 /* <linux/icmp.h>, which clashes with <netinet/ip_icmp.h> */
 #endif
 
-#define PING_PAYLOAD 32      /* bytes after the ICMP header, as lwIP's ping sends */
+#define PING_PAYLOAD 32 /* bytes after the ICMP header, as lwIP's ping sends */
 #define PING_RECVS_PER_WAKE 16
-#define PING_TCP_PORT 7      /* echo: a refusal proves the host as well as an accept */
+#define PING_TCP_PORT 7 /* echo: a refusal proves the host as well as an accept */
 #define PING_SEQ 1
 
 enum ping_method {
@@ -31,9 +31,9 @@ enum ping_method {
 
 /* What a received packet means for the request. */
 enum ping_match {
-	PM_OTHER,     /* not ours */
-	PM_REPLY,     /* our echo reply */
-	PM_UNREACH,   /* an ICMP error about our request */
+	PM_OTHER,   /* not ours */
+	PM_REPLY,   /* our echo reply */
+	PM_UNREACH, /* an ICMP error about our request */
 };
 
 struct espat_ping_req {
@@ -194,7 +194,8 @@ static void on_icmp(struct espat_ping_req *r)
 	for (int i = 0; i < PING_RECVS_PER_WAKE; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t n = recvfrom(r->fd, buf, ESPAT_NET_RECV_BUF, 0, (struct sockaddr *)&ss, &sl);
+		ssize_t n =
+		    recvfrom(r->fd, buf, ESPAT_NET_RECV_BUF, 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -290,8 +291,8 @@ static void raw_filter(const struct espat_ping_req *r)
 		ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &f);
 		setsockopt(r->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	} else {
-		uint32_t pass = 1u << ICMP_ECHOREPLY | 1u << ICMP_DEST_UNREACH |
-		                1u << ICMP_TIME_EXCEEDED;
+		uint32_t pass =
+		    1u << ICMP_ECHOREPLY | 1u << ICMP_DEST_UNREACH | 1u << ICMP_TIME_EXCEEDED;
 		uint32_t block = ~pass;
 		setsockopt(r->fd, SOL_RAW, ICMP_FILTER, &block, sizeof(block));
 	}

@@ -29,6 +29,9 @@
  *   resolve NAME any|v4|v6 TIMEOUT_MS SERVERS|-   "resolve ERR [IP] ms=T"
  *   resolve-cancel NAME      start, cancel, wait 200 ms   "resolve-cancel ok"
  *   ping IP TIMEOUT_MS       "ping ERR rtt=R ms=T"
+ *   resolve-bg NAME SERVERS | ping-bg IP TIMEOUT_MS
+ *                            start and leave running: the port must free
+ *                            it at exit without calling back
  *   cycles N ADDR            N connect/close cycles   "cycles N fds before=A after=B"
  *   close-early ADDR         open, close at once, wait 200 ms: no callback
  *
@@ -63,18 +66,19 @@ struct dgram {
 
 struct slot {
 	struct espat_sock *s;
-	bool open;       /* ours: close() not called yet */
-	bool connected;  /* connected() ran */
+	bool open;      /* ours: close() not called yet */
+	bool connected; /* connected() ran */
 	int conn_err;
-	bool closed;     /* closed() ran */
+	bool closed; /* closed() ran */
 	int close_err;
 	unsigned drained;
 	bool close_in_data;
-	size_t rx;       /* stream bytes received */
-	uint32_t crc;    /* CRC-32 of them (zlib's) */
-	bool bad;        /* a byte differed from the pattern */
+	bool paused;  /* by the pause step: data() must not run */
+	size_t rx;    /* stream bytes received */
+	uint32_t crc; /* CRC-32 of them (zlib's) */
+	bool bad;     /* a byte differed from the pattern */
 	size_t bad_at;
-	size_t maxq;     /* most bytes queued() ever showed */
+	size_t maxq; /* most bytes queued() ever showed */
 	struct dgram dg[DGRAMS];
 	size_t dg_head, dg_n;
 	struct espat_sock *acc[ACCEPT_QUEUE]; /* listener: accepted, not yet taken */
@@ -101,7 +105,7 @@ struct check {
 };
 
 static const char *const err_names[] = {
-    "OK",         "EREFUSED", "ETIMEDOUT", "EUNREACH", "ERESET", "EADDRINUSE",
+    "OK",        "EREFUSED", "ETIMEDOUT", "EUNREACH", "ERESET", "EADDRINUSE",
     "ENOTFOUND", "EDNS",     "EINVAL",    "ENOMEM",   "EIO",
 };
 
@@ -231,6 +235,10 @@ static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_e
 	}
 	if (the_check->verbose)
 		out("# data %zu", n);
+	if (sl->paused) {
+		out("BUG data while paused");
+		the_check->bug = true;
+	}
 	if (sl->close_in_data) {
 		sl->close_in_data = false;
 		sl->open = false;
@@ -310,6 +318,12 @@ static void on_dns(void *user, int err, const struct espat_ip *ip)
 }
 
 static void on_stray_dns(void *user, int err, const struct espat_ip *ip)
+{
+	struct check *c = user;
+	c->stray++;
+}
+
+static void on_stray_ping(void *user, int err, uint32_t rtt)
 {
 	struct check *c = user;
 	c->stray++;
@@ -500,7 +514,8 @@ static int resolve(struct check *c, const char *name, const char *fam, const cha
 		snprintf(buf, sizeof(buf), "%s", servers);
 		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t != NULL;
 		     t = strtok_r(NULL, ",", &save)) {
-			if (q.nservers == ESPAT_DNS_SERVERS_MAX || !parse_ip(t, &q.servers[q.nservers]))
+			if (q.nservers == ESPAT_DNS_SERVERS_MAX ||
+			    !parse_ip(t, &q.servers[q.nservers]))
 				return 3;
 			q.nservers++;
 		}
@@ -582,13 +597,13 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		struct espat_sock_opts o = {.kind = ESPAT_SOCK_TCP};
 		if (op[3] == '-') {
 			if (!take(argc, i, 2))
-			return 3;
+				return 3;
 			if (!parse_u32(a0, 65535, &u) || !parse_ep(a1, &o.remote))
 				return 3;
 			o.local_port = (uint16_t)u;
 		} else {
 			if (!take(argc, i, 1))
-			return 3;
+				return 3;
 			if (!parse_ep(a0, &o.remote))
 				return 3;
 		}
@@ -617,8 +632,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 			return 3;
 		struct slot *sl = new_slot(c);
 		int err = 0;
-		sl->s = c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0, &cbs, sl,
-		                      &err);
+		sl->s =
+		    c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0, &cbs, sl, &err);
 		sl->open = sl->s != NULL;
 		if (sl->s == NULL) {
 			c->nslots--;
@@ -663,14 +678,14 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		const struct espat_endpoint *to = NULL;
 		if (op[4] == 't') {
 			if (!take(argc, i, 2))
-			return 3;
+				return 3;
 			if (!parse_ep(a0, &ep))
 				return 3;
 			to = &ep;
 			text = a1;
 		} else {
 			if (!take(argc, i, 1))
-			return 3;
+				return 3;
 		}
 		if (text == NULL)
 			return 3;
@@ -724,8 +739,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 			espat_loop_run_once(&c->loop);
 		}
 		espat_loop_timer_cancel(&c->loop, &c->wake);
-		out("drained %u queued=%zu maxq=%zu", sl->drained, c->net.queued(c->net.user, sl->s),
-		    sl->maxq);
+		out("drained %u queued=%zu maxq=%zu", sl->drained,
+		    c->net.queued(c->net.user, sl->s), sl->maxq);
 		sl->drained = 0;
 	} else if (strcmp(op, "wait-closed") == 0) {
 		struct slot *sl = cur(c);
@@ -744,7 +759,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 	} else if (strcmp(op, "fds") == 0) {
 		out("fds %d", count_fds());
 	} else if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0) {
-		c->net.pause(c->net.user, cur(c)->s, op[0] == 'p');
+		cur(c)->paused = op[0] == 'p';
+		c->net.pause(c->net.user, cur(c)->s, cur(c)->paused);
 		out("%s", op);
 	} else if (strcmp(op, "close") == 0 || strcmp(op, "abort") == 0) {
 		struct slot *sl = cur(c);
@@ -794,6 +810,26 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		run_until(c, NULL, 200);
 		out("resolve-cancel %s", c->stray == before ? "ok" : "BUG");
 		c->bug = c->bug || c->stray != before;
+	} else if (strcmp(op, "resolve-bg") == 0) {
+		if (!take(argc, i, 2))
+			return 3;
+		struct espat_dns_query q = {.name = a0, .timeout_ms = 5000};
+		if (strcmp(a1, "-") != 0 && !parse_ip(a1, &q.servers[q.nservers++]))
+			return 3;
+		int err = 0;
+		out("resolve-bg %s", c->net.resolve(c->net.user, &q, on_stray_dns, c, &err)
+		                         ? "started"
+		                         : err_name(err));
+	} else if (strcmp(op, "ping-bg") == 0) {
+		if (!take(argc, i, 2))
+			return 3;
+		struct espat_ip ip;
+		if (!parse_ip(a0, &ip) || !parse_u32(a1, UINT32_MAX, &u))
+			return 3;
+		int err = 0;
+		out("ping-bg %s", c->net.ping(c->net.user, &ip, u, on_stray_ping, c, &err)
+		                      ? "started"
+		                      : err_name(err));
 	} else if (strcmp(op, "ping") == 0) {
 		if (!take(argc, i, 2))
 			return 3;
@@ -847,7 +883,8 @@ int main(int argc, char **argv)
 			          : strcmp(m, "tcp") == 0 ? ESPAT_NET_PING_TCP
 			                                  : ESPAT_NET_PING_ALL;
 		} else {
-			fprintf(stderr, "usage: net_check [--timeout MS] [--ping-method M] [-v] STEP...\n");
+			fprintf(stderr,
+			        "usage: net_check [--timeout MS] [--ping-method M] [-v] STEP...\n");
 			return 3;
 		}
 	}
@@ -869,6 +906,10 @@ int main(int argc, char **argv)
 	}
 	espat_net_posix_free(&c.np);
 	espat_loop_free(&c.loop);
+	if (c.stray != 0) {
+		out("BUG %u callbacks of requests left running", c.stray);
+		c.bug = true;
+	}
 	if (rc == 0 && c.bug)
 		rc = 1;
 	out("exit %d", rc);
