@@ -21,6 +21,7 @@
 #include "posix/ctl_server.h"
 #include "posix/flash_file.h"
 #include "posix/fsutil.h"
+#include "posix/http_curl.h"
 #include "posix/kv_file.h"
 #include "posix/log.h"
 #include "posix/loop.h"
@@ -50,6 +51,8 @@ struct espat_app {
 	struct espat_world world; /* the air around the module (--world) */
 	struct espat_net_posix net; /* the module's sockets, DNS and ping */
 	bool net_open;
+	struct espat_http_curl http; /* the module's HTTP client (OTA) */
+	bool http_open;
 	struct espat_ports ports; /* the module's wiring, kept for power cuts */
 	struct espat_module_opts mopts;
 	struct espat_uart_cfg uart0; /* the port's UART at start (factory) */
@@ -356,6 +359,8 @@ static void app_free(struct espat_app *app)
 		espat_module_free(&app->module);
 	}
 	espat_pacer_free(&app->pacer);
+	if (app->http_open)
+		espat_http_curl_free(&app->http);
 	if (app->net_open)
 		espat_net_posix_free(&app->net);
 	espat_ctl_server_close(&app->ctl_srv);
@@ -442,6 +447,11 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->net_open = true;
+	if (espat_http_curl_init(&app->http, &app->loop, &app->log, app->opt.data_dir) < 0) {
+		fprintf(stderr, "espat: cannot set up the HTTP client: %s\n", strerror(errno));
+		return 1;
+	}
+	app->http_open = true;
 	app->uart0 = (struct espat_uart_cfg){
 	    .baud = app->opt.baud ? app->opt.baud : 115200,
 	    .databits = 8,
@@ -473,6 +483,7 @@ static int run(struct espat_app *app)
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
 	    .net = espat_net_posix_port(&app->net),
+	    .http = espat_http_curl_port(&app->http),
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};

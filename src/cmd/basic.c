@@ -115,8 +115,11 @@ static enum espat_rc restore_exec(struct espat_module *m, const struct espat_arg
 {
 	/* Every saved parameter returns to its factory value: the settings
 	 * NVS is erased (the manufacturing NVS and partitions are not
-	 * parameters and stay). */
-	if (m->ports.nvs.erase(m->ports.nvs.user, NULL, NULL) != 0)
+	 * parameters and stay). The OTA boot slot lives in its own partition
+	 * on the chip (otadata), so the firmware an update installed stays. */
+	struct espat_ota_state ota;
+	espat_ota_load(m, &ota);
+	if (m->ports.nvs.erase(m->ports.nvs.user, NULL, NULL) != 0 || espat_ota_save(m, &ota) != 0)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	return restart_after_ok(m);
 }
