@@ -121,15 +121,22 @@ static void sntp_cancel(struct espat_module *m)
 	espat_timer_cancel(&m->timers, &s->timer);
 }
 
+/* The current server failed (DNS, socket, refusal, silence): on to the next. */
+static void sntp_next(struct espat_module *m)
+{
+	struct espat_svc_sntp *s = S(m);
+	s->cur = (uint8_t)((s->cur + 1) % s->nservers);
+	s->tried++;
+	sntp_attempt(m);
+}
+
 static void sntp_due(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_svc_sntp *s = S(m);
-	if (s->phase == ESPAT_SNTP_ASKING) { /* no reply in time */
-		s->cur = (uint8_t)((s->cur + 1) % s->nservers);
-		s->tried++;
-	}
-	sntp_attempt(m);
+	if (S(m)->phase == ESPAT_SNTP_ASKING) /* no reply in time */
+		sntp_next(m);
+	else
+		sntp_attempt(m);
 }
 
 static void sntp_wait(struct espat_module *m, enum espat_sntp_phase ph, uint64_t ms)
@@ -137,15 +144,6 @@ static void sntp_wait(struct espat_module *m, enum espat_sntp_phase ph, uint64_t
 	struct espat_svc_sntp *s = S(m);
 	s->phase = ph;
 	espat_timer_arm(&m->timers, &s->timer, now(m) + ms, sntp_due, m);
-}
-
-/* The current server failed (DNS, socket, refusal): on to the next. */
-static void sntp_next(struct espat_module *m)
-{
-	struct espat_svc_sntp *s = S(m);
-	s->cur = (uint8_t)((s->cur + 1) % s->nservers);
-	s->tried++;
-	sntp_attempt(m);
 }
 
 static void sntp_data(void *user, const uint8_t *p, size_t n, const struct espat_endpoint *from)
@@ -230,7 +228,7 @@ static void sntp_attempt(struct espat_module *m)
 	}
 	if (s->tried >= s->nservers) {
 		s->tried = 0;
-		sntp_wait(m, ESPAT_SNTP_IDLE, ESPAT_SNTP_RETRY_MS);
+		sntp_wait(m, ESPAT_SNTP_BACKOFF, ESPAT_SNTP_RETRY_MS);
 		return;
 	}
 	const char *name = s->servers[s->cur];
@@ -317,7 +315,7 @@ static enum espat_rc cipsntpintv_set(struct espat_module *m, const struct espat_
 	struct espat_svc_sntp *s = S(m);
 	s->interval_s = (uint32_t)a->v[0].i;
 	/* A new interval counts from the last sync; one already overdue runs now. */
-	if (s->enabled && s->synced && s->phase == ESPAT_SNTP_IDLE && s->tried == 0) {
+	if (s->phase == ESPAT_SNTP_IDLE) {
 		uint64_t due = s->synced_ms + (uint64_t)s->interval_s * 1000u;
 		espat_timer_arm(&m->timers, &s->timer, due > now(m) ? due : now(m), sntp_due, m);
 	}
@@ -405,6 +403,13 @@ static void mdns_send(struct espat_module *m, size_t n, const struct espat_endpo
 
 static void mdns_due(void *user);
 
+/* Looks at the network again in a while (offline, or the socket could not
+ * be opened). */
+static void mdns_later(struct espat_module *m)
+{
+	espat_timer_arm(&m->timers, &M(m)->timer, now(m) + ESPAT_SVC_OFFLINE_POLL_MS, mdns_due, m);
+}
+
 static void mdns_announce(struct espat_module *m)
 {
 	struct espat_svc_mdns *d = M(m);
@@ -436,7 +441,7 @@ static bool mdns_up(struct espat_module *m)
 	struct espat_svc_mdns *d = M(m);
 	d->online = espat_tcpip_online(m);
 	if (!d->online) {
-		espat_timer_arm(&m->timers, &d->timer, now(m) + ESPAT_SVC_OFFLINE_POLL_MS, mdns_due, m);
+		mdns_later(m);
 		return true;
 	}
 	if (!d->sock) {
@@ -463,15 +468,15 @@ static void mdns_due(void *user)
 		return;
 	if (!espat_tcpip_online(m)) { /* gone since: wait for it to come back */
 		d->online = false;
-		espat_timer_arm(&m->timers, &d->timer, now(m) + ESPAT_SVC_OFFLINE_POLL_MS, mdns_due, m);
+		mdns_later(m);
 		return;
 	}
 	if (!d->online || !d->sock) {
 		if (!mdns_up(m)) /* the port is taken or the host refuses: try again */
-			espat_timer_arm(&m->timers, &d->timer, now(m) + ESPAT_SVC_OFFLINE_POLL_MS,
-					mdns_due, m);
-	} else if (d->announce_left > 0)
+			mdns_later(m);
+	} else if (d->announce_left > 0) {
 		mdns_announce(m);
+	}
 }
 
 /* Ends the responder; goodbye: first tell the network the records are
@@ -532,9 +537,9 @@ static uint32_t mdns_parse_args(const struct espat_args *a, struct espat_mdns_cf
 			if (ch < 0x20 || ch > 0x7E || ch == '=')
 				return ESPAT_ERR_INVALID(7 + 2 * i);
 		}
-		size_t len = k->len + 1 + v->len;
-		if (v->kind != ESPAT_ARG_STR || len > 255)
+		if (v->kind != ESPAT_ARG_STR || k->len + 1 + v->len > 255) /* one TXT string */
 			return ESPAT_ERR_INVALID(8 + 2 * i);
+		size_t len = k->len + 1 + v->len;
 		if (c->txt_len + 1 + len > sizeof(c->txt))
 			return ESPAT_ERR_LENGTH(8 + 2 * i);
 		uint8_t *t = c->txt + c->txt_len;
@@ -582,10 +587,12 @@ void espat_svc_net_changed(struct espat_module *m)
 	if (S(m)->enabled && S(m)->phase == ESPAT_SNTP_OFFLINE && online)
 		sntp_attempt(m);
 	struct espat_svc_mdns *d = M(m);
-	if (d->on && online && !d->online)
-		mdns_up(m); /* announce again on the new link */
-	else if (d->on)
+	if (d->on && online && !d->online) {
+		if (!mdns_up(m)) /* announce again on the new link */
+			mdns_later(m);
+	} else if (d->on) {
 		d->online = online;
+	}
 }
 
 void espat_svc_init(struct espat_module *m)

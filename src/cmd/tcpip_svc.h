@@ -34,7 +34,8 @@ enum espat_sntp_phase {
 	ESPAT_SNTP_OFFLINE,   /* enabled, waiting for the network */
 	ESPAT_SNTP_RESOLVING, /* looking up servers[cur] */
 	ESPAT_SNTP_ASKING,    /* request sent, waiting for the reply */
-	ESPAT_SNTP_IDLE,      /* between syncs, or between rounds after a failed one */
+	ESPAT_SNTP_IDLE,      /* synced; the next sync is due AT+CIPSNTPINTV after it */
+	ESPAT_SNTP_BACKOFF,   /* every server failed; the next round waits ESPAT_SNTP_RETRY_MS */
 };
 
 struct espat_svc_sntp {

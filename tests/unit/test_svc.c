@@ -832,14 +832,27 @@ static void test_mdns(void **state)
 	/* offline, queries go unanswered */
 	cmd(f, "AT+CWQAP\r\n", "\r\nOK\r\nWIFI DISCONNECT\r\n");
 	advance(f, 2000); /* the second announcement is not sent offline */
-	size_t before = grp->n;
+	assert_int_equal(grp->n, 5);
 	len = make_query(p, 7, n1, t1, 1, false);
 	assert_int_equal(espat_mem_udp_send(q, 5353, p, len), 0);
 	espat_tp_settle(&f->tp, &f->m);
-	assert_int_equal(grp->n, before);
+	assert_int_equal(grp->n, 5);
+	/* back on the network: announced again (found by the offline poll) */
+	join(f);
+	advance(f, 1500);
+	assert_int_equal(grp->n, 7);
+	/* the same through the TCP/IP family's hook, whether it is wired or not */
+	cmd(f, "AT+CWQAP\r\n", "\r\nOK\r\nWIFI DISCONNECT\r\n");
+	espat_svc_net_changed(&f->m);
+	send(f, "AT+CWJAP=\"espat\",\"espatpass\"\r\n");
+	advance(f, 3000);
+	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
+	espat_svc_net_changed(&f->m);
+	advance(f, 1500);
+	assert_int_equal(grp->n, 9);
 	/* a restart drops the responder without a goodbye */
 	rst(f);
-	assert_int_equal(grp->n, before);
+	assert_int_equal(grp->n, 9);
 	assert_int_equal(espat_net_mem_open_socks(NETM(f)), 0);
 }
 
