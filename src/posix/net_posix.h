@@ -26,14 +26,19 @@
  *    discarded before the close so the kernel sends FIN, not RST. A
  *    SO_LINGER with a timeout set by set_tcpopt() is lifted before the
  *    close so close() never blocks the loop (the kernel still sends what it
- *    holds); linger 0 keeps its meaning: close resets.
+ *    holds); linger 0 keeps its meaning: close resets. A socket still
+ *    connecting is closed at once, its queue dropped;
+ *  - set_tcpopt() sets SO_SNDTIMEO as asked, but it is inert on these
+ *    non-blocking sockets: the cmd layer times its sends.
  *
  * Ping (ESPAT_NET_PING_*): an ICMP datagram socket (SOCK_DGRAM +
  * IPPROTO_ICMP[V6]) when net.ipv4.ping_group_range admits our group (no
  * privilege needed, the kernel matches replies for us); else a raw ICMP
  * socket (needs CAP_NET_RAW, e.g. root); else a TCP connect to port 7,
  * where a refusal or an accept both prove the host answered. The first
- * kind the host allows is used, per request.
+ * kind the host allows is used, per request: as root under Debian's
+ * default range ("1 0", no group) that is the raw socket. Round trips are
+ * rounded up to whole ms; timeout_ms 0 means ESPAT_NET_PING_TIMEOUT_MS.
  *
  * DNS runs on c-ares (one channel per request, so a timeout or a cancel
  * ends exactly that request): no servers given = the host's resolv.conf

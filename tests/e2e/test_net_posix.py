@@ -414,11 +414,40 @@ def test_close_before_result_runs_no_callback():
     assert line(out, "close-early") == "close-early ok"
 
 
+def ss_timers(port):
+    """The kernel's view (ss -o) of established sockets to port."""
+    p = subprocess.run(["ss", "-tnoH", "state", "established", f"dport = :{port}"],
+                       capture_output=True, text=True, timeout=10)
+    return p.stdout
+
+
 def test_tcpopt(server):
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
     srv = server(echo)
-    out = net_check("tcp", srv.addr, "wait-connected", "tcpopt", 5, 1, 1000, 10, "tcpopt", -1,
-                    0, 0, 0, "send", "still-works", "recv", 11, "close")
+    seen = {}
+
+    def watch():
+        # keepalive 10 s shows as a keepalive timer; linger off again
+        # (and keepalive off) removes it.
+        end = time.monotonic() + 8
+        while time.monotonic() < end and "off" not in seen:
+            text = ss_timers(srv.port)
+            if "timer:(keepalive" in text:
+                seen["on"] = text
+            elif "on" in seen and text.strip():
+                seen["off"] = text
+            time.sleep(0.05)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    out = net_check("tcp", srv.addr, "wait-connected", "tcpopt", 5, 1, 1000, 10, "sleep", 1500,
+                    "tcpopt", -1, 0, 0, 0, "sleep", 1500, "send", "still-works", "recv", 11,
+                    "close")
+    t.join(10)
     assert [l for l in out if l.startswith("tcpopt")] == ["tcpopt OK", "tcpopt OK"]
+    assert "on" in seen, "no keepalive timer while SO_KEEPALIVE was on"
+    assert "off" in seen, "the keepalive timer stayed after keepalive was turned off"
 
 
 def test_close_with_linger_timeout_does_not_block(server):
