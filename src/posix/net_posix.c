@@ -66,12 +66,15 @@ struct espat_sock {
 
 /* ---- lifetime ------------------------------------------------------------- */
 
+/* A socket around fd, which it takes: NULL (fd closed) when out of memory. */
 static struct espat_sock *sock_new(struct espat_net_posix *np, enum espat_sock_kind kind, int fd,
                                    int family)
 {
 	struct espat_sock *s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		close(fd);
 		return NULL;
+	}
 	s->np = np;
 	s->kind = kind;
 	s->fd = fd;
@@ -637,10 +640,8 @@ static void accept_some(struct espat_sock *s)
 			return;
 		}
 		struct espat_sock *c = sock_new(np, ESPAT_SOCK_TCP, fd, s->family);
-		if (c == NULL) {
-			close(fd);
+		if (c == NULL)
 			continue;
-		}
 		c->paused = true;
 		espat_netp_endpoint((struct sockaddr *)&ss, &c->remote);
 		if (s->cb.accepted == NULL) {
@@ -711,7 +712,6 @@ static struct espat_sock *open_udp(struct espat_net_posix *np, const struct espa
 	}
 	struct espat_sock *s = sock_new(np, ESPAT_SOCK_UDP, fd, family);
 	if (s == NULL) {
-		close(fd);
 		*err = ESPAT_NET_ENOMEM;
 		return NULL;
 	}
@@ -736,7 +736,6 @@ static struct espat_sock *open_tcp(struct espat_net_posix *np, const struct espa
 	}
 	struct espat_sock *s = sock_new(np, ESPAT_SOCK_TCP, fd, family);
 	if (s == NULL) {
-		close(fd);
 		*err = ESPAT_NET_ENOMEM;
 		return NULL;
 	}
@@ -790,7 +789,6 @@ static struct espat_sock *net_listen(void *user, uint16_t port, bool v6,
 	}
 	struct espat_sock *s = sock_new(np, ESPAT_SOCK_TCP, fd, v6 ? AF_INET6 : AF_INET);
 	if (s == NULL) {
-		close(fd);
 		*err = ESPAT_NET_ENOMEM;
 		return NULL;
 	}

@@ -6,7 +6,8 @@
  *    peers reach them; listeners bind 127.0.0.1 (or ::1) only: the module's
  *    server is reachable from this host, not from the network.
  *  - IPv6 UDP sockets are dual-stack: they reach IPv4 peers through
- *    IPv4-mapped addresses, and such senders are reported as IPv4.
+ *    IPv4-mapped addresses, and such senders are reported as IPv4. UDP
+ *    sockets may send to broadcast addresses, as lwIP's may.
  *
  * Delivery rules on top of the contract in port/net.h:
  *  - every result of a call (a connect that failed or finished at once, a
@@ -81,7 +82,8 @@ struct espat_net_posix {
 int espat_net_posix_init(struct espat_net_posix *np, struct espat_loop *loop,
                          const struct espat_log *log);
 /* Closes every socket (graceful closes still flushing included), DNS
- * request and ping; no callback runs. Not from inside a net callback. */
+ * request and ping; no callback runs. Not from inside a net callback;
+ * before the loop is freed (it removes its watches and timers). */
 void espat_net_posix_free(struct espat_net_posix *np);
 /* The port's function table; user is np. */
 struct espat_net espat_net_posix_port(struct espat_net_posix *np);

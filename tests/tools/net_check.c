@@ -201,25 +201,25 @@ static int count_fds(void)
 
 /* ---- callbacks -------------------------------------------------------------- */
 
+static struct check *the_check; /* for the callbacks' verbose lines and the bug flag */
+
+/* The slot of a callback; NULL (and a BUG line) when it was closed. */
 static struct slot *slot_of(void *user, const char *what)
 {
 	struct slot *sl = user;
 	if (!sl->open) {
 		out("BUG %s after close", what);
+		the_check->bug = true;
 		return NULL;
 	}
 	return sl;
 }
 
-static struct check *the_check; /* for the callbacks' verbose lines and the bug flag */
-
 static void on_connected(void *user, int err)
 {
 	struct slot *sl = slot_of(user, "connected");
-	if (sl == NULL) {
-		the_check->bug = true;
+	if (sl == NULL)
 		return;
-	}
 	sl->connected = true;
 	sl->conn_err = err;
 	if (the_check->verbose)
@@ -229,10 +229,8 @@ static void on_connected(void *user, int err)
 static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_endpoint *from)
 {
 	struct slot *sl = slot_of(user, "data");
-	if (sl == NULL) {
-		the_check->bug = true;
+	if (sl == NULL)
 		return;
-	}
 	if (the_check->verbose)
 		out("# data %zu", n);
 	if (sl->paused) {
@@ -266,10 +264,8 @@ static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_e
 static void on_closed(void *user, int err)
 {
 	struct slot *sl = slot_of(user, "closed");
-	if (sl == NULL) {
-		the_check->bug = true;
+	if (sl == NULL)
 		return;
-	}
 	sl->closed = true;
 	sl->close_err = err;
 	if (the_check->verbose)
@@ -279,20 +275,16 @@ static void on_closed(void *user, int err)
 static void on_drained(void *user)
 {
 	struct slot *sl = slot_of(user, "drained");
-	if (sl == NULL) {
-		the_check->bug = true;
+	if (sl == NULL)
 		return;
-	}
 	sl->drained++;
 }
 
 static void on_accepted(void *user, struct espat_sock *s)
 {
 	struct slot *sl = slot_of(user, "accepted");
-	if (sl == NULL) {
-		the_check->bug = true;
+	if (sl == NULL)
 		return;
-	}
 	if (sl->acc_n == ACCEPT_QUEUE) {
 		the_check->net.close(the_check->net.user, s, ESPAT_CLOSE_ABORT);
 		return;
