@@ -178,7 +178,11 @@ bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out)
 bool espat_tcpip_online(const struct espat_module *m)
 {
 	const struct espat_wifi *w = &m->wifi;
-	if (espat_wifi_sta_enabled(m) && w->state == ESPAT_STA_GOT_IP && w->net.to_host)
+	/* the phase, not only the state: the station reports a loss
+	 * (espat_tcpip_net_changed) with its phase already out of UP but its
+	 * state still GOT_IP */
+	if (espat_wifi_sta_enabled(m) && w->state == ESPAT_STA_GOT_IP &&
+	    w->phase == ESPAT_PH_UP && w->net.to_host)
 		return true;
 	return espat_wifi_ap_enabled(m);
 }
