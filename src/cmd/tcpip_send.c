@@ -331,6 +331,8 @@ void espat_send_drained(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
 	struct espat_tcpip *t = T(m);
+	if (queued(l) > 0)
+		return; /* raised before a later send() queued more: its own follows */
 	if (t->pt_link == l) {
 		rx_pause(m, false);
 		return;
