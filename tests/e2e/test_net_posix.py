@@ -311,17 +311,16 @@ def test_pause_stalls_peer_and_resume_delivers_all(server):
         return sent
 
     srv = server(sender)
-    t0 = time.monotonic()
     out = net_check("tcp", srv.addr, "wait-connected", "pause", "sleep", 2000, "resume",
                     "recv", n, "wait-closed", "close", timeout=30)
     assert line(out, "recv") == f"recv {n} crc={zlib.crc32(pattern(n)):08x} pattern=ok"
     assert line(out, "closed") == f"closed OK rx={n}"
     assert srv.wait() == [n]
-    # While paused (roughly 0.3 s to 1.8 s after start) the peer was stuck.
+    # Paused from the connect until 2 s later: in between, the peer's
+    # sends were stuck on a full window.
     def sent_at(t):
         return max([s for (tt, s) in progress if tt <= t] or [0])
-    start = time.monotonic() - t0  # only to keep the check honest on slow hosts
-    assert start > 2.0
+
     assert sent_at(0.8) == sent_at(1.6) < n
 
 
