@@ -566,12 +566,6 @@ void espat_basic_boot(struct espat_module *m)
 	if (espat_settings_load(&m->settings, "sysmsg", &a) && a.n == 1 &&
 	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i >= 0 && a.v[0].i <= 7)
 		b->sysmsg = (uint8_t)a.v[0].i;
-	/* The RTC keeps counting through a soft restart; at power-on it starts
-	 * from the host clock (the real one starts at 0 until SNTP). */
-	if (b->rtc_set_ms == 0 && b->rtc_base == 0) {
-		b->rtc_base = m->ports.sys.wall_s(m->ports.sys.user);
-		b->rtc_set_ms = espat_module_now(m);
-	}
 	espat_flash_boot(m);
 	/* Boot-time heap: some noise so two boots do not report the same. */
 	b->heap.base_free -= m->ports.sys.random(m->ports.sys.user) % 2048u;

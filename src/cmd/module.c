@@ -54,6 +54,10 @@ static void boot(struct espat_module *m)
 
 void espat_module_power_on(struct espat_module *m)
 {
+	/* The RTC starts at the epoch (1970) and counts on through soft
+	 * restarts until SNTP or AT+SYSTIMESTAMP sets it, as the chip's does. */
+	m->basic.rtc_base = 0;
+	m->basic.rtc_set_ms = espat_module_now(m);
 	boot(m);
 }
 

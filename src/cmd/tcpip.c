@@ -488,6 +488,7 @@ static void close_all(struct espat_module *m, bool say)
 
 void espat_tcpip_net_changed(struct espat_module *m)
 {
+	espat_svc_net_changed(m);
 	if (espat_tcpip_online(m))
 		return;
 	/* the way out is gone: every link dies with its network */

@@ -9,7 +9,7 @@
 
 #include "core/line.h"
 
-#define ESPAT_ARGS_MAX 24
+#define ESPAT_ARGS_MAX 32 /* AT+MDNS with ten TXT pairs takes 27 */
 
 enum espat_arg_kind {
 	ESPAT_ARG_OMITTED, /* nothing between the commas: AT+X=1,,3 */
