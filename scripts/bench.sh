@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 mkdir -p build/bench
 cc -O2 -std=c11 -Wall -Wextra -Werror -o build/bench/pty_echo bench/pty_echo.c
 /usr/bin/python3 bench/bench_at.py
+/usr/bin/python3 bench/bench_tcpip.py
