@@ -373,14 +373,14 @@ static enum espat_rc sysstore_set(struct espat_module *m, const struct espat_arg
 	return ESPAT_RC_OK;
 }
 
-static int64_t rtc_now(struct espat_module *m)
+int64_t espat_rtc_now(const struct espat_module *m)
 {
 	return m->basic.rtc_base + (int64_t)((espat_module_now(m) - m->basic.rtc_set_ms) / 1000u);
 }
 
 static enum espat_rc systimestamp_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+SYSTIMESTAMP:%lld", (long long)rtc_now(m));
+	espat_wr_linef(&m->wr, "+SYSTIMESTAMP:%lld", (long long)espat_rtc_now(m));
 	return ESPAT_RC_OK;
 }
 

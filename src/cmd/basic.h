@@ -77,6 +77,9 @@ struct espat_basic {
 
 extern const struct espat_cmd_table espat_basic_table;
 
+/* The RTC (AT+SYSTIMESTAMP, set by SNTP): Unix seconds now. */
+int64_t espat_rtc_now(const struct espat_module *m);
+
 /* Called by the module at init and at every boot (after settings load). */
 void espat_basic_init(struct espat_module *m);
 void espat_basic_boot(struct espat_module *m);

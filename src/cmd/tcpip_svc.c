@@ -92,12 +92,6 @@ static void close_sock(struct espat_module *m, struct espat_sock **s, enum espat
 
 /* ---- the RTC ------------------------------------------------------------------ */
 
-/* Unix seconds now, from the basic family's RTC (the one AT+SYSTIMESTAMP
- * reads and sets). */
-static int64_t rtc_now(const struct espat_module *m)
-{
-	return m->basic.rtc_base + (int64_t)((now(m) - m->basic.rtc_set_ms) / 1000u);
-}
 
 /* Sets the RTC to unix_s + ms/1000 at this moment. The fraction is kept by
  * backdating the set time, so the next second ticks when it should. */
@@ -191,7 +185,7 @@ static void sntp_ask(struct espat_module *m, const struct espat_ip *ip)
 	/* Our clock in the seconds, a random fraction: the reply must echo it
 	 * (RFC 4330 5), so it doubles as a nonce. */
 	uint64_t rnd = m->ports.sys.random(m->ports.sys.user) | 1u;
-	s->xmit = (espat_ntp_from_unix(rtc_now(m), 0) & ~(uint64_t)0xFFFFFFFFu) | rnd;
+	s->xmit = (espat_ntp_from_unix(espat_rtc_now(m), 0) & ~(uint64_t)0xFFFFFFFFu) | rnd;
 	uint8_t pkt[ESPAT_SNTP_PKT];
 	espat_sntp_request(pkt, s->xmit);
 	if (NET(m)->send(NET(m)->user, s->sock, pkt, sizeof(pkt), NULL) != 0) {
@@ -299,7 +293,7 @@ static enum espat_rc cipsntpcfg_set(struct espat_module *m, const struct espat_a
 static enum espat_rc cipsntptime_query(struct espat_module *m, const struct espat_args *a)
 {
 	char t[ESPAT_ASCTIME_MAX];
-	espat_asctime(t, rtc_now(m) + (int64_t)S(m)->tz_min * 60);
+	espat_asctime(t, espat_rtc_now(m) + (int64_t)S(m)->tz_min * 60);
 	espat_wr_linef(&m->wr, "+CIPSNTPTIME:%s", t);
 	return ESPAT_RC_OK;
 }
