@@ -235,6 +235,9 @@ def test_five_links_and_a_sixth_refused(net):
         srv.no_accept()
         state = net.cmd("AT+CIPSTATE?")
         assert [int(x) for x in re.findall(rb"\+CIPSTATE:(\d),", state)] == [0, 1, 2, 3, 4]
+        links = net.ctl("state")["state"]["links"]
+        assert [(l["id"], l["state"], l["remote_port"]) for l in links] == \
+            [(i, "up", srv.port) for i in range(5)]
         # each link carries its own data both ways
         for i, c in enumerate(conns):
             send(net, b"to %d" % i, link=i)
@@ -1029,3 +1032,121 @@ def test_sndtimeo_bounds_a_blocked_send(net):
         assert 0.15 <= took <= 1.5, took
         ok(net, "AT")
         c.close()
+
+
+def test_cipsendl_link_lost_midway(net):
+    """Guide 3.3.10: when the link drops, data entry goes on until <length>
+    bytes came (or +++); the send then fails."""
+    with TcpServer() as srv:
+        start(net, srv.port)
+        c = srv.accept()
+        prompt(net, "AT+CIPSENDL=20000")
+        net.write(b"x" * 5000)
+        assert c.recv_exact(2920) == b"x" * 2920
+        c.reset()
+        net.expect_re(rb"(\+CIPSEND:\d+,\d+\r\n)*CLOSED\r\n")
+        net.write(b"y" * 14999)
+        net.quiet(0.1)  # one byte still due
+        net.write(b"y")
+        net.expect(b"\r\nSEND FAIL\r\n")
+        ok(net, "AT")
+
+
+def test_passive_udp_keeps_datagrams_apart(net):
+    u = UdpPeer()
+    lport = free_port()
+    start(net, u.port, typ="UDP", extra=f",{lport},0")
+    ok(net, "AT+CIPRECVTYPE=1")
+    u.sendto(b"first", lport)
+    net.expect(b"+IPD,5\r\n")
+    u.sendto(b"second!", lport)
+    end = time.monotonic() + DEADLINE
+    while net.cmd("AT+CIPRECVLEN?") != b"+CIPRECVLEN:12\r\n" + OK:
+        assert time.monotonic() < end, "the second datagram was not buffered"
+    # one datagram per read; what a short read leaves of it is lost
+    ok(net, "AT+CIPRECVDATA=3", b"+CIPRECVDATA:3,fir\r\n")
+    ok(net, "AT+CIPRECVLEN?", b"+CIPRECVLEN:7\r\n")
+    ok(net, "AT+CIPRECVDATA=100", b"+CIPRECVDATA:7,second!\r\n")
+    assert net.cmd("AT+CIPRECVDATA=100") == ERROR
+
+
+def test_passthrough_server_takes_the_next_client(net):
+    """Guide 4.2.10 with the glossary: a server's passthrough link that is
+    lost waits for the next client until +++."""
+    port = free_port()
+    ok(net, "AT+CIPMUX=1")
+    assert net.cmd("AT+CIPMODE=1") == ERROR  # multiple connections, no 1-client server
+    ok(net, "AT+CIPSERVERMAXCONN=1")
+    ok(net, f"AT+CIPSERVER=1,{port}")
+    a = Conn.connect(port)
+    net.expect(b"0,CONNECT\r\n")
+    ok(net, "AT+CIPMODE=1")
+    prompt(net, "AT+CIPSEND")
+    net.write(b"to a")
+    assert a.recv_exact(4) == b"to a"
+    a.send(b"from a")
+    assert read_n(net, 6) == b"from a"
+    a.close()
+    b = Conn.connect(port)
+    end = time.monotonic() + DEADLINE
+    while True:  # b is accepted once a's link is gone
+        net.write(b"ping")
+        try:
+            assert b.recv_exact(4, timeout=0.2) == b"ping"
+            break
+        except AssertionError:
+            assert time.monotonic() < end, "the new client never got the passthrough"
+    b.send(b"from b")
+    assert read_n(net, 6) == b"from b"
+    net.quiet(0.05)
+    guarded_plus(net)
+    ok(net, "AT+CIPMODE=0")
+    assert net.cmd("AT+CIPMUX=0") == ERROR  # the server is still there
+
+
+def test_reports_never_split_answers(net):
+    """+IPD messages come between messages, never inside an answer, while
+    the host keeps issuing commands."""
+    total = 512 * 1024
+    data = pattern(total, seed=5)
+    ok(net, "AT+CIPMUX=1")
+    with TcpServer() as srv:
+        start(net, srv.port, link=0)
+        c = srv.accept()
+        local = c.sock.getpeername()[1]
+        answer = b'+CIPSTATE:0,"TCP","127.0.0.1",%d,%d,0\r\n' % (srv.port, local)
+        def trickle():
+            for i in range(0, total, 2048):
+                c.send(data[i:i + 2048])
+                time.sleep(0.0005)
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        got, answers, between = bytearray(), 0, 0
+        ipd_rx = re.compile(rb"\r\n\+IPD,0,(\d+):")
+        while answers < 300 or sender.is_alive():
+            net.write(b"AT+CIPSTATE?\r\n")
+            seen = {answer: False, OK: False}
+            while not seen[OK]:
+                m = ipd_rx.match(net.buf)
+                if m and len(net.buf) >= m.end() + int(m.group(1)):
+                    got += net.buf[m.end():m.end() + int(m.group(1))]
+                    net.buf = net.buf[m.end() + int(m.group(1)):]
+                    between += 1
+                    continue
+                for msg in seen:
+                    if net.buf.startswith(msg):
+                        assert not seen[msg]
+                        seen[msg] = True
+                        net.buf = net.buf[len(msg):]
+                        break
+                else:
+                    assert any(p.startswith(net.buf[:len(p)]) for p in (answer, OK, b"\r\n+IPD,")) \
+                        or ipd_rx.match(net.buf), f"broken output: \"{esc(net.buf[:80])}\""
+                    net._read_some(0.5)
+            assert seen[answer]
+            answers += 1
+        while len(got) < total:
+            got += ipd(net)[1]
+        sender.join(5)
+        assert sha(got) == sha(data)
+        assert between >= 20, f"only {between} +IPD came while commands ran"
