@@ -92,12 +92,13 @@ class TcpServer:
     rcvbuf: SO_RCVBUF of accepted sockets (small: the module's sends back
     up sooner)."""
 
-    def __init__(self, rcvbuf=None, port=0):
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    def __init__(self, rcvbuf=None, port=0, host="127.0.0.1"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.lsock = socket.socket(family, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if rcvbuf:
             self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.lsock.bind(("127.0.0.1", port))
+        self.lsock.bind((host, port))
         self.lsock.listen(64)
         self.port = self.lsock.getsockname()[1]
         self.conns = queue.Queue()
@@ -146,12 +147,15 @@ class TcpServer:
 class UdpPeer:
     """A UDP socket on 127.0.0.1."""
 
-    def __init__(self, port=0):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", port))
+    def __init__(self, port=0, host="127.0.0.1"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
         self.port = self.sock.getsockname()[1]
 
-    def sendto(self, data, port, host="127.0.0.1"):
+    def sendto(self, data, port, host=None):
+        if host is None:
+            host = "::1" if self.sock.family == socket.AF_INET6 else "127.0.0.1"
         self.sock.sendto(data, (host, port))
 
     def recv(self, timeout=DEADLINE):

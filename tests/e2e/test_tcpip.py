@@ -319,6 +319,29 @@ def test_binary_every_byte_value_both_ways(net):
         ok(net, "AT")
 
 
+def test_ipd_to_a_slow_host_loses_nothing(net):
+    total = 4 * 1024 * 1024
+    data = pattern(total, seed=9)
+    with TcpServer() as srv:
+        start(net, srv.port)
+        c = srv.accept()
+        progress = [0]
+
+        def push():
+            for i in range(0, total, 65536):
+                c.send(data[i:i + 65536])
+                progress[0] = i + 65536
+        sender = threading.Thread(target=push, daemon=True)
+        sender.start()
+        time.sleep(0.5)  # the host does not read: the module stops reading the peer
+        assert progress[0] < total, "nothing held the peer back"
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{net.proc.pid}/status").read())
+                  .group(1))
+        assert rss < 64 * 1024, f"espat holds {rss} KiB"
+        assert sha(ipd_stream(net, total, timeout=10)) == sha(data)
+        sender.join(5)
+
+
 def test_cipsend_length_limits(net):
     with TcpServer() as srv:
         start(net, srv.port)
@@ -753,10 +776,13 @@ def test_passthrough_large_both_directions(net):
     with TcpServer() as srv:
         enter_passthrough(net, srv.port)
         c = srv.accept()
-        reader = read_thread(c, total)
+        # both readers start late: each side's buffers fill and the module
+        # must hold back the other side rather than lose or hoard bytes
+        reader = read_thread(c, total, delay=0.3)
         writer = write_thread(net, up)
         sender = threading.Thread(target=c.send, args=(down,), daemon=True)
         sender.start()
+        time.sleep(0.3)
         got = read_n(net, total, timeout=30)
         joined(writer)
         joined(reader)
@@ -1150,3 +1176,27 @@ def test_reports_never_split_answers(net):
         sender.join(5)
         assert sha(got) == sha(data)
         assert between >= 20, f"only {between} +IPD came while commands ran"
+
+
+def test_ipv6_links(net):
+    with TcpServer(host="::1") as srv:
+        assert net.cmd(f'AT+CIPSTART="TCPv6","::1",{srv.port}') == ERROR  # AT+CIPV6=0
+        ok(net, "AT+CIPV6=1")
+        assert net.cmd(f'AT+CIPSTART="TCP","::1",{srv.port}') == ERROR  # family mismatch
+        ok(net, "AT+CIPMUX=1")
+        ok(net, "AT+CIPDINFO=1")
+        start(net, srv.port, link=0, typ="TCPv6", host="::1")
+        c = srv.accept()
+        local = c.sock.getpeername()[1]
+        ok(net, "AT+CIPSTATE?", b'+CIPSTATE:0,"TCPv6","::1",%d,%d,0\r\n' % (srv.port, local))
+        send(net, b"six", link=0)
+        assert c.recv_exact(3) == b"six"
+        c.send(b"v6")
+        assert ipd(net) == (0, b"v6", "::1", c.sock.getsockname()[1])
+        u = UdpPeer(host="::1")
+        lport = free_port()
+        start(net, u.port, link=1, typ="UDPv6", host="::1", extra=f",{lport},0")
+        send(net, b"dgram", link=1)
+        assert u.recv()[0] == b"dgram"
+        u.sendto(b"back", lport)
+        assert ipd(net) == (1, b"back", "::1", u.port)
