@@ -8,7 +8,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 SECONDS_EACH=${FUZZ_SECONDS:-20}
-OUT=build/fuzz
+OUT=${FUZZ_OUT:-build/fuzz}
 CC_FUZZ=${CC_FUZZ:-clang}
 mkdir -p "$OUT"
 
@@ -26,8 +26,10 @@ LIBS="-linih"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
-# Seeds: the bytes each transcript sends (any format detail is fine for a
-# seed; the fuzzer mutates them anyway); world files for fuzz_world.
+# Seeds: the bytes each transcript sends, its waits as clock steps and its
+# power cycles (any format detail is fine for a seed; the fuzzer mutates
+# them anyway), plus the target's own tests/fuzz/seeds/NAME/*.t in the same
+# format; world files for fuzz_world.
 seed() {
 	dir=$1
 	mkdir -p "$dir"
@@ -35,7 +37,8 @@ seed() {
 		cp docs/world.example.ini "$dir/seed-world.example.ini"
 		return
 	fi
-	for t in tests/transcripts/*.t; do
+	for t in tests/transcripts/*.t tests/fuzz/seeds/"$(basename "$dir")"/*.t; do
+		[ -f "$t" ] || continue
 		tname=$(basename "$t" .t)
 		[ -f "$dir/seed-$tname" ] && continue
 		/usr/bin/python3 - "$t" "$dir/seed-$tname" <<'PYEOF' 2>/dev/null || true
@@ -43,11 +46,21 @@ import sys
 sys.path.insert(0, "tests/e2e")
 import transcript
 _, steps = transcript.parse(sys.argv[1])
+# fuzz_engine's clock ops: 0xF0..0xFD and 0xFF, largest first
+clock = sorted([(op, (op - 0xF0 + 1) * (7 if op & 1 else 1237)) for op in range(0xF0, 0xFE)]
+               + [(0xFF, 60000)], key=lambda s: -s[1])
 out = b""
 for kind, arg, _line in steps:
     if kind in ("send", "chunk"):
         for part in transcript.split_lines(arg):
             out += bytes([min(len(part) - 1, 63)]) + part[:64]
+    elif kind == "wait":
+        for op, ms in clock:
+            while arg >= ms:
+                out += bytes([op])
+                arg -= ms
+    elif kind == "power-cycle":
+        out += b"\xfe"
 open(sys.argv[2], "wb").write(out)
 PYEOF
 	done

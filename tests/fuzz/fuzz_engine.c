@@ -29,6 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct espat_testport tp;
 	static struct espat_module m;
 	espat_tp_init(&tp);
+	/* a peer for links (the seeds in tests/fuzz/seeds/fuzz_engine/) */
+	espat_net_mem_serve(&tp.net, (struct espat_endpoint){espat_ip4(10, 0, 0, 2), 8080});
+	espat_net_mem_dns_add(&tp.net, "peer.example", espat_ip4(10, 0, 0, 2));
 	espat_module_init(&m, &tp.ports, NULL);
 	espat_module_power_on(&m);
 	espat_tp_clear(&tp);
