@@ -452,6 +452,10 @@ void espat_link_lost(struct espat_link *l, int err)
 {
 	struct espat_module *m = l->m;
 	(void)err;
+	if (l->state == ESPAT_LINK_RESOLVING || l->state == ESPAT_LINK_CONNECTING) {
+		start_done(l, false); /* a failed connect: its command's ERROR */
+		return;
+	}
 	if (T(m)->pt_link == l) {
 		espat_pt_link_lost(l);
 		return;
