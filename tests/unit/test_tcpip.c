@@ -1521,6 +1521,32 @@ static void test_wifi_disconnect_closes_links(void **state)
 	espat_tp_clear(&f->tp);
 }
 
+/* The network goes while AT+CIPSTART waits: the command ends in ERROR
+ * (a connect failure, COMPAT #55), never stuck busy. */
+static void test_wifi_lost_while_connecting(void **state)
+{
+	struct fx *f = *state;
+	join(f);
+	assert_int_equal(espat_net_mem_blackhole(NETM(f), espat_mem_ip("10.0.0.8")), 0);
+	cmd(f, "AT+CIPSTART=\"TCP\",\"10.0.0.8\",80\r\n", "");
+	set_ap(f, "up", "no");
+	expect(f, "WIFI DISCONNECT\r\n\r\nERROR\r\n");
+	cmd(f, "AT\r\n", "\r\nOK\r\n");
+	assert_int_equal(espat_net_mem_open_socks(NETM(f)), 0);
+	set_ap(f, "up", "yes");
+	advance(f, 10000);
+	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n");
+	/* ... or while its name resolves */
+	NETM(f)->dns_ms = 500;
+	assert_int_equal(espat_net_mem_dns_add(NETM(f), "peer.example", espat_mem_ip("10.0.0.2")), 0);
+	cmd(f, "AT+CIPSTART=\"TCP\",\"peer.example\",8080\r\n", "");
+	set_ap(f, "up", "no");
+	expect(f, "WIFI DISCONNECT\r\n\r\nERROR\r\n");
+	advance(f, 1000);
+	expect(f, "");
+	cmd(f, "AT\r\n", "\r\nOK\r\n");
+}
+
 /* ---- addresses, DNS, options ------------------------------------------------------ */
 
 static void test_cifsr_and_dns(void **state)
@@ -1691,6 +1717,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_savetranslink_udp, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_wifi_disconnect_closes_links, fx_setup,
 	                                    tcp_teardown),
+	    cmocka_unit_test_setup_teardown(test_wifi_lost_while_connecting, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_cifsr_and_dns, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_tcpopt, fx_setup, tcp_teardown),
 	};
