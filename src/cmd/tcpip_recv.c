@@ -229,11 +229,19 @@ static void set_type(struct espat_module *m, size_t id, uint8_t mode)
 		return;
 	l->passive = mode == 1;
 	if (!l->passive && l->rx_len > 0) {
-		size_t len = l->rx_len;
+		/* as active mode would have said it: UDP one datagram (and its
+		 * sender) per +IPD, TCP the stream; at most 2920 bytes each */
+		bool udp = espat_link_is_udp(l);
+		size_t n = udp ? l->ndg : 1, at = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = udp ? l->dg[i].len : l->rx_len;
+			for (size_t o = 0; o < len; o += ESPAT_IPD_MAX)
+				ipd(l, l->rx + at + o, len - o < ESPAT_IPD_MAX ? len - o : ESPAT_IPD_MAX,
+				    udp ? &l->dg[i].from : NULL);
+			at += len;
+		}
 		l->rx_len = 0;
 		l->ndg = 0;
-		for (size_t o = 0; o < len; o += ESPAT_IPD_MAX)
-			ipd(l, l->rx + o, len - o < ESPAT_IPD_MAX ? len - o : ESPAT_IPD_MAX, NULL);
 	}
 	l->ipd_said = false;
 	espat_recv_update(l);
