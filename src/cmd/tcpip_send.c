@@ -293,7 +293,13 @@ static enum espat_rc sendl_data(struct espat_module *m, const uint8_t *p, size_t
 		t->tx_wait = true;
 		espat_timer_cancel(&m->timers, &t->tx_timer);
 		sendl_finish(m);
-		return t->tx == ESPAT_TX_NONE ? ESPAT_RC_DONE : ESPAT_RC_PENDING;
+		if (t->tx == ESPAT_TX_NONE)
+			return ESPAT_RC_DONE;
+		/* <so_sndtimeo> bounds the wait for the rest, as for AT+CIPSEND */
+		uint32_t to = t->tx_link ? t->opt[t->tx_link->id].sndtimeo_ms : 0;
+		if (to)
+			espat_timer_arm(&m->timers, &t->tx_timer, now(m) + to, sndtimeo_due, m);
+		return ESPAT_RC_PENDING;
 	}
 	uint16_t intvl = m->basic.transintvl;
 	if (t->tx_len > 0 && !t->tx_timer.armed)
