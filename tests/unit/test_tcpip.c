@@ -731,6 +731,24 @@ static void test_sendl(void **state)
 	settle(f);
 	expect(f, "+CIPSEND:100,120\r\n+CIPSEND:120,120\r\n\r\nSEND OK\r\n");
 	peer_got_n(c, d, 120);
+	/* AT+CIPTCPOPT's <so_sndtimeo> bounds the wait for the last bytes
+	 * (guide 3.3.50 names AT+CIPSENDL) */
+	cmd(f, "AT+CIPTCPOPT=-1,0,500,0\r\n", "\r\nOK\r\n");
+	espat_mem_conn_set_window(c, 0);
+	cmd(f, "AT+CIPSENDL=120\r\n", "\r\nOK\r\n>");
+	sendn(f, d, 120);
+	expect(f, "");
+	advance(f, 499);
+	expect(f, "");
+	advance(f, 1);
+	expect(f, "\r\nSEND FAIL\r\n");
+	cmd(f, "AT\r\n", "\r\nOK\r\n");
+	espat_mem_conn_set_window(c, ESPAT_MEM_WINDOW_OPEN);
+	espat_mem_conn_read_more(c, 120);
+	settle(f);
+	expect(f, "");
+	peer_got_n(c, d, 120);
+	cmd(f, "AT+CIPTCPOPT=-1,0,0,0\r\n", "\r\nOK\r\n");
 	/* the link goes during data entry: SEND FAIL after the last byte */
 	cmd(f, "AT+CIPSENDL=200\r\n", "\r\nOK\r\n>");
 	espat_mem_conn_reset(c);
