@@ -372,19 +372,33 @@ def test_cipsendex_escapes(net):
         ok(net, "AT")
 
 
-def test_surplus_bytes_after_data_are_busy(net):
+def surplus(net):
+    """AT+CIPSEND=4 with 8 bytes in one write; returns the output."""
     with TcpServer() as srv:
         start(net, srv.port)
         c = srv.accept()
         prompt(net, "AT+CIPSEND=4")
         net.write(b"testAT\r\n")  # one write: the surplus arrives while sending
         out = net.read_until(lambda b: len(b) if b.count(b"\r\n") >= 4 else None)
-        # guide 4.2.1 note: busy p..., the first n bytes sent, SEND OK
-        assert sorted(out.split(b"\r\n")) == sorted(
-            b"Recv 4 bytes\r\n\r\nSEND OK\r\nbusy p...\r\n".split(b"\r\n")), esc(out)
         assert c.recv_exact(4) == b"test"
         c.nothing()
         ok(net, "AT")
+        return out
+
+
+def test_surplus_bytes_after_data_are_busy(net):
+    out = surplus(net)
+    assert sorted(out.split(b"\r\n")) == sorted(
+        b"Recv 4 bytes\r\n\r\nSEND OK\r\nbusy p...\r\n".split(b"\r\n")), esc(out)
+
+
+@pytest.mark.xfail(strict=True, reason="the guide (4.2.1 note) answers busy p... before SEND "
+                   "OK (the surplus arrives while the send is under way); espat's SEND OK is "
+                   "synchronous when the socket takes the data at once, so it comes first: "
+                   "needs a decision (defer SEND OK to the next loop turn?)")
+def test_surplus_busy_comes_before_send_ok(net):
+    out = surplus(net)
+    assert out.index(b"busy p...") < out.index(b"SEND OK"), esc(out)
 
 
 def test_plus_cancels_cipsend(net):
