@@ -1043,8 +1043,9 @@ static void test_passive_udp(void **state)
 	assert_int_equal(espat_mem_udp_send(b, 6000, "two", 3), 0);
 	settle(f);
 	expect(f, "+IPD,3\r\n");
-	cmd(f, "AT+CIPRECVTYPE=0\r\n", "\r\n+IPD,3,\"10.0.0.3\",5000:one"
-					"\r\n+IPD,3,\"10.0.0.4\",5001:two\r\nOK\r\n");
+	cmd(f, "AT+CIPRECVTYPE=0\r\n",
+	    "\r\n+IPD,3,\"10.0.0.3\",5000:one"
+	    "\r\n+IPD,3,\"10.0.0.4\",5001:two\r\nOK\r\n");
 }
 
 /* ---- the server (COMPAT #63) ------------------------------------------------------ */
@@ -1252,6 +1253,12 @@ static void test_passthrough(void **state)
 	cmd(f, "AT+CIPSEND\r\n", "\r\nOK\r\n>");
 	send(f, "now");
 	peer_got(c, "now");
+	plus3(f);
+	expect(f, "+QUITT\r\n");
+	/* the command and the first data in one chunk */
+	send(f, "AT+CIPSEND\r\nsame chunk");
+	expect(f, "\r\nOK\r\n>");
+	peer_got(c, "same chunk");
 	plus3(f);
 	expect(f, "+QUITT\r\n");
 	cmd(f, "AT+CIPMODE=0\r\n", "\r\nOK\r\n");
@@ -1597,7 +1604,8 @@ static void test_wifi_lost_while_connecting(void **state)
 	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n");
 	/* ... or while its name resolves */
 	NETM(f)->dns_ms = 500;
-	assert_int_equal(espat_net_mem_dns_add(NETM(f), "peer.example", espat_mem_ip("10.0.0.2")), 0);
+	assert_int_equal(espat_net_mem_dns_add(NETM(f), "peer.example", espat_mem_ip("10.0.0.2")),
+	                 0);
 	cmd(f, "AT+CIPSTART=\"TCP\",\"peer.example\",8080\r\n", "");
 	set_ap(f, "up", "no");
 	expect(f, "WIFI DISCONNECT\r\n\r\nERROR\r\n");
@@ -1742,6 +1750,18 @@ static void test_tcpopt(void **state)
 	    "+CIPTCPOPT:2,-1,0,0,0\r\n+CIPTCPOPT:3,-1,0,0,0\r\n"
 	    "+CIPTCPOPT:4,-1,0,0,0\r\n\r\nOK\r\n");
 	cmd(f, "AT+CIPTCPOPT=6,-1,0,0,0\r\n", "\r\nERROR\r\n");
+	/* saved (AT+SYSSTORE=1), like AT+CIPV6 and AT+CIPRECONNINTV */
+	cmd(f, "AT+CIPTCPOPT=0,3,1,700,9\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPV6=1\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPRECONNINTV=7\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPCLOSE=5\r\n", "2,CLOSED\r\n\r\nOK\r\n");
+	fx_power_cycle(f);
+	cmd(f, "AT+CIPTCPOPT?\r\n", "+CIPTCPOPT:0,3,1,700,9\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPV6?\r\n", "+CIPV6:1\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPRECONNINTV?\r\n", "+CIPRECONNINTV:7\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPMUX?\r\n", "+CIPMUX:0\r\n\r\nOK\r\n");
+	advance(f, 2000);
+	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n");
 }
 
 int main(void)
@@ -1776,7 +1796,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_savetranslink_udp, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_wifi_disconnect_closes_links, fx_setup,
 	                                    tcp_teardown),
-	    cmocka_unit_test_setup_teardown(test_wifi_lost_while_connecting, fx_setup, tcp_teardown),
+	    cmocka_unit_test_setup_teardown(test_wifi_lost_while_connecting, fx_setup,
+	                                    tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_cifsr_and_dns, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_tcpopt, fx_setup, tcp_teardown),
 	};
