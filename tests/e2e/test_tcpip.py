@@ -1214,3 +1214,30 @@ def test_ipv6_links(net):
         assert u.recv()[0] == b"dgram"
         u.sendto(b"back", lport)
         assert ipd(net) == (1, b"back", "::1", u.port)
+
+
+def test_links_die_with_the_network(net):
+    with TcpServer() as srv:
+        start(net, srv.port)
+        c = srv.accept()
+        ok(net, "AT+CWQAP")
+        net.expect(b"WIFI DISCONNECT\r\nCLOSED\r\n")
+        try:
+            c.recv_eof()  # the host socket is gone (how is not the simulation's point)
+        except ConnectionResetError:
+            pass
+        assert net.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{srv.port}') == b"no ip\r\n" + ERROR
+        ok(net, 'AT+CWJAP="espat","espatpass"', b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+        ok(net, "AT+CIPMUX=1")
+        conns = []
+        for i in range(3):
+            start(net, srv.port, link=i)
+            conns.append(srv.accept())
+        ok(net, "AT+CIPRECVTYPE=2,1")
+        conns[2].send(b"kept")
+        net.expect(b"+IPD,2,4\r\n")
+        net.ctl("ap", "down", "espat")  # the AP vanishes
+        net.expect(b"WIFI DISCONNECT\r\n0,CLOSED\r\n1,CLOSED\r\n")
+        net.quiet(0.1)  # 2 holds unread data: its CLOSED waits
+        ok(net, "AT+CIPRECVDATA=2,10", b"+CIPRECVDATA:4,kept\r\n")
+        net.expect(b"2,CLOSED\r\n")
