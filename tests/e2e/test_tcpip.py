@@ -1241,3 +1241,57 @@ def test_links_die_with_the_network(net):
         net.quiet(0.1)  # 2 holds unread data: its CLOSED waits
         ok(net, "AT+CIPRECVDATA=2,10", b"+CIPRECVDATA:4,kept\r\n")
         net.expect(b"2,CLOSED\r\n")
+
+
+def test_passthrough_packets_follow_transintvl(net):
+    with TcpServer() as srv:
+        ok(net, "AT+TRANSINTVL=200")
+        enter_passthrough(net, srv.port)
+        c = srv.accept()
+        t0 = time.monotonic()
+        net.write(b"abc")
+        assert c.recv_exact(3) == b"abc"
+        waited = time.monotonic() - t0
+        assert 0.15 <= waited <= 1.0, waited  # a short packet waits the interval
+        t0 = time.monotonic()
+        net.write(b"z" * 2920)  # a whole packet goes at once
+        assert c.recv_exact(2920) == b"z" * 2920
+        assert time.monotonic() - t0 < 0.15
+        guarded_plus(net)
+        ok(net, "AT+TRANSINTVL=0")
+        prompt(net, "AT+CIPSEND")
+        t0 = time.monotonic()
+        net.write(b"now")
+        assert c.recv_exact(3) == b"now"
+        assert time.monotonic() - t0 < 0.1
+
+
+def test_ipd_during_data_entry(net):
+    with TcpServer() as srv:
+        start(net, srv.port)
+        c = srv.accept()
+        prompt(net, "AT+CIPSEND=10")
+        net.write(b"01234")
+        c.send(b"hey")
+        assert ipd(net) == (None, b"hey", None, None)  # a report may come while data is typed
+        net.write(b"56789")
+        net.expect(b"Recv 10 bytes\r\n\r\nSEND OK\r\n")
+        assert c.recv_exact(10) == b"0123456789"
+
+
+def test_bad_link_arguments(net):
+    with TcpServer() as srv:
+        assert net.cmd("AT+CIPSEND=4") == ERROR  # no link
+        assert net.cmd(f'AT+CIPSTART="TCP","{"a" * 65}",{srv.port}') == ERROR  # host > 64
+        assert net.cmd(f'AT+CIPSTART="FTP","127.0.0.1",{srv.port}') == ERROR
+        assert net.cmd('AT+CIPSTART="TCP","127.0.0.1",0') == ERROR
+        assert net.cmd('AT+CIPSTART="TCP","127.0.0.1",65536') == ERROR
+        assert net.cmd(f'AT+CIPSTART="TCP","no-such-host.invalid",{srv.port}',
+                       timeout=15) == ERROR
+        ok(net, "AT+CIPMUX=1")
+        assert net.cmd("AT+CIPSEND=1,4") == ERROR  # link 1 is not open
+        assert net.cmd("AT+CIPSEND=5,4") == ERROR
+        assert net.cmd("AT+CIPCLOSE=3") == ERROR
+        assert net.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{srv.port}') == ERROR  # needs an ID
+        srv.no_accept()
+        ok(net, "AT")
