@@ -335,9 +335,7 @@ def test_ipd_to_a_slow_host_loses_nothing(net):
         sender.start()
         time.sleep(0.5)  # the host does not read: the module stops reading the peer
         assert progress[0] < total, "nothing held the peer back"
-        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{net.proc.pid}/status").read())
-                  .group(1))
-        assert rss < 64 * 1024, f"espat holds {rss} KiB"
+        assert rss_kib(net) < 64 * 1024, f"espat holds {rss_kib(net)} KiB"
         assert sha(ipd_stream(net, total, timeout=10)) == sha(data)
         sender.join(5)
 
@@ -964,6 +962,11 @@ def fds(dut):
     return len(os.listdir(f"/proc/{dut.proc.pid}/fd"))
 
 
+def rss_kib(dut):
+    with open(f"/proc/{dut.proc.pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
 def test_connect_close_cycles_keep_descriptors(net):
     with TcpServer() as srv:
         def cycle():
@@ -973,7 +976,7 @@ def test_connect_close_cycles_keep_descriptors(net):
             c.close()
         for _ in range(10):
             cycle()
-        base = fds(net)
+        base, mem = fds(net), rss_kib(net)
         t0 = time.monotonic()
         for _ in range(1000):
             cycle()
@@ -983,6 +986,7 @@ def test_connect_close_cycles_keep_descriptors(net):
         while fds(net) > base and time.monotonic() < end:
             time.sleep(0.05)
         assert fds(net) == base, f"descriptors grew from {base} to {fds(net)}"
+        assert rss_kib(net) - mem < 512, f"memory grew from {mem} to {rss_kib(net)} KiB"
 
 
 # ---- AT+CIPTCPOPT -------------------------------------------------------------------------
