@@ -694,6 +694,7 @@ def test_server_connection_limit(net):
     ok(net, "AT+CIPSERVERMAXCONN?", b"+CIPSERVERMAXCONN:2\r\n")
     ok(net, f"AT+CIPSERVER=1,{port}")
     ok(net, "AT+CIPSERVER?", b'+CIPSERVER:1,%d,"TCP",0\r\n' % port)
+    assert net.cmd(f"AT+CIPSERVER=1,{free_port()}") == ERROR  # one server
     assert net.cmd("AT+CIPSERVERMAXCONN=3") == ERROR  # set before creating the server
     assert net.cmd("AT+CIPMUX=0") == ERROR
     a = Conn.connect(port)
@@ -1299,3 +1300,38 @@ def test_bad_link_arguments(net):
         assert net.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{srv.port}') == ERROR  # needs an ID
         srv.no_accept()
         ok(net, "AT")
+
+
+def udp_port_free(port):
+    """Whether nothing on this host listens on UDP 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_cipdns(make_dut):
+    dut = make_dut(world=WORLD)
+    dut.cmd("ATE0")
+    ok(dut, "AT+CIPDNS?", b'+CIPDNS:0,"208.67.222.222","8.8.8.8"\r\n')  # no network yet
+    ok(dut, "AT+CWMODE=1")
+    ok(dut, 'AT+CWJAP="espat","espatpass"', b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+    ok(dut, "AT+CIPDNS?", b'+CIPDNS:0,"192.168.3.1"\r\n')  # the DHCP-given router
+    assert dut.cmd('AT+CIPDNS=1,"1.1.1.1","1.1.1.1"') == ERROR  # must differ
+    assert dut.cmd('AT+CIPDNS=1,"not an ip"') == ERROR
+    ok(dut, 'AT+CIPDNS=1,"192.168.3.1","8.8.4.4"')  # the router first: resolves via the host
+    ok(dut, "AT+CIPDNS?", b'+CIPDNS:1,"192.168.3.1","8.8.4.4"\r\n')
+    ok(dut, 'AT+CIPDOMAIN="localhost"', b'+CIPDOMAIN:"127.0.0.1"\r\n')
+    # a server that answers nothing (a closed port on this host): the lookup fails
+    ok(dut, 'AT+CIPDNS=1,"127.0.0.1"')
+    if udp_port_free(53):
+        assert dut.cmd('AT+CIPDOMAIN="localhost",1,2000', timeout=10) == ERROR
+    dut.ctl("power-cut")  # saved under AT+SYSSTORE=1
+    dut.expect(READY + b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+    dut.cmd("ATE0")
+    ok(dut, "AT+CIPDNS?", b'+CIPDNS:1,"127.0.0.1"\r\n')
+    ok(dut, "AT+CIPDNS=0")
+    ok(dut, "AT+CIPDNS?", b'+CIPDNS:0,"192.168.3.1"\r\n')
+    ok(dut, 'AT+CIPDOMAIN="localhost"', b'+CIPDOMAIN:"127.0.0.1"\r\n')
