@@ -2,8 +2,10 @@
 (guide 3.3): links in single and multiple connection mode, every +IPD
 variant, sending (AT+CIPSEND/SENDEX/SENDL, binary, surplus bytes, +++),
 UDP remote modes, passive receive and its flow control, the server,
-passthrough both ways with the +++ guard times, reconnects, passthrough
-from power-on (AT+SAVETRANSLINK), and descriptors over many connections.
+passthrough both ways with the +++ guard times and AT+TRANSINTVL,
+reconnects, passthrough from power-on (AT+SAVETRANSLINK), links dying with
+the network, IPv6, DNS, socket options, and descriptors and memory over
+many connections. Decisions pinned here: docs/COMPAT.md #53-#65.
 
 The module joins "espat" in tests/worlds/tcpip.ini (the default world's
 way out with short timings). Framing decided in src/cmd/tcpip*.c: active
