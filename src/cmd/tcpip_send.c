@@ -70,7 +70,10 @@ static const struct espat_endpoint *send_to(const struct espat_link *l)
 	return espat_link_is_udp(l) ? &l->remote : NULL;
 }
 
-/* Hands the gathered bytes to the socket; SEND OK now or when drained. */
+/* Hands the gathered bytes to the socket; SEND OK when the port says they
+ * are all in the stack (its drained() always follows a send, never from
+ * inside it), so bytes the host sent past <length> meet a running command
+ * and get busy p... before SEND OK, as the guide's 4.2.1 note says. */
 static enum espat_rc transmit(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
@@ -82,16 +85,20 @@ static enum espat_rc transmit(struct espat_module *m)
 		return ESPAT_RC_DONE;
 	}
 	espat_link_touch(l);
-	if (queued(l) == 0) {
-		tx_reset(m);
-		espat_wr_result(&m->wr, "SEND OK");
-		return ESPAT_RC_DONE;
-	}
 	t->tx_wait = true;
 	uint32_t to = m->tcpip.opt[l->id].sndtimeo_ms;
 	if (to)
 		espat_timer_arm(&m->timers, &t->tx_timer, now(m) + to, sndtimeo_due, m);
 	return ESPAT_RC_PENDING;
+}
+
+/* "\r\nRecv <n> bytes\r\n": framed like a result, on its own line after
+ * the (unechoed) data, as real modules print it. */
+static void say_recv(struct espat_module *m, size_t n)
+{
+	char line[48];
+	int k = snprintf(line, sizeof(line), "\r\nRecv %zu bytes\r\n", n);
+	espat_wr_msg(&m->wr, (const uint8_t *)line, (size_t)k);
 }
 
 static enum espat_rc send_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
@@ -101,7 +108,7 @@ static enum espat_rc send_data(struct espat_module *m, const uint8_t *p, size_t 
 	t->tx_len += n;
 	if (!last)
 		return ESPAT_RC_PENDING;
-	espat_wr_linef(&m->wr, "Recv %zu bytes", t->tx_len);
+	say_recv(m, t->tx_len);
 	return transmit(m);
 }
 
@@ -130,7 +137,7 @@ static enum espat_rc sendex_data(struct espat_module *m, const uint8_t *p, size_
 	if (!end && t->tx_len < t->tx_want && !last)
 		return ESPAT_RC_PENDING;
 	espat_engine_data_end(E(m), i);
-	espat_wr_linef(&m->wr, "Recv %zu bytes", t->tx_len);
+	say_recv(m, t->tx_len);
 	if (t->tx_len == 0) {
 		tx_reset(m);
 		espat_wr_result(&m->wr, "SEND OK");

@@ -74,7 +74,7 @@ def send(dut, data, link=None, to=None):
         args += f',"{to[0]}",{to[1]}'
     prompt(dut, f"AT+CIPSEND={args}")
     dut.write(data)
-    dut.expect(b"Recv %d bytes\r\n\r\nSEND OK\r\n" % len(data))
+    dut.expect(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(data))
 
 
 IPD = re.compile(rb'\r\n\+IPD,(?:(\d),)?(\d+)(?:,"([^"]*)",(\d+))?:')
@@ -361,12 +361,12 @@ def test_cipsendex_escapes(net):
         # \0 ends the data; \\0 is a backslash and a 0; \x is x
         prompt(net, "AT+CIPSENDEX=20")
         net.write(b"ab\\\\0c\\de\\0")
-        net.expect(b"Recv 7 bytes\r\n\r\nSEND OK\r\n")
+        net.expect(b"\r\nRecv 7 bytes\r\n\r\nSEND OK\r\n")
         assert c.recv_exact(7) == b"ab\\0cde"
         # the length reached without a terminator
         prompt(net, "AT+CIPSENDEX=3")
         net.write(b"xyz")
-        net.expect(b"Recv 3 bytes\r\n\r\nSEND OK\r\n")
+        net.expect(b"\r\nRecv 3 bytes\r\n\r\nSEND OK\r\n")
         assert c.recv_exact(3) == b"xyz"
         c.nothing()
         ok(net, "AT")
@@ -379,7 +379,7 @@ def surplus(net):
         c = srv.accept()
         prompt(net, "AT+CIPSEND=4")
         net.write(b"testAT\r\n")  # one write: the surplus arrives while sending
-        out = net.read_until(lambda b: len(b) if b.count(b"\r\n") >= 4 else None)
+        out = net.read_until(lambda b: len(b) if b"SEND OK\r\n" in b and b"busy" in b else None)
         assert c.recv_exact(4) == b"test"
         c.nothing()
         ok(net, "AT")
@@ -388,15 +388,12 @@ def surplus(net):
 
 def test_surplus_bytes_after_data_are_busy(net):
     out = surplus(net)
-    assert sorted(out.split(b"\r\n")) == sorted(
-        b"Recv 4 bytes\r\n\r\nSEND OK\r\nbusy p...\r\n".split(b"\r\n")), esc(out)
+    assert out == b"\r\nRecv 4 bytes\r\nbusy p...\r\n\r\nSEND OK\r\n", esc(out)
 
 
-@pytest.mark.xfail(strict=True, reason="the guide (4.2.1 note) answers busy p... before SEND "
-                   "OK (the surplus arrives while the send is under way); espat's SEND OK is "
-                   "synchronous when the socket takes the data at once, so it comes first: "
-                   "needs a decision (defer SEND OK to the next loop turn?)")
 def test_surplus_busy_comes_before_send_ok(net):
+    """The guide's 4.2.1 note: busy p..., the first n bytes sent, SEND OK
+    (COMPAT #56)."""
     out = surplus(net)
     assert out.index(b"busy p...") < out.index(b"SEND OK"), esc(out)
 
@@ -415,7 +412,7 @@ def test_plus_cancels_cipsend(net):
         # +++ that is part of the data does not cancel
         prompt(net, "AT+CIPSEND=5")
         net.write(b"a+++b")
-        net.expect(b"Recv 5 bytes\r\n\r\nSEND OK\r\n")
+        net.expect(b"\r\nRecv 5 bytes\r\n\r\nSEND OK\r\n")
         assert c.recv_exact(5) == b"a+++b"
 
 
@@ -1070,7 +1067,7 @@ def test_sndtimeo_bounds_a_blocked_send(net):
             prompt(net, "AT+CIPSEND=8192")
             net.write(block)
             t0 = time.monotonic()
-            m = net.expect_re(rb"Recv 8192 bytes\r\n\r\n(SEND OK|SEND FAIL)\r\n", timeout=3)
+            m = net.expect_re(rb"\r\nRecv 8192 bytes\r\n\r\n(SEND OK|SEND FAIL)\r\n", timeout=3)
             if m.group(1) == b"SEND FAIL":
                 break
         else:
@@ -1282,7 +1279,7 @@ def test_ipd_during_data_entry(net):
         c.send(b"hey")
         assert ipd(net) == (None, b"hey", None, None)  # a report may come while data is typed
         net.write(b"56789")
-        net.expect(b"Recv 10 bytes\r\n\r\nSEND OK\r\n")
+        net.expect(b"\r\nRecv 10 bytes\r\n\r\nSEND OK\r\n")
         assert c.recv_exact(10) == b"0123456789"
 
 
