@@ -42,8 +42,9 @@ static bool type_is_v6(enum espat_link_type t)
 	return t == ESPAT_LT_TCP6 || t == ESPAT_LT_UDP6 || t == ESPAT_LT_SSL6;
 }
 
-/* <"type"> of AT+CIPSTART; the guide spells UDPv6 both ways. */
-static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
+/* <"type"> of AT+CIPSTART and AT+SAVETRANSLINK; the guide spells UDPv6
+ * both ways. */
+bool espat_link_type_parse(const char *s, size_t len, enum espat_link_type *t)
 {
 	static const struct {
 		const char *name;
@@ -53,14 +54,17 @@ static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
 	    {"UDPv6", ESPAT_LT_UDP6}, {"UDPV6", ESPAT_LT_UDP6}, {"SSL", ESPAT_LT_SSL},
 	    {"SSLv6", ESPAT_LT_SSL6},
 	};
-	if (a->kind != ESPAT_ARG_STR)
-		return false;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i].name) == a->len && memcmp(names[i].name, a->s, a->len) == 0) {
+		if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0) {
 			*t = names[i].t;
 			return true;
 		}
 	return false;
+}
+
+static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
+{
+	return a->kind == ESPAT_ARG_STR && espat_link_type_parse(a->s, a->len, t);
 }
 
 const char *espat_ip_str(const struct espat_ip *ip, char *buf)

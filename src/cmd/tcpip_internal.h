@@ -13,6 +13,7 @@
 #define NET(m) (&(m)->ports.net)
 
 bool espat_link_is_udp(const struct espat_link *l);
+bool espat_link_type_parse(const char *s, size_t len, enum espat_link_type *t);
 
 /* Prints "CONNECT" / "<id>,CONNECT" (or +LINK_CONN under AT+SYSMSG bit1). */
 void espat_link_say_connect(struct espat_link *l);

@@ -588,19 +588,13 @@ void espat_pt_boot(struct espat_module *m)
 	    a.v[1].len == 0 || a.v[1].len > ESPAT_HOST_MAX || a.v[2].kind != ESPAT_ARG_INT ||
 	    a.v[3].kind != ESPAT_ARG_STR || a.v[4].kind != ESPAT_ARG_INT)
 		return;
-	static const struct {
-		const char *name;
-		enum espat_link_type t;
-	} types[] = {{"TCP", ESPAT_LT_TCP}, {"TCPv6", ESPAT_LT_TCP6}, {"UDP", ESPAT_LT_UDP},
-		     {"UDPv6", ESPAT_LT_UDP6}, {"SSL", ESPAT_LT_SSL}, {"SSLv6", ESPAT_LT_SSL6}};
-	size_t i = 0;
-	while (i < 6 && strcmp(types[i].name, a.v[3].s) != 0)
-		i++;
-	if (i == 6 || types[i].t == ESPAT_LT_SSL || types[i].t == ESPAT_LT_SSL6)
+	enum espat_link_type type;
+	if (!espat_link_type_parse(a.v[3].s, a.v[3].len, &type) || type == ESPAT_LT_SSL ||
+	    type == ESPAT_LT_SSL6)
 		return; /* SSL links come with the SSL family */
-	bool udp = types[i].t == ESPAT_LT_UDP || types[i].t == ESPAT_LT_UDP6;
+	bool udp = type == ESPAT_LT_UDP || type == ESPAT_LT_UDP6;
 	t->pt_cfg.valid = true;
-	t->pt_cfg.type = types[i].t;
+	t->pt_cfg.type = type;
 	memcpy(t->pt_cfg.host, a.v[1].s, a.v[1].len);
 	t->pt_cfg.host[a.v[1].len] = 0;
 	t->pt_cfg.port = (uint16_t)a.v[2].i;
