@@ -207,7 +207,10 @@ static size_t write_some(struct espat_pacer *p, size_t max)
 		w = n;
 	if (w < n && !p->blocked) {
 		p->blocked = true;
-		p->sink.want_writable(p->sink.user, true);
+		if (!p->watching) {
+			p->watching = true;
+			p->sink.want_writable(p->sink.user, true);
+		}
 	}
 	return w;
 }
@@ -239,9 +242,14 @@ void espat_pacer_writable(struct espat_pacer *p, uint64_t now_ns)
 	if (p->blocked) {
 		line_resume(p, now_ns);
 		p->blocked = false;
-		p->sink.want_writable(p->sink.user, false);
 	}
 	espat_pacer_run(p, now_ns);
+	/* A stream that blocks again keeps its watch: no epoll_ctl per write
+	 * while the host reads as fast as we write. */
+	if (!p->blocked && p->watching) {
+		p->watching = false;
+		p->sink.want_writable(p->sink.user, false);
+	}
 }
 
 uint64_t espat_pacer_next_ns(const struct espat_pacer *p, uint64_t now_ns)
@@ -268,6 +276,7 @@ void espat_pacer_flush(struct espat_pacer *p)
 	bool pace = p->pace;
 	p->pace = false;
 	p->blocked = false;
+	p->watching = false;
 	espat_pacer_run(p, 0);
 	p->pace = pace;
 }

@@ -66,6 +66,7 @@ struct espat_pacer {
 	uint64_t line_ns;     /* when the last byte written ends */
 	uint64_t line_frac;   /* fraction of a ns, in 1/(2*baud) units */
 	bool blocked;         /* waiting for want_writable's callback */
+	bool watching;        /* want_writable(true) is in effect */
 	bool warned_drop;
 	uint64_t dropped; /* bytes dropped by the cap */
 };
