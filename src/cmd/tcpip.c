@@ -304,15 +304,13 @@ static void start_done(struct espat_link *l, bool ok)
 			espat_pt_link_up(l);
 		return;
 	}
-	struct espat_module *mm = l->m;
-	bool pt = T(mm)->pt_link == l;
-	if (pt) {
+	if (T(m)->pt_link == l) {
 		espat_pt_link_lost(l);
 		return;
 	}
 	espat_link_close(l, false, ESPAT_CLOSE_ABORT);
 	if (cmd)
-		espat_engine_complete(E(mm), espat_fail(E(mm), ESPAT_ERR_EXEC));
+		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
 }
 
 static void sto_due(void *user);
@@ -958,18 +956,18 @@ static enum espat_rc cipdns_query(struct espat_module *m, const struct espat_arg
 	struct espat_tcpip *t = T(m);
 	char line[200], ip[46];
 	size_t o = (size_t)snprintf(line, sizeof(line), "+CIPDNS:%u", t->dns_manual ? 1u : 0u);
-	if (t->dns_manual) {
+	const struct espat_wifi *w = &m->wifi;
+	if (!t->dns_manual && w->state == ESPAT_STA_GOT_IP && w->net.dns[0]) {
+		/* the servers DHCP gave */
+		for (size_t i = 0; i < 2; i++)
+			if (w->net.dns[i])
+				o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
+						      espat_ip4_str(w->net.dns[i], ip));
+	} else {
+		/* the manual ones, or the fallbacks (t->dns holds them then) */
 		for (size_t i = 0; i < t->ndns; i++)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
 					      espat_ip_str(&t->dns[i], ip));
-	} else {
-		const struct espat_wifi *w = &m->wifi;
-		bool dhcp = w->state == ESPAT_STA_GOT_IP && w->net.dns[0];
-		uint32_t d[2] = {dhcp ? w->net.dns[0] : 0xd043dede, dhcp ? w->net.dns[1] : 0x08080808};
-		for (size_t i = 0; i < 2; i++)
-			if (d[i])
-				o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
-						      espat_ip4_str(d[i], ip));
 	}
 	espat_wr_linef(&m->wr, "%s", line);
 	return ESPAT_RC_OK;

@@ -388,18 +388,26 @@ void espat_send_link_gone(struct espat_link *l)
 
 /* ---- passthrough ------------------------------------------------------------------- */
 
+/* Hands passthrough bytes to the link's socket; the UART stops being
+ * read while the socket's queue is long. */
+static void pt_out(struct espat_module *m, struct espat_link *l, const uint8_t *p, size_t k)
+{
+	NET(m)->send(NET(m)->user, l->sock, p, k, NULL);
+	espat_link_touch(l);
+	if (queued(l) > ESPAT_SOCK_HIGH)
+		rx_pause(m, true);
+}
+
+/* Sends the first k gathered bytes. */
 static void pt_send(struct espat_module *m, size_t k)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_link *l = t->pt_link;
 	if (!l || l->state != ESPAT_LINK_UP || !l->sock)
 		return;
-	NET(m)->send(NET(m)->user, l->sock, t->pt_buf, k, NULL);
-	espat_link_touch(l);
+	pt_out(m, l, t->pt_buf, k);
 	memmove(t->pt_buf, t->pt_buf + k, t->pt_len - k);
 	t->pt_len -= k;
-	if (queued(l) > ESPAT_SOCK_HIGH)
-		rx_pause(m, true);
 }
 
 static void pt_timer(void *user)
@@ -420,12 +428,9 @@ static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
 	if (up && t->pt_len == 0 && n >= ESPAT_PT_CHUNK) {
 		/* the fast path: whole packets straight from the UART's chunk */
 		size_t k = n - n % ESPAT_PT_CHUNK;
-		NET(m)->send(NET(m)->user, l->sock, p, k, NULL);
-		espat_link_touch(l);
+		pt_out(m, l, p, k);
 		p += k;
 		n -= k;
-		if (queued(l) > ESPAT_SOCK_HIGH)
-			rx_pause(m, true);
 	}
 	while (n > 0) {
 		size_t room = sizeof(t->pt_buf) - t->pt_len;
