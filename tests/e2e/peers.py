@@ -7,6 +7,11 @@ UDP peers. Every wait has a deadline; nothing sleeps a fixed time.
     c = srv.accept()                   # a Conn
     c.send(b"hi"); c.recv_exact(4)
     c.reset()                          # RST (SO_LINGER 0)
+    c.held_back()                      # the module stopped taking our bytes
+
+Some states have no event to block on; they are read from the kernel's
+tables for the test to poll: a TCP window closed on one side
+(Conn.held_back, Conn.holding_back), a connect refused (refused_connects).
 """
 import queue
 import socket
@@ -77,6 +82,17 @@ class Conn:
         except socket.timeout:
             return
         raise AssertionError(f"peer: unexpected {chunk!r}")
+
+    def held_back(self):
+        """Whether our sends wait on the module's closed receive window:
+        the module stopped reading this connection and its socket's buffer
+        is full, so the kernel probes the zero window (IPv4)."""
+        return tcp_timer(self.sock.getsockname()[1], self.sock.getpeername()[1]) == 4
+
+    def holding_back(self):
+        """Whether the module's sends on this connection wait on our closed
+        receive window: we do not read and our buffer is full (IPv4)."""
+        return tcp_timer(self.sock.getpeername()[1], self.sock.getsockname()[1]) == 4
 
     def reset(self):
         """Closes with an RST instead of a FIN."""
@@ -176,6 +192,31 @@ class UdpPeer:
 
     def close(self):
         self.sock.close()
+
+
+def tcp_timer(local_port, remote_port):
+    """The timer the kernel runs on the established IPv4 socket from
+    local_port to remote_port on this host (the tr column of
+    /proc/net/tcp): 0 none, 1 retransmit, 2 keep-alive, 4 zero-window
+    probe (its sends wait for the other end's window to open)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    for r in rows:
+        loc, rem, st, timer = r[1], r[2], r[3], r[5]
+        if (int(loc.split(":")[1], 16) == local_port and int(rem.split(":")[1], 16) == remote_port
+                and st == "01"):
+            return int(timer.split(":")[0], 16)
+    raise AssertionError(f"no established socket {local_port} -> {remote_port}")
+
+
+def refused_connects():
+    """How many TCP connects failed in their handshake in this network
+    namespace (AttemptFails of /proc/net/snmp): it grows when the module's
+    connect to a closed port is refused. Namespace-wide, so anything else
+    failing a connect meanwhile counts too."""
+    with open("/proc/net/snmp") as f:
+        names, values = [line.split() for line in f if line.startswith("Tcp:")][:2]
+    return int(values[names.index("AttemptFails")])
 
 
 def free_port():

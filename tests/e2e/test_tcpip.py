@@ -10,8 +10,11 @@ many connections. Decisions pinned here: docs/COMPAT.md #53-#65.
 The module joins "espat" in tests/worlds/tcpip.ini (the default world's
 way out with short timings). Framing decided in src/cmd/tcpip*.c: active
 +IPD is `\\r\\n+IPD,...:<data>` with nothing after the data; the passive
-notification is `+IPD,[<id>,]<len>\\r\\n`. Waits have deadlines; the only
-fixed sleeps are where time is the point (+++ guards, reconnect intervals).
+notification is `+IPD,[<id>,]<len>\\r\\n`. Waits have deadlines: on output,
+on a peer's socket, or polled (wait_for) on the control socket's state and
+the kernel's socket tables. The only fixed pauses are where time itself is
+the point, all through silence(): the +++ guards, an idle link under
+AT+CIPSTO, a peer and a reader that are slow on purpose.
 """
 import hashlib
 import os
@@ -25,16 +28,50 @@ import time
 import pytest
 
 from conftest import DEADLINE, READY, esc
-from peers import Conn, TcpServer, UdpPeer, free_port
+from peers import Conn, TcpServer, UdpPeer, free_port, refused_connects, tcp_timer
 
 WORLD = "tests/worlds/tcpip.ini"
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
 PROMPT = b"\r\nOK\r\n>"
 GUARD = 0.06  # comfortably more than the 20 ms +++ guard
+POLL = 0.01  # how often wait_for looks again
 
 
 # ---- helpers ----------------------------------------------------------------
+
+def silence(seconds):
+    """Lets seconds pass with nothing said, where that stretch of time is
+    itself what is tested: the silence around +++ (the 20 ms guard), an
+    idle link the AT+CIPSTO timer must not close yet, a peer or a reader
+    that is slow on purpose. Never use it to wait for something to happen:
+    wait on the thing (dut.expect, a recv with a deadline, wait_for)."""
+    time.sleep(seconds)
+
+
+def wait_for(cond, what, timeout=DEADLINE):
+    """Polls cond() until it is true; returns its value. For states with no
+    event to block on (the control socket's state, /proc); the short sleep
+    is the polling interval, not a wait of its own. what (a string or a
+    callable giving one) names the state in the timeout's message."""
+    end = time.monotonic() + timeout
+    while not (v := cond()):
+        if time.monotonic() > end:
+            raise AssertionError(f"timeout ({timeout}s) waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(POLL)
+    return v
+
+
+def links(dut):
+    """The module's open links, as the control socket reports them."""
+    return dut.ctl("state")["state"]["links"]
+
+
+def buffered(dut, link):
+    """Bytes the module holds for link in passive receive mode."""
+    return next((l["buffered"] for l in links(dut) if l["id"] == link), 0)
+
 
 def join(dut):
     assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
@@ -132,18 +169,20 @@ def write_thread(dut, data, chunk=65536, timeout=30.0):
     return t
 
 
-def read_thread(conn, total, delay=0.0, piece=65536, pause=0.0, timeout=30.0):
+def read_thread(conn, total, late=False, piece=65536, pause=0.0, timeout=30.0):
     """Reads total bytes from a peer connection in a thread, slowly if
-    asked; thread.data holds them at the end."""
+    asked; thread.data holds them at the end. late: the reader starts only
+    once the module's sends wait on it (its buffer is full)."""
     def run():
         try:
-            time.sleep(delay)
+            if late:
+                wait_for(conn.holding_back, "the peer's buffer to fill (it reads late)")
             buf = bytearray()
             end = time.monotonic() + timeout
             while len(buf) < total:
                 buf += conn.recv_exact(min(piece, total - len(buf)), end - time.monotonic())
                 if pause:
-                    time.sleep(pause)
+                    silence(pause)  # a reader slow on purpose
             t.data = bytes(buf)
         except BaseException as e:  # noqa: BLE001
             t.error = e
@@ -173,10 +212,11 @@ def every_byte(repeat):
 
 
 def guarded_plus(dut):
-    """+++ alone with silence before and after it (leaves data modes)."""
-    time.sleep(GUARD)
+    """+++ alone with silence before and after it (leaves data modes): the
+    guard is timing, with nothing to observe until after it."""
+    silence(GUARD)
     dut.write(b"+++")
-    time.sleep(GUARD)
+    silence(GUARD)
 
 
 # ---- links ---------------------------------------------------------------------
@@ -335,7 +375,8 @@ def test_ipd_to_a_slow_host_loses_nothing(net):
                 progress[0] = i + 65536
         sender = threading.Thread(target=push, daemon=True)
         sender.start()
-        time.sleep(0.5)  # the host does not read: the module stops reading the peer
+        # the host does not read: the module stops reading the peer
+        wait_for(c.held_back, "the module to stop reading the peer")
         assert progress[0] < total, "nothing held the peer back"
         assert rss_kib(net) < 64 * 1024, f"espat holds {rss_kib(net)} KiB"
         assert sha(ipd_stream(net, total, timeout=10)) == sha(data)
@@ -403,7 +444,6 @@ def test_plus_cancels_cipsend(net):
         start(net, srv.port)
         c = srv.accept()
         prompt(net, "AT+CIPSEND=10")
-        time.sleep(GUARD)
         net.write(b"abc")
         guarded_plus(net)
         net.expect(b"\r\nSEND Canceled\r\n")
@@ -423,7 +463,7 @@ def test_cipsendl_megabytes_to_a_slow_peer(net):
         start(net, srv.port)
         c = srv.accept()
         ok(net, "AT+CIPSENDLCFG?", b"+CIPSENDLCFG:1024,2920\r\n")
-        reader = read_thread(c, total, delay=0.3, piece=32768, pause=0.001)
+        reader = read_thread(c, total, late=True, piece=32768, pause=0.001)
         prompt(net, f"AT+CIPSENDL={total}")
         writer = write_thread(net, data)
         reports = []
@@ -630,13 +670,8 @@ def test_passive_window_blocks_the_peer_and_loses_nothing(net):
         sender.start()
         net.expect_re(rb"\+IPD,2,\d+\r\n")
         # the window is full and the peer blocks: nothing more moves
-        before = None
-        end = time.monotonic() + DEADLINE
-        while time.monotonic() < end:
-            time.sleep(0.05)
-            if progress[0] == before:
-                break
-            before = progress[0]
+        wait_for(lambda: buffered(net, 2) >= 5760 and c.held_back(),
+                 "a full window on link 2 and the peer held back")
         assert progress[0] < total / 2, "the peer was not held back"
         m = re.fullmatch(rb"\+CIPRECVLEN:,,(\d+),,\r\n" + OK, net.cmd("AT+CIPRECVLEN?"))
         assert m, "AT+CIPRECVLEN? format"
@@ -738,7 +773,7 @@ def test_server_idle_timeout(net):
     t0 = time.monotonic()
     c = Conn.connect(port)
     net.expect(b"0,CONNECT\r\n")
-    time.sleep(0.5)
+    silence(0.5)  # idle, for half of AT+CIPSTO: the time is the point
     c.send(b"ping")  # traffic restarts the timer
     assert ipd(net)[1] == b"ping"
     t1 = time.monotonic()
@@ -790,11 +825,11 @@ def test_passthrough_large_both_directions(net):
         c = srv.accept()
         # both readers start late: each side's buffers fill and the module
         # must hold back the other side rather than lose or hoard bytes
-        reader = read_thread(c, total, delay=0.3)
+        reader = read_thread(c, total, late=True)
         writer = write_thread(net, up)
         sender = threading.Thread(target=c.send, args=(down,), daemon=True)
         sender.start()
-        time.sleep(0.3)
+        wait_for(c.held_back, "the module to stop reading the peer")
         got = read_n(net, total, timeout=30)
         joined(writer)
         joined(reader)
@@ -812,19 +847,18 @@ def test_passthrough_plus_timing(net):
         # +++ right after other data (< 20 ms before it) is data
         net.write(b"x")
         net.write(b"+++")
-        time.sleep(GUARD)
-        assert c.recv_exact(4) == b"x+++"
+        assert c.recv_exact(4) == b"x+++"  # (silence follows while the peer waits)
         # +++ followed by data within 20 ms is data
-        time.sleep(GUARD)
+        silence(GUARD)
         net.write(b"+++")
         net.write(b"y")
         assert c.recv_exact(4) == b"+++y"
         # two + then a third later: not the escape
-        time.sleep(GUARD)
+        silence(GUARD)
         net.write(b"++")
-        time.sleep(GUARD)
+        silence(GUARD)
         net.write(b"+")
-        time.sleep(GUARD)
+        silence(GUARD)
         net.write(b"z")
         assert c.recv_exact(4) == b"+++z"
         # guarded +++: leaves passthrough, silently (AT+SYSMSG bit0 clear)
@@ -870,7 +904,9 @@ def test_passthrough_reconnects_to_the_peer(net):
         assert read_n(net, 4) == b"down"
         # the peer goes away for a while: bytes typed meanwhile wait
         c.close()
-    time.sleep(0.5)  # the module retries against a closed port
+    refused = refused_connects()
+    wait_for(lambda: all(l["state"] != "up" for l in links(net)) and refused_connects() > refused,
+             "the link to drop and a reconnect to the closed port to be refused")
     net.write(b"queued")
     with TcpServer(port=port) as srv:
         c = srv.accept(timeout=3)
@@ -910,8 +946,7 @@ def test_savetranslink_after_power_cut(net):
         net.quiet(0.1)  # Wi-Fi and CONNECT messages stay quiet in passthrough
         c.send(b"from peer\r\n")
         assert read_n(net, 11) == b"from peer\r\n"
-        time.sleep(GUARD)
-        net.write(b"AT\r\n")  # data, not a command
+        net.write(b"AT\r\n")  # data, not a command (the host has been silent since the boot)
         assert c.recv_exact(4) == b"AT\r\n"
         guarded_plus(net)
         assert net.cmd("ATE0") == b"ATE0\r\n" + OK  # a boot turns echo on
@@ -982,9 +1017,7 @@ def test_connect_close_cycles_keep_descriptors(net):
             cycle()
         took = time.monotonic() - t0
         assert took < 30, f"1,000 cycles took {took:.1f}s"
-        end = time.monotonic() + DEADLINE
-        while fds(net) > base and time.monotonic() < end:
-            time.sleep(0.05)
+        wait_for(lambda: fds(net) <= base, lambda: f"descriptors back to {base} (now {fds(net)})")
         assert fds(net) == base, f"descriptors grew from {base} to {fds(net)}"
         assert rss_kib(net) - mem < 512, f"memory grew from {mem} to {rss_kib(net)} KiB"
 
@@ -1029,14 +1062,7 @@ def test_tcpopt_linger_and_persistence(net):
 def keepalive_timer(local_port, remote_port):
     """Whether the kernel runs a keep-alive timer on the established
     socket 127.0.0.1:local_port -> remote_port (/proc/net/tcp's tr 2)."""
-    with open("/proc/net/tcp") as f:
-        rows = [line.split() for line in f.readlines()[1:]]
-    for r in rows:
-        loc, rem, st, timer = r[1], r[2], r[3], r[5]
-        if (int(loc.split(":")[1], 16) == local_port and int(rem.split(":")[1], 16) == remote_port
-                and st == "01"):
-            return timer.split(":")[0] == "02"
-    raise AssertionError(f"no established socket {local_port} -> {remote_port}")
+    return tcp_timer(local_port, remote_port) == 2
 
 
 def test_keepalive_reaches_the_socket(net):
@@ -1162,7 +1188,7 @@ def test_reports_never_split_answers(net):
         def trickle():
             for i in range(0, total, 2048):
                 c.send(data[i:i + 2048])
-                time.sleep(0.0005)
+                silence(0.0005)  # a peer that trickles on purpose, while commands run
         sender = threading.Thread(target=trickle, daemon=True)
         sender.start()
         got, answers, between = bytearray(), 0, 0
