@@ -1,6 +1,10 @@
 """The process and its port: ready at start, clean exit on signals, bad
 command lines, data dirs as devices, and AT+UART_CUR/AT+UART_DEF reaching
-the pty's termios."""
+the pty's termios.
+
+Waits are on output (dut.expect) or polled with a deadline (wait_for: the
+pty's speed); the one fixed stretch is the idle second whose CPU use is
+measured (silence)."""
 import os
 import signal
 import subprocess
@@ -9,7 +13,31 @@ import time
 
 import pytest
 
-from conftest import ESPAT, READY
+from conftest import DEADLINE, ESPAT, READY
+
+POLL = 0.005  # how often wait_for looks again
+
+
+def silence(seconds):
+    """Lets seconds pass with nothing said to the module, where that
+    stretch is itself what is measured (the CPU an idle module uses).
+    Never use it to wait for something to happen: wait on the thing
+    (dut.expect, wait_for)."""
+    time.sleep(seconds)
+
+
+def wait_for(cond, what, timeout=DEADLINE):
+    """Polls cond() until it is true; returns its value. For states with no
+    event to block on (the pty's termios); the short sleep is the polling
+    interval, not a wait of its own. what (a string or a callable giving
+    one) names the state in the timeout's message."""
+    end = time.monotonic() + timeout
+    while not (v := cond()):
+        if time.monotonic() > end:
+            raise AssertionError(f"timeout ({timeout}s) waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(POLL)
+    return v
 
 
 def test_ready_first_thing(make_dut):
@@ -118,10 +146,9 @@ def test_two_data_dirs_are_two_devices(make_dut, tmp_path):
 
 
 def _await_baud(d, want, timeout=2.0):
-    end = time.monotonic() + timeout
-    while d.baud() != want:
-        assert time.monotonic() < end, f"pty speed {d.baud()} != {want}"
-        time.sleep(0.005)
+    """OK goes out at the old rate first (COMPAT #19): the new speed comes
+    a moment after it."""
+    wait_for(lambda: d.baud() == want, lambda: f"pty speed {want} (is {d.baud()})", timeout)
 
 
 def test_uart_cur_sets_pty_baud(dut):
@@ -173,7 +200,7 @@ def test_idle_no_busy_polling(dut):
         if not attached:
             dut._close_fd()
         t0 = _cpu_ticks(pid)
-        time.sleep(1.0)
+        silence(1.0)
         used = _cpu_ticks(pid) - t0
         assert used <= 1, f"{used} CPU ticks in 1 s idle (host attached: {attached})"
     assert dut.alive()

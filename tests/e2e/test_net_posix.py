@@ -6,23 +6,37 @@ The tool is $ESPAT_BUILD/tests/net_check (default build/): point
 ESPAT_BUILD at an ASan build to run the same scenarios under the
 sanitizers. Every scenario is bounded: net_check has its own --timeout and
 the peers here use socket timeouts.
+
+Nothing waits a fixed time for something to happen. The test and the tool
+wait on each other: a peer waits for a line net_check printed (NetCheck.
+wait_line: "listen OK", "sent", "pause"...), net_check's "await" step waits
+for the test's go (NetCheck.go) once a peer has seen what it needed (the
+kernel's ack of its bytes, a keepalive timer in ss). The fixed stretches
+that are left are the point of their test: net_check's "sleep" steps that
+keep a socket paused or watch for callbacks that must not come, and peers
+that are slow on purpose (silence()).
 """
+import fcntl
 import os
 import shutil
 import socket
 import struct
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 import zlib
 
 import pytest
 
+from conftest import DEADLINE
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("ESPAT_BUILD") or os.path.join(REPO, "build")
 NET_CHECK = os.path.join(BUILD, "tests", "net_check")
 PEER_TIMEOUT = 15.0  # seconds a peer thread may block on any one call
+POLL = 0.01  # how often wait_for looks again
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,34 +45,143 @@ def _tool():
         pytest.fail(f"{NET_CHECK} is missing: build it with make BUILD={BUILD} all")
 
 
+def silence(seconds):
+    """Lets seconds pass, where that stretch of time is itself what is
+    tested: a peer that reads or sends in spaced-out pieces on purpose.
+    Never use it to wait for something to happen: wait on the thing
+    (NetCheck.wait_line, NetCheck.go for an "await" step, a socket call
+    with a timeout, wait_for)."""
+    time.sleep(seconds)
+
+
+def wait_for(cond, what, timeout=DEADLINE):
+    """Polls cond() until it is true; returns its value. For states with no
+    event to block on (a socket's unacknowledged bytes, ss's timers, a DNS
+    server coming up); the short sleep is the polling interval, not a wait
+    of its own."""
+    end = time.monotonic() + timeout
+    while not (v := cond()):
+        if time.monotonic() > end:
+            raise AssertionError(f"timeout ({timeout}s) waiting for {what}")
+        time.sleep(POLL)
+    return v
+
+
+class NetCheck:
+    """One net_check run, started by `with NetCheck(*steps) as nc:` (killed
+    at the end of the block if it is still running). Peers may wait for
+    its output lines as they come (wait_line) and let its "await" steps go
+    on (go); finish() waits for its exit and returns its checked output.
+    Made before it starts, so that peer handlers can refer to it."""
+
+    def __init__(self, *steps, timeout=10.0, opts=()):
+        self.args = [NET_CHECK, "--timeout", str(int(timeout * 1000)), *opts, *map(str, steps)]
+        self.timeout = timeout
+        self.lines = []
+        self.p = None
+        self._eof = False
+        self._cv = threading.Condition()
+        self._in_lock = threading.Lock()
+        self._reader = None
+        self._err = None
+
+    def __enter__(self):
+        self._err = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self._err)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.p is not None and self.p.returncode is None:
+            self.p.kill()
+            self._reap()
+        self._err.close()
+
+    def _read(self):
+        for raw in self.p.stdout:
+            with self._cv:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._cv.notify_all()
+        with self._cv:
+            self._eof = True
+            self._cv.notify_all()
+
+    def _reap(self):
+        _, status, ru = os.wait4(self.p.pid, 0)
+        self.p.returncode = os.waitstatus_to_exitcode(status)
+        self._reader.join(DEADLINE)
+        self.p.stdout.close()
+        with self._in_lock:
+            try:
+                self.p.stdin.close()
+            except BrokenPipeError:
+                pass
+        return ru
+
+    def wait_line(self, word, timeout=PEER_TIMEOUT):
+        """The first output line that is word or starts with word and a
+        space, once net_check has printed it."""
+        end = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                for l in self.lines:
+                    if l == word or l.startswith(word + " "):
+                        return l
+                left = end - time.monotonic()
+                if self._eof or left <= 0:
+                    raise AssertionError(f"net_check printed no {word!r} line: {self.lines}")
+                self._cv.wait(left)
+
+    def go(self):
+        """Lets net_check's next "await" step end (or the one after, when
+        it is not there yet: each go is counted)."""
+        with self._in_lock:
+            try:
+                self.p.stdin.write(b"go\n")
+                self.p.stdin.flush()
+            except (BrokenPipeError, ValueError):  # it exited, or finish() ran: it says why
+                pass
+
+    def finish(self, usage=None):
+        """Waits for the exit; returns the output lines (without "exit 0").
+        With usage (a dict), also the CPU seconds it used, as
+        usage["cpu"]. Peers may still call go() meanwhile; an "await"
+        that gets none ends at net_check's --timeout ("TIMEOUT await")."""
+        limit = self.timeout + 10
+        with self._cv:
+            done = self._cv.wait_for(lambda: self._eof, limit)
+        if not done:
+            self.p.kill()
+        ru = self._reap()
+        assert done, f"{self.args}: still running after {limit} s"
+        lines = list(self.lines)
+        self._err.seek(0)
+        err = self._err.read().decode(errors="replace")
+        if usage is not None:
+            usage["cpu"] = ru.ru_utime + ru.ru_stime
+        assert self.p.returncode == 0, (f"{self.args}\nstdout:\n" + "\n".join(lines) +
+                                        f"\nstderr:\n{err}")
+        assert lines[-1] == "exit 0"
+        assert not any(l.startswith("BUG") for l in lines), lines
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        return lines[:-1]
+
+
 def net_check(*steps, timeout=10.0, opts=(), usage=None):
-    """Runs net_check; returns its output lines (without "exit 0"). With
-    usage (a dict), also the CPU seconds it used, as usage["cpu"]."""
-    args = [NET_CHECK, "--timeout", str(int(timeout * 1000)), *opts, *map(str, steps)]
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        p = subprocess.Popen(args, stdout=fo, stderr=fe)
-        end = time.monotonic() + timeout + 10
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > end:
-                p.kill()
-                p.wait()
-                raise AssertionError(f"{args}: still running after {timeout + 10} s")
-            time.sleep(0.01)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        fo.seek(0)
-        fe.seek(0)
-        lines = fo.read().decode(errors="replace").splitlines()
-        err = fe.read().decode(errors="replace")
-    if usage is not None:
-        usage["cpu"] = ru.ru_utime + ru.ru_stime
-    assert p.returncode == 0, f"{args}\nstdout:\n" + "\n".join(lines) + f"\nstderr:\n{err}"
-    assert lines[-1] == "exit 0"
-    assert not any(l.startswith("BUG") for l in lines), lines
-    assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
-    return lines[:-1]
+    """Runs net_check to its end; returns its output lines (without "exit
+    0"). With usage (a dict), also the CPU seconds it used, as
+    usage["cpu"]."""
+    with NetCheck(*steps, timeout=timeout, opts=opts) as nc:
+        return nc.finish(usage)
+
+
+def unacked(c):
+    """Bytes sent on socket c that the other end's kernel has not
+    acknowledged yet (SIOCOUTQ): 0 once all of them sit in its receive
+    buffer."""
+    return struct.unpack("i", fcntl.ioctl(c.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
 
 
 def line(lines, prefix):
@@ -97,12 +220,12 @@ class Server:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.sock.listen(backlog)
-        self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.addr = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         self.handler = handler
         self.results, self.errors = [], []
         self.accepted = 0
+        self._cv = threading.Condition()
         self._stop = False
         self._threads = []
         self._t = threading.Thread(target=self._run, daemon=True)
@@ -112,11 +235,11 @@ class Server:
         while not self._stop:
             try:
                 c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
+            except OSError:  # close() shut the socket down
                 return
-            self.accepted += 1
+            with self._cv:
+                self.accepted += 1
+                self._cv.notify_all()
             c.settimeout(PEER_TIMEOUT)
             t = threading.Thread(target=self._one, args=(c,), daemon=True)
             t.start()
@@ -124,24 +247,39 @@ class Server:
 
     def _one(self, c):
         try:
-            self.results.append(self.handler(c))
+            r = self.handler(c)
+            with self._cv:
+                self.results.append(r)
         except Exception as e:  # reported by wait()
-            self.errors.append(e)
+            with self._cv:
+                self.errors.append(e)
         finally:
             c.close()
+            with self._cv:
+                self._cv.notify_all()
 
     def wait(self, n=1, timeout=PEER_TIMEOUT):
         """The first n handler results, once they are in."""
-        end = time.monotonic() + timeout
-        while len(self.results) + len(self.errors) < n and time.monotonic() < end:
-            time.sleep(0.01)
+        with self._cv:
+            self._cv.wait_for(lambda: len(self.results) + len(self.errors) >= n, timeout)
         assert not self.errors, self.errors
         assert len(self.results) >= n, "handler did not finish"
         return self.results
 
+    def wait_accepted(self, n=1, timeout=PEER_TIMEOUT):
+        """Returns once n connections have been accepted."""
+        with self._cv:
+            ok = self._cv.wait_for(lambda: self.accepted >= n, timeout)
+        assert ok, f"{self.accepted} of {n} connections accepted in {timeout}s"
+
     def close(self):
         self._stop = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+        except OSError:
+            pass
         self._t.join(2)
+        assert not self._t.is_alive(), "the accept thread did not end"
         self.sock.close()
 
 
@@ -244,19 +382,21 @@ def test_send_more_than_socket_buffers_to_slow_reader(server):
     n = 24 * 1024 * 1024
 
     def slow(c):
-        time.sleep(1.0)  # let the module's queue fill
+        nc.wait_line("sent")  # nothing read until the module's send has queued the rest
         data = bytearray()
         while True:
             d = c.recv(256 * 1024)
             if not d:
                 break
             data += d
-            time.sleep(0.002)
+            silence(0.002)  # a slow reader: the queue drains over many writable events
         return len(data), zlib.crc32(data)
 
     srv = server(slow)
-    out = net_check("tcp", srv.addr, "wait-connected", "send-pattern", n, "wait-drained",
-                    "queued", "close", timeout=30)
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "send-pattern", n, "wait-drained",
+                  "queued", "close", timeout=30)
+    with nc:
+        out = nc.finish()
     sent = line(out, "sent")
     assert int(field(sent, "queued")) > 0, "the kernel took everything: nothing was queued"
     drained = line(out, "drained")
@@ -269,17 +409,22 @@ def test_graceful_close_flushes_queue_in_background(server):
     n = 16 * 1024 * 1024
 
     def slow(c):
-        time.sleep(0.5)
+        nc.wait_line("close")  # nothing read until close() has returned
         data = read_all(c)
         return len(data), zlib.crc32(data)
 
     srv = server(slow)
     # close right after send: the queue is flushed after close() returned,
-    # then FIN ends the peer's read loop.
-    out = net_check("tcp", srv.addr, "wait-connected", "send-pattern", n, "close",
-                    "sleep", 5000, timeout=30)
+    # then FIN ends the peer's read loop; net_check runs its loop (await)
+    # until the peer has had it all.
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "send-pattern", n, "close", "await",
+                  timeout=30)
+    with nc:
+        got = srv.wait(timeout=20)
+        nc.go()
+        out = nc.finish()
     assert int(field(line(out, "sent"), "queued")) > 0
-    assert srv.wait(timeout=20) == [(n, zlib.crc32(pattern(n)))]
+    assert got == [(n, zlib.crc32(pattern(n)))]
 
 
 def test_abort_resets(server):
@@ -291,7 +436,10 @@ def test_abort_resets(server):
             return "reset"
 
     srv = server(wait_reset)
-    net_check("tcp", srv.addr, "wait-connected", "sleep", 100, "abort")
+    with NetCheck("tcp", srv.addr, "wait-connected", "await", "abort") as nc:
+        srv.wait_accepted()  # the abort comes to a connection the peer holds
+        nc.go()
+        nc.finish()
     assert srv.wait() == ["reset"]
 
 
@@ -339,29 +487,38 @@ def test_paused_socket_learns_of_eof_when_resumed(server):
 
 def test_paused_socket_reset_by_peer_does_not_spin(server):
     def hello_reset(c):
+        nc.wait_line("pause")  # data, then the reset, come to a paused socket
         c.sendall(b"abc")
-        time.sleep(0.2)
+        wait_for(lambda: unacked(c) == 0, "the module's kernel to take abc")
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         return True
 
     srv = server(hello_reset)
     usage = {}
-    out = net_check("tcp", srv.addr, "wait-connected", "pause", "sleep", 1200, "resume",
-                    "wait-closed", "close", usage=usage)
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "pause", "sleep", 1200, "resume",
+                  "wait-closed", "close")
+    with nc:
+        out = nc.finish(usage)
+    assert srv.wait() == [True]
     assert line(out, "closed").startswith("closed ERESET")
     assert usage["cpu"] < 0.5, "the paused socket with a reset kept the loop busy"
 
 
 def test_graceful_close_of_paused_socket_with_unread_input_sends_fin(server):
     def send_then_read(c):
+        nc.wait_line("pause")  # the bytes stay unread
         c.sendall(b"z" * 100000)
+        wait_for(lambda: unacked(c) == 0, "the module's kernel to take all the bytes")
+        nc.go()  # close now, with all of them unread
         try:
             return "eof" if c.recv(16) == b"" else "data"
         except ConnectionResetError:
             return "reset"
 
     srv = server(send_then_read)
-    net_check("tcp", srv.addr, "wait-connected", "pause", "sleep", 300, "close")
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "pause", "await", "close")
+    with nc:
+        nc.finish()
     assert srv.wait() == ["eof"]
 
 
@@ -378,16 +535,26 @@ def test_free_with_work_in_flight(server):
     """Exits with a graceful close still flushing, an accepted socket never
     taken, a DNS request and a ping in flight: everything is freed (ASan
     would report leaks) and no callback runs (net_check checks)."""
-    srv = server(lambda c: time.sleep(2) or True)
+    done = threading.Event()
+    # The peer reads nothing until net_check has exited: the flush stays
+    # in flight.
+    srv = server(lambda c: done.wait(PEER_TIMEOUT))
     port = free_port()
-    t, _ = connect_when_listening("127.0.0.1", port, b"x")
-    # The steps after "sleep" start work and exit at once, without
+    # The steps after "wait-accepted" start work and exit at once, without
     # running the loop again.
-    out = net_check("tcp", srv.addr, "wait-connected", "send-pattern", 16 * 1024 * 1024,
-                    "close", "listen", port, "v4", "sleep", 300, "resolve-bg", "espat.test",
-                    "127.0.0.99", "ping-bg", "127.0.0.1", 1000, "ping-bg", "192.0.2.254",
-                    1000, "udp", "127.0.0.1:9", 0, "send", "x")
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "send-pattern", 16 * 1024 * 1024,
+                  "close", "listen", port, "v4", "wait-accepted", "resolve-bg", "espat.test",
+                  "127.0.0.99", "ping-bg", "127.0.0.1", 1000, "ping-bg", "192.0.2.254",
+                  1000, "udp", "127.0.0.1:9", 0, "send", "x")
+    t, _ = connect_when_listening(nc, "127.0.0.1", port, b"x")
+    try:
+        with nc:
+            out = nc.finish()
+    finally:
+        done.set()
     t.join(PEER_TIMEOUT)
+    assert int(field(line(out, "sent"), "queued")) > 0
+    assert line(out, "pending") == "pending 1"
     assert line(out, "resolve-bg") == "resolve-bg started"
     assert [l for l in out if l.startswith("ping-bg")] == ["ping-bg started"] * 2
 
@@ -399,11 +566,13 @@ def test_close_inside_data_callback(server):
                 c.sendall(b"x" * 1000)
             except OSError:
                 break
-            time.sleep(0.005)
+            silence(0.005)  # spaced out: data keeps coming after the close
         return True
 
     srv = server(chatter)
-    out = net_check("tcp", srv.addr, "wait-connected", "close-in-data", "sleep", 400)
+    # 400 ms after the close for callbacks that must not come (BUG lines)
+    out = net_check("tcp", srv.addr, "wait-connected", "close-in-data", "wait-closed-in-data",
+                    "sleep", 400)
     assert line(out, "closed-in-data").startswith("closed-in-data after")
 
 
@@ -425,24 +594,35 @@ def test_tcpopt(server):
         pytest.skip("ss (iproute2) is not installed")
     srv = server(echo)
     seen = {}
+    nc = NetCheck("tcp", srv.addr, "wait-connected", "tcpopt", 5, 1, 1000, 10, "await",
+                  "tcpopt", -1, 0, 0, 0, "await", "send", "still-works", "recv", 11, "close")
+
+    def timers(keepalive):
+        text = ss_timers(srv.port)
+        return text if text.strip() and ("timer:(keepalive" in text) == keepalive else None
 
     def watch():
         # keepalive 10 s shows as a keepalive timer; linger off again
-        # (and keepalive off) removes it.
-        end = time.monotonic() + 8
-        while time.monotonic() < end and "off" not in seen:
-            text = ss_timers(srv.port)
-            if "timer:(keepalive" in text:
-                seen["on"] = text
-            elif "on" in seen and text.strip():
-                seen["off"] = text
-            time.sleep(0.05)
+        # (and keepalive off) removes it. net_check goes on to the next
+        # tcpopt once the timer has been seen, and to the end once it is
+        # gone (or, at once, when one of them does not show in time).
+        goes = 0
+        try:
+            for key, keepalive in (("on", True), ("off", False)):
+                seen[key] = wait_for(lambda: timers(keepalive), f"keepalive {key} in ss",
+                                     timeout=8)
+                nc.go()
+                goes += 1
+        except AssertionError:
+            pass
+        finally:
+            for _ in range(2 - goes):
+                nc.go()
 
     t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    out = net_check("tcp", srv.addr, "wait-connected", "tcpopt", 5, 1, 1000, 10, "sleep", 1500,
-                    "tcpopt", -1, 0, 0, 0, "sleep", 1500, "send", "still-works", "recv", 11,
-                    "close")
+    with nc:
+        t.start()
+        out = nc.finish()
     t.join(10)
     assert [l for l in out if l.startswith("tcpopt")] == ["tcpopt OK", "tcpopt OK"]
     assert "on" in seen, "no keepalive timer while SO_KEEPALIVE was on"
@@ -452,14 +632,18 @@ def test_tcpopt(server):
 def test_close_with_linger_timeout_does_not_block(server):
     n = 16 * 1024 * 1024
 
+    done = threading.Event()
+
     def never_reads(c):
-        time.sleep(3)
-        return True
+        return done.wait(PEER_TIMEOUT)  # holds the connection until net_check is through
 
     srv = server(never_reads)
     t0 = time.monotonic()
-    out = net_check("tcp", srv.addr, "wait-connected", "tcpopt", 30, 0, 0, 0,
-                    "send-pattern", n, "abort", "tcp", srv.addr, "wait-connected", "close")
+    try:
+        out = net_check("tcp", srv.addr, "wait-connected", "tcpopt", 30, 0, 0, 0,
+                        "send-pattern", n, "abort", "tcp", srv.addr, "wait-connected", "close")
+    finally:
+        done.set()
     assert time.monotonic() - t0 < 5
     assert line(out, "tcpopt") == "tcpopt OK"
 
@@ -474,31 +658,27 @@ def test_fds_unchanged_after_1000_cycles(server):
 # ---- listener -------------------------------------------------------------
 
 
-def connect_when_listening(host, port, send, timeout=5.0):
-    """A client thread: connects once the listener is up, sends, reads
-    until EOF. Returns (thread, result dict)."""
+def connect_when_listening(nc, host, port, send, sent=None):
+    """A client thread: connects once nc (a NetCheck) has printed its
+    "listen OK" line, sends, calls sent(sock) if given, reads until EOF.
+    Returns (thread, result dict)."""
     res = {}
 
     def run():
-        end = time.monotonic() + timeout
+        if not nc.wait_line("listen").startswith("listen OK"):
+            return
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        while time.monotonic() < end:
-            s = socket.socket(fam, socket.SOCK_STREAM)
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
             s.settimeout(PEER_TIMEOUT)
-            try:
-                s.connect((host, port))
-            except (ConnectionRefusedError, socket.timeout):
-                s.close()
-                time.sleep(0.02)
-                continue
+            s.connect((host, port))
             res["local"] = s.getsockname()[1]
             try:
                 s.sendall(send)
+                if sent is not None:
+                    sent(s)
                 res["got"] = read_all(s)
             except ConnectionResetError:
                 res["got"] = "reset"
-            s.close()
-            return
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
@@ -508,9 +688,10 @@ def connect_when_listening(host, port, send, timeout=5.0):
 @pytest.mark.parametrize("host,fam", [("127.0.0.1", "v4"), ("::1", "v6")])
 def test_listener_accepts(host, fam):
     port = free_port(host=host)
-    t, res = connect_when_listening(host, port, b"abc")
-    out = net_check("listen", port, fam, "accept", "recv", 3, "send", "hi", "endpoints",
-                    "close")
+    nc = NetCheck("listen", port, fam, "accept", "recv", 3, "send", "hi", "endpoints", "close")
+    t, res = connect_when_listening(nc, host, port, b"abc")
+    with nc:
+        out = nc.finish()
     t.join(PEER_TIMEOUT)
     assert res.get("got") == b"hi"
     local = field(line(out, "listen"), "local")
@@ -527,11 +708,22 @@ def test_listen_port_in_use(server):
 
 def test_accepted_socket_stays_paused_until_resumed():
     port = free_port()
-    t, res = connect_when_listening("127.0.0.1", port, b"early bytes")
-    # Nothing is read before "accept" attaches and resumes: all 11 bytes
-    # come to the accepted socket's callbacks.
-    out = net_check("listen", port, "v4", "sleep", 500, "accept", "recv", 11, "close")
+    # The port has accepted the peer and its bytes have arrived (the
+    # peer's go) while the loop ran; nothing is read before "accept"
+    # attaches and resumes: all 11 bytes come to the accepted socket's
+    # callbacks.
+    nc = NetCheck("listen", port, "v4", "wait-accepted", "await", "accept", "recv", 11,
+                  "close")
+
+    def sent(s):
+        wait_for(lambda: unacked(s) == 0, "the module's kernel to take the early bytes")
+        nc.go()
+
+    t, res = connect_when_listening(nc, "127.0.0.1", port, b"early bytes", sent)
+    with nc:
+        out = nc.finish()
     t.join(PEER_TIMEOUT)
+    assert line(out, "pending") == "pending 1"
     assert line(out, "recv").startswith("recv 11 ")
 
 
@@ -716,13 +908,19 @@ def dnsmasq():
              "--host-record=v6only.test,fd00:1::6", "--host-record=both.test,10.1.2.5,fd00:1::5",
              "--conf-file=/dev/null", "--pid-file="],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        end = time.monotonic() + 5
-        while time.monotonic() < end and p.poll() is None:
+
+        def answers():  # (each query waits up to 0.3 s for its answer)
+            if p.poll() is not None:
+                return True
             try:
-                dns_query(addr, "espat.test")
-                break
+                return dns_query(addr, "espat.test")
             except OSError:
-                time.sleep(0.05)
+                return None
+
+        try:
+            wait_for(answers, f"dnsmasq to answer on {addr}", timeout=5)
+        except AssertionError:
+            pass  # still running: the tests say what is wrong
         if p.poll() is None:
             yield addr
             p.terminate()

@@ -14,6 +14,7 @@
  *   mcast GROUP PORT         UDP joined to a multicast group
  *   listen PORT v4|v6        listener on loopback
  *   accept                   wait for a peer, attach, resume  "accepted from=ADDR slot=N"
+ *   wait-accepted            wait for a peer, leave it queued  "pending N"
  *   use N                    make slot N current
  *   wait-connected           "connected ERR"
  *   send TEXT | sendto ADDR TEXT
@@ -24,7 +25,11 @@
  *   wait-closed              "closed ERR rx=N"
  *   queued | endpoints | fds
  *   pause | resume | close | abort | sleep MS
+ *   await                    run the loop until the test says go: a line on
+ *                            stdin (each line is one go; stdin closed first
+ *                            is an error)
  *   close-in-data            the next data() closes the socket from inside
+ *   wait-closed-in-data      until that close has run (its line came then)
  *   tcpopt LINGER NODELAY SNDTIMEO_MS KEEPALIVE_S
  *   resolve NAME any|v4|v6 TIMEOUT_MS SERVERS|-   "resolve ERR [IP] ms=T"
  *   resolve-cancel NAME      start, cancel, wait 200 ms   "resolve-cancel ok"
@@ -47,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "port/net.h"
 #include "posix/log.h"
@@ -73,10 +79,11 @@ struct slot {
 	int close_err;
 	unsigned drained;
 	bool close_in_data;
-	bool paused;  /* by the pause step: data() must not run */
-	size_t rx;    /* stream bytes received */
-	uint32_t crc; /* CRC-32 of them (zlib's) */
-	bool bad;     /* a byte differed from the pattern */
+	bool closed_in_data; /* close-in-data happened */
+	bool paused;         /* by the pause step: data() must not run */
+	size_t rx;           /* stream bytes received */
+	uint32_t crc;        /* CRC-32 of them (zlib's) */
+	bool bad;            /* a byte differed from the pattern */
 	size_t bad_at;
 	size_t maxq; /* most bytes queued() ever showed */
 	struct dgram dg[DGRAMS];
@@ -102,6 +109,10 @@ struct check {
 	struct espat_ip dns_ip;
 	uint32_t ping_rtt;
 	unsigned stray; /* callbacks that must not have run */
+	/* await: the test's go-aheads on stdin */
+	struct espat_loop_watch in;
+	unsigned goes; /* lines read and not yet used */
+	bool in_eof;
 };
 
 static const char *const err_names[] = {
@@ -239,6 +250,7 @@ static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_e
 	}
 	if (sl->close_in_data) {
 		sl->close_in_data = false;
+		sl->closed_in_data = true;
 		sl->open = false;
 		the_check->net.close(the_check->net.user, sl->s, ESPAT_CLOSE_GRACEFUL);
 		out("closed-in-data after %zu bytes", n);
@@ -437,6 +449,57 @@ static bool no_dgram(struct slot *sl)
 static bool none_accepted(struct slot *sl)
 {
 	return sl->acc_n == 0;
+}
+
+static bool not_closed_in_data(struct slot *sl)
+{
+	return !sl->closed_in_data;
+}
+
+/* stdin readable: every newline is one go for await. */
+static void on_stdin(void *user, uint32_t events)
+{
+	struct check *c = user;
+	char buf[256];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		c->in_eof = true;
+		espat_loop_del(&c->loop, &c->in);
+		return;
+	}
+	for (ssize_t k = 0; k < n; k++)
+		c->goes += buf[k] == '\n';
+}
+
+/* Runs the loop until the test's next go (0), 2 at the deadline, 1 when
+ * stdin closed without one. */
+static int await_go(struct check *c)
+{
+	if (!c->in.added && !c->in_eof &&
+	    espat_loop_add(&c->loop, &c->in, 0, EPOLLIN, on_stdin, c) < 0) {
+		out("await: stdin: %s", strerror(errno));
+		return 1;
+	}
+	uint64_t end = c->deadline_ns;
+	espat_loop_timer_arm(&c->loop, &c->wake, end, on_wake, c);
+	while (c->goes == 0 && !c->in_eof && espat_loop_now_ns() < end) {
+		if (espat_loop_run_once(&c->loop) < 0) {
+			out("loop: %s", strerror(errno));
+			exit(3);
+		}
+	}
+	espat_loop_timer_cancel(&c->loop, &c->wake);
+	if (c->goes > 0) {
+		c->goes--;
+		return 0;
+	}
+	if (c->in_eof) {
+		out("await: stdin closed without a go");
+		return 1;
+	}
+	return 2;
 }
 
 static size_t want_rx;
@@ -653,6 +716,11 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		c->net.endpoints(c->net.user, s, NULL, &remote);
 		fmt_ep(&remote, buf, sizeof(buf));
 		out("accepted from=%s slot=%zu", buf, c->cur);
+	} else if (strcmp(op, "wait-accepted") == 0) {
+		struct slot *ls = cur(c);
+		if (!run_while(c, none_accepted, ls))
+			return 2;
+		out("pending %zu", ls->acc_n);
 	} else if (strcmp(op, "use") == 0) {
 		if (!take(argc, i, 1))
 			return 3;
@@ -762,6 +830,11 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		out("%s", op);
 	} else if (strcmp(op, "close-in-data") == 0) {
 		cur(c)->close_in_data = true;
+	} else if (strcmp(op, "wait-closed-in-data") == 0) {
+		if (!run_while(c, not_closed_in_data, cur(c)))
+			return 2;
+	} else if (strcmp(op, "await") == 0) {
+		return await_go(c);
 	} else if (strcmp(op, "sleep") == 0) {
 		if (!take(argc, i, 1))
 			return 3;
@@ -896,6 +969,7 @@ int main(int argc, char **argv)
 		else if (rc == 3)
 			out("usage error at step %s", op);
 	}
+	espat_loop_del(&c.loop, &c.in);
 	espat_net_posix_free(&c.np);
 	espat_loop_free(&c.loop);
 	if (c.stray != 0) {
