@@ -896,7 +896,7 @@ static enum espat_rc cipserver_set(struct espat_module *m, const struct espat_ar
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	int err = 0;
 	static const struct espat_sock_cbs srv_cbs = {.accepted = on_accepted};
-	t->srv = NET(m)->listen(NET(m)->user, port, v6, &srv_cbs, m, &err);
+	t->srv = NET(m)->listen(NET(m)->user, port, v6, NULL, &srv_cbs, m, &err);
 	if (!t->srv)
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	t->srv_port = port;

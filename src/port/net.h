@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "port/tls.h"
+
 /* Errors reported by the port (0 is success). */
 enum espat_net_err {
 	ESPAT_NET_OK = 0,
@@ -33,6 +35,8 @@ enum espat_net_err {
 	ESPAT_NET_EINVAL,    /* bad request (address family mismatch, ...) */
 	ESPAT_NET_ENOMEM,    /* out of descriptors or memory */
 	ESPAT_NET_EIO,       /* anything else */
+	ESPAT_NET_ETLS,      /* TLS: the handshake failed, or a fatal alert / broken record */
+	ESPAT_NET_ECERT,     /* TLS: the peer's certificate did not verify */
 };
 
 /* An IPv4 or IPv6 address. IPv4 uses a[0..3] in network order. */
@@ -87,6 +91,9 @@ struct espat_sock_opts {
 	 * on the host's interfaces, and let sent multicast loop back. */
 	bool mcast;
 	struct espat_ip group;
+	/* TCP: run a TLS client over the connection (port/tls.h); NULL: plain.
+	 * Borrowed for the call. */
+	const struct espat_tls_opts *tls;
 };
 
 /* AT+CIPTCPOPT and keep-alive, applied to a live TCP socket. */
@@ -137,8 +144,10 @@ struct espat_net {
 				   const struct espat_sock_cbs *cb, void *cbuser, int *err);
 	/* A TCP listener on port of the host's loopback (127.0.0.1, or ::1
 	 * when v6), where peers on the host reach the module's server.
-	 * accepted() reports peers. NULL with *err set on failure. */
+	 * accepted() reports peers. tls non-NULL: a TLS server (port/tls.h,
+	 * borrowed for the call). NULL with *err set on failure. */
 	struct espat_sock *(*listen)(void *user, uint16_t port, bool v6,
+				     const struct espat_tls_opts *tls,
 				     const struct espat_sock_cbs *cb, void *cbuser, int *err);
 	/* Gives an accepted socket its callbacks (it stays paused). */
 	void (*attach)(void *user, struct espat_sock *s, const struct espat_sock_cbs *cb,

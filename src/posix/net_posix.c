@@ -764,6 +764,10 @@ static struct espat_sock *net_open(void *user, const struct espat_sock_opts *o,
                                    const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_net_posix *np = user;
+	if (o->tls) { /* TLS is the filter's (posix/tls_openssl.h) */
+		*err = ESPAT_NET_EINVAL;
+		return NULL;
+	}
 	struct espat_sock *s =
 	    o->kind == ESPAT_SOCK_UDP ? open_udp(np, o, err) : open_tcp(np, o, err);
 	if (s == NULL)
@@ -779,9 +783,14 @@ static struct espat_sock *net_open(void *user, const struct espat_sock_opts *o,
 }
 
 static struct espat_sock *net_listen(void *user, uint16_t port, bool v6,
+                                     const struct espat_tls_opts *tls,
                                      const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_net_posix *np = user;
+	if (tls) { /* TLS is the filter's (posix/tls_openssl.h) */
+		*err = ESPAT_NET_EINVAL;
+		return NULL;
+	}
 	int fd = espat_netp_listen_fd(port, v6);
 	if (fd < 0) {
 		*err = espat_netp_err(errno);

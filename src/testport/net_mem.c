@@ -787,7 +787,7 @@ static struct espat_sock *p_open(void *user, const struct espat_sock_opts *o,
 {
 	struct espat_net_mem *n = user;
 	bool udp = o->kind == ESPAT_SOCK_UDP;
-	if ((!udp && o->remote.port == 0) ||
+	if ((!udp && o->remote.port == 0) || o->tls || /* no TLS on the in-memory network */
 	    (udp && o->mcast && (!is_mcast(&o->group) || o->group.v6 != o->remote.ip.v6))) {
 		set_err(err, ESPAT_NET_EINVAL);
 		return NULL;
@@ -830,10 +830,11 @@ static struct espat_sock *p_open(void *user, const struct espat_sock_opts *o,
 }
 
 static struct espat_sock *p_listen(void *user, uint16_t port, bool v6,
+                                   const struct espat_tls_opts *tls,
                                    const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_net_mem *n = user;
-	if (port == 0) {
+	if (port == 0 || tls) { /* no TLS on the in-memory network */
 		set_err(err, ESPAT_NET_EINVAL);
 		return NULL;
 	}

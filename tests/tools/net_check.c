@@ -688,7 +688,7 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		struct slot *sl = new_slot(c);
 		int err = 0;
 		sl->s =
-		    c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0, &cbs, sl, &err);
+		    c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0, NULL, &cbs, sl, &err);
 		sl->open = sl->s != NULL;
 		if (sl->s == NULL) {
 			c->nslots--;

@@ -676,12 +676,12 @@ static void test_listener(void **state)
 	struct fix *f = *state;
 	struct sk l = {.f = f, .name = 'L'};
 	int err = -1;
-	l.s = f->net.listen(f->net.user, 333, false, &cbs, &l, &err);
+	l.s = f->net.listen(f->net.user, 333, false, NULL, &cbs, &l, &err);
 	assert_non_null(l.s);
 	struct sk l2 = {.f = f, .name = 'M'};
-	assert_null(f->net.listen(f->net.user, 333, false, &cbs, &l2, &err));
+	assert_null(f->net.listen(f->net.user, 333, false, NULL, &cbs, &l2, &err));
 	assert_int_equal(err, ESPAT_NET_EADDRINUSE);
-	assert_null(f->net.listen(f->net.user, 0, false, &cbs, &l2, &err));
+	assert_null(f->net.listen(f->net.user, 0, false, NULL, &cbs, &l2, &err));
 	assert_int_equal(err, ESPAT_NET_EINVAL);
 	assert_null(espat_net_mem_connect(&f->n, 334, ep4(192, 168, 3, 2, 50000)));
 
@@ -735,7 +735,7 @@ static void test_listener_backlog_and_reset(void **state)
 	struct fix *f = *state;
 	struct sk l = {.f = f, .name = 'L'};
 	int err;
-	l.s = f->net.listen(f->net.user, 80, true, &cbs, &l, &err);
+	l.s = f->net.listen(f->net.user, 80, true, NULL, &cbs, &l, &err);
 	/* a peer that resets before the module attached: told once it reads */
 	struct espat_mem_conn *c1 = espat_net_mem_connect(&f->n, 80, ep4(192, 168, 3, 2, 1));
 	espat_mem_conn_reset(c1);
@@ -760,7 +760,7 @@ static void test_listener_backlog_and_reset(void **state)
 	assert_int_equal(espat_net_mem_open_socks(&f->n), 0);
 	/* a listener without accepted(): the peer is aborted too */
 	struct espat_sock_cbs none = {0};
-	l.s = f->net.listen(f->net.user, 80, false, &none, &l, &err);
+	l.s = f->net.listen(f->net.user, 80, false, NULL, &none, &l, &err);
 	struct espat_mem_conn *c3 = espat_net_mem_connect(&f->n, 80, ep4(192, 168, 3, 2, 3));
 	run(f);
 	assert_int_equal(c3->closed_by_module, ESPAT_MEM_CLOSED_ABORT);
@@ -1105,7 +1105,7 @@ static void test_limits(void **state)
 	    open_udp(f, &k[ESPAT_NET_MEM_SOCKS], 'u', (struct espat_endpoint){0}, 0, false, &err));
 	assert_int_equal(err, ESPAT_NET_ENOMEM);
 	struct sk l = {.f = f, .name = 'L'};
-	assert_null(f->net.listen(f->net.user, 80, false, &cbs, &l, &err));
+	assert_null(f->net.listen(f->net.user, 80, false, NULL, &cbs, &l, &err));
 	assert_int_equal(err, ESPAT_NET_ENOMEM);
 	for (int i = 0; i < ESPAT_NET_MEM_SOCKS; i++)
 		mclose(f, &k[i], ESPAT_CLOSE_GRACEFUL);
@@ -1155,7 +1155,7 @@ static void test_teardown_with_everything_pending(void **state)
 	int err;
 	open_tcp(f, &a, 'a', ep4(10, 0, 0, 1, 80), &err);
 	open_udp(f, &u, 'u', (struct espat_endpoint){0}, 0, false, &err);
-	l.s = f->net.listen(f->net.user, 80, false, &cbs, &l, &err);
+	l.s = f->net.listen(f->net.user, 80, false, NULL, &cbs, &l, &err);
 	espat_net_mem_connect(&f->n, 80, ep4(1, 2, 3, 4, 5));
 	struct espat_mem_udp_peer *p = espat_net_mem_udp_peer(&f->n, ep4(1, 2, 3, 4, 6));
 	espat_mem_udp_send(p, 49152, "x", 1);
