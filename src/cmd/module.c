@@ -28,6 +28,7 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 	espat_basic_init(m);
 	espat_wifi_init(m);
 	espat_tcpip_init(m);
+	espat_ssl_init(m);
 	espat_svc_init(m);
 	espat_ota_init(m);
 }
@@ -40,6 +41,7 @@ static void boot(struct espat_module *m)
 	m->settings.sysstore = true;
 	espat_basic_boot(m);
 	espat_wifi_boot(m);
+	espat_ssl_boot(m); /* before tcpip: an SSL passthrough link may open at boot */
 	espat_tcpip_boot(m);
 	espat_svc_boot(m);
 	espat_ota_boot(m); /* after basic: it may replace the firmware identity */
@@ -75,6 +77,7 @@ static void restart_due(void *user)
 	espat_basic_init(m);
 	espat_wifi_init(m);
 	espat_tcpip_init(m);
+	espat_ssl_init(m);
 	espat_svc_init(m);
 	espat_ota_init(m);
 	m->basic.rtc_base = rtc_base;

@@ -9,6 +9,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/ota.h"
+#include "cmd/ssl.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_svc.h"
 #include "cmd/wifi.h"
@@ -43,6 +44,7 @@ struct espat_module {
 	struct espat_basic basic;      /* basic command family state */
 	struct espat_wifi wifi;        /* Wi-Fi family state */
 	struct espat_tcpip tcpip;      /* TCP/IP family state */
+	struct espat_ssl ssl;          /* SSL client settings (AT+CIPSSLC*) */
 	struct espat_svc svc;          /* SNTP, ping and mDNS state */
 	struct espat_ota ota;          /* OTA state (AT+CIUPDATE) and the running firmware */
 	struct espat_timer restart_timer;

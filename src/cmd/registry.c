@@ -2,6 +2,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/ota.h"
+#include "cmd/ssl.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_svc.h"
 #include "cmd/wifi.h"
@@ -10,6 +11,7 @@ const struct espat_cmd_table *const espat_registry[] = {
 	&espat_basic_table,
 	&espat_wifi_table,
 	&espat_tcpip_table,
+	&espat_ssl_table,
 	&espat_svc_table,
 	&espat_ota_table,
 };

@@ -32,6 +32,11 @@ const char *espat_link_type_name(enum espat_link_type t)
 	return type_names[t];
 }
 
+bool espat_link_is_ssl(const struct espat_link *l)
+{
+	return l->type == ESPAT_LT_SSL || l->type == ESPAT_LT_SSL6;
+}
+
 bool espat_link_is_udp(const struct espat_link *l)
 {
 	return l->type == ESPAT_LT_UDP || l->type == ESPAT_LT_UDP6;
@@ -375,7 +380,17 @@ static void open_socket(struct espat_link *l)
 	struct espat_sock_cbs cbs = espat_link_cbs;
 	cbs.connected = on_connected;
 	int err = 0;
+	struct espat_ssl_creds creds;
+	if (espat_link_is_ssl(l)) {
+		if (espat_ssl_client_creds(m, l->id, l->host, &creds) < 0) {
+			start_done(l, false);
+			return;
+		}
+		o.tls = &creds.o;
+	}
 	l->sock = NET(m)->open(NET(m)->user, &o, &cbs, l, &err);
+	if (o.tls)
+		espat_ssl_creds_free(&creds);
 	if (!l->sock) {
 		start_done(l, false);
 		return;
@@ -597,8 +612,6 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 	}
 	if (a->n > k + 1)
 		return espat_fail(e, ESPAT_ERR_NUM(k + 1, a->n));
-	if (type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6)
-		return espat_fail(e, ESPAT_ERR_EXEC); /* TLS comes with the SSL family */
 	if (type_is_v6(type) && !t->ipv6)
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	if (!t->mux)
@@ -613,6 +626,8 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 		espat_wr_linef(&m->wr, "no ip");
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
+	if ((type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6) && !espat_ssl_client_ready(m, l->id, true))
+		return espat_fail(e, ESPAT_ERR_EXEC); /* NO CERT FOUND, ... */
 	l->cmd = true;
 	if (espat_link_start(m, l, type, a->v[i + 1].s, a->v[i + 1].len, port, local_port,
 			     udp_mode, keepalive, (uint32_t)timeout) < 0) {
@@ -820,7 +835,7 @@ static void on_accepted(void *user, struct espat_sock *s)
 		return;
 	}
 	l->state = ESPAT_LINK_UP;
-	l->type = t->srv_v6 ? ESPAT_LT_TCP6 : ESPAT_LT_TCP;
+	l->type = t->srv_type;
 	l->server = true;
 	l->passive = t->recvtype[l->id] != 0;
 	l->sock = s;
@@ -842,6 +857,7 @@ static void server_close(struct espat_module *m, bool clients)
 		NET(m)->close(NET(m)->user, t->srv, ESPAT_CLOSE_ABORT);
 	t->srv = NULL;
 	t->srv_port = 0;
+	t->srv_ca = false;
 	if (!clients)
 		return;
 	for (size_t i = 0; i < ESPAT_LINKS; i++)
@@ -855,8 +871,8 @@ static enum espat_rc cipserver_query(struct espat_module *m, const struct espat_
 	if (!t->srv)
 		espat_wr_linef(&m->wr, "+CIPSERVER:0");
 	else
-		espat_wr_linef(&m->wr, "+CIPSERVER:1,%u,\"%s\",0", t->srv_port,
-			       t->srv_v6 ? "TCPv6" : "TCP");
+		espat_wr_linef(&m->wr, "+CIPSERVER:1,%u,\"%s\",%u", t->srv_port,
+			       espat_link_type_name(t->srv_type), t->srv_ca ? 1u : 0u);
 	return ESPAT_RC_OK;
 }
 
@@ -881,26 +897,32 @@ static enum espat_rc cipserver_set(struct espat_module *m, const struct espat_ar
 			return espat_fail(e, ESPAT_ERR_INVALID(1));
 		port = (uint16_t)a->v[1].i;
 	}
-	bool v6 = false;
-	if (!omitted(a, 2)) {
-		enum espat_link_type type;
-		if (!parse_type(&a->v[2], &type) || espat_link_is_udp(&(struct espat_link){.type = type}))
-			return espat_fail(e, ESPAT_ERR_INVALID(2));
-		if (type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6)
-			return espat_fail(e, ESPAT_ERR_EXEC); /* the SSL family's */
-		v6 = type == ESPAT_LT_TCP6;
-	}
+	enum espat_link_type type = ESPAT_LT_TCP;
+	if (!omitted(a, 2) &&
+	    (!parse_type(&a->v[2], &type) || espat_link_is_udp(&(struct espat_link){.type = type})))
+		return espat_fail(e, ESPAT_ERR_INVALID(2));
+	bool v6 = type_is_v6(type), ssl = type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6;
 	if (!omitted(a, 3) && !arg_int(a, 3, 0, 1))
 		return espat_fail(e, ESPAT_ERR_INVALID(3));
+	bool ca = !omitted(a, 3) && a->v[3].i == 1;
 	if (!t->mux || t->srv || (v6 && !t->ipv6) || !NET(m)->listen)
+		return espat_fail(e, ESPAT_ERR_EXEC);
+	/* an SSL server serves server_cert with server_key, and with <CA
+	 * enable> 1 verifies its clients with server_ca (guide 6.8) */
+	struct espat_ssl_creds creds;
+	if (ssl && espat_ssl_server_creds(m, ca, true, &creds) < 0)
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	int err = 0;
 	static const struct espat_sock_cbs srv_cbs = {.accepted = on_accepted};
-	t->srv = NET(m)->listen(NET(m)->user, port, v6, NULL, &srv_cbs, m, &err);
+	t->srv = NET(m)->listen(NET(m)->user, port, v6, ssl ? &creds.o : NULL, &srv_cbs, m, &err);
+	if (ssl)
+		espat_ssl_creds_free(&creds);
 	if (!t->srv)
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	t->srv_port = port;
 	t->srv_v6 = v6;
+	t->srv_type = type;
+	t->srv_ca = ssl && ca;
 	return ESPAT_RC_OK;
 }
 

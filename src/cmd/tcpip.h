@@ -107,6 +107,8 @@ struct espat_tcpip {
 	struct espat_sock *srv;
 	uint16_t srv_port;
 	bool srv_v6;
+	enum espat_link_type srv_type; /* TCP, TCPv6, SSL or SSLv6 */
+	bool srv_ca;                 /* SSL server: <CA enable>, clients must present a certificate */
 	uint8_t srv_max;             /* AT+CIPSERVERMAXCONN */
 	uint16_t sto;                /* AT+CIPSTO, seconds */
 

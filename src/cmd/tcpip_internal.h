@@ -7,12 +7,14 @@
 #include <stdint.h>
 
 #include "cmd/module.h"
+#include "cmd/ssl.h"
 
 #define E(m) (&(m)->eng)
 #define T(m) (&(m)->tcpip)
 #define NET(m) (&(m)->ports.net)
 
 bool espat_link_is_udp(const struct espat_link *l);
+bool espat_link_is_ssl(const struct espat_link *l);
 bool espat_link_type_parse(const char *s, size_t len, enum espat_link_type *t);
 
 /* Prints "CONNECT" / "<id>,CONNECT" (or +LINK_CONN under AT+SYSMSG bit1). */

@@ -594,9 +594,8 @@ void espat_pt_boot(struct espat_module *m)
 	    a.v[3].kind != ESPAT_ARG_STR || a.v[4].kind != ESPAT_ARG_INT)
 		return;
 	enum espat_link_type type;
-	if (!espat_link_type_parse(a.v[3].s, a.v[3].len, &type) || type == ESPAT_LT_SSL ||
-	    type == ESPAT_LT_SSL6)
-		return; /* SSL links come with the SSL family */
+	if (!espat_link_type_parse(a.v[3].s, a.v[3].len, &type))
+		return; /* SSL links use the saved AT+CIPSSLCCONF settings of link 0 */
 	bool udp = type == ESPAT_LT_UDP || type == ESPAT_LT_UDP6;
 	t->pt_cfg.valid = true;
 	t->pt_cfg.type = type;

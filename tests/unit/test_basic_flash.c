@@ -196,11 +196,27 @@ static void test_flash_cut_midway(void **state)
 
 /* ---- AT+SYSMFG ---- */
 
+#define NS_LINE(ns) "+SYSMFG:\"" ns "\"\r\n"
+/* The namespaces of a fresh device: factory_param and the factory PKI. */
+#define MFG_PKI_BEFORE NS_LINE("client_ca") NS_LINE("client_cert") NS_LINE("client_key")
+#define MFG_PKI_AFTER                                                                         \
+	NS_LINE("mqtt_ca") NS_LINE("mqtt_cert") NS_LINE("mqtt_key") NS_LINE("server_ca")     \
+	    NS_LINE("server_cert") NS_LINE("server_key")
+#define MFG_FACTORY MFG_PKI_BEFORE NS_LINE("factory_param") MFG_PKI_AFTER
+
 static void test_mfg_factory(void **state)
 {
 	struct fx *f = *state;
-	cmd(f, "AT+SYSMFG?\r\n", "+SYSMFG:\"factory_param\"\r\n\r\nOK\r\n");
-	cmd(f, "AT+SYSMFG=1\r\n", "+SYSMFG:\"factory_param\"\r\n\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG?\r\n", MFG_FACTORY "\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG=1\r\n", MFG_FACTORY "\r\nOK\r\n");
+	/* esp-at's mfg_nvs.py names: "<ns>.<index>", a lone file by its namespace */
+	cmd(f, "AT+SYSMFG=1,\"client_cert\"\r\n",
+	    "+SYSMFG:\"client_cert\",\"client_cert.0\",8\r\n"
+	    "+SYSMFG:\"client_cert\",\"client_cert.1\",8\r\n\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG=1,\"server_cert\"\r\n",
+	    "+SYSMFG:\"server_cert\",\"server_cert\",8\r\n\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG=1,\"server_key\",\"server_key\",0,28\r\n",
+	    "+SYSMFG:\"server_key\",\"server_key\",8,28,-----BEGIN PRIVATE KEY-----\n\r\n\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"factory_param\",\"module_name\"\r\n",
 	    "+SYSMFG:\"factory_param\",\"module_name\",7,6,MINI-1\r\n\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"factory_param\",\"uart_baudrate\"\r\n",
@@ -292,15 +308,16 @@ static void test_mfg_blob(void **state)
 	cmd(f, "MY-MODULE-01", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"factory_param\",\"module_name\"\r\n",
 	    "+SYSMFG:\"factory_param\",\"module_name\",7,12,MY-MODULE-01\r\n\r\nOK\r\n");
-	cmd(f, "AT+SYSMFG?\r\n",
-	    "+SYSMFG:\"client_cert\"\r\n+SYSMFG:\"factory_param\"\r\n\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG?\r\n", MFG_FACTORY "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"client_cert\"\r\n",
-	    "+SYSMFG:\"client_cert\",\"client_cert.0\",8\r\n\r\nOK\r\n");
+	    "+SYSMFG:\"client_cert\",\"client_cert.0\",8\r\n"
+	    "+SYSMFG:\"client_cert\",\"client_cert.1\",8\r\n\r\nOK\r\n");
 }
 
 static void test_mfg_erase(void **state)
 {
 	struct fx *f = *state;
+	cmd(f, "AT+SYSMFG=0,\"client_cert\"\r\n", "\r\nOK\r\n"); /* the factory's */
 	cmd(f, "AT+SYSMFG=2,\"client_cert\",\"client_cert.0\",1,1\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=2,\"client_cert\",\"client_cert.1\",1,2\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=0,\"client_cert\",\"client_cert.0\"\r\n", "\r\nOK\r\n");
@@ -311,7 +328,9 @@ static void test_mfg_erase(void **state)
 	cmd(f, "AT+SYSMFG=0,\"client_cert\"\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=0,\"client_cert\"\r\n", ERR("0x010a0000"));
 	cmd(f, "AT+SYSMFG=1,\"client_cert\"\r\n", ERR("0x010a0000"));
-	cmd(f, "AT+SYSMFG?\r\n", "+SYSMFG:\"factory_param\"\r\n\r\nOK\r\n");
+	cmd(f, "AT+SYSMFG?\r\n",
+	    NS_LINE("client_ca") NS_LINE("client_key") NS_LINE("factory_param") MFG_PKI_AFTER
+	    "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=0\r\n", ERR("0x01060201"));
 }
 

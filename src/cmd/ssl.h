@@ -1,0 +1,82 @@
+/* SSL client configuration commands (guide 3.3.26-3.3.31): AT+CIPSSLCCONF,
+ * AT+CIPSSLCCN, AT+CIPSSLCSNI, AT+CIPSSLCALPN, AT+CIPSSLCPSK(HEX), per link
+ * ID, and the PKI of the manufacturing NVS they name. The TCP/IP family asks
+ * this one for the TLS options of an "SSL" link (AT+CIPSTART,
+ * AT+SAVETRANSLINK) and of an "SSL" server (AT+CIPSERVER); the TLS session
+ * itself is the net port's (port/tls.h).
+ *
+ * PKI in the manufacturing NVS, as esp-at's mfg_nvs.py lays it out (guide
+ * 6.8; AT+SYSMFG reads and writes it): namespace client_cert / client_key /
+ * client_ca with keys "<namespace>.<index>" (a lone file's key is the bare
+ * namespace, taken as index 0), and server_cert / server_key / server_ca for
+ * the server. Values are PEM, stored as AT+SYSMFG binary (type 8) or
+ * string (type 7). */
+#ifndef ESPAT_CMD_SSL_H
+#define ESPAT_CMD_SSL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd/tcpip.h"
+#include "core/args.h"
+#include "core/engine.h"
+#include "port/tls.h"
+
+struct espat_module;
+
+#define ESPAT_SSL_NAME_MAX 64 /* AT+CIPSSLCCN common name, AT+CIPSSLCSNI */
+#define ESPAT_SSL_PSK_MAX 32  /* AT+CIPSSLCPSK <"psk"> and <"hint"> bytes */
+#define ESPAT_SSL_ALPN_BUF ESPAT_LINE_MAX /* every ALPN name of a link, NUL-separated */
+
+/* The client settings of one link ID. */
+struct espat_ssl_conf {
+	uint8_t auth;                       /* 0 none, 1 our certificate, 2 verify the server, 3 both */
+	uint8_t pki;                        /* <pki_number>: client_cert/client_key index */
+	uint8_t ca;                         /* <ca_number>: client_ca index */
+	char cn[ESPAT_SSL_NAME_MAX + 1];    /* name the server's certificate must hold; "" none */
+	char sni[ESPAT_SSL_NAME_MAX + 1];   /* ClientHello server name; "" default */
+	uint8_t nalpn;                      /* ALPN protocols, 0..ESPAT_TLS_ALPN_MAX */
+	char alpn[ESPAT_SSL_ALPN_BUF];      /* nalpn NUL-terminated names back to back */
+	uint8_t psk[ESPAT_SSL_PSK_MAX];     /* the pre-shared key; psk_len 0: no PSK */
+	uint8_t psk_len;
+	uint8_t hint[ESPAT_SSL_PSK_MAX];    /* the PSK identity sent to the server */
+	uint8_t hint_len;
+};
+
+struct espat_ssl {
+	struct espat_ssl_conf c[ESPAT_LINKS];
+};
+
+/* TLS options with the PEM they point into; owned, free with
+ * espat_ssl_creds_free(). */
+struct espat_ssl_creds {
+	struct espat_tls_opts o;
+	uint8_t *cert, *key, *ca;                /* loaded PEM, NUL-terminated */
+	char name[ESPAT_HOST_MAX + 1];           /* backing store of o.check_name / o.sni */
+	char sni[ESPAT_HOST_MAX + 1];
+};
+
+extern const struct espat_cmd_table espat_ssl_table;
+
+void espat_ssl_init(struct espat_module *m);
+/* Loads the saved settings (before the TCP/IP family's boot, which may open
+ * an SSL passthrough link). */
+void espat_ssl_boot(struct espat_module *m);
+
+/* Whether the PKI link id's auth mode needs is in the manufacturing NVS.
+ * When say, the first missing piece is printed as the guide's message
+ * (NO CERT FOUND, NO PRVT_KEY FOUND, NO CA FOUND). */
+bool espat_ssl_client_ready(struct espat_module *m, uint8_t id, bool say);
+/* The TLS client options of link id toward host (as given to AT+CIPSTART).
+ * 0, or -1 when the PKI is missing or unreadable. */
+int espat_ssl_client_creds(struct espat_module *m, uint8_t id, const char *host,
+			   struct espat_ssl_creds *c);
+/* The TLS server options (server_cert, server_key, and server_ca when
+ * verify_client). When say, a missing piece is printed as for clients.
+ * 0, or -1. */
+int espat_ssl_server_creds(struct espat_module *m, bool verify_client, bool say,
+			   struct espat_ssl_creds *c);
+void espat_ssl_creds_free(struct espat_ssl_creds *c);
+
+#endif
