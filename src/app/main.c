@@ -25,6 +25,7 @@
 #include "posix/kv_file.h"
 #include "posix/log.h"
 #include "posix/loop.h"
+#include "posix/mfg_raw.h"
 #include "posix/net_posix.h"
 #include "posix/pacer.h"
 #include "posix/regex_posix.h"
@@ -495,6 +496,13 @@ static int run(struct espat_app *app)
 	espat_module_init(&app->module, &app->ports, &app->mopts);
 	app->module_live = true;
 	espat_module_power_on(&app->module);
+	/* --mfg-raw flashes the partition of a powered device: after power-on,
+	 * so a new device's factory data is seeded first and then replaced */
+	if (app->opt.mfg_raw) {
+		char err[512];
+		if (espat_mfg_raw_load(&app->ports.mfg, app->opt.mfg_raw, err, sizeof(err)) < 0)
+			return usage_error("%s", err);
+	}
 
 	if (app->opt.port != ESPAT_PORT_STDIO) {
 		printf("%s\n", espat_atport_name(&app->port));

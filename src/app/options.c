@@ -18,6 +18,7 @@ enum {
 	OPT_CHIP,
 	OPT_WORLD,
 	OPT_CTL,
+	OPT_MFG_RAW,
 	OPT_NO_PACE,
 	OPT_TRACE,
 	OPT_LOG_LEVEL,
@@ -35,6 +36,7 @@ static const struct option long_opts[] = {
     {"chip", required_argument, NULL, OPT_CHIP},
     {"world", required_argument, NULL, OPT_WORLD},
     {"ctl", required_argument, NULL, OPT_CTL},
+    {"mfg-raw", required_argument, NULL, OPT_MFG_RAW},
     {"no-pace", no_argument, NULL, OPT_NO_PACE},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -69,6 +71,12 @@ void espat_options_usage(FILE *f)
 	    "  --data-dir DIR     the module's flash (default ./espat-data, created if needed):\n"
 	    "                     nvs.db (settings), mfg_nvs.db (manufacturing NVS),\n"
 	    "                     flash/<partition>.bin (user partitions). One espat per DIR.\n"
+	    "  --mfg-raw DIR      flash PKI files into the manufacturing NVS at start, laid\n"
+	    "                     out as esp-at's raw_data (DIR/client_cert/client_cert_00.crt,\n"
+	    "                     DIR/server_key/server.key, ...): each subdirectory is a\n"
+	    "                     namespace and replaces the stored one; its .crt/.key/.pem\n"
+	    "                     files, sorted, become <ns>.0, <ns>.1 ... (a lone file: <ns>).\n"
+	    "                     A new device already holds the project's test PKI (pki/factory)\n"
 	    "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
 	    "  --no-pace          write output as fast as the port takes it; by default output\n"
 	    "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
@@ -163,6 +171,7 @@ static const char *long_name(int c)
 	    [OPT_BAUD - OPT_PTY] = "--baud",   [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
 	    [OPT_CHIP - OPT_PTY] = "--chip",   [OPT_NO_PACE - OPT_PTY] = "--no-pace",
 	    [OPT_WORLD - OPT_PTY] = "--world", [OPT_CTL - OPT_PTY] = "--ctl",
+	    [OPT_MFG_RAW - OPT_PTY] = "--mfg-raw",
 	    [OPT_TRACE - OPT_PTY] = "--trace", [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
 	    [OPT_HELP - OPT_PTY] = "--help",   [OPT_VERSION - OPT_PTY] = "--version",
 	};
@@ -249,6 +258,11 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			if (optarg[0] == '\0')
 				return espat_errf(err, errlen, "--ctl needs a path");
 			o->ctl_path = optarg;
+			break;
+		case OPT_MFG_RAW:
+			if (optarg[0] == '\0')
+				return espat_errf(err, errlen, "--mfg-raw needs a directory");
+			o->mfg_raw = optarg;
 			break;
 		case OPT_NO_PACE:
 			o->pace = false;

@@ -38,6 +38,7 @@ struct espat_options {
 	const char *trace_path; /* NULL = no trace */
 	const char *world_path; /* --world FILE, NULL = the built-in world */
 	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
+	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
 	bool pace;              /* false with --no-pace */
 	enum espat_log_level log_level;
 };
