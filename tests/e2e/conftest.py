@@ -12,16 +12,22 @@ sleeps).
         d = make_dut(world="tests/worlds/x.ini")
         d.ctl("ap", "down", "home")  # the parsed reply; raises on "ok":false
 
+    def test_w(net):                 # joined to the host's network (tests/worlds/tcpip.ini)
+        start(net, port)             # AT+CIPSTART, CONNECT, OK; then send(), ipd(), ...
+
 The binary is $ESPAT_BIN, or build/espat of this repository.
 """
+import hashlib
 import json
 import os
+import random
 import re
 import select
 import signal
 import socket
 import subprocess
 import termios
+import threading
 import time
 import tty
 
@@ -345,3 +351,194 @@ def make_dut(tmp_path):
 def dut(make_dut):
     """A fresh module on a pty with a fresh data dir, ready consumed."""
     return make_dut()
+
+
+# ---- links: helpers of the TCP/IP and SSL tests (test_tcpip, test_ssl) ----------
+# A module joined to the host's network (net), AT helpers for links, +IPD,
+# threads that write to the pty and read a peer, timing (silence, wait_for).
+
+TCPIP_WORLD = "tests/worlds/tcpip.ini"  # the default world's way out, quick joins
+OK = b"\r\nOK\r\n"
+ERROR = b"\r\nERROR\r\n"
+PROMPT = b"\r\nOK\r\n>"
+GUARD = 0.06  # comfortably more than the 20 ms +++ guard
+POLL = 0.01  # how often wait_for looks again
+
+
+def silence(seconds):
+    """Lets seconds pass with nothing said, where that stretch of time is
+    itself what is tested: the silence around +++ (the 20 ms guard), an
+    idle link the AT+CIPSTO timer must not close yet, a peer or a reader
+    that is slow on purpose. Never use it to wait for something to happen:
+    wait on the thing (dut.expect, a recv with a deadline, wait_for)."""
+    time.sleep(seconds)
+
+
+def wait_for(cond, what, timeout=DEADLINE):
+    """Polls cond() until it is true; returns its value. For states with no
+    event to block on (the control socket's state, /proc); the short sleep
+    is the polling interval, not a wait of its own. what (a string or a
+    callable giving one) names the state in the timeout's message."""
+    end = time.monotonic() + timeout
+    while not (v := cond()):
+        if time.monotonic() > end:
+            raise AssertionError(f"timeout ({timeout}s) waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(POLL)
+    return v
+
+
+def links(dut):
+    """The module's open links, as the control socket reports them."""
+    return dut.ctl("state")["state"]["links"]
+
+
+def buffered(dut, link):
+    """Bytes the module holds for link in passive receive mode."""
+    return next((l["buffered"] for l in links(dut) if l["id"] == link), 0)
+
+
+def join(dut):
+    assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
+    assert dut.cmd("AT+CWMODE=1") == OK
+    assert dut.cmd('AT+CWJAP="espat","espatpass"') == b"WIFI CONNECTED\r\nWIFI GOT IP\r\n" + OK
+
+
+@pytest.fixture
+def net(make_dut):
+    """A module joined to the network that leads to the host, echo off."""
+    d = make_dut(world=TCPIP_WORLD)
+    join(d)
+    return d
+
+
+def ok(dut, line, before=b""):
+    got = dut.cmd(line)
+    assert got == before + OK, f"{line}: \"{esc(got)}\""
+
+
+def start(dut, port, link=None, typ="TCP", extra="", host="127.0.0.1"):
+    ids = "" if link is None else f"{link},"
+    want = b"CONNECT\r\n" if link is None else b"%d,CONNECT\r\n" % link
+    ok(dut, f'AT+CIPSTART={ids}"{typ}","{host}",{port}{extra}', want)
+
+
+def prompt(dut, line):
+    """A command answered OK and the > prompt (data entry or passthrough)."""
+    dut.write(line + "\r\n")
+    dut.expect(PROMPT)
+
+
+def send(dut, data, link=None, to=None):
+    """AT+CIPSEND of data; to=(host, port) for UDP's per-send remote."""
+    args = ("" if link is None else f"{link},") + str(len(data))
+    if to:
+        args += f',"{to[0]}",{to[1]}'
+    prompt(dut, f"AT+CIPSEND={args}")
+    dut.write(data)
+    dut.expect(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(data))
+
+
+IPD = re.compile(rb'\r\n\+IPD,(?:(\d),)?(\d+)(?:,"([^"]*)",(\d+))?:')
+
+
+def read_n(dut, n, timeout=DEADLINE):
+    return dut.read_until(lambda b: n if len(b) >= n else None, timeout, f"{n} raw bytes")
+
+
+def ipd(dut, timeout=DEADLINE):
+    """The next active +IPD: (link or None, data, remote ip, remote port)."""
+    m = dut.expect_re(IPD, timeout)
+    data = read_n(dut, int(m.group(2)), timeout)
+    link = None if m.group(1) is None else int(m.group(1))
+    port = None if m.group(4) is None else int(m.group(4))
+    ip = None if m.group(3) is None else m.group(3).decode()
+    return link, data, ip, port
+
+
+def ipd_stream(dut, total, link=None, timeout=DEADLINE):
+    """+IPD messages until total bytes came; checks each is <= 2920."""
+    buf = bytearray()
+    while len(buf) < total:
+        lk, data, _, _ = ipd(dut, timeout)
+        assert lk == link
+        assert 0 < len(data) <= 2920
+        buf += data
+    assert len(buf) == total
+    return bytes(buf)
+
+
+def write_thread(dut, data, chunk=65536, timeout=30.0):
+    """Writes data to the pty from a thread (the module may stop reading
+    for a while: back-pressure); returns the thread. Errors land in
+    thread.error."""
+    def run():
+        view = memoryview(data)
+        end = time.monotonic() + timeout
+        try:
+            while view:
+                if time.monotonic() > end:
+                    raise AssertionError(f"the pty took {len(data) - len(view)} of {len(data)} "
+                                         f"bytes in {timeout}s")
+                select.select([], [dut.fd], [], 0.1)
+                try:
+                    n = os.write(dut.fd, view[:chunk])
+                    view = view[n:]
+                except BlockingIOError:
+                    pass
+        except BaseException as e:  # noqa: BLE001 (reported by the test)
+            t.error = e
+    t = threading.Thread(target=run, daemon=True)
+    t.error = None
+    t.start()
+    return t
+
+
+def read_thread(conn, total, late=False, piece=65536, pause=0.0, timeout=30.0):
+    """Reads total bytes from a peer connection in a thread, slowly if
+    asked; thread.data holds them at the end. late: the reader starts only
+    once the module's sends wait on it (its buffer is full)."""
+    def run():
+        try:
+            if late:
+                wait_for(conn.holding_back, "the peer's buffer to fill (it reads late)")
+            buf = bytearray()
+            end = time.monotonic() + timeout
+            while len(buf) < total:
+                buf += conn.recv_exact(min(piece, total - len(buf)), end - time.monotonic())
+                if pause:
+                    silence(pause)  # a reader slow on purpose
+            t.data = bytes(buf)
+        except BaseException as e:  # noqa: BLE001
+            t.error = e
+    t = threading.Thread(target=run, daemon=True)
+    t.data, t.error = None, None
+    t.start()
+    return t
+
+
+def joined(t, timeout=30.0):
+    t.join(timeout)
+    assert not t.is_alive(), "helper thread did not finish"
+    if t.error:
+        raise t.error
+
+
+def pattern(n, seed=1):
+    return random.Random(seed).randbytes(n)
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def every_byte(repeat):
+    return bytes(range(256)) * repeat
+
+
+def guarded_plus(dut):
+    """+++ alone with silence before and after it (leaves data modes): the
+    guard is timing, with nothing to observe until after it."""
+    silence(GUARD)
+    dut.write(b"+++")
+    silence(GUARD)
