@@ -398,6 +398,12 @@ def buffered(dut, link):
     return next((l["buffered"] for l in links(dut) if l["id"] == link), 0)
 
 
+def rss_kib(dut):
+    """The module process's resident memory (KiB)."""
+    with open(f"/proc/{dut.proc.pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
 def join(dut):
     assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
     assert dut.cmd("AT+CWMODE=1") == OK

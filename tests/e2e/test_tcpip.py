@@ -26,8 +26,8 @@ import pytest
 
 from conftest import (DEADLINE, ERROR, GUARD, OK, READY, TCPIP_WORLD as WORLD,
                       buffered, esc, every_byte, guarded_plus, ipd, ipd_stream, joined,
-                      links, ok, pattern, prompt, read_n, read_thread, send, sha, silence,
-                      start, wait_for, write_thread)
+                      links, ok, pattern, prompt, read_n, read_thread, rss_kib, send, sha,
+                      silence, start, wait_for, write_thread)
 from peers import Conn, TcpServer, UdpPeer, free_port, refused_connects, tcp_timer
 
 
@@ -807,11 +807,6 @@ def test_status_addresses_and_dns(make_dut):
 
 def fds(dut):
     return len(os.listdir(f"/proc/{dut.proc.pid}/fd"))
-
-
-def rss_kib(dut):
-    with open(f"/proc/{dut.proc.pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
 def test_connect_close_cycles_keep_descriptors(net):
