@@ -28,16 +28,20 @@ APPLIB_SRC := $(filter-out src/app/main.c,$(APP_SRC))
 WORLD_LIBS := -linih
 APP_LIBS   := -ljansson
 # The Linux port: c-ares resolves names inside the event loop, libcurl's
-# multi interface fetches OTA images.
-POSIX_LIBS := -lcares -lcurl
+# multi interface fetches OTA images, OpenSSL is the TLS filter over the
+# module's sockets.
+TLS_LIBS   := -lssl -lcrypto
+POSIX_LIBS := -lcares -lcurl $(TLS_LIBS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ   := $(call obj,$(CORE_SRC) $(CMD_SRC))
 POSIX_OBJ := $(call obj,$(POSIX_SRC))
-# The test port borrows the posix regex port (a real BRE engine).
+# The test port borrows the posix regex port (a real BRE engine) and links
+# the TLS filter (with the log it writes to), so unit tests can layer it.
 WORLD_OBJ := $(call obj,$(WORLD_SRC))
-TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c) $(WORLD_OBJ)
+TLS_SRC   := $(wildcard src/posix/tls_openssl*.c) src/posix/log.c
+TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c $(TLS_SRC)) $(WORLD_OBJ)
 APP_OBJ   := $(call obj,$(APP_SRC))
 APPLIB_OBJ := $(call obj,$(APPLIB_SRC))
 
@@ -65,7 +69,7 @@ $(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS) $(TLS_LIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)

@@ -30,6 +30,7 @@
 #include "posix/pacer.h"
 #include "posix/regex_posix.h"
 #include "posix/sys_posix.h"
+#include "posix/tls_openssl.h"
 #include "posix/trace.h"
 #include "world/world.h"
 
@@ -52,6 +53,8 @@ struct espat_app {
 	struct espat_world world; /* the air around the module (--world) */
 	struct espat_net_posix net; /* the module's sockets, DNS and ping */
 	bool net_open;
+	struct espat_tls_filter tls; /* TLS over net's sockets: the module's net port */
+	bool tls_open;
 	struct espat_http_curl http; /* the module's HTTP client (OTA) */
 	bool http_open;
 	struct espat_ports ports; /* the module's wiring, kept for power cuts */
@@ -68,6 +71,7 @@ struct espat_app {
 	struct espat_loop_timer module_timer; /* the module's next deadline */
 	struct espat_loop_timer pacer_timer;  /* the pacer's next chunk */
 	struct espat_loop_timer linger_timer; /* end of --stdio input */
+	struct espat_loop_timer tls_timer;    /* the TLS filter's run() */
 	bool input_closed;                    /* stdin ended: exit when quiet */
 	uint64_t last_out_ns;                 /* when the module last wrote */
 	int exit_code;
@@ -196,6 +200,20 @@ static void on_pacer_timer(void *user)
 	espat_pacer_run(&app->pacer, espat_loop_now_ns());
 }
 
+static void on_tls_timer(void *user)
+{
+	struct espat_app *app = user;
+	espat_tls_filter_run(&app->tls);
+}
+
+/* The filter has plaintext to deliver: run() from the loop, not from
+ * inside the call that woke it. */
+static void tls_wake(void *user)
+{
+	struct espat_app *app = user;
+	espat_loop_timer_arm(&app->loop, &app->tls_timer, espat_loop_now_ns(), on_tls_timer, app);
+}
+
 static void on_linger_timer(void *user)
 {
 	(void)user; /* prepare() decides */
@@ -226,6 +244,9 @@ static void prepare(void *user)
 	uint64_t due = d == ESPAT_NEVER || d > ESPAT_LOOP_NEVER / 1000000u - 1 ? ESPAT_LOOP_NEVER
 	                                                                       : d * 1000000u;
 	arm_or_cancel(&app->loop, &app->module_timer, due, on_module_timer, app);
+	if (app->tls_open)
+		arm_or_cancel(&app->loop, &app->tls_timer, espat_tls_filter_next_ns(&app->tls),
+		              on_tls_timer, app);
 	if (app->input_closed) {
 		uint64_t quiet = app->last_out_ns + LINGER_NS;
 		if (espat_pacer_pending(&app->pacer) == 0 && now >= quiet)
@@ -362,6 +383,10 @@ static void app_free(struct espat_app *app)
 	espat_pacer_free(&app->pacer);
 	if (app->http_open)
 		espat_http_curl_free(&app->http);
+	if (app->tls_open) {
+		espat_loop_timer_cancel(&app->loop, &app->tls_timer);
+		espat_tls_filter_free(&app->tls);
+	}
 	if (app->net_open)
 		espat_net_posix_free(&app->net);
 	espat_ctl_server_close(&app->ctl_srv);
@@ -448,6 +473,12 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->net_open = true;
+	const struct espat_net plain = espat_net_posix_port(&app->net);
+	if (espat_tls_filter_init(&app->tls, &plain, tls_wake, app, &app->log) < 0) {
+		fprintf(stderr, "espat: cannot set up TLS: %s\n", strerror(errno));
+		return 1;
+	}
+	app->tls_open = true;
 	if (espat_http_curl_init(&app->http, &app->loop, &app->log, app->opt.data_dir) < 0) {
 		fprintf(stderr, "espat: cannot set up the HTTP client: %s\n", strerror(errno));
 		return 1;
@@ -483,7 +514,7 @@ static int run(struct espat_app *app)
 	    .flash = espat_flash_file_port(&app->flash),
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
-	    .net = espat_net_posix_port(&app->net),
+	    .net = espat_tls_filter_port(&app->tls),
 	    .http = espat_http_curl_port(&app->http),
 	    .on_restart = on_restart,
 	    .restart_user = app,
