@@ -1,8 +1,11 @@
 /* Drives the Linux net port (posix/net_posix.h) against real peers: the
  * steps given on the command line run in order, in one event loop, and
  * print what happened as lines that tests/e2e/test_net_posix.py reads.
+ * With --tls the steps run on the TLS filter (posix/tls_openssl.h) layered
+ * over that port, as the app does (tests/e2e/test_tls_filter.py).
  *
- *   net_check [--timeout MS] [--ping-method dgram|raw|tcp] [-v] STEP...
+ *   net_check [--timeout MS] [--ping-method dgram|raw|tcp] [-v]
+ *             [--tls [--handshake-ms MS]] STEP...
  *
  * Sockets live in numbered slots (0, 1, ...); a step acts on the current
  * slot, which is the one opened (or accepted) last, or chosen by "use".
@@ -30,6 +33,9 @@
  *                            is an error)
  *   close-in-data            the next data() closes the socket from inside
  *   wait-closed-in-data      until that close has run (its line came then)
+ *   pause-in-data            the next data() pauses the socket from inside,
+ *                            after counting its bytes
+ *   wait-paused-in-data      until that pause has run  "paused-in-data rx=N"
  *   tcpopt LINGER NODELAY SNDTIMEO_MS KEEPALIVE_S
  *   resolve NAME any|v4|v6 TIMEOUT_MS SERVERS|-   "resolve ERR [IP] ms=T"
  *   resolve-cancel NAME      start, cancel, wait 200 ms   "resolve-cancel ok"
@@ -39,6 +45,17 @@
  *                            it at exit without calling back
  *   cycles N ADDR            N connect/close cycles   "cycles N fds before=A after=B"
  *   close-early ADDR         open, close at once, wait 200 ms: no callback
+ *
+ * With --tls, "tcp" and "listen" ask for TLS once a tls-* step said so:
+ *
+ *   tls-on                   TLS with the options set so far (none: a client
+ *                            that accepts any server)
+ *   tls-set KEY VALUE        set one option and turn TLS on; KEY is cert,
+ *                            key, ca (PEM files), name (check_name), sni,
+ *                            alpn (comma-separated), psk (hex), id (the PSK
+ *                            identity), now (seconds since 1970; default:
+ *                            the host's clock at the tls-on or first tls-set)
+ *   tls-off                  plain again, every option forgotten
  *
  * A callback for a slot after its close prints "BUG ..." and the exit code
  * is 1; a step that does not finish before the --timeout (default 10 s)
@@ -52,17 +69,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "port/net.h"
 #include "posix/log.h"
 #include "posix/loop.h"
 #include "posix/net_posix.h"
+#include "posix/tls_openssl.h"
 
 #define SLOTS 64
 #define DGRAMS 32
 #define DGRAM_MAX 2048
 #define ACCEPT_QUEUE 16
+#define PSK_BYTES_MAX 64
 
 struct dgram {
 	struct espat_endpoint from;
@@ -80,6 +100,8 @@ struct slot {
 	unsigned drained;
 	bool close_in_data;
 	bool closed_in_data; /* close-in-data happened */
+	bool pause_in_data;
+	bool paused_in_data; /* pause-in-data happened */
 	bool paused;         /* by the pause step: data() must not run */
 	size_t rx;           /* stream bytes received */
 	uint32_t crc;        /* CRC-32 of them (zlib's) */
@@ -113,11 +135,20 @@ struct check {
 	struct espat_loop_watch in;
 	unsigned goes; /* lines read and not yet used */
 	bool in_eof;
+	/* --tls */
+	bool use_tls;
+	struct espat_tls_filter tf;
+	struct espat_loop_timer tls_timer; /* the filter's run() */
+	bool tls_on;                       /* tcp and listen ask for TLS */
+	struct espat_tls_opts topts;
+	uint8_t *pem[3]; /* cert, key, ca files read */
+	char *alpn;      /* the alpn list, split in place */
+	uint8_t psk[PSK_BYTES_MAX];
 };
 
 static const char *const err_names[] = {
-    "OK",        "EREFUSED", "ETIMEDOUT", "EUNREACH", "ERESET", "EADDRINUSE",
-    "ENOTFOUND", "EDNS",     "EINVAL",    "ENOMEM",   "EIO",
+    "OK",   "EREFUSED", "ETIMEDOUT", "EUNREACH", "ERESET", "EADDRINUSE", "ENOTFOUND",
+    "EDNS", "EINVAL",   "ENOMEM",    "EIO",      "ETLS",   "ECERT",
 };
 
 static const char *err_name(int e)
@@ -264,6 +295,12 @@ static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_e
 	}
 	sl->rx += n;
 	sl->crc = crc32_update(sl->crc, p, n);
+	if (sl->pause_in_data) {
+		sl->pause_in_data = false;
+		sl->paused_in_data = true;
+		sl->paused = true;
+		the_check->net.pause(the_check->net.user, sl->s, true);
+	}
 	if (sl->dg_n < DGRAMS) {
 		struct dgram *d = &sl->dg[(sl->dg_head + sl->dg_n) % DGRAMS];
 		d->from = *from;
@@ -456,6 +493,11 @@ static bool not_closed_in_data(struct slot *sl)
 	return !sl->closed_in_data;
 }
 
+static bool not_paused_in_data(struct slot *sl)
+{
+	return !sl->paused_in_data && !sl->closed;
+}
+
 /* stdin readable: every newline is one go for await. */
 static void on_stdin(void *user, uint32_t events)
 {
@@ -625,6 +667,165 @@ static int ping(struct check *c, const char *ipstr, const char *tmo)
 	return 0;
 }
 
+/* ---- --tls ------------------------------------------------------------------ */
+
+static void on_tls_timer(void *user)
+{
+	struct check *c = user;
+	espat_tls_filter_run(&c->tf);
+}
+
+static void tls_wake(void *user)
+{
+	struct check *c = user;
+	espat_loop_timer_arm(&c->loop, &c->tls_timer, espat_loop_now_ns(), on_tls_timer, c);
+}
+
+/* Before every wait: the filter's next handshake deadline. */
+static void tls_prepare(void *user)
+{
+	struct check *c = user;
+	uint64_t due = espat_tls_filter_next_ns(&c->tf);
+	if (due == UINT64_MAX)
+		espat_loop_timer_cancel(&c->loop, &c->tls_timer);
+	else
+		espat_loop_timer_arm(&c->loop, &c->tls_timer, due, on_tls_timer, c);
+}
+
+static void tls_on(struct check *c)
+{
+	if (!c->tls_on)
+		c->topts.now = (int64_t)time(NULL);
+	c->tls_on = true;
+}
+
+static void tls_off(struct check *c)
+{
+	for (size_t k = 0; k < 3; k++) {
+		free(c->pem[k]);
+		c->pem[k] = NULL;
+	}
+	free(c->alpn);
+	c->alpn = NULL;
+	c->topts = (struct espat_tls_opts){0};
+	c->tls_on = false;
+}
+
+/* A whole file in memory (NUL-terminated, not counted in *len). */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		return NULL;
+	uint8_t *p = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (cap - n < 4096) {
+			uint8_t *q = realloc(p, cap + 65536);
+			if (q == NULL)
+				break;
+			p = q;
+			cap += 65536;
+		}
+		size_t r = fread(p + n, 1, cap - n - 1, fp);
+		n += r;
+		if (r == 0) {
+			p[n] = '\0';
+			*len = n;
+			fclose(fp);
+			return p;
+		}
+	}
+	free(p);
+	fclose(fp);
+	return NULL;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static bool tls_set(struct check *c, const char *key, const char *val)
+{
+	static const char *const files[] = {"cert", "key", "ca"};
+	struct espat_tls_opts *o = &c->topts;
+	if (val == NULL)
+		return false;
+	tls_on(c);
+	for (size_t k = 0; k < 3; k++) {
+		if (strcmp(key, files[k]) != 0)
+			continue;
+		size_t n = 0;
+		uint8_t *p = slurp(val, &n);
+		if (p == NULL) {
+			out("tls-set %s: cannot read %s", key, val);
+			return false;
+		}
+		free(c->pem[k]);
+		c->pem[k] = p;
+		if (k == 0) {
+			o->cert = p;
+			o->cert_len = n;
+		} else if (k == 1) {
+			o->key = p;
+			o->key_len = n;
+		} else {
+			o->ca = p;
+			o->ca_len = n;
+		}
+		return true;
+	}
+	if (strcmp(key, "name") == 0) {
+		o->check_name = val;
+	} else if (strcmp(key, "sni") == 0) {
+		o->sni = val;
+	} else if (strcmp(key, "id") == 0) {
+		o->psk_identity = (const uint8_t *)val;
+		o->psk_identity_len = strlen(val);
+	} else if (strcmp(key, "psk") == 0) {
+		size_t n = strlen(val);
+		if (n % 2 != 0 || n / 2 > sizeof(c->psk))
+			return false;
+		for (size_t k = 0; k < n / 2; k++) {
+			int hi = hexval(val[2 * k]), lo = hexval(val[2 * k + 1]);
+			if (hi < 0 || lo < 0)
+				return false;
+			c->psk[k] = (uint8_t)(hi << 4 | lo);
+		}
+		o->psk = c->psk;
+		o->psk_len = n / 2;
+	} else if (strcmp(key, "alpn") == 0) {
+		free(c->alpn);
+		c->alpn = strdup(val);
+		o->nalpn = 0;
+		if (c->alpn == NULL)
+			return false;
+		for (char *save = NULL, *t = strtok_r(c->alpn, ",", &save); t != NULL;
+		     t = strtok_r(NULL, ",", &save)) {
+			if (o->nalpn == ESPAT_TLS_ALPN_MAX)
+				return false;
+			o->alpn[o->nalpn++] = t;
+		}
+	} else if (strcmp(key, "now") == 0) {
+		errno = 0;
+		char *end;
+		long long v = strtoll(val, &end, 10);
+		if (errno != 0 || *end != '\0' || end == val)
+			return false;
+		o->now = v;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static const char *arg(int argc, char **argv, int i, int k)
 {
 	return i + k < argc ? argv[i + k] : NULL;
@@ -649,7 +850,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 	uint32_t u = 0;
 	struct espat_endpoint ep;
 	if (strcmp(op, "tcp") == 0 || strcmp(op, "tcp-from") == 0) {
-		struct espat_sock_opts o = {.kind = ESPAT_SOCK_TCP};
+		struct espat_sock_opts o = {.kind = ESPAT_SOCK_TCP,
+		                            .tls = c->tls_on ? &c->topts : NULL};
 		if (op[3] == '-') {
 			if (!take(argc, i, 2))
 				return 3;
@@ -666,7 +868,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 	} else if (strcmp(op, "udp") == 0) {
 		if (!take(argc, i, 2))
 			return 3;
-		struct espat_sock_opts o = {.kind = ESPAT_SOCK_UDP};
+		struct espat_sock_opts o = {.kind = ESPAT_SOCK_UDP,
+		                            .tls = c->tls_on ? &c->topts : NULL};
 		if (!parse_ep(a0, &o.remote) || !parse_u32(a1, 65535, &u))
 			return 3;
 		o.local_port = (uint16_t)u;
@@ -687,8 +890,8 @@ static int step(struct check *c, int argc, char **argv, int *i)
 			return 3;
 		struct slot *sl = new_slot(c);
 		int err = 0;
-		sl->s =
-		    c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0, NULL, &cbs, sl, &err);
+		sl->s = c->net.listen(c->net.user, (uint16_t)u, strcmp(a1, "v6") == 0,
+		                      c->tls_on ? &c->topts : NULL, &cbs, sl, &err);
 		sl->open = sl->s != NULL;
 		if (sl->s == NULL) {
 			c->nslots--;
@@ -833,6 +1036,12 @@ static int step(struct check *c, int argc, char **argv, int *i)
 	} else if (strcmp(op, "wait-closed-in-data") == 0) {
 		if (!run_while(c, not_closed_in_data, cur(c)))
 			return 2;
+	} else if (strcmp(op, "pause-in-data") == 0) {
+		cur(c)->pause_in_data = true;
+	} else if (strcmp(op, "wait-paused-in-data") == 0) {
+		if (!run_while(c, not_paused_in_data, cur(c)))
+			return 2;
+		out("paused-in-data rx=%zu", cur(c)->rx);
 	} else if (strcmp(op, "await") == 0) {
 		return await_go(c);
 	} else if (strcmp(op, "sleep") == 0) {
@@ -905,6 +1114,13 @@ static int step(struct check *c, int argc, char **argv, int *i)
 		if (!parse_u32(a0, 1000000, &u) || !parse_ep(a1, &ep))
 			return 3;
 		return cycles(c, u, &ep);
+	} else if (strcmp(op, "tls-on") == 0) {
+		tls_on(c);
+	} else if (strcmp(op, "tls-set") == 0) {
+		if (!take(argc, i, 2) || !tls_set(c, a0, a1))
+			return 3;
+	} else if (strcmp(op, "tls-off") == 0) {
+		tls_off(c);
 	} else if (strcmp(op, "close-early") == 0) {
 		if (!take(argc, i, 1))
 			return 3;
@@ -931,7 +1147,7 @@ int main(int argc, char **argv)
 	static struct check c;
 	the_check = &c;
 	c.log = (struct espat_log){.level = ESPAT_LOG_WARN, .out = stderr};
-	uint32_t timeout = 10000;
+	uint32_t timeout = 10000, hs_ms = ESPAT_TLS_HANDSHAKE_MS;
 	unsigned methods = ESPAT_NET_PING_ALL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -941,6 +1157,11 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
 		           parse_u32(argv[i + 1], 3600000, &timeout)) {
 			i++;
+		} else if (strcmp(argv[i], "--tls") == 0) {
+			c.use_tls = true;
+		} else if (strcmp(argv[i], "--handshake-ms") == 0 && i + 1 < argc &&
+		           parse_u32(argv[i + 1], 3600000, &hs_ms)) {
+			i++;
 		} else if (strcmp(argv[i], "--ping-method") == 0 && i + 1 < argc) {
 			const char *m = argv[++i];
 			methods = strcmp(m, "dgram") == 0 ? ESPAT_NET_PING_DGRAM
@@ -948,8 +1169,8 @@ int main(int argc, char **argv)
 			          : strcmp(m, "tcp") == 0 ? ESPAT_NET_PING_TCP
 			                                  : ESPAT_NET_PING_ALL;
 		} else {
-			fprintf(stderr,
-			        "usage: net_check [--timeout MS] [--ping-method M] [-v] STEP...\n");
+			fprintf(stderr, "usage: net_check [--timeout MS] [--ping-method M] [-v] "
+			                "[--tls [--handshake-ms MS]] STEP...\n");
 			return 3;
 		}
 	}
@@ -959,6 +1180,16 @@ int main(int argc, char **argv)
 	}
 	c.np.ping_methods = methods;
 	c.net = espat_net_posix_port(&c.np);
+	if (c.use_tls) {
+		if (espat_tls_filter_init(&c.tf, &c.net, tls_wake, &c, &c.log) < 0) {
+			perror("net_check: TLS filter");
+			return 3;
+		}
+		c.tf.handshake_ms = hs_ms;
+		c.net = espat_tls_filter_port(&c.tf);
+		c.loop.prepare = tls_prepare;
+		c.loop.prepare_user = &c;
+	}
 	c.deadline_ns = espat_loop_now_ns() + (uint64_t)timeout * 1000000u;
 	int rc = 0;
 	while (i < argc && rc == 0) {
@@ -970,6 +1201,11 @@ int main(int argc, char **argv)
 			out("usage error at step %s", op);
 	}
 	espat_loop_del(&c.loop, &c.in);
+	if (c.use_tls) {
+		espat_loop_timer_cancel(&c.loop, &c.tls_timer);
+		espat_tls_filter_free(&c.tf);
+		tls_off(&c);
+	}
 	espat_net_posix_free(&c.np);
 	espat_loop_free(&c.loop);
 	if (c.stray != 0) {
