@@ -138,9 +138,10 @@ def client_hello(sock):
 
 
 class TlsConn(Conn):
-    """A TLS connection (an ssl.SSLSocket) with Conn's deadlines. recv_eof
-    returns b"" only after the other side's close_notify (a bare FIN raises
-    ssl.SSLEOFError). hello: (SNI, ALPN list) of the module's ClientHello,
+    """A TLS connection (an ssl.SSLSocket made with suppress_ragged_eofs
+    off) with Conn's deadlines. recv_eof returns b"" only after the other
+    side's close_notify (a bare FIN raises ssl.SSLEOFError, an RST
+    ConnectionResetError). hello: (SNI, ALPN list) of the module's ClientHello,
     for connections a TlsServer accepted."""
 
     def __init__(self, sock, hello=None):
@@ -237,7 +238,8 @@ class TlsServer(TcpServer):
             try:
                 raw.settimeout(DEADLINE)
                 hello = client_hello(raw)
-                s = self.ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+                s = self.ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False,
+                                         suppress_ragged_eofs=False)
                 s.do_handshake()
                 if self.greeting:
                     s.sendall(self.greeting)
@@ -274,7 +276,8 @@ def tls_client(port, host="127.0.0.1", cert=None, key=None, ca=ROOT, version=Non
         ctx.minimum_version = ctx.maximum_version = version
     raw = socket.create_connection((host, port), timeout=DEADLINE)
     try:
-        return TlsConn(ctx.wrap_socket(raw, server_hostname="localhost"))
+        return TlsConn(ctx.wrap_socket(raw, server_hostname="localhost",
+                                       suppress_ragged_eofs=False))
     except BaseException:
         raw.close()
         raise
@@ -839,6 +842,19 @@ def test_psk_with_openssl_s_server(net, form, flag):
         assert ipd(net)[1] == b"psk back\n"
 
 
+def test_psk_cleared_with_empty_strings(net):
+    """AT+CIPSSLCPSK="","" takes the key away: a certificate server over
+    TLS 1.2 is reached as before it was set."""
+    ok(net, 'AT+CIPSSLCPSK="key","id"')
+    ok(net, 'AT+CIPSSLCPSK="",""')
+    ok(net, "AT+CIPSSLCPSKHEX?", b'+CIPSSLCPSKHEX:0,"",""\r\n')
+    with TlsServer(version=TLS12) as srv:
+        start(net, srv.port, typ="SSL")
+        c = srv.accept()
+        assert "PSK" not in c.sock.cipher()[0]
+        exchange(net, c)
+
+
 # ---- settings: per link, all links, persistence, bad input -------------------------------------
 
 def test_mux_settings_per_link_and_for_all_links(net):
@@ -1199,6 +1215,27 @@ def test_ssl_server_closing_its_clients_sends_close_notify(net):
     assert (a.recv_eof(), b.recv_eof()) == (b"", b"")
     with pytest.raises(OSError):
         tls_client(port)
+
+
+def test_ssl_server_connection_limit_and_idle_timeout(net):
+    """AT+CIPSERVERMAXCONN counts SSL clients once their handshake is over:
+    one more is reset with "Have 1 Connections". AT+CIPSTO closes an idle
+    one with close_notify."""
+    ok(net, "AT+CIPMUX=1")
+    ok(net, "AT+CIPSERVERMAXCONN=1")
+    ok(net, "AT+CIPSTO=1")
+    port = ssl_server(net)
+    a = tls_client(port)
+    net.expect(b"0,CONNECT\r\n")
+    try:
+        b = tls_client(port)
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            b.recv_eof()
+    except (ssl.SSLError, ConnectionError):
+        pass  # reset before our side of the handshake ended
+    net.expect(b"Have 1 Connections\r\n")
+    net.expect(b"0,CLOSED\r\n", timeout=3)  # idle for AT+CIPSTO's second
+    assert a.recv_eof() == b""
 
 
 def test_ssl_server_ignores_clients_that_are_not_tls(net):
