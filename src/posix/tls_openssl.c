@@ -283,8 +283,6 @@ static bool attach_bio(struct espat_tlsf_sock *t)
 
 /* ---- the session ------------------------------------------------------------ */
 
-static void pump(struct espat_tlsf_sock *t);
-
 /* Logs the thread's OpenSSL errors with what happened to t. */
 static void log_failure(struct espat_tlsf_sock *t, const char *what, const char *hint)
 {
@@ -433,7 +431,9 @@ static void read_plain(struct espat_tlsf_sock *t)
 			continue;
 		}
 		int e = SSL_get_error(t->ssl, 0);
-		if (e == SSL_ERROR_WANT_READ && t->send_err == 0) {
+		/* After a failed send() too: the lower port reports its end
+		 * once every byte before it was read. */
+		if (e == SSL_ERROR_WANT_READ) {
 			if (t->low_closed)
 				finish(t, t->low_err); /* a FIN without close_notify is no error */
 			return;
@@ -449,8 +449,8 @@ static void read_plain(struct espat_tlsf_sock *t)
 	}
 }
 
-/* Runs the session over the ciphertext at hand: the handshake, then the
- * plaintext held back out, then plaintext in while the owner reads. The
+/* Runs the session over the ciphertext at hand: the handshake (which sends
+ * what a client held back), then plaintext in while the owner reads. The
  * caller holds t. */
 static void pump(struct espat_tlsf_sock *t)
 {
