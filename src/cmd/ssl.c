@@ -160,11 +160,18 @@ int espat_ssl_client_creds(struct espat_module *m, uint8_t id, const char *host,
 	return 0;
 }
 
+static int64_t rtc(void *user)
+{
+	return espat_rtc_now(user);
+}
+
 int espat_ssl_server_creds(struct espat_module *m, bool verify_client, bool say,
 			   struct espat_ssl_creds *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->o.now = espat_rtc_now(m);
+	c->o.clock = rtc; /* a server checks clients at the clock of each handshake */
+	c->o.clock_user = m;
 	int miss = pki_missing(m, server_ns, true, 0, verify_client, 0);
 	if (miss) {
 		if (say)

@@ -56,6 +56,11 @@ struct espat_tls_opts {
 	/* The module's wall clock (seconds since 1970) that certificate
 	 * validity periods are checked against, not the host's. */
 	int64_t now;
+	/* Server: reads the module's clock at each handshake, since a server
+	 * outlives changes of it (SNTP, AT+SYSTIMESTAMP); NULL: now, run on
+	 * by the host's clock. */
+	int64_t (*clock)(void *user);
+	void *clock_user;
 };
 
 #endif

@@ -69,7 +69,9 @@ struct espat_tlsf_sock {
 	size_t in_n;               /* ... and how much of it SSL has not taken */
 	struct buf rx;             /* ciphertext kept for later (the owner paused) */
 	struct buf tx;             /* plaintext sent before the handshake finished */
-	int64_t now;               /* listener: the module's clock at listen() ... */
+	int64_t (*clock)(void *);  /* listener: the module's clock, or NULL ... */
+	void *clock_user;
+	int64_t now;               /* ... else its time at listen() ... */
 	uint64_t now_at_ns;        /* ... and the monotonic time then */
 	struct espat_tlsf_psk psk; /* client: its PSK (the SSL's app data) */
 };
@@ -566,9 +568,10 @@ static void low_accepted(void *user, struct espat_sock *s)
 		return;
 	}
 	uint64_t now = now_ns();
-	/* The module's clock, advanced by the time since listen(). */
-	X509_VERIFY_PARAM_set_time(SSL_get0_param(t->ssl),
-	                           (time_t)(ls->now + (int64_t)((now - ls->now_at_ns) / NS_PER_S)));
+	/* The module's clock now, or its time at listen() advanced since. */
+	int64_t wall = ls->clock ? ls->clock(ls->clock_user)
+	                         : ls->now + (int64_t)((now - ls->now_at_ns) / NS_PER_S);
+	X509_VERIFY_PARAM_set_time(SSL_get0_param(t->ssl), (time_t)wall);
 	SSL_set_accept_state(t->ssl);
 	t->deadline_ns = now + (uint64_t)f->handshake_ms * NS_PER_MS;
 	f->lower.attach(f->lower.user, s, &low_cbs, t);
@@ -630,6 +633,8 @@ static struct espat_sock *port_listen(void *user, uint16_t port, bool v6,
 		return NULL;
 	}
 	t->verify = tls->ca != NULL;
+	t->clock = tls->clock;
+	t->clock_user = tls->clock_user;
 	t->now = tls->now;
 	t->now_at_ns = now_ns();
 	t->cb = *cb;

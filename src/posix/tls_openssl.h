@@ -25,14 +25,15 @@
  *    without ca any server is accepted. Any other failed handshake is
  *    connected(ESPAT_NET_ETLS), a failed TCP connect keeps the lower
  *    error, a handshake that takes longer than handshake_ms is
- *    connected(ESPAT_NET_ETIMEDOUT). With a PSK (and no ca) the PSK suites
- *    come first; the same key serves TLS 1.3's external PSK;
+ *    connected(ESPAT_NET_ETIMEDOUT). With a PSK the PSK suites are offered
+ *    too (after the certificate ones); the same key serves TLS 1.3's
+ *    external PSK;
  *  - server: cert and key are required (listen() fails with EINVAL
  *    without them). A peer is accepted() only after its handshake (bounded
  *    by handshake_ms); a failed one is closed without a word to the owner.
  *    With ca the peer must present a certificate that verifies at the
- *    module's clock (opts.now at listen(), advanced by the host's monotonic
- *    clock since);
+ *    module's clock (opts.clock at each handshake, or opts.now at listen()
+ *    advanced by the host's monotonic clock since);
  *  - data() carries at most ESPAT_TLS_READ_MAX plaintext bytes (one
  *    record); a pause() from inside data() holds the rest (the ciphertext
  *    not yet decrypted, at most what the lower port delivered in one call)

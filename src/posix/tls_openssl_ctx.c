@@ -227,11 +227,10 @@ SSL *espat_tlsf_client_new(const struct espat_tls_opts *o, struct espat_tlsf_psk
 		what = "the CA certificates";
 	else if (!copy_psk(o, psk))
 		what = "the PSK";
-	/* DEFAULT holds the PSK suites already; without a CA to verify a
-	 * certificate with, the key is the one authentication there is, so
-	 * its suites come first. */
-	else if (psk->key_len > 0 && o->ca == NULL && !SSL_CTX_set_cipher_list(ctx, "PSK:DEFAULT"))
-		what = "the PSK cipher list";
+	/* OpenSSL's DEFAULT list holds the PSK suites already, after the
+	 * certificate ones; they are usable once the PSK callback is set. (A
+	 * "PSK:DEFAULT" list would be the PSK suites alone: DEFAULT counts
+	 * only as the first item.) */
 	if (psk->key_len > 0)
 		SSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
 	SSL *ssl = what == NULL ? SSL_new(ctx) : NULL;
