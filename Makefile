@@ -40,7 +40,7 @@ POSIX_OBJ := $(call obj,$(POSIX_SRC))
 # The test port borrows the posix regex port (a real BRE engine) and links
 # the TLS filter (with the log it writes to), so unit tests can layer it.
 WORLD_OBJ := $(call obj,$(WORLD_SRC))
-TLS_SRC   := $(wildcard src/posix/tls_openssl*.c) src/posix/log.c
+TLS_SRC   := $(wildcard src/posix/tls_openssl*.c) src/posix/bytebuf.c src/posix/log.c
 TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c $(TLS_SRC)) $(WORLD_OBJ)
 APP_OBJ   := $(call obj,$(APP_SRC))
 APPLIB_OBJ := $(call obj,$(APPLIB_SRC))

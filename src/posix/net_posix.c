@@ -1,6 +1,7 @@
 /* Sockets and listeners of the Linux net port; DNS and ping are in
  * net_posix_dns.c and net_posix_ping.c. Rules in net_posix.h. */
 #include "posix/net_posix.h"
+#include "posix/bytebuf.h"
 #include "posix/net_posix_internal.h"
 
 #include <ares.h>
@@ -16,7 +17,6 @@
 #define ACCEPTS_PER_WAKE 16
 #define DISCARD_READS 64           /* graceful close: unread input thrown away, 64 KiB each */
 #define ACCEPT_RETRY_NS 100000000u /* out of descriptors: accept again after 100 ms */
-#define QUEUE_KEEP (256u * 1024u)  /* an emptied send queue keeps a buffer this big */
 
 enum sock_state {
 	SS_CONNECTING, /* TCP: connect() under way */
@@ -58,8 +58,7 @@ struct espat_sock {
 	int werr;           /* TCP: errno of the failed write or connect; the socket is dead */
 	bool accept_paused; /* listener: out of descriptors */
 	bool linger_timed;  /* SO_LINGER on with a timeout (lifted before close) */
-	uint8_t *q;         /* TCP send queue: q[qoff..qlen) not yet in the kernel */
-	size_t qoff, qlen, qcap;
+	struct espat_bytebuf q; /* TCP send queue: not yet in the kernel */
 	struct dgram *dq, *dq_tail; /* UDP send queue */
 	size_t dq_bytes;
 };
@@ -89,9 +88,7 @@ static struct espat_sock *sock_new(struct espat_net_posix *np, enum espat_sock_k
 
 static void queue_drop(struct espat_sock *s)
 {
-	free(s->q);
-	s->q = NULL;
-	s->qoff = s->qlen = s->qcap = 0;
+	espat_bytebuf_free(&s->q);
 	while (s->dq != NULL) {
 		struct dgram *d = s->dq;
 		s->dq = d->next;
@@ -104,7 +101,7 @@ static void queue_drop(struct espat_sock *s)
 
 static size_t queued_bytes(const struct espat_sock *s)
 {
-	return s->kind == ESPAT_SOCK_UDP ? s->dq_bytes : s->qlen - s->qoff;
+	return s->kind == ESPAT_SOCK_UDP ? s->dq_bytes : espat_bytebuf_size(&s->q);
 }
 
 /* Closes the fd and stops every event; the struct stays (see sock_free). */
@@ -193,32 +190,6 @@ static int sock_watch(struct espat_sock *s)
 
 /* ---- sending -------------------------------------------------------------- */
 
-/* Appends to the TCP queue; false when out of memory. */
-static bool queue_append(struct espat_sock *s, const uint8_t *p, size_t n)
-{
-	if (s->qoff > 0 && s->qcap - s->qlen < n) {
-		memmove(s->q, s->q + s->qoff, s->qlen - s->qoff);
-		s->qlen -= s->qoff;
-		s->qoff = 0;
-	}
-	if (s->qcap - s->qlen < n) {
-		size_t cap = s->qcap ? s->qcap : 16384u;
-		while (cap - s->qlen < n) {
-			if (cap > SIZE_MAX / 2)
-				return false;
-			cap *= 2;
-		}
-		uint8_t *q = realloc(s->q, cap);
-		if (q == NULL)
-			return false;
-		s->q = q;
-		s->qcap = cap;
-	}
-	memcpy(s->q + s->qlen, p, n);
-	s->qlen += n;
-	return true;
-}
-
 /* Writes to the kernel; the number of bytes taken, or -1 with errno
  * (EAGAIN when it takes nothing now). */
 static ssize_t write_some(int fd, const uint8_t *p, size_t n)
@@ -237,8 +208,8 @@ static ssize_t write_some(int fd, const uint8_t *p, size_t n)
  * (the socket is then dead: werr set, queue dropped). */
 static int flush_tcp(struct espat_sock *s)
 {
-	while (s->qoff < s->qlen) {
-		ssize_t w = write_some(s->fd, s->q + s->qoff, s->qlen - s->qoff);
+	while (espat_bytebuf_size(&s->q) > 0) {
+		ssize_t w = write_some(s->fd, espat_bytebuf_data(&s->q), espat_bytebuf_size(&s->q));
 		if (w < 0 && errno == EAGAIN)
 			return 0;
 		if (w <= 0) {
@@ -246,13 +217,7 @@ static int flush_tcp(struct espat_sock *s)
 			queue_drop(s);
 			return s->werr;
 		}
-		s->qoff += (size_t)w;
-	}
-	s->qoff = s->qlen = 0;
-	if (s->qcap > QUEUE_KEEP) {
-		free(s->q);
-		s->q = NULL;
-		s->qcap = 0;
+		espat_bytebuf_take(&s->q, (size_t)w);
 	}
 	return 0;
 }
@@ -286,7 +251,7 @@ static int send_tcp(struct espat_sock *s, const uint8_t *p, size_t n)
 	if (s->werr != 0)
 		return espat_netp_err(s->werr);
 	size_t off = 0;
-	if (s->state == SS_OPEN && s->qoff == s->qlen) {
+	if (s->state == SS_OPEN && espat_bytebuf_size(&s->q) == 0) {
 		while (off < n) {
 			ssize_t w = write_some(s->fd, p + off, n - off);
 			if (w < 0 && errno == EAGAIN)
@@ -300,7 +265,7 @@ static int send_tcp(struct espat_sock *s, const uint8_t *p, size_t n)
 			off += (size_t)w;
 		}
 	}
-	if (off < n && !queue_append(s, p + off, n - off)) {
+	if (off < n && !espat_bytebuf_append(&s->q, p + off, n - off)) {
 		/* Part of the bytes may be in the stream already: the
 		 * stream is broken, so the socket is too. */
 		s->werr = ENOMEM;
@@ -445,7 +410,7 @@ static void on_closing(struct espat_sock *s, uint32_t events)
 		sock_finish(s, true);
 		return;
 	}
-	if (s->qoff == s->qlen) {
+	if (espat_bytebuf_size(&s->q) == 0) {
 		sock_finish(s, false);
 		return;
 	}
@@ -682,7 +647,7 @@ static void on_sock(void *user, uint32_t events)
 			sock_watch(s);
 		return;
 	}
-	if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && s->qoff < s->qlen) {
+	if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && espat_bytebuf_size(&s->q) > 0) {
 		/* A failed write leaves the error to the read side, which
 		 * reports it after any bytes still to be read. */
 		if (flush_tcp(s) == 0 && maybe_drained(s))

@@ -11,6 +11,7 @@
  * works, so that an owner's close() from inside one of its callbacks only
  * marks it; the last holder frees it. */
 #include "posix/tls_openssl.h"
+#include "posix/bytebuf.h"
 #include "posix/tls_openssl_internal.h"
 
 #include <arpa/inet.h>
@@ -24,8 +25,6 @@
 #define TAG ((uintptr_t)1) /* set in the pointers handed out for TLS sockets */
 #define NS_PER_MS 1000000u
 #define NS_PER_S 1000000000u
-#define BUF_MIN 16384u          /* first allocation of a byte buffer */
-#define BUF_KEEP (256u * 1024u) /* an emptied buffer bigger than this is freed */
 
 enum tls_state {
 	TS_CONNECTING, /* client: the lower TCP connect is under way */
@@ -36,11 +35,6 @@ enum tls_state {
 };
 
 /* Bytes waiting: p[off..len). */
-struct buf {
-	uint8_t *p;
-	size_t off, len, cap;
-};
-
 struct espat_tlsf_sock {
 	struct espat_tls_filter *f;
 	struct espat_tlsf_sock *prev, *next; /* f->socks */
@@ -67,8 +61,8 @@ struct espat_tlsf_sock {
 	uint64_t deadline_ns;      /* TS_HANDSHAKE: given up then */
 	const uint8_t *in;         /* the lower data() piece being read ... */
 	size_t in_n;               /* ... and how much of it SSL has not taken */
-	struct buf rx;             /* ciphertext kept for later (the owner paused) */
-	struct buf tx;             /* plaintext sent before the handshake finished */
+	struct espat_bytebuf rx;   /* ciphertext kept for later (the owner paused) */
+	struct espat_bytebuf tx;   /* plaintext sent before the handshake finished */
 	int64_t (*clock)(void *);  /* listener: the module's clock, or NULL ... */
 	void *clock_user;
 	int64_t now;               /* ... else its time at listen() ... */
@@ -108,55 +102,6 @@ static void fmt_ep(const struct espat_endpoint *ep, char *out, size_t len)
 	snprintf(out, len, ep->ip.v6 ? "[%s]:%u" : "%s:%u", ip, ep->port);
 }
 
-/* ---- buffers ---------------------------------------------------------------- */
-
-static bool buf_append(struct buf *b, const uint8_t *p, size_t n)
-{
-	if (b->off > 0 && b->cap - b->len < n) {
-		memmove(b->p, b->p + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-	}
-	if (b->cap - b->len < n) {
-		size_t cap = b->cap ? b->cap : BUF_MIN;
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2)
-				return false;
-			cap *= 2;
-		}
-		uint8_t *q = realloc(b->p, cap);
-		if (q == NULL)
-			return false;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return true;
-}
-
-static size_t buf_size(const struct buf *b)
-{
-	return b->len - b->off;
-}
-
-static void buf_free(struct buf *b)
-{
-	free(b->p);
-	*b = (struct buf){0};
-}
-
-/* Forgets the first n bytes. */
-static void buf_take(struct buf *b, size_t n)
-{
-	b->off += n;
-	if (b->off < b->len)
-		return;
-	b->off = b->len = 0;
-	if (b->cap > BUF_KEEP)
-		buf_free(b);
-}
-
 /* ---- lifetime --------------------------------------------------------------- */
 
 static struct espat_tlsf_sock *sock_new(struct espat_tls_filter *f, enum tls_state state)
@@ -184,8 +129,8 @@ static void sock_free(struct espat_tlsf_sock *t)
 		t->next->prev = t->prev;
 	SSL_free(t->ssl); /* and its BIO */
 	SSL_CTX_free(t->ctx);
-	buf_free(&t->rx);
-	buf_free(&t->tx);
+	espat_bytebuf_free(&t->rx);
+	espat_bytebuf_free(&t->tx);
 	OPENSSL_cleanse(&t->psk, sizeof(t->psk));
 	free(t);
 }
@@ -250,10 +195,10 @@ static int bio_read(BIO *b, char *p, size_t n, size_t *got)
 	struct espat_tlsf_sock *t = BIO_get_data(b);
 	BIO_clear_retry_flags(b);
 	size_t k;
-	if (buf_size(&t->rx) > 0) {
-		k = buf_size(&t->rx) < n ? buf_size(&t->rx) : n;
-		memcpy(p, t->rx.p + t->rx.off, k);
-		buf_take(&t->rx, k);
+	if (espat_bytebuf_size(&t->rx) > 0) {
+		k = espat_bytebuf_size(&t->rx) < n ? espat_bytebuf_size(&t->rx) : n;
+		memcpy(p, espat_bytebuf_data(&t->rx), k);
+		espat_bytebuf_take(&t->rx, k);
 	} else if (t->in_n > 0) {
 		k = t->in_n < n ? t->in_n : n;
 		memcpy(p, t->in, k);
@@ -302,7 +247,7 @@ static void log_failure(struct espat_tlsf_sock *t, const char *what, const char 
 static void finish(struct espat_tlsf_sock *t, int err)
 {
 	t->state = TS_DONE;
-	buf_free(&t->rx);
+	espat_bytebuf_free(&t->rx);
 	if (t->cb.closed != NULL)
 		t->cb.closed(t->cbuser, err);
 }
@@ -313,7 +258,7 @@ static void handshake_failed(struct espat_tlsf_sock *t, int err, const char *hin
 {
 	log_failure(t, "handshake failed with", hint);
 	t->state = TS_DONE;
-	buf_free(&t->rx);
+	espat_bytebuf_free(&t->rx);
 	if (t->server) {
 		drop(t, ESPAT_CLOSE_GRACEFUL);
 		return;
@@ -360,11 +305,11 @@ static int ssl_write(struct espat_tlsf_sock *t, const uint8_t *p, size_t n)
 static void flush_held(struct espat_tlsf_sock *t)
 {
 	static const uint8_t nothing[1];
-	if (buf_size(&t->tx) > 0)
-		ssl_write(t, t->tx.p + t->tx.off, buf_size(&t->tx));
+	if (espat_bytebuf_size(&t->tx) > 0)
+		ssl_write(t, espat_bytebuf_data(&t->tx), espat_bytebuf_size(&t->tx));
 	else if (t->want_drained)
 		t->f->lower.send(t->f->lower.user, t->low, nothing, 0, NULL);
-	buf_free(&t->tx);
+	espat_bytebuf_free(&t->tx);
 }
 
 /* The handshake is over: a client hears connected(0), a listener's owner
@@ -503,7 +448,7 @@ static void low_data(void *user, const uint8_t *p, size_t n, const struct espat_
 	t->in_n = n;
 	pump(t);
 	if (t->in_n > 0 && !t->owner_closed && t->state != TS_DONE &&
-	    !buf_append(&t->rx, t->in, t->in_n))
+	    !espat_bytebuf_append(&t->rx, t->in, t->in_n))
 		fail(t, ESPAT_NET_ENOMEM);
 	t->in = NULL;
 	t->in_n = 0;
@@ -525,7 +470,7 @@ static void low_closed(void *user, int err)
 static void low_drained(void *user)
 {
 	struct espat_tlsf_sock *t = user;
-	if (t->owner_closed || !t->want_drained || !t->established || buf_size(&t->tx) > 0)
+	if (t->owner_closed || !t->want_drained || !t->established || espat_bytebuf_size(&t->tx) > 0)
 		return;
 	t->want_drained = false;
 	if (t->cb.drained == NULL)
@@ -668,8 +613,8 @@ static int port_send(void *user, struct espat_sock *s, const uint8_t *p, size_t 
 		return t->send_err;
 	if (t->broken || (t->state == TS_DONE && !t->established))
 		return ESPAT_NET_ETLS;
-	if (!t->established || buf_size(&t->tx) > 0) {
-		if (!buf_append(&t->tx, p, n))
+	if (!t->established || espat_bytebuf_size(&t->tx) > 0) {
+		if (!espat_bytebuf_append(&t->tx, p, n))
 			return ESPAT_NET_ENOMEM;
 	} else if (n == 0) {
 		/* nothing to encrypt; the lower port still owes drained() */
@@ -692,13 +637,13 @@ static size_t port_queued(void *user, struct espat_sock *s)
 		return f->lower.queued(f->lower.user, s);
 	struct espat_tlsf_sock *t = tls_of(s);
 	size_t q = t->low != NULL ? f->lower.queued(f->lower.user, t->low) : 0;
-	return q + buf_size(&t->tx);
+	return q + espat_bytebuf_size(&t->tx);
 }
 
 /* Something to deliver that needs no more from the peer. */
 static bool has_input(struct espat_tlsf_sock *t)
 {
-	return buf_size(&t->rx) > 0 || SSL_has_pending(t->ssl) || t->low_closed || t->broken;
+	return espat_bytebuf_size(&t->rx) > 0 || SSL_has_pending(t->ssl) || t->low_closed || t->broken;
 }
 
 static void port_pause(void *user, struct espat_sock *s, bool paused)
