@@ -10,6 +10,10 @@ what a user would reach for instead of passthrough):
 - AT+CIPSEND: repeated AT+CIPSEND=2048 / '>' / 2048 bytes / SEND OK, against socat pty->TCP.
 - +IPD receive: the peer sends, the host parses \\r\\n+IPD,<n>:<data> off the AT port, against
   socat TCP->pty.
+- passthrough UART->SSL and SSL->UART: the same two passthrough runs over an SSL link
+  (AT+CIPSSLCCONF=0, AT+CIPSTART="SSL") to a TLS peer (Python ssl with the factory server
+  certificate, pki/factory), against socat bridging a pty to the same kind of peer
+  (`socat ... openssl:127.0.0.1:PORT,verify=0`). They move BENCH_SSL_MB MiB (default 32).
 
 All with --no-pace, the module joined to tests/worlds/tcpip.ini's host network. Each run moves
 BENCH_MB MiB (default 64) or stops after BENCH_S seconds (default 10), whichever comes first;
@@ -21,6 +25,7 @@ import re
 import select
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,8 @@ WORLD = os.path.join(ROOT, "tests", "worlds", "tcpip.ini")
 MB = int(os.environ.get("BENCH_MB", "64"))
 LIMIT_S = float(os.environ.get("BENCH_S", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SSL_MB = int(os.environ.get("BENCH_SSL_MB", "32"))
+FACTORY = os.path.join(ROOT, "pki", "factory")
 CHUNK = 65536
 PAYLOAD = os.urandom(1 << 20)
 
@@ -88,6 +95,29 @@ def accept(lsock, timeout=5.0):
     c, _ = lsock.accept()
     c.settimeout(None)
     return c
+
+
+class TlsListener:
+    """A TCP listener on 127.0.0.1 whose connections become TLS server
+    sockets (the factory server certificate; no client certificate asked)."""
+
+    def __init__(self):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(FACTORY, "server_cert", "server_cert.crt"),
+                                 os.path.join(FACTORY, "server_key", "server.key"))
+        self.lsock = listener()
+        self.port = self.lsock.getsockname()[1]
+
+    def accept(self, timeout=5.0):
+        """The next connection, its handshake done (blocking, bounded)."""
+        c = accept(self.lsock, timeout)
+        c.settimeout(timeout)
+        s = self.ctx.wrap_socket(c, server_side=True)
+        s.settimeout(None)
+        return s
+
+    def close(self):
+        self.lsock.close()
 
 
 def budget():
@@ -203,14 +233,23 @@ class Espat:
         self.r.cmd("AT+CWMODE=1")
         self.r.cmd('AT+CWJAP="espat","espatpass"')
         self.lsock = listener()
+        self.tls = TlsListener()
 
     def connect(self):
         port = self.lsock.getsockname()[1]
         self.r.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}')
         return accept(self.lsock)
 
-    def passthrough(self):
-        c = self.connect()
+    def connect_ssl(self):
+        """An SSL link to the TLS peer, the module verifying nothing."""
+        self.r.cmd("AT+CIPSSLCCONF=0")
+        os.write(self.fd, f'AT+CIPSTART="SSL","127.0.0.1",{self.tls.port}\r\n'.encode())
+        c = self.tls.accept()
+        self.r.until(b"\r\nOK\r\n")
+        return c
+
+    def passthrough(self, tls=False):
+        c = self.connect_ssl() if tls else self.connect()
         self.r.cmd("AT+CIPMODE=1")
         self.r.cmd("AT+CIPSEND", token=b">")
         return c
@@ -270,22 +309,27 @@ class Espat:
         self.proc.terminate()
         self.proc.wait(5)
         os.close(self.fd)
+        self.lsock.close()
+        self.tls.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---- socat ----------------------------------------------------------------------------
 
 class Socat:
-    """socat bridging a fresh pty to a fresh TCP peer."""
+    """socat bridging a fresh pty to a fresh TCP peer, or with tls=True to a
+    fresh TLS peer (socat's openssl address, verifying nothing)."""
 
-    def __init__(self):
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="socat-bench-")
-        self.lsock = listener()
+        self.tls = TlsListener() if tls else None
+        self.lsock = self.tls.lsock if tls else listener()
         link = os.path.join(self.dir, "tty")
         port = self.lsock.getsockname()[1]
-        self.proc = subprocess.Popen(["socat", "-b", "8192", f"pty,raw,echo=0,link={link}",
-                                      f"tcp:127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
-        self.peer = accept(self.lsock)
+        far = f"openssl:127.0.0.1:{port},verify=0" if tls else f"tcp:127.0.0.1:{port}"
+        self.proc = subprocess.Popen(["socat", "-b", "8192", f"pty,raw,echo=0,link={link}", far],
+                                     stderr=subprocess.DEVNULL)
+        self.peer = self.tls.accept() if tls else accept(self.lsock)
         self.fd = open_pty(link)
 
     def close(self):
@@ -297,8 +341,8 @@ class Socat:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def with_socat(fn):
-    s = Socat()
+def with_socat(fn, tls=False):
+    s = Socat(tls)
     try:
         return fn(s)
     finally:
@@ -322,8 +366,10 @@ def main():
         print("bench_tcpip: socat not found (apt-get install socat)")
         return 1
     total = budget()
+    ssl_total = SSL_MB << 20
     e = Espat()
-    runs = {k: [] for k in ("pt_up", "pt_down", "socat_up", "socat_down", "cipsend", "ipd")}
+    runs = {k: [] for k in ("pt_up", "pt_down", "socat_up", "socat_down", "cipsend", "ipd",
+                            "ssl_up", "ssl_down", "socat_ssl_up", "socat_ssl_down")}
     try:
         for _ in range(ROUNDS):
             c = e.passthrough()
@@ -334,25 +380,34 @@ def main():
             runs["socat_down"].append(with_socat(lambda s: tcp_to_uart(s.fd, s.peer, total)))
             runs["cipsend"].append(e.cipsend(total))
             runs["ipd"].append(e.ipd(total))
+            c = e.passthrough(tls=True)
+            runs["ssl_up"].append(uart_to_tcp(e.fd, c, ssl_total))
+            runs["ssl_down"].append(tcp_to_uart(e.fd, c, ssl_total))
+            e.leave(c)
+            runs["socat_ssl_up"].append(
+                with_socat(lambda s: uart_to_tcp(s.fd, s.peer, ssl_total), tls=True))
+            runs["socat_ssl_down"].append(
+                with_socat(lambda s: tcp_to_uart(s.fd, s.peer, ssl_total), tls=True))
     finally:
         e.close()
-    up, down = best(runs["pt_up"]), best(runs["pt_down"])
-    s_up, s_down = best(runs["socat_up"]), best(runs["socat_down"])
-    cs, ipd = best(runs["cipsend"]), best(runs["ipd"])
-    print(f"passthrough UART->TCP: espat {up:8.1f} MB/s   socat {s_up:8.1f} MB/s   "
-          f"ratio {up / s_up:5.2f}x   (target >= 0.90x)")
-    print(f"passthrough TCP->UART: espat {down:8.1f} MB/s   socat {s_down:8.1f} MB/s   "
-          f"ratio {down / s_down:5.2f}x   (target >= 0.90x)")
-    print(f"AT+CIPSEND 2048 B:     espat {cs:8.1f} MB/s   socat {s_up:8.1f} MB/s   "
-          f"ratio {cs / s_up:5.2f}x   ({cs * 1e6 / 2048:.0f} sends/s)")
-    print(f"+IPD receive:          espat {ipd:8.1f} MB/s   socat {s_down:8.1f} MB/s   "
-          f"ratio {ipd / s_down:5.2f}x")
+    def row(label, mine, ref, extra=""):
+        espat, socat = best(runs[mine]), best(runs[ref])
+        print(f"{label + ':':<22} espat {espat:8.1f} MB/s   socat {socat:8.1f} MB/s   "
+              f"ratio {espat / socat:5.2f}x" + (f"   {extra}" if extra else ""))
+
+    row("passthrough UART->TCP", "pt_up", "socat_up", "(target >= 0.90x)")
+    row("passthrough TCP->UART", "pt_down", "socat_down", "(target >= 0.90x)")
+    row("AT+CIPSEND 2048 B", "cipsend", "socat_up",
+        f"({best(runs['cipsend']) * 1e6 / 2048:.0f} sends/s)")
+    row("+IPD receive", "ipd", "socat_down")
+    row("passthrough UART->SSL", "ssl_up", "socat_ssl_up")
+    row("passthrough SSL->UART", "ssl_down", "socat_ssl_down")
     print("medians:               " + ", ".join(
         f"{k} {median(v):.1f}" for k, v in runs.items()) + " MB/s")
     moved = {k: sum(n for n, _ in v) / len(v) / (1 << 20) for k, v in runs.items()}
     print(f"(best of {ROUNDS}; MiB moved per run: "
           + ", ".join(f"{k} {v:.0f}" for k, v in moved.items())
-          + f"; limit {MB} MiB or {LIMIT_S:.0f} s)")
+          + f"; limit {MB} MiB ({SSL_MB} over SSL) or {LIMIT_S:.0f} s)")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Real network peers on the host's loopback for the TCP/IP tests: a TCP
-server that accepts in the background, TCP connections with deadlines, and
-UDP peers. Every wait has a deadline; nothing sleeps a fixed time.
+server that accepts in the background, TCP connections with deadlines, UDP
+peers, openssl s_server / s_client, and SNTP and DNS servers. Every wait
+has a deadline; nothing sleeps a fixed time.
 
     srv = TcpServer()                  # listens on 127.0.0.1:srv.port
     ... AT+CIPSTART="TCP","127.0.0.1",<srv.port> ...
@@ -9,13 +10,23 @@ UDP peers. Every wait has a deadline; nothing sleeps a fixed time.
     c.reset()                          # RST (SO_LINGER 0)
     c.held_back()                      # the module stopped taking our bytes
 
+    ntp = SntpServer("127.0.0.123")    # SNTP on port 123 (needs root)
+    dns = DnsServer("127.0.0.130", {"pool.ntp.org": "127.0.0.123"})  # port 53
+    srv = Openssl(["s_server", "-quiet", "-cert", crt, "-key", key, "-port", "4433"],
+                  listen_port=4433)    # the guide's PC: openssl s_server / s_client
+    srv.recv_exact(4); srv.send(b"test")
+
 Some states have no event to block on; they are read from the kernel's
 tables for the test to poll: a TCP window closed on one side
-(Conn.held_back, Conn.holding_back), a connect refused (refused_connects).
+(Conn.held_back, Conn.holding_back), a connect refused (refused_connects),
+a listener up (listening).
 """
+import os
 import queue
+import select
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -224,3 +235,193 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listening(port):
+    """Whether some TCP socket on this host listens on port (IPv4 or IPv6;
+    state 0A of /proc/net/tcp[6])."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = [line.split() for line in f.readlines()[1:]]
+        except FileNotFoundError:
+            continue
+        if any(int(r[1].rsplit(":", 1)[1], 16) == port and r[3] == "0A" for r in rows):
+            return True
+    return False
+
+
+class Openssl:
+    """An `openssl s_server` or `s_client` process, as the guide's PC runs
+    them: what it reads from the TLS peer is its stdout, what we write to
+    its stdin it sends. Pass -quiet in args so that stdout holds nothing
+    but the data. listen_port: for s_server, wait until it listens (it
+    prints nothing then under -quiet); the kernel's table is polled, there
+    being no event to block on."""
+
+    def __init__(self, args, listen_port=None, timeout=DEADLINE):
+        self.args = ["openssl"] + list(args)
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.errbuf = bytearray()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self.buf = bytearray()
+        if listen_port is not None:
+            end = time.monotonic() + timeout
+            while not listening(listen_port):
+                if self.proc.poll() is not None or time.monotonic() > end:
+                    raise AssertionError(f"{self.args[1]} does not listen on {listen_port}: "
+                                         f"{self.log()}")
+                time.sleep(0.01)  # the polling interval
+
+    def _drain_stderr(self):
+        for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
+            self.errbuf += chunk
+
+    def log(self):
+        """What the process said on stderr (its handshake and verify
+        messages, errors), and its exit status if it ended."""
+        rc = self.proc.poll()
+        return (f"[{' '.join(self.args)}] " + ("" if rc is None else f"exit {rc}: ")
+                + self.errbuf.decode(errors="replace")[-1500:])
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def recv_exact(self, n, timeout=DEADLINE):
+        """Exactly the next n bytes it received, or AssertionError at the
+        deadline or when it exits first."""
+        fd = self.proc.stdout.fileno()
+        end = time.monotonic() + timeout
+        while len(self.buf) < n:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.args[1]} got {bytes(self.buf)!r}, want {n} bytes "
+                                     f"in {timeout}s: {self.log()}")
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError(f"{self.args[1]} ended after {bytes(self.buf)!r}: "
+                                         f"{self.log()}")
+                self.buf += chunk
+        out, self.buf = bytes(self.buf[:n]), self.buf[n:]
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:  # stdin: the process is gone (EPIPE)
+                pass
+
+
+class _UdpService:
+    """A UDP server on host:port in a thread, answering each request with
+    what reply(request) returns (None: no answer). Binding fails with
+    OSError (a port below 1024 needs root, or the address is taken)."""
+
+    def __init__(self, host, port):
+        self.host = host
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(0.2)  # how often the thread looks at stop
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                req, peer = self.sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            rep = self.reply(req)
+            if rep is not None:
+                self.sock.sendto(rep, peer)
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+        self.thread.join(timeout=2)
+
+
+NTP_OFFSET = 2208988800  # 1900 to 1970
+
+
+class SntpServer(_UdpService):
+    """An SNTP server on host:123 answering every client request with the
+    time `t` (Unix seconds, fraction 0; None: the host's clock at the
+    request), stratum 2, originate echoed."""
+
+    def __init__(self, host, t=None):
+        self.t = t
+        self.requests = 0
+        super().__init__(host, 123)
+
+    def reply(self, req):
+        if len(req) < 48 or req[0] & 7 != 3:
+            return None
+        self.requests += 1
+        t = int(time.time()) if self.t is None else self.t
+        ts = struct.pack("!II", (t + NTP_OFFSET) & 0xFFFFFFFF, 0)
+        return struct.pack("!BBbb", 0x24, 2, 6, -20) + bytes(8) + b"LOCL" + ts + req[40:48] \
+            + ts + ts
+
+
+class DnsServer(_UdpService):
+    """A DNS server on host:53 that knows the A records in `names` (name ->
+    dotted IPv4): a known name gets its address for an A question and an
+    empty NOERROR answer for any other (so no IPv6 address); other names
+    NXDOMAIN."""
+
+    def __init__(self, host, names):
+        self.names = {k.lower().rstrip("."): socket.inet_aton(v) for k, v in names.items()}
+        self.queries = []  # (name, qtype) in the order asked
+        super().__init__(host, 53)
+
+    def reply(self, req):
+        if len(req) < 17:
+            return None
+        labels, i = [], 12
+        while i < len(req) and req[i]:
+            n = req[i]
+            labels.append(req[i + 1:i + 1 + n].decode("latin-1"))
+            i += 1 + n
+        if i + 5 > len(req):
+            return None
+        qtype, qclass = struct.unpack("!HH", req[i + 1:i + 5])
+        name = ".".join(labels).lower()
+        self.queries.append((name, qtype))
+        ip = self.names.get(name)
+        answers = []
+        if ip is not None and qtype == 1 and qclass == 1:
+            answers.append(struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + ip)
+        flags = 0x8180 | (0 if ip is not None else 3)
+        hdr = req[:2] + struct.pack("!HHHHH", flags, 1, len(answers), 0, 0)
+        return hdr + req[12:i + 5] + b"".join(answers)
+
+
+def bind_somewhere(make, hosts):
+    """make(host) on the first of hosts where it can bind (another test run
+    may hold a port on one); re-raises the last OSError if none can."""
+    err = None
+    for h in hosts:
+        try:
+            return make(h)
+        except OSError as e:
+            err = e
+    raise err

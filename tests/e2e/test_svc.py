@@ -27,10 +27,10 @@ import time
 import pytest
 
 from conftest import SHARED, note
+from peers import SntpServer
 
 T_GUIDE = 1634636876  # 2021-10-19 09:47:56 UTC: the guide's 17:47:56 at UTC+8
 NTP_HOST = "127.0.0.123"
-NTP_OFFSET = 2208988800
 CORPUS = os.path.join(SHARED, "conformance", "command_examples.json")
 
 WORLD = """\
@@ -88,46 +88,10 @@ def join(d, ssid="espat", pwd="espatpass"):
 # ---- SNTP ---------------------------------------------------------------------------
 
 
-class SntpServer:
-    """An SNTP server on NTP_HOST:123 answering every client request with
-    the time `t` (Unix seconds, fraction 0), stratum 2, originate echoed."""
-
-    def __init__(self, t=T_GUIDE):
-        self.t = t
-        self.requests = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((NTP_HOST, 123))
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop.is_set():
-            try:
-                req, peer = self.sock.recvfrom(512)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if len(req) < 48 or req[0] & 7 != 3:
-                continue
-            self.requests += 1
-            ts = struct.pack("!II", (self.t + NTP_OFFSET) & 0xFFFFFFFF, 0)
-            rep = (struct.pack("!BBbb", 0x24, 2, 6, -20) + bytes(8) + b"LOCL" + ts + req[40:48]
-                   + ts + ts)
-            self.sock.sendto(rep, peer)
-
-    def close(self):
-        self.stop.set()
-        self.sock.close()
-        self.thread.join(timeout=2)
-
-
 @pytest.fixture
 def ntp():
     try:
-        s = SntpServer()
+        s = SntpServer(NTP_HOST, T_GUIDE)
     except OSError as e:
         pytest.skip(f"cannot bind {NTP_HOST}:123 for the SNTP server: {e}")
     yield s
