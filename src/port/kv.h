@@ -21,7 +21,8 @@ typedef void espat_kv_each_fn(void *cbuser, const char *ns, const char *key,
 
 struct espat_kv {
 	/* Returns the value's full length and copies at most cap bytes into
-	 * buf; -1 when absent. */
+	 * buf (which may be NULL when cap is 0: a length probe); -1 when
+	 * absent. */
 	long (*get)(void *user, const char *ns, const char *key, uint8_t *buf, size_t cap);
 	/* 0 on success, -1 on failure (the old value stays). */
 	int (*set)(void *user, const char *ns, const char *key, const uint8_t *val, size_t len);

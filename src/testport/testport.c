@@ -68,7 +68,8 @@ static long kv_get(void *user, const char *ns, const char *key, uint8_t *buf, si
 	struct espat_tp_entry *e = kv_find(user, ns, key);
 	if (!e)
 		return -1;
-	memcpy(buf, e->val, e->len < cap ? e->len : cap);
+	if (cap > 0)
+		memcpy(buf, e->val, e->len < cap ? e->len : cap);
 	return (long)e->len;
 }
 
