@@ -32,9 +32,14 @@ const char *espat_link_type_name(enum espat_link_type t)
 	return type_names[t];
 }
 
+static bool type_is_ssl(enum espat_link_type t)
+{
+	return t == ESPAT_LT_SSL || t == ESPAT_LT_SSL6;
+}
+
 bool espat_link_is_ssl(const struct espat_link *l)
 {
-	return l->type == ESPAT_LT_SSL || l->type == ESPAT_LT_SSL6;
+	return type_is_ssl(l->type);
 }
 
 bool espat_link_is_udp(const struct espat_link *l)
@@ -626,7 +631,7 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 		espat_wr_linef(&m->wr, "no ip");
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
-	if ((type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6) && !espat_ssl_client_ready(m, l->id, true))
+	if (type_is_ssl(type) && !espat_ssl_client_ready(m, l->id, true))
 		return espat_fail(e, ESPAT_ERR_EXEC); /* NO CERT FOUND, ... */
 	l->cmd = true;
 	if (espat_link_start(m, l, type, a->v[i + 1].s, a->v[i + 1].len, port, local_port,
@@ -901,7 +906,7 @@ static enum espat_rc cipserver_set(struct espat_module *m, const struct espat_ar
 	if (!omitted(a, 2) &&
 	    (!parse_type(&a->v[2], &type) || espat_link_is_udp(&(struct espat_link){.type = type})))
 		return espat_fail(e, ESPAT_ERR_INVALID(2));
-	bool v6 = type_is_v6(type), ssl = type == ESPAT_LT_SSL || type == ESPAT_LT_SSL6;
+	bool v6 = type_is_v6(type), ssl = type_is_ssl(type);
 	if (!omitted(a, 3) && !arg_int(a, 3, 0, 1))
 		return espat_fail(e, ESPAT_ERR_INVALID(3));
 	bool ca = !omitted(a, 3) && a->v[3].i == 1;
