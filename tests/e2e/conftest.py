@@ -398,6 +398,28 @@ def buffered(dut, link):
     return next((l["buffered"] for l in links(dut) if l["id"] == link), 0)
 
 
+def push_thread(sock, data, chunk=65536, timeout=30):
+    """Sends data on a peer's socket from a thread, as fast as the module
+    lets it (flow-control tests). Returns (thread, progress): progress[0]
+    counts the bytes the kernel took so far. A send error just stops the
+    thread; the test fails on the missing bytes."""
+    progress = [0]
+
+    def push():
+        view = memoryview(data)
+        sock.settimeout(timeout)
+        try:
+            while view:
+                n = sock.send(view[:chunk])
+                view = view[n:]
+                progress[0] += n
+        except OSError:
+            pass
+    t = threading.Thread(target=push, daemon=True)
+    t.start()
+    return t, progress
+
+
 def rss_kib(dut):
     """The module process's resident memory (KiB)."""
     with open(f"/proc/{dut.proc.pid}/status") as f:

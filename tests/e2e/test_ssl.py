@@ -39,8 +39,8 @@ import pytest
 
 import pki
 from conftest import (DEADLINE, ERROR, OK, READY, esc, every_byte, guarded_plus, ipd,
-                      ipd_stream, joined, note, ok, pattern, prompt, read_n, read_thread, rss_kib,
-                      send, sha, start, wait_for, write_thread)
+                      ipd_stream, joined, note, ok, pattern, prompt, push_thread, read_n,
+                      read_thread, rss_kib, send, sha, start, wait_for, write_thread)
 from peers import Conn, TcpServer, free_port
 
 SERVER_CERT = pki.factory("server_cert", "server_cert.crt")
@@ -515,20 +515,7 @@ def test_ipd_to_a_slow_host_loses_nothing_over_ssl(net):
     with TlsServer() as srv:
         start(net, srv.port, typ="SSL")
         c = srv.accept()
-        progress = [0]
-
-        def push():
-            view = memoryview(data)
-            c.sock.settimeout(30)
-            try:
-                while view:
-                    n = c.sock.send(view[:65536])
-                    view = view[n:]
-                    progress[0] += n
-            except OSError:
-                pass  # the test fails on the missing bytes
-        sender = threading.Thread(target=push, daemon=True)
-        sender.start()
+        sender, progress = push_thread(c.sock, data)
         wait_for(c.held_back, "the module to stop reading the peer")
         assert progress[0] < total, "nothing held the peer back"
         assert rss_kib(net) < 96 * 1024, f"espat holds {rss_kib(net)} KiB"

@@ -26,7 +26,7 @@ import pytest
 
 from conftest import (DEADLINE, ERROR, GUARD, OK, READY, TCPIP_WORLD as WORLD,
                       buffered, esc, every_byte, guarded_plus, ipd, ipd_stream, joined,
-                      links, ok, pattern, prompt, read_n, read_thread, rss_kib, send, sha,
+                      links, ok, pattern, prompt, push_thread, read_n, read_thread, rss_kib, send, sha,
                       silence, start, wait_for, write_thread)
 from peers import Conn, TcpServer, UdpPeer, free_port, refused_connects, tcp_timer
 
@@ -466,20 +466,7 @@ def test_passive_window_blocks_the_peer_and_loses_nothing(net):
         start(net, srv.port, link=2)
         c = srv.accept()
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
-        progress = [0]
-
-        def push():
-            view = memoryview(data)
-            c.sock.settimeout(30)
-            try:
-                while view:
-                    n = c.sock.send(view[:65536])
-                    view = view[n:]
-                    progress[0] += n
-            except OSError:
-                pass  # the test fails on the missing bytes
-        sender = threading.Thread(target=push, daemon=True)
-        sender.start()
+        sender, progress = push_thread(c.sock, data)
         net.expect_re(rb"\+IPD,2,\d+\r\n")
         # the window is full and the peer blocks: nothing more moves
         wait_for(lambda: buffered(net, 2) >= 5760 and c.held_back(),
