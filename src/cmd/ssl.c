@@ -187,12 +187,6 @@ int espat_ssl_server_creds(struct espat_module *m, bool verify_client, bool say,
 
 /* ---- settings -------------------------------------------------------------------- */
 
-static size_t quote(char *dst, size_t cap, const void *s, size_t len)
-{
-	return espat_args_quote(dst, cap, s, len);
-}
-
-
 static void hex(char *dst, const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -215,35 +209,50 @@ static void save_cconf(struct espat_module *m)
 	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "sslcconf", text);
 }
 
-/* One key per link ID for the string settings: "<what><id>". */
-static void save_link(struct espat_module *m, const char *what, size_t id)
+/* The per-link settings, each saved under one NVS key per link ID:
+ * "<name><id>" (AT+CIPSSLCCONF's three numbers share one key, "sslcconf"). */
+enum link_setting { SET_CN, SET_SNI, SET_ALPN, SET_PSK };
+
+static void setting_key(char key[ESPAT_KV_NAME_MAX + 1], enum link_setting what, size_t id)
+{
+	static const char *const name[] = {
+	    [SET_CN] = "sslccn", [SET_SNI] = "sslcsni", [SET_ALPN] = "sslcalpn", [SET_PSK] = "sslcpsk"};
+	snprintf(key, ESPAT_KV_NAME_MAX + 1, "%s%u", name[what], (unsigned)id);
+}
+
+static void save_link(struct espat_module *m, enum link_setting what, size_t id)
 {
 	const struct espat_ssl_conf *c = &S(m)->c[id];
 	char key[ESPAT_KV_NAME_MAX + 1], text[2 * ESPAT_LINE_MAX + 8], h[2 * ESPAT_SSL_PSK_MAX + 1];
 	size_t o = 0;
-	snprintf(key, sizeof(key), "%s%u", what, (unsigned)id);
-	if (strcmp(what, "sslccn") == 0) {
-		quote(text, sizeof(text), c->cn, strlen(c->cn));
-	} else if (strcmp(what, "sslcsni") == 0) {
-		quote(text, sizeof(text), c->sni, strlen(c->sni));
-	} else if (strcmp(what, "sslcalpn") == 0) {
+	const char *p = c->alpn;
+	switch (what) {
+	case SET_CN:
+		espat_args_quote(text, sizeof(text), c->cn, strlen(c->cn));
+		break;
+	case SET_SNI:
+		espat_args_quote(text, sizeof(text), c->sni, strlen(c->sni));
+		break;
+	case SET_ALPN: /* the count, then the names */
 		o = (size_t)snprintf(text, sizeof(text), "%u", c->nalpn);
-		const char *p = c->alpn;
 		for (size_t i = 0; i < c->nalpn; i++) {
 			text[o++] = ',';
-			o += quote(text + o, sizeof(text) - o, p, strlen(p));
+			o += espat_args_quote(text + o, sizeof(text) - o, p, strlen(p));
 			p += strlen(p) + 1;
 		}
-	} else { /* sslcpsk: the key in hex, then the identity */
+		break;
+	case SET_PSK: /* the key in hex, then the identity */
 		hex(h, c->psk, c->psk_len);
-		o = quote(text, sizeof(text), h, strlen(h));
+		o = espat_args_quote(text, sizeof(text), h, strlen(h));
 		text[o++] = ',';
-		quote(text + o, sizeof(text) - o, c->hint, c->hint_len);
+		espat_args_quote(text + o, sizeof(text) - o, (const char *)c->hint, c->hint_len);
+		break;
 	}
+	setting_key(key, what, id);
 	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, key, text);
 }
 
-static void save_links(struct espat_module *m, const char *what, size_t first, size_t last)
+static void save_links(struct espat_module *m, enum link_setting what, size_t first, size_t last)
 {
 	for (size_t i = first; i <= last; i++)
 		save_link(m, what, i);
@@ -303,20 +312,20 @@ static void load_settings(struct espat_module *m)
 	for (size_t i = 0; i < ESPAT_LINKS; i++) {
 		struct espat_ssl_conf *c = &S(m)->c[i];
 		char key[ESPAT_KV_NAME_MAX + 1];
-		snprintf(key, sizeof(key), "sslccn%u", (unsigned)i);
+		setting_key(key, SET_CN, i);
 		if (espat_settings_load(&m->settings, key, &a) && a.n == 1 &&
 		    str_arg(&a, 0, ESPAT_SSL_NAME_MAX))
 			memcpy(c->cn, a.v[0].s, a.v[0].len + 1);
-		snprintf(key, sizeof(key), "sslcsni%u", (unsigned)i);
+		setting_key(key, SET_SNI, i);
 		if (espat_settings_load(&m->settings, key, &a) && a.n == 1 &&
 		    str_arg(&a, 0, ESPAT_SSL_NAME_MAX))
 			memcpy(c->sni, a.v[0].s, a.v[0].len + 1);
-		snprintf(key, sizeof(key), "sslcalpn%u", (unsigned)i);
+		setting_key(key, SET_ALPN, i);
 		if (espat_settings_load(&m->settings, key, &a) && a.n >= 1 &&
 		    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i >= 0 && a.v[0].i <= ESPAT_TLS_ALPN_MAX &&
 		    a.n == 1 + (size_t)a.v[0].i && !set_alpn(c, &a, 1, (size_t)a.v[0].i))
 			c->nalpn = 0;
-		snprintf(key, sizeof(key), "sslcpsk%u", (unsigned)i);
+		setting_key(key, SET_PSK, i);
 		size_t n = 0;
 		if (espat_settings_load(&m->settings, key, &a) && a.n == 2 &&
 		    str_arg(&a, 0, 2 * ESPAT_SSL_PSK_MAX) && str_arg(&a, 1, ESPAT_SSL_PSK_MAX) &&
@@ -454,7 +463,7 @@ static enum espat_rc name_query(struct espat_module *m, const char *cmd, size_t 
 }
 
 static enum espat_rc name_set(struct espat_module *m, const struct espat_args *a, size_t offset,
-			      const char *key)
+			      enum link_setting what)
 {
 	struct espat_engine *e = E(m);
 	size_t lo, hi, k;
@@ -466,7 +475,7 @@ static enum espat_rc name_set(struct espat_module *m, const struct espat_args *a
 		return espat_fail(e, ESPAT_ERR_INVALID(k));
 	for (size_t i = lo; i <= hi; i++)
 		memcpy((char *)&S(m)->c[i] + offset, a->v[k].s, a->v[k].len + 1);
-	save_links(m, key, lo, hi);
+	save_links(m, what, lo, hi);
 	return ESPAT_RC_OK;
 }
 
@@ -477,7 +486,7 @@ static enum espat_rc ccn_query(struct espat_module *m, const struct espat_args *
 
 static enum espat_rc ccn_set(struct espat_module *m, const struct espat_args *a)
 {
-	return name_set(m, a, offsetof(struct espat_ssl_conf, cn), "sslccn");
+	return name_set(m, a, offsetof(struct espat_ssl_conf, cn), SET_CN);
 }
 
 static enum espat_rc csni_query(struct espat_module *m, const struct espat_args *a)
@@ -487,7 +496,7 @@ static enum espat_rc csni_query(struct espat_module *m, const struct espat_args 
 
 static enum espat_rc csni_set(struct espat_module *m, const struct espat_args *a)
 {
-	return name_set(m, a, offsetof(struct espat_ssl_conf, sni), "sslcsni");
+	return name_set(m, a, offsetof(struct espat_ssl_conf, sni), SET_SNI);
 }
 
 static enum espat_rc calpn_query(struct espat_module *m, const struct espat_args *a)
@@ -524,7 +533,7 @@ static enum espat_rc calpn_set(struct espat_module *m, const struct espat_args *
 		S(m)->c[i].nalpn = tmp.nalpn;
 		memcpy(S(m)->c[i].alpn, tmp.alpn, sizeof(tmp.alpn));
 	}
-	save_links(m, "sslcalpn", lo, hi);
+	save_links(m, SET_ALPN, lo, hi);
 	return ESPAT_RC_OK;
 }
 
@@ -576,7 +585,7 @@ static enum espat_rc psk_set(struct espat_module *m, const struct espat_args *a,
 		memcpy(c->hint, a->v[k + 1].s, a->v[k + 1].len);
 		c->hint_len = (uint8_t)a->v[k + 1].len;
 	}
-	save_links(m, "sslcpsk", lo, hi);
+	save_links(m, SET_PSK, lo, hi);
 	return ESPAT_RC_OK;
 }
 
