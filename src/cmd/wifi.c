@@ -62,19 +62,6 @@ bool espat_ip4_parse(const struct espat_arg *a, uint32_t *ip)
 	return true;
 }
 
-bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6])
-{
-	if (len != 17)
-		return false;
-	for (size_t i = 0; i < 6; i++) {
-		int hi = espat_hexval(s[i * 3]), lo = espat_hexval(s[i * 3 + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
-			return false;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
 void espat_wifi_report(struct espat_module *m, const char *fmt, ...)
 {
 	va_list ap;

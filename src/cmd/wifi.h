@@ -179,7 +179,5 @@ bool espat_wifi_ap_enabled(const struct espat_module *m);  /* mode 2 or 3, and C
 const char *espat_ip4_str(uint32_t ip, char *buf);
 /* "1a:fe:35:98:d3:7b" into buf (at least 18 bytes). */
 const char *espat_mac_str(const uint8_t mac[6], char *buf);
-/* Parses exactly "1a:fe:35:98:d3:7b" (hex digits of either case). */
-bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6]);
 
 #endif

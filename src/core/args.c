@@ -13,6 +13,19 @@ int espat_hexval(int c)
 	return -1;
 }
 
+bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6])
+{
+	if (len != 17)
+		return false;
+	for (size_t i = 0; i < 6; i++) {
+		int hi = espat_hexval(s[i * 3]), lo = espat_hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 bool espat_parse_int(const char *s, size_t len, int64_t *out)
 {
 	size_t i = 0;

@@ -49,6 +49,8 @@ enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size
 
 /* The value of one hex digit (either case), or -1. */
 int espat_hexval(int c);
+/* Parses exactly "1a:fe:35:98:d3:7b" (hex digits of either case). */
+bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6]);
 
 /* Parses a whole token as an integer: [+-]digits or [+-]0x hex digits.
  * Returns false on junk or overflow of int64. */

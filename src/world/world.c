@@ -381,15 +381,8 @@ static int set_bssid(struct espat_world_ap *ap, const char *key, const char *v,
                      struct espat_world_err *err)
 {
 	uint8_t b[6] = {0};
-	bool ok = strlen(v) == 17;
-	for (size_t i = 0; ok && i < 6; i++) {
-		int hi = espat_hexval((unsigned char)v[3 * i]), lo = espat_hexval((unsigned char)v[3 * i + 1]);
-		ok = hi >= 0 && lo >= 0 && (i == 5 || v[3 * i + 2] == ':');
-		if (ok)
-			b[i] = (uint8_t)(hi << 4 | lo);
-	}
 	static const uint8_t zero[6];
-	if (!ok || (b[0] & 1) || memcmp(b, zero, 6) == 0)
+	if (!espat_mac_parse(v, strlen(v), b) || (b[0] & 1) || memcmp(b, zero, 6) == 0)
 		return fail(err, "%s must be a unicast MAC aa:bb:cc:dd:ee:ff (got '%.40s')", key,
 		            v);
 	memcpy(ap->bss.bssid, b, 6);
