@@ -215,39 +215,28 @@ enum espat_rc espat_sysflash_set(struct espat_module *m, const struct espat_args
 
 /* ---- AT+SYSMFG ---------------------------------------------------------------- */
 
-/* A stored value is one type byte (1..8) followed by the value: integers
- * little-endian in their width, strings and blobs as raw bytes. */
-enum mfg_type {
-	MFG_U8 = 1,
-	MFG_I8,
-	MFG_U16,
-	MFG_I16,
-	MFG_U32,
-	MFG_I32,
-	MFG_STR,
-	MFG_BLOB,
-};
+/* Values are typed: enum espat_mfg_type (port/kv.h). */
 
 static size_t int_width(unsigned type)
 {
 	static const uint8_t w[] = {0, 1, 1, 2, 2, 4, 4};
-	return type >= MFG_U8 && type <= MFG_I32 ? w[type] : 0;
+	return type >= ESPAT_MFG_U8 && type <= ESPAT_MFG_I32 ? w[type] : 0;
 }
 
 static bool int_in_range(unsigned type, int64_t v)
 {
 	switch (type) {
-	case MFG_U8:
+	case ESPAT_MFG_U8:
 		return v >= 0 && v <= UINT8_MAX;
-	case MFG_I8:
+	case ESPAT_MFG_I8:
 		return v >= INT8_MIN && v <= INT8_MAX;
-	case MFG_U16:
+	case ESPAT_MFG_U16:
 		return v >= 0 && v <= UINT16_MAX;
-	case MFG_I16:
+	case ESPAT_MFG_I16:
 		return v >= INT16_MIN && v <= INT16_MAX;
-	case MFG_U32:
+	case ESPAT_MFG_U32:
 		return v >= 0 && v <= UINT32_MAX;
-	case MFG_I32:
+	case ESPAT_MFG_I32:
 		return v >= INT32_MIN && v <= INT32_MAX;
 	default:
 		return false;
@@ -272,7 +261,7 @@ static bool int_decode(unsigned type, const uint8_t *p, size_t n, int64_t *v)
 	uint64_t u = 0;
 	for (size_t i = 0; i < w; i++)
 		u |= (uint64_t)p[i] << (8 * i);
-	bool sign = type == MFG_I8 || type == MFG_I16 || type == MFG_I32;
+	bool sign = type == ESPAT_MFG_I8 || type == ESPAT_MFG_I16 || type == ESPAT_MFG_I32;
 	if (sign && (u >> (8 * w - 1)) & 1u)
 		u |= ~(uint64_t)0 << (8 * w);
 	*v = (int64_t)u;
@@ -380,7 +369,7 @@ static enum espat_rc mfg_print_value(struct espat_module *m, const char *ns, con
 			return espat_fail(E(m), ESPAT_ERR_EXEC);
 		blen = (size_t)snprintf(num, sizeof(num), "%lld", (long long)v);
 		body = (const uint8_t *)num;
-	} else if (type != MFG_STR && type != MFG_BLOB) {
+	} else if (type != ESPAT_MFG_STR && type != ESPAT_MFG_BLOB) {
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	} else if (n == 5) {
 		int64_t off = a->v[3].i, len = a->v[4].i;
@@ -479,9 +468,9 @@ static enum espat_rc mfg_write(struct espat_module *m, const struct espat_args *
 	if (!is_int(a, 4))
 		return espat_fail(E(m), ESPAT_ERR_TYPE(4));
 	int64_t type = a->v[3].i, v = a->v[4].i;
-	if (type < MFG_U8 || type > MFG_BLOB)
+	if (type < ESPAT_MFG_U8 || type > ESPAT_MFG_BLOB)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
-	if (type <= MFG_I32) {
+	if (type <= ESPAT_MFG_I32) {
 		if (!int_in_range((unsigned)type, v))
 			return espat_fail(E(m), ESPAT_ERR_INVALID(4));
 		uint8_t buf[1 + 4];
@@ -541,26 +530,26 @@ struct mfg_seed {
 static void seed_factory_param(struct espat_module *m)
 {
 	const struct mfg_seed seed[] = {
-	    {"version", MFG_I8, 4, NULL},
-	    {"module_name", MFG_STR, 0, m->basic.fw->module_name},
-	    {"max_tx_power", MFG_I8, 78, NULL},
-	    {"country_code", MFG_STR, 0, "CN"},
-	    {"start_channel", MFG_U8, 1, NULL},
-	    {"channel_num", MFG_U8, 13, NULL},
-	    {"uart_port", MFG_I8, 1, NULL},
-	    {"uart_baudrate", MFG_I32, m->opts.factory_baud, NULL},
-	    {"uart_tx_pin", MFG_I32, 7, NULL},
-	    {"uart_rx_pin", MFG_I32, 6, NULL},
-	    {"uart_cts_pin", MFG_I32, 5, NULL},
-	    {"uart_rts_pin", MFG_I32, 4, NULL},
-	    {"sys_store", MFG_U8, 1, NULL},
+	    {"version", ESPAT_MFG_I8, 4, NULL},
+	    {"module_name", ESPAT_MFG_STR, 0, m->basic.fw->module_name},
+	    {"max_tx_power", ESPAT_MFG_I8, 78, NULL},
+	    {"country_code", ESPAT_MFG_STR, 0, "CN"},
+	    {"start_channel", ESPAT_MFG_U8, 1, NULL},
+	    {"channel_num", ESPAT_MFG_U8, 13, NULL},
+	    {"uart_port", ESPAT_MFG_I8, 1, NULL},
+	    {"uart_baudrate", ESPAT_MFG_I32, m->opts.factory_baud, NULL},
+	    {"uart_tx_pin", ESPAT_MFG_I32, 7, NULL},
+	    {"uart_rx_pin", ESPAT_MFG_I32, 6, NULL},
+	    {"uart_cts_pin", ESPAT_MFG_I32, 5, NULL},
+	    {"uart_rts_pin", ESPAT_MFG_I32, 4, NULL},
+	    {"sys_store", ESPAT_MFG_U8, 1, NULL},
 	};
 	const struct espat_kv *kv = &m->ports.mfg;
 	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++) {
 		uint8_t buf[1 + 32];
 		size_t len;
 		buf[0] = seed[i].type;
-		if (seed[i].type == MFG_STR) {
+		if (seed[i].type == ESPAT_MFG_STR) {
 			len = strlen(seed[i].str);
 			if (len > sizeof(buf) - 1)
 				len = sizeof(buf) - 1;
@@ -582,7 +571,7 @@ static void seed_factory_pki(struct espat_module *m)
 		uint8_t *buf = malloc(1 + e->len);
 		if (!buf)
 			return;
-		buf[0] = MFG_BLOB;
+		buf[0] = ESPAT_MFG_BLOB;
 		memcpy(buf + 1, e->pem, e->len);
 		kv->set(kv->user, e->ns, e->key, buf, 1 + e->len);
 		free(buf);

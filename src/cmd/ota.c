@@ -50,7 +50,6 @@ static const struct {
      {"dbe740016d7d88ceff35f4318d57b8a81dc75db0", "fae8808e653d27daab2e64a8b23f9ed8ecacd66c"}},
 };
 
-#define MFG_TYPE_STR 7 /* AT+SYSMFG's string type byte */
 
 static const char *ota_token(struct espat_module *m, bool tls)
 {
@@ -58,7 +57,7 @@ static const char *ota_token(struct espat_module *m, bool tls)
 	uint8_t val[1 + 32];
 	long n = kv->get(kv->user, "factory_param", "module_name", val, sizeof(val));
 	size_t pick = 0;
-	if (n > 1 && (size_t)n <= sizeof(val) && val[0] == MFG_TYPE_STR) {
+	if (n > 1 && (size_t)n <= sizeof(val) && val[0] == ESPAT_MFG_STR) {
 		for (size_t i = 0; i < sizeof(ota_tokens) / sizeof(ota_tokens[0]); i++) {
 			const char *name = ota_tokens[i].module;
 			if (strlen(name) == (size_t)n - 1 &&

@@ -16,8 +16,6 @@
 
 /* ---- the manufacturing NVS ------------------------------------------------------- */
 
-enum { MFG_TYPE_STR = 7, MFG_TYPE_BIN = 8 }; /* AT+SYSMFG <type> */
-
 /* The PEM stored under ns for index idx ("<ns>.<idx>", or the bare "<ns>"
  * for index 0), NUL-terminated and owned by the caller; NULL when absent
  * or not a string/binary value. */
@@ -37,7 +35,7 @@ static uint8_t *mfg_pem(struct espat_module *m, const char *ns, unsigned idx, si
 	if (!v)
 		return NULL;
 	if (kv->get(kv->user, ns, key, v, (size_t)n) != n ||
-	    (v[0] != MFG_TYPE_STR && v[0] != MFG_TYPE_BIN)) {
+	    (v[0] != ESPAT_MFG_STR && v[0] != ESPAT_MFG_BLOB)) {
 		free(v);
 		return NULL;
 	}

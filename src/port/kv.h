@@ -19,6 +19,20 @@
 typedef void espat_kv_each_fn(void *cbuser, const char *ns, const char *key,
 			      const uint8_t *val, size_t len);
 
+/* The manufacturing NVS holds typed values, as AT+SYSMFG reads and writes
+ * them: one type byte (its <type>), then the value: integers little-endian
+ * in their width, strings and binaries as raw bytes. */
+enum espat_mfg_type {
+	ESPAT_MFG_U8 = 1,
+	ESPAT_MFG_I8,
+	ESPAT_MFG_U16,
+	ESPAT_MFG_I16,
+	ESPAT_MFG_U32,
+	ESPAT_MFG_I32,
+	ESPAT_MFG_STR,
+	ESPAT_MFG_BLOB,
+};
+
 struct espat_kv {
 	/* Returns the value's full length and copies at most cap bytes into
 	 * buf (which may be NULL when cap is 0: a length probe); -1 when

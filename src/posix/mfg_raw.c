@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MFG_TYPE_BIN 8 /* AT+SYSMFG <type> binary */
 #define MFG_RAW_MAX 64 /* entries read from one directory tree */
 
 struct entry {
@@ -67,7 +66,7 @@ static int read_value(struct load *l, const char *path, struct entry *e)
 		free(v);
 		return fail(l, "--mfg-raw %s: %s", path, why);
 	}
-	v[0] = MFG_TYPE_BIN;
+	v[0] = ESPAT_MFG_BLOB;
 	e->val = v;
 	e->len = n + 1;
 	return 0;
