@@ -14,6 +14,9 @@ CFLAGS  += $(CSTD) $(OPT) $(WARN) $(DEFS) $(SAN) -Isrc -MMD -MP
 LDFLAGS += $(SAN)
 
 CORE_SRC  := $(wildcard src/core/*.c)
+# Protocol codecs: pure incremental parsers and writers (HTTP/1.1, WebSocket),
+# beneath the command families; they touch no socket and no clock.
+PROTO_SRC := $(wildcard src/proto/*.c)
 CMD_SRC   := $(wildcard src/cmd/*.c)
 POSIX_SRC := $(wildcard src/posix/*.c)
 TPORT_SRC := $(wildcard src/testport/*.c)
@@ -31,11 +34,13 @@ APP_LIBS   := -ljansson
 # multi interface fetches OTA images, OpenSSL is the TLS filter over the
 # module's sockets.
 TLS_LIBS   := -lssl -lcrypto
+# What the codecs in src/proto/ link (every binary that links libespat.a).
+PROTO_LIBS := -lcrypto
 POSIX_LIBS := -lcares -lcurl $(TLS_LIBS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-LIB_OBJ   := $(call obj,$(CORE_SRC) $(CMD_SRC))
+LIB_OBJ   := $(call obj,$(CORE_SRC) $(PROTO_SRC) $(CMD_SRC))
 POSIX_OBJ := $(call obj,$(POSIX_SRC))
 # The test port borrows the posix regex port (a real BRE engine) and links
 # the TLS filter (with the log it writes to), so unit tests can layer it.
@@ -65,15 +70,15 @@ $(BUILD)/libespat.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS) $(PROTO_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS) $(TLS_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS) $(TLS_LIBS) $(PROTO_LIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ)) $(BUILD)/libespat.a $(LDFLAGS) $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(sort $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ)) $(BUILD)/libespat.a $(LDFLAGS) $(WORLD_LIBS) $(APP_LIBS) $(POSIX_LIBS) $(PROTO_LIBS)
 
 run: deps $(BUILD)/espat
 	$(BUILD)/espat $(ARGS)

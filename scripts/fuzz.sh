@@ -21,8 +21,8 @@ fi
 # Objects for the fuzz build: the core, the commands, the test port, the
 # posix regex it uses and the simulated world (which links Debian's inih).
 # No OS event loop, no app.
-SRC="$(ls src/core/*.c src/cmd/*.c src/testport/*.c src/world/*.c) src/posix/regex_posix.c"
-LIBS="-linih"
+SRC="$(ls src/core/*.c src/proto/*.c src/cmd/*.c src/testport/*.c src/world/*.c) src/posix/regex_posix.c"
+LIBS="-linih -lcrypto"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
@@ -37,6 +37,10 @@ seed() {
 		cp docs/world.example.ini "$dir/seed-world.example.ini"
 		return
 	fi
+	# a codec's seeds are raw inputs: tests/fuzz/seeds/NAME/*.bin as they are
+	for b in tests/fuzz/seeds/"$(basename "$dir")"/*.bin; do
+		[ -f "$b" ] && cp "$b" "$dir/seed-$(basename "$b" .bin)"
+	done
 	for t in tests/transcripts/*.t tests/fuzz/seeds/"$(basename "$dir")"/*.t; do
 		[ -f "$t" ] || continue
 		tname=$(basename "$t" .t)

@@ -1,5 +1,7 @@
 #!/bin/sh
 # The whole test suite (what `make test` runs after scripts/deps.sh):
+#   0. scripts/check_layers.py: layers include downwards, src/cmd/ has no
+#      include cycle, no family reaches into another's state
 #   1. make all; unit tests + in-process transcripts; pytest tests/e2e
 #   2. make asan; the same three against build/asan (skip: --no-asan)
 #   3. a short libFuzzer run of every target (skip: --no-fuzz)
@@ -19,7 +21,7 @@ for a in "$@"; do
 	--no-asan) asan=0 ;;
 	--no-fuzz) fuzz=0 ;;
 	-h | --help)
-		sed -n '2,11p' "$0"
+		sed -n '2,13p' "$0"
 		exit 0
 		;;
 	*)
@@ -96,6 +98,17 @@ e2e() {
 	fi
 	[ "$fail" -eq "$before" ] || note_fail "e2e ($1)"
 }
+
+step "layers (scripts/check_layers.py)"
+$PY scripts/check_layers.py | tee "$log"
+line=$(grep '^check_layers:.*passed' "$log" | tail -1)
+before=$fail
+if [ -z "$line" ]; then
+	fail=$((fail + 1))
+else
+	add_counts "$line"
+fi
+[ "$fail" -eq "$before" ] || note_fail "layers"
 
 if build normal all; then
 	unit build

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/addr.h"
 #include "cmd/module.h"
+#include "cmd/tcpip.h"
 #include "cmd/wifi.h"
 #include "world/world.h"
 
@@ -248,7 +250,7 @@ static const struct espat_world_ap *ap_by_id(const struct espat_world *w, uint32
 
 static json_t *station_json(struct espat_ctl *c, const struct espat_module *m)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	bool assoc = w->state == ESPAT_STA_CONNECTED || w->state == ESPAT_STA_GOT_IP;
 	json_t *o =
 	    json_pack("{s:i,s:b,s:o,s:o,s:o,s:b}", "state", (int)w->state, "enabled",
@@ -275,7 +277,7 @@ static json_t *station_json(struct espat_ctl *c, const struct espat_module *m)
 
 static json_t *softap_json(const struct espat_module *m)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	json_t *st = json_array();
 	for (size_t i = 0; st && i < ESPAT_AP_STA_MAX; i++) {
 		const struct espat_ap_sta *s = &w->sta[i];
@@ -295,7 +297,7 @@ static json_t *links_json(struct espat_module *m)
 	static const char *const states[] = {"free", "resolving", "connecting", "up", "gone"};
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < ESPAT_LINKS; i++) {
-		const struct espat_link *l = &m->tcpip.links[i];
+		const struct espat_link *l = &m->tcpip->links[i];
 		if (l->state == ESPAT_LINK_FREE)
 			continue;
 		char ip[46];
@@ -319,7 +321,7 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 	json_t *st =
 	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o}", "uptime_ms",
 	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
-	              (int)m->boots, "mode", (int)m->wifi.mode, "station", station_json(c, m),
+	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
 	              "softap", softap_json(m), "links", links_json(m), "aps", aps_json(c->world));
 	return ok("state", st);
 }

@@ -17,6 +17,7 @@
 #include "app/ctl_client.h"
 #include "app/options.h"
 #include "cmd/module.h"
+#include "cmd/tcpip.h"
 #include "posix/atport.h"
 #include "posix/ctl_server.h"
 #include "posix/flash_file.h"

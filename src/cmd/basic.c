@@ -3,11 +3,12 @@
  * basic_flash.c, message filters in basic_msgfilter.c. */
 #include "cmd/basic.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/basic_internal.h"
-#include "cmd/module.h"
+#include "cmd/family.h"
 #include "cmd/params.h"
 
 /* The firmware this module reports: the real v3.3.0.0 ESP32-C3 build that
@@ -69,7 +70,7 @@ static enum espat_rc rst_set(struct espat_module *m, const struct espat_args *a)
 		 * stays silent until the next power cycle. */
 		espat_wr_ok(&m->wr);
 		espat_engine_halt(&m->eng);
-		m->basic.download_mode = true;
+		m->basic->download_mode = true;
 		return ESPAT_RC_DONE;
 	}
 	return restart_after_ok(m);
@@ -77,7 +78,7 @@ static enum espat_rc rst_set(struct espat_module *m, const struct espat_args *a)
 
 static enum espat_rc gmr_exec(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_fw *fw = m->basic.fw;
+	const struct espat_fw *fw = m->basic->fw;
 	espat_wr_linef(&m->wr, "AT version:%s(%s - ESP32C3 - %s)", fw->at_version, fw->commit,
 		       fw->build_date);
 	espat_wr_linef(&m->wr, "SDK version:%s", fw->sdk_version);
@@ -203,13 +204,13 @@ static enum espat_rc savetranslink_set(struct espat_module *m, const struct espa
 
 static enum espat_rc transintvl_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+TRANSINTVL:%u", (unsigned)m->basic.transintvl);
+	espat_wr_linef(&m->wr, "+TRANSINTVL:%u", (unsigned)m->basic->transintvl);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc transintvl_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->basic.transintvl = (uint16_t)a->v[0].i;
+	m->basic->transintvl = (uint16_t)a->v[0].i;
 	return ESPAT_RC_OK;
 }
 
@@ -233,19 +234,19 @@ static void uart_line(struct espat_module *m, const char *name, const struct esp
 
 static enum espat_rc uart_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	uart_line(m, "UART_CUR", &m->basic.uart_cur);
+	uart_line(m, "UART_CUR", &m->uart);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc uart_query(struct espat_module *m, const struct espat_args *a)
 {
-	uart_line(m, "UART", &m->basic.uart_cur);
+	uart_line(m, "UART", &m->uart);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	uart_line(m, "UART_DEF", &m->basic.uart_def);
+	uart_line(m, "UART_DEF", &m->basic->uart_def);
 	return ESPAT_RC_OK;
 }
 
@@ -253,7 +254,7 @@ static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_a
  * at_uart_cmd.c: write OK, wait for TX done, reconfigure). */
 static enum espat_rc uart_apply(struct espat_module *m, const struct espat_uart_cfg *u)
 {
-	m->basic.uart_cur = *u;
+	m->uart = *u;
 	espat_wr_ok(&m->wr);
 	if (m->ports.pipe.set_uart)
 		m->ports.pipe.set_uart(m->ports.pipe.user, u);
@@ -275,7 +276,7 @@ static enum espat_rc uart_def_set(struct espat_module *m, const struct espat_arg
 				 (unsigned)u.baud, (unsigned)u.databits, (unsigned)u.stopbits,
 				 (unsigned)u.parity, (unsigned)u.flow) != 0)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	m->basic.uart_def = u;
+	m->basic->uart_def = u;
 	return uart_apply(m, &u);
 }
 
@@ -283,13 +284,13 @@ static enum espat_rc uart_def_set(struct espat_module *m, const struct espat_arg
 
 static enum espat_rc sleep_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+SLEEP:%u", (unsigned)m->basic.sleep);
+	espat_wr_linef(&m->wr, "+SLEEP:%u", (unsigned)m->basic->sleep);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc sleep_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->basic.sleep = (uint8_t)a->v[0].i;
+	m->basic->sleep = (uint8_t)a->v[0].i;
 	return ESPAT_RC_OK;
 }
 
@@ -305,9 +306,9 @@ static enum espat_rc sleepwkcfg_set(struct espat_module *m, const struct espat_a
 		return espat_fail(E(m), ESPAT_ERR_NUM(3, a->n));
 	if (a->v[2].i != 0 && a->v[2].i != 1)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(2));
-	m->basic.wk_source = (uint8_t)src;
-	m->basic.wk_gpio = (uint8_t)a->v[1].i;
-	m->basic.wk_level = (uint8_t)a->v[2].i;
+	m->basic->wk_source = (uint8_t)src;
+	m->basic->wk_gpio = (uint8_t)a->v[1].i;
+	m->basic->wk_level = (uint8_t)a->v[2].i;
 	return ESPAT_RC_OK;
 }
 
@@ -317,7 +318,7 @@ static enum espat_rc sysram_query(struct espat_module *m, const struct espat_arg
 {
 	uint32_t free_now = espat_heap_free(m);
 	espat_wr_linef(&m->wr, "+SYSRAM:%u,%u", (unsigned)free_now,
-		       (unsigned)m->basic.heap.min_free);
+		       (unsigned)m->basic->heap.min_free);
 	return ESPAT_RC_OK;
 }
 
@@ -328,7 +329,7 @@ static enum espat_rc systemp_query(struct espat_module *m, const struct espat_ar
 	uint64_t up_s = (espat_module_now(m) - m->boot_ms) / 1000u;
 	uint32_t warm = (uint32_t)(900u * up_s / (up_s + 90u));
 	int32_t noise = (int32_t)(m->ports.sys.random(m->ports.sys.user) % 61u) - 30;
-	int32_t centi = 2400 + (int32_t)warm + noise + (int32_t)(m->basic.heap.used / 4096u);
+	int32_t centi = 2400 + (int32_t)warm + noise + (int32_t)(m->basic->heap.used / 4096u);
 	espat_wr_linef(&m->wr, "+SYSTEMP:%d.%02d", (int)(centi / 100), (int)(centi % 100));
 	return ESPAT_RC_OK;
 }
@@ -337,15 +338,15 @@ static enum espat_rc systemp_query(struct espat_module *m, const struct espat_ar
 
 static enum espat_rc sysmsg_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+SYSMSG:%u", (unsigned)m->basic.sysmsg);
+	espat_wr_linef(&m->wr, "+SYSMSG:%u", (unsigned)m->basic->sysmsg);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc sysmsg_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->basic.sysmsg = (uint8_t)a->v[0].i;
+	m->basic->sysmsg = (uint8_t)a->v[0].i;
 	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "sysmsg", "%u",
-			     (unsigned)m->basic.sysmsg);
+			     (unsigned)m->basic->sysmsg);
 	return ESPAT_RC_OK;
 }
 
@@ -373,11 +374,6 @@ static enum espat_rc sysstore_set(struct espat_module *m, const struct espat_arg
 	return ESPAT_RC_OK;
 }
 
-int64_t espat_rtc_now(const struct espat_module *m)
-{
-	return m->basic.rtc_base + (int64_t)((espat_module_now(m) - m->basic.rtc_set_ms) / 1000u);
-}
-
 static enum espat_rc systimestamp_query(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&m->wr, "+SYSTIMESTAMP:%lld", (long long)espat_rtc_now(m));
@@ -386,8 +382,7 @@ static enum espat_rc systimestamp_query(struct espat_module *m, const struct esp
 
 static enum espat_rc systimestamp_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->basic.rtc_base = a->v[0].i;
-	m->basic.rtc_set_ms = espat_module_now(m);
+	espat_rtc_set(m, a->v[0].i, espat_module_now(m));
 	return ESPAT_RC_OK;
 }
 
@@ -395,7 +390,7 @@ static enum espat_rc systimestamp_set(struct espat_module *m, const struct espat
 
 static enum espat_rc rfpower_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_basic *b = &m->basic;
+	const struct espat_basic *b = m->basic;
 	unsigned wifi = b->rf_wifi > 80 ? 80u : b->rf_wifi; /* 81..84 read back as 80 */
 	espat_wr_linef(&m->wr, "+RFPOWER:%u,%u,%u,%u", wifi, (unsigned)b->rf_ble[0],
 		       (unsigned)b->rf_ble[1], (unsigned)b->rf_ble[2]);
@@ -410,13 +405,13 @@ static enum espat_rc rfpower_set(struct espat_module *m, const struct espat_args
 		given += a->v[i].kind != ESPAT_ARG_OMITTED;
 	if (given != 0 && given != 3)
 		return espat_fail(E(m), ESPAT_ERR_NUM(4, a->n));
-	m->basic.rf_wifi = (uint8_t)a->v[0].i;
+	m->basic->rf_wifi = (uint8_t)a->v[0].i;
 	if (given == 3) {
 		/* scan and conn power follow the advertising power (guide 3.1.21) */
 		uint8_t adv = (uint8_t)a->v[1].i;
-		m->basic.rf_ble[0] = adv;
-		m->basic.rf_ble[1] = adv;
-		m->basic.rf_ble[2] = adv;
+		m->basic->rf_ble[0] = adv;
+		m->basic->rf_ble[1] = adv;
+		m->basic->rf_ble[2] = adv;
 	}
 	return ESPAT_RC_OK;
 }
@@ -425,7 +420,7 @@ static enum espat_rc rfpower_set(struct espat_module *m, const struct espat_args
 
 static enum espat_rc sysreg_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	uint32_t addr = (uint32_t)a->v[1].i;
 	if (a->v[0].i == 0) {
 		if (a->n > 2 && a->v[2].kind != ESPAT_ARG_OMITTED)
@@ -532,15 +527,15 @@ const struct espat_cmd_table espat_basic_table = {
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
-void espat_basic_init(struct espat_module *m)
+static void basic_init(struct espat_module *m)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	memset(b, 0, sizeof(*b));
 	b->fw = &espat_factory_fw;
 	struct espat_uart_cfg u = {.baud = m->opts.factory_baud ? m->opts.factory_baud : 115200,
 				   .databits = 8, .stopbits = 1, .parity = 0, .flow = 0};
 	b->uart_def = u;
-	b->uart_cur = u;
+	m->uart = u;
 	b->transintvl = 20;
 	b->sysmsg = 0;
 	b->sleep = 1; /* modem sleep: ESP-IDF's default Wi-Fi power save */
@@ -551,9 +546,9 @@ void espat_basic_init(struct espat_module *m)
 	espat_msgfilter_init(m);
 }
 
-void espat_basic_boot(struct espat_module *m)
+static void basic_boot(struct espat_module *m)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	struct espat_args a;
 	if (espat_settings_load(&m->settings, "uart_def", &a) && a.n == 5) {
 		bool ok = true;
@@ -562,7 +557,7 @@ void espat_basic_boot(struct espat_module *m)
 		if (ok)
 			uart_from_args(&b->uart_def, &a);
 	}
-	b->uart_cur = b->uart_def;
+	m->uart = b->uart_def;
 	if (espat_settings_load(&m->settings, "sysmsg", &a) && a.n == 1 &&
 	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i >= 0 && a.v[0].i <= 7)
 		b->sysmsg = (uint8_t)a.v[0].i;
@@ -572,18 +567,45 @@ void espat_basic_boot(struct espat_module *m)
 	b->heap.min_free = b->heap.base_free - 18000u - m->ports.sys.random(m->ports.sys.user) % 4096u;
 }
 
-void espat_basic_free(struct espat_module *m)
+static void basic_free(struct espat_module *m)
 {
-	espat_timer_cancel(&m->timers, &m->basic.op_timer);
+	espat_timer_cancel(&m->timers, &m->basic->op_timer);
 	espat_msgfilter_free(m);
 	espat_flash_free(m);
+}
+
+const struct espat_family espat_basic_family = {
+	.name = "basic",
+	.table = &espat_basic_table,
+	.state_size = sizeof(struct espat_basic),
+	.state_slot = offsetof(struct espat_module, basic),
+	.init = basic_init,
+	.boot = basic_boot,
+	.free = basic_free,
+};
+
+/* ---- for other families ------------------------------------------------------ */
+
+uint8_t espat_basic_sysmsg(const struct espat_module *m)
+{
+	return m->basic->sysmsg;
+}
+
+uint16_t espat_basic_transintvl(const struct espat_module *m)
+{
+	return m->basic->transintvl;
+}
+
+void espat_basic_set_fw(struct espat_module *m, const struct espat_fw *fw)
+{
+	m->basic->fw = fw;
 }
 
 /* ---- simulated hardware --------------------------------------------------------- */
 
 uint32_t espat_heap_free(struct espat_module *m)
 {
-	struct espat_heap *h = &m->basic.heap;
+	struct espat_heap *h = &m->basic->heap;
 	uint32_t jitter = m->ports.sys.random(m->ports.sys.user) % 512u;
 	uint32_t used = h->used + jitter;
 	uint32_t now = used < h->base_free ? h->base_free - used : 0;
@@ -594,7 +616,7 @@ uint32_t espat_heap_free(struct espat_module *m)
 
 void espat_heap_take(struct espat_module *m, uint32_t bytes)
 {
-	struct espat_heap *h = &m->basic.heap;
+	struct espat_heap *h = &m->basic->heap;
 	h->used += bytes;
 	uint32_t now = h->used < h->base_free ? h->base_free - h->used : 0;
 	if (now < h->min_free)
@@ -603,7 +625,7 @@ void espat_heap_take(struct espat_module *m, uint32_t bytes)
 
 void espat_heap_give(struct espat_module *m, uint32_t bytes)
 {
-	struct espat_heap *h = &m->basic.heap;
+	struct espat_heap *h = &m->basic->heap;
 	h->used = bytes < h->used ? h->used - bytes : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/kv.h"
@@ -45,7 +46,7 @@ struct espat_fw {
 struct espat_basic {
 	const struct espat_fw *fw;    /* running firmware */
 	bool download_mode;           /* AT+RST=1: silent until power cycle */
-	struct espat_uart_cfg uart_cur, uart_def;
+	struct espat_uart_cfg uart_def; /* AT+UART_DEF; the one in effect is the module's uart */
 	uint8_t sysmsg;               /* AT+SYSMSG bits */
 	bool msgfilter_on;            /* AT+SYSMSGFILTER */
 	struct espat_msgfilter filters[ESPAT_FILTERS_MAX];
@@ -54,8 +55,6 @@ struct espat_basic {
 	uint8_t wk_source, wk_gpio, wk_level; /* AT+SLEEPWKCFG */
 	uint8_t rf_wifi;              /* AT+RFPOWER, 0.25 dBm units as set */
 	uint8_t rf_ble[3];            /* adv, scan, conn levels 0..15 */
-	int64_t rtc_base;             /* AT+SYSTIMESTAMP: Unix time at rtc_set_ms */
-	uint64_t rtc_set_ms;          /* module clock when rtc_base was set */
 	struct { uint32_t addr, value; } regs[ESPAT_REGS_MAX]; /* AT+SYSREG writes */
 	size_t nregs;
 	uint16_t transintvl;          /* AT+TRANSINTVL, ms */
@@ -76,13 +75,36 @@ struct espat_basic {
 };
 
 extern const struct espat_cmd_table espat_basic_table;
+extern const struct espat_family espat_basic_family;
 
-/* The RTC (AT+SYSTIMESTAMP, set by SNTP): Unix seconds now. */
-int64_t espat_rtc_now(const struct espat_module *m);
+/* ---- for other families -------------------------------------------------- */
 
-/* Called by the module at init and at every boot (after settings load). */
-void espat_basic_init(struct espat_module *m);
-void espat_basic_boot(struct espat_module *m);
-void espat_basic_free(struct espat_module *m);
+/* AT+SYSMSG's bits (bit0 passthrough exit message, bit1 +LINK_CONN, bit2
+ * messages in passthrough). */
+uint8_t espat_basic_sysmsg(const struct espat_module *m);
+/* AT+TRANSINTVL, ms. */
+uint16_t espat_basic_transintvl(const struct espat_module *m);
+
+/* The factory firmware's identity, and the one this boot runs (an OTA
+ * update's, set by the OTA family at boot; AT+GMR prints it). fw must
+ * outlive the boot. */
+const struct espat_fw *espat_basic_factory_fw(void);
+void espat_basic_set_fw(struct espat_module *m, const struct espat_fw *fw);
+
+/* The two OTA app slots, kept in the settings NVS (namespace "ota", key
+ * "state", stored as AT argument text: 0,"3.3.0.0",""). AT+SYSROLLBACK
+ * (basic_flash.c) boots the other slot; the OTA commands (AT+CIUPDATE,
+ * ...) fill the slot that is not running and then switch. */
+#define ESPAT_OTA_NS "ota"
+#define ESPAT_OTA_VER_MAX 32
+struct espat_ota_state {
+	uint8_t running;                        /* slot that boots: 0 = ota_0, 1 = ota_1 */
+	char version[2][ESPAT_OTA_VER_MAX];     /* AT version each slot holds; "" = none */
+};
+/* Reads the state; a device that never saved one has the factory firmware
+ * in ota_0 and nothing in ota_1. Never fails. */
+void espat_ota_load(struct espat_module *m, struct espat_ota_state *st);
+/* Writes the state; 0 on success, -1 when the NVS write failed. */
+int espat_ota_save(struct espat_module *m, const struct espat_ota_state *st);
 
 #endif

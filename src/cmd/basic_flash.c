@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cmd/basic_internal.h"
-#include "cmd/module.h"
+#include "cmd/family.h"
 #include "cmd/pki_factory.h"
 
 const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS] = {
@@ -60,8 +60,8 @@ static void data_reset(struct espat_basic *b)
 
 void espat_flash_free(struct espat_module *m)
 {
-	espat_timer_cancel(&m->timers, &m->basic.op_timer);
-	data_reset(&m->basic);
+	espat_timer_cancel(&m->timers, &m->basic->op_timer);
+	data_reset(m->basic);
 }
 
 /* ---- AT+SYSFLASH ----------------------------------------------------------- */
@@ -93,7 +93,7 @@ enum espat_rc espat_sysflash_query(struct espat_module *m, const struct espat_ar
 static void erase_due(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	const struct espat_flash *fl = &m->ports.flash;
 	int rc = fl->erase(fl->user, b->data_part, b->data_a, b->data_b);
 	b->data_op = ESPAT_DOP_NONE;
@@ -123,7 +123,7 @@ static enum espat_rc flash_erase(struct espat_module *m, const struct espat_args
 		if (len == 0 || len % ESPAT_FLASH_SECTOR != 0 || off + len > p->size)
 			return espat_fail(E(m), ESPAT_ERR_INVALID(3));
 	}
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	b->data_op = ESPAT_DOP_FLASH_ERASE;
 	b->data_part = part;
 	b->data_a = (uint32_t)off;
@@ -137,7 +137,7 @@ static enum espat_rc flash_erase(struct espat_module *m, const struct espat_args
  * writing over unerased bytes ANDs them, as on the chip. */
 static enum espat_rc flash_write_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	const struct espat_flash *fl = &m->ports.flash;
 	if (n > 0 && !b->data_failed &&
 	    fl->write(fl->user, b->data_part, b->data_a + b->data_done, p, (uint32_t)n) != 0)
@@ -202,7 +202,7 @@ enum espat_rc espat_sysflash_set(struct espat_module *m, const struct espat_args
 		return rc;
 	if (a->v[0].i == 2)
 		return flash_read(m, (size_t)part, off, len);
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	data_reset(b);
 	b->data_op = ESPAT_DOP_FLASH_WRITE;
 	b->data_part = (size_t)part;
@@ -439,7 +439,7 @@ static enum espat_rc mfg_read(struct espat_module *m, const struct espat_args *a
 
 static enum espat_rc mfg_write_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	size_t room = b->data_len - b->data_done;
 	size_t take = n < room ? n : room;
 	memcpy(b->data_buf + b->data_done, p, take);
@@ -455,7 +455,7 @@ static enum espat_rc mfg_write_data(struct espat_module *m, const uint8_t *p, si
 /* AT+SYSMFG=2,"ns","key",<type>,<value> */
 static enum espat_rc mfg_write(struct espat_module *m, const struct espat_args *a, size_t n)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	char ns[ESPAT_KV_NAME_MAX + 1], key[ESPAT_KV_NAME_MAX + 1];
 	if (n != 5)
 		return espat_fail(E(m), ESPAT_ERR_NUM(5, a->n));
@@ -531,7 +531,7 @@ static void seed_factory_param(struct espat_module *m)
 {
 	const struct mfg_seed seed[] = {
 	    {"version", ESPAT_MFG_I8, 4, NULL},
-	    {"module_name", ESPAT_MFG_STR, 0, m->basic.fw->module_name},
+	    {"module_name", ESPAT_MFG_STR, 0, m->basic->fw->module_name},
 	    {"max_tx_power", ESPAT_MFG_I8, 78, NULL},
 	    {"country_code", ESPAT_MFG_STR, 0, "CN"},
 	    {"start_channel", ESPAT_MFG_U8, 1, NULL},

@@ -10,8 +10,6 @@
 
 struct espat_module;
 
-const struct espat_fw *espat_basic_factory_fw(void);
-
 /* Simulated heap accounting (AT+SYSRAM). Families take and give bytes as
  * links and buffers come and go. */
 uint32_t espat_heap_free(struct espat_module *m);
@@ -53,21 +51,5 @@ extern const struct espat_param espat_sysmfg_params[ESPAT_SYSMFG_NPARAMS];
 
 /* Simulated time of a flash erase, per 4 KiB sector, on the module clock. */
 #define ESPAT_FLASH_ERASE_MS_PER_SECTOR 25u
-
-/* The two OTA app slots, kept in the settings NVS (namespace "ota", key
- * "state", stored as AT argument text: 0,"3.3.0.0",""). AT+SYSROLLBACK
- * boots the other slot; the OTA commands (AT+CIUPDATE, ...) fill the slot
- * that is not running and then switch. */
-#define ESPAT_OTA_NS "ota"
-#define ESPAT_OTA_VER_MAX 32
-struct espat_ota_state {
-	uint8_t running;                        /* slot that boots: 0 = ota_0, 1 = ota_1 */
-	char version[2][ESPAT_OTA_VER_MAX];     /* AT version each slot holds; "" = none */
-};
-/* Reads the state; a device that never saved one has the factory firmware
- * in ota_0 and nothing in ota_1. Never fails. */
-void espat_ota_load(struct espat_module *m, struct espat_ota_state *st);
-/* Writes the state; 0 on success, -1 when the NVS write failed. */
-int espat_ota_save(struct espat_module *m, const struct espat_ota_state *st);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cmd/basic_internal.h"
-#include "cmd/module.h"
+#include "cmd/family.h"
 
 const struct espat_param espat_msgfiltercfg_params[ESPAT_MSGFILTERCFG_NPARAMS] = {
     {.name = "operator", .type = ESPAT_P_INT, .min = 0, .max = 2},
@@ -32,8 +32,8 @@ static size_t filter_hook(void *user, const uint8_t *p, size_t n, struct espat_s
 {
 	struct espat_module *m = user;
 	const struct espat_regex *rx = &m->ports.regex;
-	for (size_t i = 0; i < m->basic.nfilters; i++) {
-		const struct espat_msgfilter *f = &m->basic.filters[i];
+	for (size_t i = 0; i < m->basic->nfilters; i++) {
+		const struct espat_msgfilter *f = &m->basic->filters[i];
 		size_t hs = 0, he = 0, ts = n, te = n;
 		if (f->head_re && !rx->match(rx->user, f->head_re, p, n, &hs, &he))
 			continue;
@@ -57,7 +57,7 @@ static size_t filter_hook(void *user, const uint8_t *p, size_t n, struct espat_s
  * enables it pays nothing per message. */
 static void apply_hook(struct espat_module *m)
 {
-	m->wr.filter = m->basic.msgfilter_on ? filter_hook : NULL;
+	m->wr.filter = m->basic->msgfilter_on ? filter_hook : NULL;
 	m->wr.filter_user = m;
 }
 
@@ -73,28 +73,28 @@ static void release_filter(struct espat_module *m, struct espat_msgfilter *f)
 
 static void clear_filters(struct espat_module *m)
 {
-	for (size_t i = 0; i < m->basic.nfilters; i++)
-		release_filter(m, &m->basic.filters[i]);
-	m->basic.nfilters = 0;
+	for (size_t i = 0; i < m->basic->nfilters; i++)
+		release_filter(m, &m->basic->filters[i]);
+	m->basic->nfilters = 0;
 }
 
 void espat_msgfilter_init(struct espat_module *m)
 {
-	m->basic.msgfilter_on = false;
-	m->basic.nfilters = 0;
+	m->basic->msgfilter_on = false;
+	m->basic->nfilters = 0;
 	apply_hook(m);
 }
 
 void espat_msgfilter_free(struct espat_module *m)
 {
 	clear_filters(m);
-	m->basic.msgfilter_on = false;
+	m->basic->msgfilter_on = false;
 	apply_hook(m);
 }
 
 enum espat_rc espat_msgfilter_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+SYSMSGFILTER:%d", m->basic.msgfilter_on ? 1 : 0);
+	espat_wr_linef(&m->wr, "+SYSMSGFILTER:%d", m->basic->msgfilter_on ? 1 : 0);
 	return ESPAT_RC_OK;
 }
 
@@ -103,7 +103,7 @@ enum espat_rc espat_msgfilter_query(struct espat_module *m, const struct espat_a
  * setting inside the handler, before the result code too). */
 enum espat_rc espat_msgfilter_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->basic.msgfilter_on = a->v[0].i == 1;
+	m->basic->msgfilter_on = a->v[0].i == 1;
 	apply_hook(m);
 	return ESPAT_RC_OK;
 }
@@ -112,8 +112,8 @@ enum espat_rc espat_msgfilter_set(struct espat_module *m, const struct espat_arg
  * entered (CR and LF raw), 0-based index. */
 enum espat_rc espat_msgfiltercfg_query(struct espat_module *m, const struct espat_args *a)
 {
-	for (size_t i = 0; i < m->basic.nfilters; i++) {
-		const struct espat_msgfilter *f = &m->basic.filters[i];
+	for (size_t i = 0; i < m->basic->nfilters; i++) {
+		const struct espat_msgfilter *f = &m->basic->filters[i];
 		espat_wr_linef(&m->wr, "+SYSMSGFILTERCFG:%u,\"%.*s\",\"%.*s\"", (unsigned)i,
 		               (int)f->head_len, (const char *)f->head, (int)f->tail_len,
 		               (const char *)f->tail);
@@ -144,7 +144,7 @@ static bool compile(struct espat_module *m, const uint8_t *pat, size_t len, void
 static enum espat_rc add_filter(struct espat_module *m, const uint8_t *head, size_t hl,
                                 const uint8_t *tail, size_t tl)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	for (size_t i = 0; i < b->nfilters; i++)
 		if (same_filter(&b->filters[i], head, hl, tail, tl))
 			return espat_fail(&m->eng, ESPAT_ERR_EXEC);
@@ -164,7 +164,7 @@ static enum espat_rc add_filter(struct espat_module *m, const uint8_t *head, siz
 static enum espat_rc del_filter(struct espat_module *m, const uint8_t *head, size_t hl,
                                 const uint8_t *tail, size_t tl)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	for (size_t i = 0; i < b->nfilters; i++) {
 		if (!same_filter(&b->filters[i], head, hl, tail, tl))
 			continue;
@@ -180,7 +180,7 @@ static enum espat_rc del_filter(struct espat_module *m, const uint8_t *head, siz
 /* Collects head then tail bytes into re_in; acts once all have come. */
 static enum espat_rc filter_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	size_t room = sizeof(b->re_in) - b->re_in_len;
 	size_t take = n < room ? n : room; /* the engine never sends more than asked */
 	memcpy(b->re_in + b->re_in_len, p, take);
@@ -214,7 +214,7 @@ enum espat_rc espat_msgfiltercfg_set(struct espat_module *m, const struct espat_
 	size_t hl = (size_t)a->v[1].i, tl = (size_t)a->v[2].i;
 	if (hl + tl == 0)
 		return espat_fail(&m->eng, ESPAT_ERR_INVALID(2));
-	struct espat_basic *b = &m->basic;
+	struct espat_basic *b = m->basic;
 	b->data_op = op == 1 ? ESPAT_DOP_FILTER_ADD : ESPAT_DOP_FILTER_DEL;
 	b->data_a = (uint32_t)hl;
 	b->data_b = (uint32_t)tl;

@@ -26,10 +26,9 @@
 
 /* the OTA slots and the factory identity belong to the basic family
  * (AT+SYSROLLBACK); this family is their other user */
-#include "cmd/basic_internal.h"
-#include "cmd/module.h"
+#include "cmd/family.h"
 #include "cmd/params.h"
-#include "cmd/tcpip.h"
+#include "cmd/wifi.h"
 
 static struct espat_engine *E(struct espat_module *m)
 {
@@ -284,7 +283,7 @@ static const struct espat_http_cbs update_cbs;
  * report after a non-blocking OK. */
 static void progress(struct espat_module *m, int st)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	o->progress = (int8_t)st;
 	if (o->blocking)
 		espat_wr_linef(&m->wr, "+CIPUPDATE:%d", st);
@@ -294,7 +293,7 @@ static void progress(struct espat_module *m, int st)
 
 static void update_end(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	xfer_end(m, &o->x);
 	o->step = ESPAT_OTA_NONE;
 	o->target_ready = false;
@@ -302,7 +301,7 @@ static void update_end(struct espat_module *m)
 
 static void update_fail(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking;
 	update_end(m);
 	o->progress = ESPAT_OTA_ST_FAILED;
@@ -345,7 +344,7 @@ static bool is_app(const struct espat_ota *o)
  * user partition of that name, erased. */
 static bool target_prepare(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	o->target_ready = true;
 	if (is_app(o)) {
 		o->part = -1;
@@ -370,7 +369,7 @@ static bool target_prepare(struct espat_module *m)
  * order), so the slot is worked out here too. */
 static int fetch_start(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	struct url u = {.len = 0};
 	url_put(&u, server(m, o->tls));
 	url_put(&u, "/v1/device/rom/?action=download_rom&version=");
@@ -389,7 +388,7 @@ static int fetch_start(struct espat_module *m)
 static void update_phase(void *user, enum espat_http_phase ph)
 {
 	struct espat_module *m = user;
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	if (ph == ESPAT_HTTP_CONNECTED) {
 		if (o->step == ESPAT_OTA_ASK)
 			progress(m, ESPAT_OTA_ST_CONNECTED);
@@ -404,7 +403,7 @@ static void update_phase(void *user, enum espat_http_phase ph)
 static void update_status(void *user, int status, int64_t length)
 {
 	struct espat_module *m = user;
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	o->x.status = status;
 	o->x.length = length;
 	if (o->step == ESPAT_OTA_ASK) {
@@ -424,7 +423,7 @@ static void update_status(void *user, int status, int64_t length)
 static void update_body(void *user, const uint8_t *p, size_t n)
 {
 	struct espat_module *m = user;
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	struct espat_ota_xfer *x = &o->x;
 	if (o->step == ESPAT_OTA_ASK) {
 		if (!xfer_keep(x, p, n))
@@ -452,7 +451,7 @@ static void update_body(void *user, const uint8_t *p, size_t n)
 /* The version query's answer: its rom_version is what to fetch. */
 static bool take_version(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	size_t pos = 0, vn = 0;
 	const char *v = NULL;
 	if (!json_next(o->x.buf, o->x.len, &pos, "rom_version", &v, &vn) || !version_ok(v, vn))
@@ -464,7 +463,7 @@ static bool take_version(struct espat_module *m)
 
 static void update_succeed(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking, app = o->part < 0;
 	progress(m, ESPAT_OTA_ST_DONE);
 	update_end(m);
@@ -483,7 +482,7 @@ static void update_succeed(struct espat_module *m)
 static void update_done(void *user, int err)
 {
 	struct espat_module *m = user;
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	o->x.req = NULL; /* the port has freed it */
 	if (err != 0) {
 		update_fail(m);
@@ -530,7 +529,7 @@ static const struct espat_http_cbs update_cbs = {
 static enum espat_rc update_start(struct espat_module *m, bool tls, const char *version,
                                   const char *name, bool blocking)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	if (o->step != ESPAT_OTA_NONE)
 		return espat_fail(E(m), ESPAT_ERR_EXEC); /* esp-at: "ALREADY IN OTA" */
 	espat_timer_cancel(&m->timers, &o->fail_timer);
@@ -543,7 +542,7 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 	snprintf(o->version, sizeof(o->version), "%s", version);
 	snprintf(o->name, sizeof(o->name), "%s", name[0] ? name : "ota");
 	int err = ESPAT_NET_EUNREACH;
-	if (espat_tcpip_online(m) && m->ports.http.get) {
+	if (espat_wifi_online(m) && m->ports.http.get) {
 		if (o->version_given) {
 			err = fetch_start(m);
 		} else {
@@ -572,7 +571,7 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 static enum espat_rc ciupdate_query(struct espat_module *m, const struct espat_args *a)
 {
 	/* esp-at prints the command's own name here, not +CIPUPDATE */
-	espat_wr_linef(&m->wr, "+CIUPDATE:%d", m->ota.progress);
+	espat_wr_linef(&m->wr, "+CIUPDATE:%d", m->ota->progress);
 	return ESPAT_RC_OK;
 }
 
@@ -619,7 +618,7 @@ static enum espat_rc ciupdate_set(struct espat_module *m, const struct espat_arg
 
 static void fwver_fail(struct espat_module *m)
 {
-	xfer_end(m, &m->ota.fwver);
+	xfer_end(m, &m->ota->fwver);
 	espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
 }
 
@@ -631,7 +630,7 @@ static void fwver_timeout(void *user)
 static void fwver_status(void *user, int status, int64_t length)
 {
 	struct espat_module *m = user;
-	m->ota.fwver.status = status;
+	m->ota->fwver.status = status;
 	if (status >= 400)
 		fwver_fail(m);
 }
@@ -639,7 +638,7 @@ static void fwver_status(void *user, int status, int64_t length)
 static void fwver_body(void *user, const uint8_t *p, size_t n)
 {
 	struct espat_module *m = user;
-	if (!xfer_keep(&m->ota.fwver, p, n))
+	if (!xfer_keep(&m->ota->fwver, p, n))
 		fwver_fail(m);
 }
 
@@ -648,7 +647,7 @@ static void fwver_body(void *user, const uint8_t *p, size_t n)
 static void fwver_done(void *user, int err)
 {
 	struct espat_module *m = user;
-	struct espat_ota_xfer *x = &m->ota.fwver;
+	struct espat_ota_xfer *x = &m->ota->fwver;
 	x->req = NULL;
 	if (err != 0) {
 		fwver_fail(m);
@@ -672,8 +671,8 @@ static const struct espat_http_cbs fwver_cbs = {
  * when OTA over TLS is enabled, as in Espressif's firmware). */
 static enum espat_rc cipfwver_query(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_ota_xfer *x = &m->ota.fwver;
-	if (!espat_tcpip_online(m) || !m->ports.http.get)
+	struct espat_ota_xfer *x = &m->ota->fwver;
+	if (!espat_wifi_online(m) || !m->ports.http.get)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	struct url u = {.len = 0};
 	url_put(&u, server(m, true));
@@ -708,17 +707,16 @@ const struct espat_cmd_table espat_ota_table = {
     .n = sizeof(ota_rows) / sizeof(ota_rows[0]),
 };
 
-void espat_ota_init(struct espat_module *m)
+static void ota_init(struct espat_module *m)
 {
-	memset(&m->ota, 0, sizeof(m->ota));
-	m->ota.part = -1;
+	m->ota->part = -1;
 }
 
 /* The boot slot's firmware runs: an updated one is the factory build with
  * the version its server named (nothing else of it is known). */
-void espat_ota_boot(struct espat_module *m)
+static void ota_boot(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	struct espat_ota_state st;
 	espat_ota_load(m, &st);
 	o->running_slot = st.running;
@@ -731,13 +729,23 @@ void espat_ota_boot(struct espat_module *m)
 	snprintf(o->fw_bin, sizeof(o->fw_bin), "v%s", o->fw_at);
 	o->fw.at_version = o->fw_at;
 	o->fw.bin_version = o->fw_bin;
-	m->basic.fw = &o->fw;
+	espat_basic_set_fw(m, &o->fw);
 }
 
-void espat_ota_free(struct espat_module *m)
+static void ota_free(struct espat_module *m)
 {
-	struct espat_ota *o = &m->ota;
+	struct espat_ota *o = m->ota;
 	update_end(m);
 	xfer_end(m, &o->fwver);
 	espat_timer_cancel(&m->timers, &o->fail_timer);
 }
+
+const struct espat_family espat_ota_family = {
+	.name = "ota",
+	.table = &espat_ota_table,
+	.state_size = sizeof(struct espat_ota),
+	.state_slot = offsetof(struct espat_module, ota),
+	.init = ota_init,
+	.boot = ota_boot, /* after basic's: it may replace the firmware identity */
+	.free = ota_free,
+};

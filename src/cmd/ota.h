@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cmd/basic.h"
+#include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/http.h"
@@ -91,10 +92,6 @@ struct espat_ota {
 
 extern const struct espat_cmd_table espat_ota_table;
 
-/* Called by the module at init (and every restart), at every boot (after
- * the basic family's boot) and when it goes. */
-void espat_ota_init(struct espat_module *m);
-void espat_ota_boot(struct espat_module *m);
-void espat_ota_free(struct espat_module *m);
+extern const struct espat_family espat_ota_family;
 
 #endif

@@ -2,18 +2,14 @@
 
 #include "cmd/basic.h"
 #include "cmd/ota.h"
-#include "cmd/ssl.h"
 #include "cmd/tcpip.h"
-#include "cmd/tcpip_svc.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/svc.h"
 #include "cmd/wifi.h"
 
-const struct espat_cmd_table *const espat_registry[] = {
-	&espat_basic_table,
-	&espat_wifi_table,
-	&espat_tcpip_table,
-	&espat_ssl_table,
-	&espat_svc_table,
-	&espat_ota_table,
+static const struct espat_family *const rows[] = {
+    &espat_basic_family, &espat_wifi_family, &espat_tcpip_family,
+    &espat_ssl_family,   &espat_svc_family,  &espat_ota_family,
 };
 
-const size_t espat_registry_len = sizeof(espat_registry) / sizeof(espat_registry[0]);
+const struct espat_registry espat_registry = {rows, sizeof(rows) / sizeof(rows[0])};

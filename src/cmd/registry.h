@@ -1,13 +1,13 @@
-/* The command registry: every family's table, in ESP-AT's registration
- * order (base, wifi, ..., see esp-at at_cmd_register.c). */
+/* The registry: every command family as a row (struct espat_family), in
+ * ESP-AT's registration order (base, wifi, ..., see esp-at
+ * at_cmd_register.c). That order is the order of AT+CMD?, of init and boot,
+ * and of event delivery; families are freed in reverse. Adding a family is
+ * a row here, its own files and its state's slot in struct espat_module. */
 #ifndef ESPAT_CMD_REGISTRY_H
 #define ESPAT_CMD_REGISTRY_H
 
-#include <stddef.h>
+#include "cmd/family.h"
 
-#include "core/engine.h"
-
-extern const struct espat_cmd_table *const espat_registry[];
-extern const size_t espat_registry_len;
+extern const struct espat_registry espat_registry;
 
 #endif

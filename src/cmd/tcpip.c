@@ -9,7 +9,6 @@
 
 #include "cmd/params.h"
 #include "cmd/tcpip_internal.h"
-#include "cmd/wifi_internal.h"
 
 #define CONNECT_TIMEOUT_MS 10000u /* <timeout> 0: give up on a silent peer after this */
 #define DOMAIN_TIMEOUT_MS 10000u  /* AT+CIPDOMAIN <timeout> 0 */
@@ -77,129 +76,7 @@ static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
 	return a->kind == ESPAT_ARG_STR && espat_link_type_parse(a->s, a->len, t);
 }
 
-const char *espat_ip_str(const struct espat_ip *ip, char *buf)
-{
-	if (!ip->v6) {
-		snprintf(buf, 16, "%u.%u.%u.%u", ip->a[0], ip->a[1], ip->a[2], ip->a[3]);
-		return buf;
-	}
-	/* RFC 5952: the longest run (>= 2) of zero groups becomes "::" */
-	uint16_t g[8];
-	for (int i = 0; i < 8; i++)
-		g[i] = (uint16_t)(ip->a[2 * i] << 8 | ip->a[2 * i + 1]);
-	int best = -1, best_len = 1;
-	for (int i = 0; i < 8;) {
-		int j = i;
-		while (j < 8 && g[j] == 0)
-			j++;
-		if (j - i > best_len) {
-			best = i;
-			best_len = j - i;
-		}
-		i = j > i ? j : i + 1;
-	}
-	size_t o = 0;
-	for (int i = 0; i < 8; i++) {
-		if (i == best) {
-			o += (size_t)snprintf(buf + o, 46 - o, "::");
-			i += best_len - 1;
-			continue;
-		}
-		o += (size_t)snprintf(buf + o, 46 - o, "%s%x", o && buf[o - 1] != ':' ? ":" : "",
-				      g[i]);
-	}
-	return buf;
-}
-
-static bool parse_ip6(const char *s, size_t len, uint8_t out[16])
-{
-	uint16_t head[8], tail[8];
-	size_t nh = 0, nt = 0, i = 0;
-	bool gap = false;
-	if (len >= 2 && s[0] == ':' && s[1] == ':') {
-		gap = true;
-		i = 2;
-	} else if (len > 0 && s[0] == ':') {
-		return false;
-	}
-	while (i < len) {
-		unsigned v = 0, digits = 0;
-		while (i < len && espat_hexval((unsigned char)s[i]) >= 0 && digits < 5) {
-			v = v << 4 | (unsigned)espat_hexval((unsigned char)s[i]);
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > 4)
-			return false;
-		if (gap)
-			tail[nt++] = (uint16_t)v;
-		else
-			head[nh++] = (uint16_t)v;
-		if (nh + nt > 8)
-			return false;
-		if (i == len)
-			break;
-		if (s[i] != ':')
-			return false;
-		i++;
-		if (i < len && s[i] == ':') {
-			if (gap)
-				return false;
-			gap = true;
-			i++;
-			if (i == len)
-				break;
-		} else if (i == len) {
-			return false;
-		}
-	}
-	if ((!gap && nh != 8) || (gap && nh + nt > 7))
-		return false;
-	memset(out, 0, 16);
-	for (size_t k = 0; k < nh; k++) {
-		out[2 * k] = (uint8_t)(head[k] >> 8);
-		out[2 * k + 1] = (uint8_t)head[k];
-	}
-	for (size_t k = 0; k < nt; k++) {
-		size_t at = 8 - nt + k;
-		out[2 * at] = (uint8_t)(tail[k] >> 8);
-		out[2 * at + 1] = (uint8_t)tail[k];
-	}
-	return true;
-}
-
-bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out)
-{
-	struct espat_arg a = {.kind = ESPAT_ARG_STR, .s = s, .len = len};
-	uint32_t v4;
-	memset(out, 0, sizeof(*out));
-	if (espat_ip4_parse(&a, &v4)) {
-		out->a[0] = (uint8_t)(v4 >> 24);
-		out->a[1] = (uint8_t)(v4 >> 16);
-		out->a[2] = (uint8_t)(v4 >> 8);
-		out->a[3] = (uint8_t)v4;
-		return true;
-	}
-	if (memchr(s, ':', len) && parse_ip6(s, len, out->a)) {
-		out->v6 = true;
-		return true;
-	}
-	return false;
-}
-
 /* ---- reachability and DNS ------------------------------------------------ */
-
-bool espat_tcpip_online(const struct espat_module *m)
-{
-	const struct espat_wifi *w = &m->wifi;
-	/* the phase, not only the state: the station reports a loss
-	 * (espat_tcpip_net_changed) with its phase already out of UP but its
-	 * state still GOT_IP */
-	if (espat_wifi_sta_enabled(m) && w->state == ESPAT_STA_GOT_IP &&
-	    w->phase == ESPAT_PH_UP && w->net.to_host)
-		return true;
-	return espat_wifi_ap_enabled(m);
-}
 
 static uint32_t ip4_of(const struct espat_ip *ip)
 {
@@ -211,18 +88,20 @@ static uint32_t ip4_of(const struct espat_ip *ip)
  * resolves through the host. */
 static bool is_router(const struct espat_module *m, const struct espat_ip *ip)
 {
-	const struct espat_wifi *w = &m->wifi;
 	if (ip->v6)
 		return false;
-	uint32_t v = ip4_of(ip);
-	if (v == w->net.dns[0] || (w->net.dns[1] && v == w->net.dns[1]))
-		return true;
-	return w->sta_ip.mask && (v & w->sta_ip.mask) == (w->sta_ip.ip & w->sta_ip.mask);
+	uint32_t v = ip4_of(ip), dns[2];
+	size_t n = espat_wifi_dhcp_dns(m, dns);
+	for (size_t i = 0; i < n; i++)
+		if (v == dns[i])
+			return true;
+	struct espat_ip4 sta = espat_wifi_sta_ip(m);
+	return sta.mask && (v & sta.mask) == (sta.ip & sta.mask);
 }
 
 void espat_tcpip_dns_servers(const struct espat_module *m, struct espat_dns_query *q)
 {
-	const struct espat_tcpip *t = &m->tcpip;
+	const struct espat_tcpip *t = m->tcpip;
 	q->nservers = 0;
 	if (!t->dns_manual)
 		return; /* the DHCP-given server: the AP's router */
@@ -252,7 +131,7 @@ static bool link_open(const struct espat_link *l)
 void espat_link_say_connect(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
-	if (m->basic.sysmsg & 2) {
+	if (espat_basic_sysmsg(m) & 2) {
 		char ip[46];
 		struct espat_endpoint local = {0};
 		if (l->sock && NET(m)->endpoints)
@@ -512,10 +391,9 @@ static void close_all(struct espat_module *m, bool say)
 		espat_link_close(&T(m)->links[i], say, ESPAT_CLOSE_ABORT);
 }
 
-void espat_tcpip_net_changed(struct espat_module *m)
+static void net_changed(struct espat_module *m)
 {
-	espat_svc_net_changed(m);
-	if (espat_tcpip_online(m))
+	if (espat_wifi_online(m))
 		return;
 	/* the way out is gone: every link dies with its network */
 	for (size_t i = 0; i < ESPAT_LINKS; i++) {
@@ -525,7 +403,7 @@ void espat_tcpip_net_changed(struct espat_module *m)
 	}
 }
 
-void espat_tcpip_tx_room(struct espat_module *m)
+static void tx_room(struct espat_module *m)
 {
 	for (size_t i = 0; i < ESPAT_LINKS; i++)
 		if (T(m)->links[i].paused)
@@ -627,7 +505,7 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 		espat_wr_linef(&m->wr, "ALREADY CONNECTED");
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
-	if (!espat_tcpip_online(m) || !NET(m)->open) {
+	if (!espat_wifi_online(m) || !NET(m)->open) {
 		espat_wr_linef(&m->wr, "no ip");
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
@@ -711,16 +589,16 @@ static enum espat_rc cipstate_query(struct espat_module *m, const struct espat_a
 
 static enum espat_rc cipstatus_exec(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	enum espat_sta_state st = espat_wifi_sta_state(m);
 	unsigned stat;
 	bool any = false;
 	for (size_t i = 0; i < ESPAT_LINKS; i++)
 		any |= T(m)->links[i].state == ESPAT_LINK_UP;
-	if (!w->init || !espat_wifi_sta_enabled(m))
+	if (!espat_wifi_sta_enabled(m))
 		stat = 0;
-	else if (w->state == ESPAT_STA_GOT_IP)
+	else if (st == ESPAT_STA_GOT_IP)
 		stat = any ? 3 : T(m)->had_link ? 4 : 2;
-	else if (w->state == ESPAT_STA_NONE)
+	else if (st == ESPAT_STA_NONE)
 		stat = 1;
 	else
 		stat = 5;
@@ -732,14 +610,16 @@ static enum espat_rc cipstatus_exec(struct espat_module *m, const struct espat_a
 static enum espat_rc cifsr_exec(struct espat_module *m, const struct espat_args *a)
 {
 	char ip[16], mac[18];
-	const struct espat_wifi *w = &m->wifi;
 	if (espat_wifi_ap_enabled(m)) {
-		espat_wr_linef(&m->wr, "+CIFSR:APIP,\"%s\"", espat_ip4_str(w->ap_ip.ip, ip));
-		espat_wr_linef(&m->wr, "+CIFSR:APMAC,\"%s\"", espat_mac_str(w->ap_mac, mac));
+		espat_wr_linef(&m->wr, "+CIFSR:APIP,\"%s\"",
+			       espat_ip4_str(espat_wifi_ap_ip(m).ip, ip));
+		espat_wr_linef(&m->wr, "+CIFSR:APMAC,\"%s\"", espat_mac_str(espat_wifi_ap_mac(m), mac));
 	}
 	if (espat_wifi_sta_enabled(m)) {
-		espat_wr_linef(&m->wr, "+CIFSR:STAIP,\"%s\"", espat_ip4_str(w->sta_ip.ip, ip));
-		espat_wr_linef(&m->wr, "+CIFSR:STAMAC,\"%s\"", espat_mac_str(w->sta_mac, mac));
+		espat_wr_linef(&m->wr, "+CIFSR:STAIP,\"%s\"",
+			       espat_ip4_str(espat_wifi_sta_ip(m).ip, ip));
+		espat_wr_linef(&m->wr, "+CIFSR:STAMAC,\"%s\"",
+			       espat_mac_str(espat_wifi_sta_mac(m), mac));
 	}
 	return ESPAT_RC_OK;
 }
@@ -749,7 +629,7 @@ static enum espat_rc cifsr_exec(struct espat_module *m, const struct espat_args 
 static bool any_link(const struct espat_module *m)
 {
 	for (size_t i = 0; i < ESPAT_LINKS; i++)
-		if (link_open(&m->tcpip.links[i]))
+		if (link_open(&m->tcpip->links[i]))
 			return true;
 	return false;
 }
@@ -824,7 +704,7 @@ static unsigned server_links(const struct espat_module *m)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < ESPAT_LINKS; i++)
-		n += link_open(&m->tcpip.links[i]) && m->tcpip.links[i].server;
+		n += link_open(&m->tcpip->links[i]) && m->tcpip->links[i].server;
 	return n;
 }
 
@@ -983,13 +863,13 @@ static enum espat_rc cipdns_query(struct espat_module *m, const struct espat_arg
 	struct espat_tcpip *t = T(m);
 	char line[200], ip[46];
 	size_t o = (size_t)snprintf(line, sizeof(line), "+CIPDNS:%u", t->dns_manual ? 1u : 0u);
-	const struct espat_wifi *w = &m->wifi;
-	if (!t->dns_manual && w->state == ESPAT_STA_GOT_IP && w->net.dns[0]) {
+	uint32_t dhcp[2];
+	size_t ndhcp = t->dns_manual ? 0 : espat_wifi_dhcp_dns(m, dhcp);
+	if (ndhcp > 0) {
 		/* the servers DHCP gave */
-		for (size_t i = 0; i < 2; i++)
-			if (w->net.dns[i])
-				o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
-						      espat_ip4_str(w->net.dns[i], ip));
+		for (size_t i = 0; i < ndhcp; i++)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
+					      espat_ip4_str(dhcp[i], ip));
 	} else {
 		/* the manual ones, or the fallbacks (t->dns holds them then) */
 		for (size_t i = 0; i < t->ndns; i++)
@@ -1078,7 +958,7 @@ static enum espat_rc cipdomain_set(struct espat_module *m, const struct espat_ar
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (net == 3 && !t->ipv6)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	if (!espat_tcpip_online(m) || !NET(m)->resolve)
+	if (!espat_wifi_online(m) || !NET(m)->resolve)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	struct espat_dns_query q = {
 	    .name = a->v[0].s,
@@ -1298,7 +1178,7 @@ const struct espat_cmd_table espat_tcpip_table = {
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-void espat_tcpip_init(struct espat_module *m)
+static void tcpip_init(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	memset(t, 0, sizeof(*t));
@@ -1353,13 +1233,15 @@ static void load_settings(struct espat_module *m)
 	}
 }
 
-void espat_tcpip_boot(struct espat_module *m)
+static void tcpip_boot(struct espat_module *m)
 {
 	load_settings(m);
+	/* the SSL row's settings before an SSL AT+SAVETRANSLINK link opens */
+	espat_ssl_load(m);
 	espat_pt_boot(m);
 }
 
-void espat_tcpip_free(struct espat_module *m)
+static void tcpip_free(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	espat_pt_free(m);
@@ -1369,4 +1251,46 @@ void espat_tcpip_free(struct espat_module *m)
 	espat_timer_cancel(&m->timers, &t->domain_timer);
 	server_close(m, false);
 	close_all(m, false);
+}
+
+static void tcpip_event(struct espat_module *m, enum espat_event ev)
+{
+	switch (ev) {
+	case ESPAT_EV_NET_CHANGED:
+		net_changed(m);
+		break;
+	case ESPAT_EV_TX_ROOM:
+		tx_room(m);
+		break;
+	case ESPAT_EV_INPUT_DONE:
+		espat_pt_after_input(m);
+		break;
+	default:
+		break;
+	}
+}
+
+const struct espat_family espat_tcpip_family = {
+	.name = "tcpip",
+	.table = &espat_tcpip_table,
+	.state_size = sizeof(struct espat_tcpip),
+	.state_slot = offsetof(struct espat_module, tcpip),
+	.init = tcpip_init,
+	.boot = tcpip_boot,
+	.free = tcpip_free,
+	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED) | ESPAT_EV(ESPAT_EV_TX_ROOM) |
+		  ESPAT_EV(ESPAT_EV_INPUT_DONE),
+	.on_event = tcpip_event,
+};
+
+/* ---- for other families ------------------------------------------------------- */
+
+bool espat_tcpip_mux(const struct espat_module *m)
+{
+	return m->tcpip->mux != 0;
+}
+
+bool espat_tcpip_ipv6(const struct espat_module *m)
+{
+	return m->tcpip->ipv6;
 }

@@ -3,10 +3,12 @@
  * passthrough, DNS.
  *
  * Files: tcpip.c (the table, links, AT+CIPSTART/CLOSE/STATE/STATUS/MUX,
- * addresses, DNS), tcpip_recv.c (+IPD, passive receive), tcpip_send.c
- * (AT+CIPSEND/SENDEX/SENDL and passthrough), tcpip_server.c (AT+CIPSERVER
- * and its limits). The network services have their own files and state:
- * tcpip_svc.c (SNTP, mDNS, ping) and ota.c (AT+CIUPDATE). */
+ * the server, DNS settings), tcpip_recv.c (+IPD, passive receive),
+ * tcpip_send.c (AT+CIPSEND/SENDEX/SENDL and passthrough), tcpip_ssl.c (the
+ * SSL row: AT+CIPSSLC* per link). Two rows of the registry, one unit: the
+ * SSL settings are per link ID and the links' TLS comes from them. The
+ * network services are families of their own: svc.c (SNTP, mDNS, ping)
+ * and ota.c (AT+CIUPDATE). */
 #ifndef ESPAT_CMD_TCPIP_H
 #define ESPAT_CMD_TCPIP_H
 
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/net.h"
@@ -152,35 +155,21 @@ struct espat_tcpip {
 
 extern const struct espat_cmd_table espat_tcpip_table;
 
-void espat_tcpip_init(struct espat_module *m);
-void espat_tcpip_boot(struct espat_module *m);
-void espat_tcpip_free(struct espat_module *m);
+extern const struct espat_family espat_tcpip_family;
 
-/* The station's IPv4 address came or went (the Wi-Fi family calls it). */
-void espat_tcpip_net_changed(struct espat_module *m);
-/* After host input: in passthrough the writer is quiet unless AT+SYSMSG
- * bit2 says otherwise (the prompt that led there is already out). */
-void espat_tcpip_after_input(struct espat_module *m);
-/* The UART's output queue has room again (the platform calls it through
- * the module). */
-void espat_tcpip_tx_room(struct espat_module *m);
+/* ---- for other families and the app ---------------------------------------- */
+
+/* AT+CIPMUX and AT+CIPV6 in effect. */
+bool espat_tcpip_mux(const struct espat_module *m);
+bool espat_tcpip_ipv6(const struct espat_module *m);
 
 /* "TCP", "UDPv6", ... as AT+CIPSTATE prints them. */
 const char *espat_link_type_name(enum espat_link_type t);
-/* "192.168.3.1" or "::1" (RFC 5952) into buf (at least 46 bytes). */
-const char *espat_ip_str(const struct espat_ip *ip, char *buf);
-/* A dotted quad or an IPv6 address, exactly s[0..len). */
-bool espat_ip_parse(const char *s, size_t len, struct espat_ip *out);
 
 /* The network resets link id (the control interface's "link reset"): its
  * socket is aborted and the module reacts as to a reset by the peer.
  * Returns -1 when the link is not up. */
 int espat_tcpip_link_reset(struct espat_module *m, uint8_t id);
-
-/* Whether sockets can reach anything: the station has an address on a
- * network that leads to the host, or the softAP is up (its stations are
- * played by peers on the host). */
-bool espat_tcpip_online(const struct espat_module *m);
 
 /* Fills q->servers / q->nservers with the DNS servers in effect (AT+CIPDNS,
  * or the network's). A server that is the simulated network's own (the

@@ -1,4 +1,4 @@
-/* Shared between the tcpip*.c files only. */
+/* Shared between the tcpip*.c files only (the TCP/IP and SSL rows). */
 #ifndef ESPAT_CMD_TCPIP_INTERNAL_H
 #define ESPAT_CMD_TCPIP_INTERNAL_H
 
@@ -6,11 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmd/module.h"
-#include "cmd/ssl.h"
+#include "cmd/addr.h"
+#include "cmd/basic.h"
+#include "cmd/family.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 
 #define E(m) (&(m)->eng)
-#define T(m) (&(m)->tcpip)
+#define T(m) ((m)->tcpip)
 #define NET(m) (&(m)->ports.net)
 
 bool espat_link_is_udp(const struct espat_link *l);
@@ -56,6 +60,9 @@ void espat_pt_link_up(struct espat_link *l);
 void espat_pt_link_lost(struct espat_link *l);
 /* A server accepted l: in passthrough it may become the passthrough link. */
 void espat_pt_accepted(struct espat_link *l);
+/* After host input: in passthrough the writer is quiet unless AT+SYSMSG
+ * bit2 says otherwise (the prompt that led there is already out). */
+void espat_pt_after_input(struct espat_module *m);
 /* Enters passthrough from AT+SAVETRANSLINK at boot. */
 void espat_pt_boot(struct espat_module *m);
 void espat_pt_free(struct espat_module *m);

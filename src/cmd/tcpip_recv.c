@@ -22,7 +22,7 @@ static size_t tx_queued(const struct espat_module *m)
 /* Passthrough receiving mode applies to the link passthrough would use. */
 static bool raw_link(const struct espat_link *l)
 {
-	const struct espat_tcpip *t = &l->m->tcpip;
+	const struct espat_tcpip *t = l->m->tcpip;
 	if (t->mode != 1)
 		return false;
 	return t->mux == 0 ? l->id == 0 : (l->server && t->srv && t->srv_max == 1);
@@ -44,7 +44,7 @@ void espat_recv_update(struct espat_link *l)
 static void say_ipd_len(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
-	if (m->tcpip.mux)
+	if (m->tcpip->mux)
 		espat_wr_reportf(&m->wr, "+IPD,%u,%zu", l->id, l->rx_len);
 	else
 		espat_wr_reportf(&m->wr, "+IPD,%zu", l->rx_len);
@@ -60,13 +60,13 @@ static void ipd(struct espat_link *l, const uint8_t *p, size_t n, const struct e
 	char ip[46];
 	int h;
 	const struct espat_endpoint *r = from ? from : &l->remote;
-	if (m->tcpip.dinfo && m->tcpip.mux)
+	if (m->tcpip->dinfo && m->tcpip->mux)
 		h = snprintf((char *)msg, 96, "\r\n+IPD,%u,%zu,\"%s\",%u:", l->id, n,
 			     espat_ip_str(&r->ip, ip), r->port);
-	else if (m->tcpip.dinfo)
+	else if (m->tcpip->dinfo)
 		h = snprintf((char *)msg, 96, "\r\n+IPD,%zu,\"%s\",%u:", n,
 			     espat_ip_str(&r->ip, ip), r->port);
-	else if (m->tcpip.mux)
+	else if (m->tcpip->mux)
 		h = snprintf((char *)msg, 96, "\r\n+IPD,%u,%zu:", l->id, n);
 	else
 		h = snprintf((char *)msg, 96, "\r\n+IPD,%zu:", n);

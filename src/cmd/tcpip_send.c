@@ -64,7 +64,7 @@ static void sndtimeo_due(void *user)
  * follows the peer in <mode> 1 and 2), else the connection. */
 static const struct espat_endpoint *send_to(const struct espat_link *l)
 {
-	const struct espat_tcpip *t = &l->m->tcpip;
+	const struct espat_tcpip *t = l->m->tcpip;
 	if (t->tx_has_to)
 		return &t->tx_to;
 	return espat_link_is_udp(l) ? &l->remote : NULL;
@@ -86,7 +86,7 @@ static enum espat_rc transmit(struct espat_module *m)
 	}
 	espat_link_touch(l);
 	t->tx_wait = true;
-	uint32_t to = m->tcpip.opt[l->id].sndtimeo_ms;
+	uint32_t to = m->tcpip->opt[l->id].sndtimeo_ms;
 	if (to)
 		espat_timer_arm(&m->timers, &t->tx_timer, now(m) + to, sndtimeo_due, m);
 	return ESPAT_RC_PENDING;
@@ -308,7 +308,7 @@ static enum espat_rc sendl_data(struct espat_module *m, const uint8_t *p, size_t
 			espat_timer_arm(&m->timers, &t->tx_timer, now(m) + to, sndtimeo_due, m);
 		return ESPAT_RC_PENDING;
 	}
-	uint16_t intvl = m->basic.transintvl;
+	uint16_t intvl = espat_basic_transintvl(m);
 	if (t->tx_len > 0 && !t->tx_timer.armed)
 		espat_timer_arm(&m->timers, &t->tx_timer, now(m) + intvl, sendl_timer, m);
 	return ESPAT_RC_PENDING;
@@ -446,10 +446,10 @@ static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
 	}
 	if (!up || t->pt_len == 0)
 		return;
-	if (m->basic.transintvl == 0)
+	if (espat_basic_transintvl(m) == 0)
 		pt_send(m, t->pt_len);
 	else if (!t->pt_timer.armed)
-		espat_timer_arm(&m->timers, &t->pt_timer, now(m) + m->basic.transintvl, pt_timer, m);
+		espat_timer_arm(&m->timers, &t->pt_timer, now(m) + espat_basic_transintvl(m), pt_timer, m);
 }
 
 static void pt_leave(struct espat_module *m)
@@ -470,7 +470,7 @@ static enum espat_rc pt_escape(struct espat_module *m)
 	if (t->pt_len > 0)
 		pt_send(m, t->pt_len);
 	pt_leave(m);
-	if (m->basic.sysmsg & 1)
+	if (espat_basic_sysmsg(m) & 1)
 		espat_wr_reportf(&m->wr, "+QUITT");
 	return ESPAT_RC_DONE;
 }
@@ -533,7 +533,7 @@ static void reconnect(void *user)
 	struct espat_link *l = &t->links[0];
 	if (!t->pt_link || !t->pt_cfg.valid || l->state != ESPAT_LINK_FREE)
 		return;
-	if (!espat_tcpip_online(m) || !NET(m)->open) {
+	if (!espat_wifi_online(m) || !NET(m)->open) {
 		schedule_reconnect(m);
 		return;
 	}
@@ -610,7 +610,7 @@ void espat_pt_boot(struct espat_module *m)
 	t->translink = true;
 	t->pt_link = &t->links[0];
 	espat_engine_enter_passthrough(E(m), pt_input, pt_escape);
-	m->wr.quiet = !(m->basic.sysmsg & 4);
+	m->wr.quiet = !(espat_basic_sysmsg(m) & 4);
 	schedule_reconnect(m);
 }
 
@@ -620,8 +620,8 @@ void espat_pt_free(struct espat_module *m)
 	tx_reset(m);
 }
 
-void espat_tcpip_after_input(struct espat_module *m)
+void espat_pt_after_input(struct espat_module *m)
 {
 	if (espat_engine_in_passthrough(E(m)))
-		m->wr.quiet = !(m->basic.sysmsg & 4);
+		m->wr.quiet = !(espat_basic_sysmsg(m) & 4);
 }

@@ -5,10 +5,12 @@
 #include "cmd/wifi.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/addr.h"
+#include "cmd/family.h"
 #include "cmd/params.h"
 #include "cmd/wifi_internal.h"
 
@@ -19,48 +21,6 @@ static struct espat_engine *E(struct espat_module *m)
 
 /* ---- small helpers -------------------------------------------------------------- */
 
-const char *espat_ip4_str(uint32_t ip, char *buf)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)(ip >> 16) & 0xFFu,
-		 (unsigned)(ip >> 8) & 0xFFu, (unsigned)ip & 0xFFu);
-	return buf;
-}
-
-const char *espat_mac_str(const uint8_t mac[6], char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
-	return buf;
-}
-
-/* A dotted quad, each part 0..255 without leading junk. */
-bool espat_ip4_parse(const struct espat_arg *a, uint32_t *ip)
-{
-	if (a->kind != ESPAT_ARG_STR)
-		return false;
-	uint32_t v = 0;
-	size_t i = 0;
-	for (int part = 0; part < 4; part++) {
-		unsigned n = 0, digits = 0;
-		while (i < a->len && a->s[i] >= '0' && a->s[i] <= '9' && digits < 4) {
-			n = n * 10 + (unsigned)(a->s[i] - '0');
-			i++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || n > 255)
-			return false;
-		v = v << 8 | n;
-		if (part < 3) {
-			if (i >= a->len || a->s[i] != '.')
-				return false;
-			i++;
-		}
-	}
-	if (i != a->len)
-		return false;
-	*ip = v;
-	return true;
-}
 
 void espat_wifi_report(struct espat_module *m, const char *fmt, ...)
 {
@@ -79,12 +39,12 @@ void espat_wifi_report(struct espat_module *m, const char *fmt, ...)
 
 bool espat_wifi_sta_enabled(const struct espat_module *m)
 {
-	return m->wifi.init && (m->wifi.mode & 1u);
+	return m->wifi->init && (m->wifi->mode & 1u);
 }
 
 bool espat_wifi_ap_enabled(const struct espat_module *m)
 {
-	return m->wifi.init && (m->wifi.mode & 2u);
+	return m->wifi->init && (m->wifi->mode & 2u);
 }
 
 /* ---- saved settings ------------------------------------------------------------- */
@@ -97,7 +57,7 @@ static void save_quoted(char *out, size_t cap, const uint8_t *p, size_t n)
 
 void espat_wifi_save_cfg(struct espat_module *m)
 {
-	const struct espat_sta_cfg *c = &m->wifi.cfg;
+	const struct espat_sta_cfg *c = &m->wifi->cfg;
 	char ssid[2 * ESPAT_SSID_MAX + 3], pwd[2 * ESPAT_PWD_MAX + 3], mac[18];
 	save_quoted(ssid, sizeof(ssid), c->ssid, c->ssid_len);
 	save_quoted(pwd, sizeof(pwd), c->pwd, c->pwd_len);
@@ -125,18 +85,18 @@ void espat_wifi_save_cfg(struct espat_module *m)
 void espat_wifi_save_reconn(struct espat_module *m)
 {
 	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "reconncfg", "%u,%u",
-			     m->wifi.reconn_interval, m->wifi.reconn_count);
+			     m->wifi->reconn_interval, m->wifi->reconn_count);
 }
 
 void espat_wifi_save_dhcp(struct espat_module *m)
 {
 	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "cwdhcp", "%u",
-			     (m->wifi.dhcp_sta ? 1u : 0u) | (m->wifi.dhcp_ap ? 2u : 0u));
+			     (m->wifi->dhcp_sta ? 1u : 0u) | (m->wifi->dhcp_ap ? 2u : 0u));
 }
 
 void espat_wifi_save_sap(struct espat_module *m)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	char ssid[2 * ESPAT_SSID_MAX + 3], pwd[2 * ESPAT_PWD_MAX + 3];
 	save_quoted(ssid, sizeof(ssid), w->sap.ssid, w->sap.ssid_len);
 	save_quoted(pwd, sizeof(pwd), w->sap.pwd, w->sap.pwd_len);
@@ -230,13 +190,13 @@ static void load_cfg(struct espat_module *m)
 		c.pmf = (uint8_t)a.v[6].i;
 	}
 	c.valid = true;
-	m->wifi.cfg = c;
+	m->wifi->cfg = c;
 }
 
 static void load_sap(struct espat_module *m)
 {
 	struct espat_args a;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (!espat_settings_load(&m->settings, "cwsap", &a) || a.n != 6)
 		return;
 	for (int i = 2; i < 6; i++)
@@ -266,9 +226,9 @@ static void factory_macs(struct espat_module *m, uint8_t sta[6], uint8_t ap[6])
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-void espat_wifi_init(struct espat_module *m)
+static void wifi_init(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	memset(w, 0, sizeof(*w));
 	w->mode = 1;
 	w->init = true;
@@ -290,9 +250,9 @@ void espat_wifi_init(struct espat_module *m)
 	w->ap_ip.mask = ESPAT_AP_MASK;
 }
 
-void espat_wifi_boot(struct espat_module *m)
+static void wifi_boot(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	int64_t v;
 	factory_macs(m, w->sta_mac, w->ap_mac);
 	load_mac(m, "cipstamac", w->sta_mac);
@@ -332,11 +292,72 @@ void espat_wifi_boot(struct espat_module *m)
 	espat_sta_boot(m);
 }
 
-void espat_wifi_free(struct espat_module *m)
+static void wifi_free(struct espat_module *m)
 {
 	espat_sta_free(m);
 	espat_sap_free(m);
 	espat_prov_free(m);
+}
+
+const struct espat_family espat_wifi_family = {
+	.name = "wifi",
+	.table = &espat_wifi_table,
+	.state_size = sizeof(struct espat_wifi),
+	.state_slot = offsetof(struct espat_module, wifi),
+	.init = wifi_init,
+	.boot = wifi_boot,
+	.free = wifi_free,
+};
+
+/* ---- for other families --------------------------------------------------------- */
+
+bool espat_wifi_online(const struct espat_module *m)
+{
+	const struct espat_wifi *w = m->wifi;
+	/* the phase, not only the state: the station reports a loss
+	 * (ESPAT_EV_NET_CHANGED) with its phase already out of UP but its
+	 * state still GOT_IP */
+	if (espat_wifi_sta_enabled(m) && w->state == ESPAT_STA_GOT_IP &&
+	    w->phase == ESPAT_PH_UP && w->net.to_host)
+		return true;
+	return espat_wifi_ap_enabled(m);
+}
+
+enum espat_sta_state espat_wifi_sta_state(const struct espat_module *m)
+{
+	return m->wifi->state;
+}
+
+struct espat_ip4 espat_wifi_sta_ip(const struct espat_module *m)
+{
+	return m->wifi->sta_ip;
+}
+
+struct espat_ip4 espat_wifi_ap_ip(const struct espat_module *m)
+{
+	return m->wifi->ap_ip;
+}
+
+const uint8_t *espat_wifi_sta_mac(const struct espat_module *m)
+{
+	return m->wifi->sta_mac;
+}
+
+const uint8_t *espat_wifi_ap_mac(const struct espat_module *m)
+{
+	return m->wifi->ap_mac;
+}
+
+size_t espat_wifi_dhcp_dns(const struct espat_module *m, uint32_t dns[2])
+{
+	const struct espat_wifi *w = m->wifi;
+	size_t n = 0;
+	if (w->state != ESPAT_STA_GOT_IP)
+		return 0;
+	for (size_t i = 0; i < 2; i++)
+		if (w->net.dns[i])
+			dns[n++] = w->net.dns[i];
+	return n;
 }
 
 /* ---- events from the world ------------------------------------------------------ */
@@ -359,13 +380,13 @@ int espat_wifi_deauth(struct espat_module *m)
 
 static enum espat_rc cwinit_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+CWINIT:%d", m->wifi.init ? 1 : 0);
+	espat_wr_linef(&m->wr, "+CWINIT:%d", m->wifi->init ? 1 : 0);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwinit_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	bool on = a->v[0].i == 1;
 	if (on == w->init)
 		return ESPAT_RC_OK;
@@ -381,13 +402,13 @@ static enum espat_rc cwinit_set(struct espat_module *m, const struct espat_args 
 
 static enum espat_rc cwmode_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+CWMODE:%u", m->wifi.mode);
+	espat_wr_linef(&m->wr, "+CWMODE:%u", m->wifi->mode);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwmode_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	uint8_t mode = (uint8_t)a->v[0].i;
 	bool autoc = a->n < 2 || a->v[1].kind == ESPAT_ARG_OMITTED || a->v[1].i == 1;
 	if (!w->init)
@@ -412,15 +433,15 @@ static enum espat_rc cwmode_set(struct espat_module *m, const struct espat_args 
 
 static enum espat_rc cwautoconn_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+CWAUTOCONN:%d", m->wifi.autoconn ? 1 : 0);
+	espat_wr_linef(&m->wr, "+CWAUTOCONN:%d", m->wifi->autoconn ? 1 : 0);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwautoconn_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->wifi.autoconn = a->v[0].i == 1;
+	m->wifi->autoconn = a->v[0].i == 1;
 	espat_settings_savef(&m->settings, ESPAT_SAVE_ALWAYS, "cwautoconn", "%d",
-			     m->wifi.autoconn ? 1 : 0);
+			     m->wifi->autoconn ? 1 : 0);
 	return ESPAT_RC_OK;
 }
 
@@ -429,13 +450,13 @@ static enum espat_rc cwautoconn_set(struct espat_module *m, const struct espat_a
 static enum espat_rc cwdhcp_query(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&m->wr, "+CWDHCP:%u",
-		       (m->wifi.dhcp_sta ? 1u : 0u) | (m->wifi.dhcp_ap ? 2u : 0u));
+		       (m->wifi->dhcp_sta ? 1u : 0u) | (m->wifi->dhcp_ap ? 2u : 0u));
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwdhcp_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	bool on = a->v[0].i == 1;
 	unsigned bits = (unsigned)a->v[1].i;
 	if (!w->init)
@@ -459,12 +480,12 @@ static enum espat_rc proto_query(struct espat_module *m, const char *name, uint8
 
 static enum espat_rc cwstaproto_query(struct espat_module *m, const struct espat_args *a)
 {
-	return proto_query(m, "CWSTAPROTO", m->wifi.sta_proto);
+	return proto_query(m, "CWSTAPROTO", m->wifi->sta_proto);
 }
 
 static enum espat_rc cwapproto_query(struct espat_module *m, const struct espat_args *a)
 {
-	return proto_query(m, "CWAPPROTO", m->wifi.ap_proto);
+	return proto_query(m, "CWAPPROTO", m->wifi->ap_proto);
 }
 
 /* ESP-IDF accepts 11b, 11b/g, 11b/g/n, with or without LR, or LR alone. */
@@ -479,8 +500,8 @@ static enum espat_rc cwstaproto_set(struct espat_module *m, const struct espat_a
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (!espat_wifi_sta_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	m->wifi.sta_proto = (uint8_t)a->v[0].i;
-	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "stapro", "%u", m->wifi.sta_proto);
+	m->wifi->sta_proto = (uint8_t)a->v[0].i;
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "stapro", "%u", m->wifi->sta_proto);
 	return ESPAT_RC_OK;
 }
 
@@ -490,8 +511,8 @@ static enum espat_rc cwapproto_set(struct espat_module *m, const struct espat_ar
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	m->wifi.ap_proto = (uint8_t)a->v[0].i;
-	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "approto", "%u", m->wifi.ap_proto);
+	m->wifi->ap_proto = (uint8_t)a->v[0].i;
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "approto", "%u", m->wifi->ap_proto);
 	return ESPAT_RC_OK;
 }
 
@@ -506,12 +527,12 @@ static enum espat_rc mac_query(struct espat_module *m, const char *name, const u
 
 static enum espat_rc cipstamac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPSTAMAC", m->wifi.sta_mac);
+	return mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
 }
 
 static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPAPMAC", m->wifi.ap_mac);
+	return mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
 }
 
 /* A unicast address, not all zeros or all ones, and not the other
@@ -519,7 +540,7 @@ static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_a
 static enum espat_rc mac_set(struct espat_module *m, const struct espat_args *a, bool sta)
 {
 	static const uint8_t zero[6] = {0}, ones[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	uint8_t mac[6];
 	if (!espat_mac_parse(a->v[0].s, a->v[0].len, mac) || (mac[0] & 1u) ||
 	    memcmp(mac, zero, 6) == 0 || memcmp(mac, ones, 6) == 0 ||
@@ -557,13 +578,13 @@ static void ip_lines(struct espat_module *m, const char *name, const struct espa
 static enum espat_rc cipsta_query(struct espat_module *m, const struct espat_args *a)
 {
 	/* Before an address exists the stack reports zeros. */
-	ip_lines(m, "CIPSTA", &m->wifi.sta_ip);
+	ip_lines(m, "CIPSTA", &m->wifi->sta_ip);
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cipap_query(struct espat_module *m, const struct espat_args *a)
 {
-	ip_lines(m, "CIPAP", &m->wifi.ap_ip);
+	ip_lines(m, "CIPAP", &m->wifi->ap_ip);
 	return ESPAT_RC_OK;
 }
 
@@ -601,7 +622,7 @@ static bool parse_ip_args(struct espat_module *m, const struct espat_args *a, st
 
 static enum espat_rc cipsta_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_ip4 v;
 	if (!parse_ip_args(m, a, &v))
 		return ESPAT_RC_ERROR;
@@ -618,7 +639,7 @@ static enum espat_rc cipsta_set(struct espat_module *m, const struct espat_args 
 
 static enum espat_rc cipap_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_ip4 v;
 	if (!parse_ip_args(m, a, &v))
 		return ESPAT_RC_ERROR;
@@ -635,7 +656,7 @@ static enum espat_rc cipap_set(struct espat_module *m, const struct espat_args *
 
 static enum espat_rc cwhostname_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+CWHOSTNAME:%s", m->wifi.hostname);
+	espat_wr_linef(&m->wr, "+CWHOSTNAME:%s", m->wifi->hostname);
 	return ESPAT_RC_OK;
 }
 
@@ -646,14 +667,14 @@ static enum espat_rc cwhostname_set(struct espat_module *m, const struct espat_a
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (!espat_wifi_sta_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	memcpy(m->wifi.hostname, h->s, h->len);
-	m->wifi.hostname[h->len] = '\0';
+	memcpy(m->wifi->hostname, h->s, h->len);
+	m->wifi->hostname[h->len] = '\0';
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwcountry_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	espat_wr_linef(&m->wr, "+CWCOUNTRY:%u,\"%s\",%u,%u", w->country.policy, w->country.code,
 		       w->country.start, w->country.count);
 	return ESPAT_RC_OK;
@@ -661,7 +682,7 @@ static enum espat_rc cwcountry_query(struct espat_module *m, const struct espat_
 
 static enum espat_rc cwcountry_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_arg *code = &a->v[1];
 	for (size_t i = 0; i < code->len; i++)
 		if (!((code->s[i] >= 'A' && code->s[i] <= 'Z') || (code->s[i] >= '0' && code->s[i] <= '9')))

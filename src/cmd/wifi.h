@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/radio.h"
@@ -151,11 +152,7 @@ struct espat_wifi {
 };
 
 extern const struct espat_cmd_table espat_wifi_table;
-
-/* Lifecycle, called by the module. */
-void espat_wifi_init(struct espat_module *m);  /* factory state, before boot */
-void espat_wifi_boot(struct espat_module *m);  /* load flash, start auto-connect */
-void espat_wifi_free(struct espat_module *m);  /* cancel timers */
+extern const struct espat_family espat_wifi_family;
 
 /* ---- events from the world (the control interface calls these) ---------- */
 
@@ -172,12 +169,23 @@ int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8
 /* A station leaves the softAP. Returns -1 with *why when it is not there. */
 int espat_wifi_ap_leave(struct espat_module *m, const uint8_t mac[6], const char **why);
 
-/* Helpers shared with other families (CIFSR, CIPSTATUS, sockets). */
+/* ---- for other families (CIFSR, CIPSTATUS, DNS, sockets) ----------------- */
+
 bool espat_wifi_sta_enabled(const struct espat_module *m); /* mode 1 or 3, and CWINIT=1 */
 bool espat_wifi_ap_enabled(const struct espat_module *m);  /* mode 2 or 3, and CWINIT=1 */
-/* "192.168.3.112" into buf (at least 16 bytes). */
-const char *espat_ip4_str(uint32_t ip, char *buf);
-/* "1a:fe:35:98:d3:7b" into buf (at least 18 bytes). */
-const char *espat_mac_str(const uint8_t mac[6], char *buf);
+/* Whether sockets can reach anything: the station has an address on a
+ * network that leads to the host, or the softAP is up (its stations are
+ * played by peers on the host). ESPAT_EV_NET_CHANGED says when it may
+ * have changed. */
+bool espat_wifi_online(const struct espat_module *m);
+enum espat_sta_state espat_wifi_sta_state(const struct espat_module *m);
+/* The station's and the softAP's addresses now (0: none) and MACs. */
+struct espat_ip4 espat_wifi_sta_ip(const struct espat_module *m);
+struct espat_ip4 espat_wifi_ap_ip(const struct espat_module *m);
+const uint8_t *espat_wifi_sta_mac(const struct espat_module *m);
+const uint8_t *espat_wifi_ap_mac(const struct espat_module *m);
+/* The DNS servers DHCP gave the station, while it has an address: how
+ * many (0..2) went into dns. */
+size_t espat_wifi_dhcp_dns(const struct espat_module *m, uint32_t dns[2]);
 
 #endif

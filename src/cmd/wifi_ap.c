@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/addr.h"
+#include "cmd/family.h"
 #include "cmd/wifi_internal.h"
 
 static struct espat_engine *E(struct espat_module *m)
@@ -14,7 +15,7 @@ static struct espat_engine *E(struct espat_module *m)
 
 void espat_sap_defaults(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	/* ESP-AT's factory softAP: "ESP_" and the last three bytes of its MAC,
 	 * open, channel 1, up to 10 stations. */
 	int n = snprintf((char *)w->sap.ssid, sizeof(w->sap.ssid), "ESP_%02X%02X%02X", w->ap_mac[3],
@@ -74,7 +75,7 @@ static void dist_ip(void *user)
 {
 	struct espat_ap_sta *s = user;
 	struct espat_module *m = s->m;
-	uint32_t ip = lease(&m->wifi);
+	uint32_t ip = lease(m->wifi);
 	if (ip == 0)
 		return; /* pool exhausted: the station never gets an address */
 	s->ip = ip;
@@ -96,7 +97,7 @@ static void sta_gone(struct espat_module *m, struct espat_ap_sta *s, bool say)
 int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8_t *pwd,
 		       size_t pwd_len, const char **why)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_ap_enabled(m)) {
 		*why = "the softAP is off (AT+CWMODE is not 2 or 3)";
 		return -1;
@@ -136,7 +137,7 @@ int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8
 
 int espat_wifi_ap_leave(struct espat_module *m, const uint8_t mac[6], const char **why)
 {
-	struct espat_ap_sta *s = find_sta(&m->wifi, mac);
+	struct espat_ap_sta *s = find_sta(m->wifi, mac);
 	if (!s) {
 		*why = "no such station on the softAP";
 		return -1;
@@ -148,8 +149,8 @@ int espat_wifi_ap_leave(struct espat_module *m, const uint8_t mac[6], const char
 void espat_sap_stop(struct espat_module *m)
 {
 	for (size_t i = 0; i < ESPAT_AP_STA_MAX; i++)
-		if (m->wifi.sta[i].used)
-			sta_gone(m, &m->wifi.sta[i], false);
+		if (m->wifi->sta[i].used)
+			sta_gone(m, &m->wifi->sta[i], false);
 }
 
 void espat_sap_free(struct espat_module *m)
@@ -161,7 +162,7 @@ void espat_sap_free(struct espat_module *m)
 
 enum espat_rc espat_cwsap_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	uint8_t line[160];
@@ -182,7 +183,7 @@ enum espat_rc espat_cwsap_query(struct espat_module *m, const struct espat_args 
 
 enum espat_rc espat_cwsap_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	uint8_t ecn = (uint8_t)a->v[3].i;
 	if (a->v[0].len == 0)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
@@ -215,7 +216,7 @@ enum espat_rc espat_cwsap_set(struct espat_module *m, const struct espat_args *a
 
 enum espat_rc espat_cwlif_exec(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	char ip[16], mac[18];
 	for (size_t i = 0; i < ESPAT_AP_STA_MAX; i++) {
 		const struct espat_ap_sta *s = &w->sta[i];
@@ -232,8 +233,8 @@ enum espat_rc espat_cwqif_exec(struct espat_module *m, const struct espat_args *
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	espat_wr_ok(&m->wr);
 	for (size_t i = 0; i < ESPAT_AP_STA_MAX; i++)
-		if (m->wifi.sta[i].used)
-			sta_gone(m, &m->wifi.sta[i], true);
+		if (m->wifi->sta[i].used)
+			sta_gone(m, &m->wifi->sta[i], true);
 	return ESPAT_RC_DONE;
 }
 
@@ -244,7 +245,7 @@ enum espat_rc espat_cwqif_set(struct espat_module *m, const struct espat_args *a
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	struct espat_ap_sta *s = find_sta(&m->wifi, mac);
+	struct espat_ap_sta *s = find_sta(m->wifi, mac);
 	if (!s)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	espat_wr_ok(&m->wr);
@@ -256,7 +257,7 @@ enum espat_rc espat_cwqif_set(struct espat_module *m, const struct espat_args *a
 
 enum espat_rc espat_cwdhcps_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	uint32_t first, last;
 	char s1[16], s2[16];
 	if (!espat_wifi_ap_enabled(m))
@@ -270,7 +271,7 @@ enum espat_rc espat_cwdhcps_query(struct espat_module *m, const struct espat_arg
 
 enum espat_rc espat_cwdhcps_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (a->v[0].i == 0) {
 		if (a->n > 1)
 			return espat_fail(E(m), ESPAT_ERR_NUM(1, a->n));

@@ -22,8 +22,6 @@ struct espat_module;
 /* Channels a full 2.4 GHz sweep visits. */
 #define ESPAT_SCAN_CHANNELS 13u
 
-/* Parses "192.168.4.1" from an argument. */
-bool espat_ip4_parse(const struct espat_arg *a, uint32_t *ip);
 
 /* Prints a Wi-Fi status message ("WIFI CONNECTED", "+STA_CONNECTED:...")
  * as an asynchronous report. */

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/addr.h"
+#include "cmd/family.h"
 #include "cmd/wifi_internal.h"
 
 /* From hearing the phone to knowing the type, and to decoding SSID and
@@ -58,13 +59,13 @@ static void raw_line(struct espat_module *m, const char *prefix, const uint8_t *
 static bool heard(struct espat_module *m, struct espat_prov *p)
 {
 	const struct espat_radio *r = &m->ports.radio;
-	return r->smartconfig && r->smartconfig(r->user, sc_mask(m->wifi.sc_type), p);
+	return r->smartconfig && r->smartconfig(r->user, sc_mask(m->wifi->sc_type), p);
 }
 
 /* Joins with provisioned credentials (saved like AT+CWJAP's). */
 static void join_prov(struct espat_module *m, const struct espat_prov *p)
 {
-	struct espat_sta_cfg *c = &m->wifi.cfg;
+	struct espat_sta_cfg *c = &m->wifi->cfg;
 	memset(c, 0, sizeof(*c));
 	memcpy(c->ssid, p->ssid, p->ssid_len);
 	c->ssid_len = p->ssid_len;
@@ -82,7 +83,7 @@ static void join_prov(struct espat_module *m, const struct espat_prov *p)
 static void sc_step(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_prov p;
 	if (!heard(m, &p)) {
 		w->sc_phase = SC_LISTEN; /* the phone stopped before we had it all */
@@ -109,7 +110,7 @@ static void sc_step(void *user)
 
 static void sc_listen(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_prov p;
 	if (w->sc_on && w->sc_phase == SC_LISTEN && !w->sc_timer.armed && heard(m, &p))
 		espat_timer_arm(&m->timers, &w->sc_timer, espat_module_now(m) + ESPAT_SC_TYPE_MS,
@@ -120,8 +121,8 @@ static void sc_listen(struct espat_module *m)
 
 static void wps_stop(struct espat_module *m)
 {
-	m->wifi.wps_on = false;
-	espat_timer_cancel(&m->timers, &m->wifi.wps_timer);
+	m->wifi->wps_on = false;
+	espat_timer_cancel(&m->timers, &m->wifi->wps_timer);
 }
 
 static void wps_timeout(void *user)
@@ -143,7 +144,7 @@ static void wps_exchange_done(void *user)
 
 static void wps_look(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_prov p;
 	struct espat_bss b;
@@ -172,7 +173,7 @@ void espat_prov_world_changed(struct espat_module *m)
 
 void espat_prov_sta_up(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (w->sc_on && w->sc_phase == SC_JOINING) {
 		w->sc_phase = SC_DONE;
 		espat_wifi_report(m, "smartconfig connected wifi");
@@ -181,7 +182,7 @@ void espat_prov_sta_up(struct espat_module *m)
 
 void espat_prov_free(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->sc_on = false;
 	espat_timer_cancel(&m->timers, &w->sc_timer);
 	wps_stop(m);
@@ -191,7 +192,7 @@ void espat_prov_free(struct espat_module *m)
 
 static enum espat_rc start_smart(struct espat_module *m, uint8_t type, uint8_t floor)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_sta_enabled(m) || w->sc_on || w->wps_on)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	espat_wr_ok(&m->wr);
@@ -223,7 +224,7 @@ enum espat_rc espat_cwstartsmart_set(struct espat_module *m, const struct espat_
 
 enum espat_rc espat_cwstopsmart_exec(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->sc_on = false;
 	espat_timer_cancel(&m->timers, &w->sc_timer);
 	return ESPAT_RC_OK;
@@ -231,7 +232,7 @@ enum espat_rc espat_cwstopsmart_exec(struct espat_module *m, const struct espat_
 
 enum espat_rc espat_wps_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (a->v[0].i == 0) {
 		if (a->n > 1)
 			return espat_fail(E(m), ESPAT_ERR_NUM(1, a->n));

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/addr.h"
+#include "cmd/family.h"
 #include "cmd/wifi_internal.h"
 
 #define ESPAT_PASSIVE_DWELL_MS 360u
@@ -45,7 +46,7 @@ static size_t scan_air(struct espat_module *m, struct espat_bss *out, size_t max
 
 bool espat_sta_associated(const struct espat_module *m)
 {
-	return m->wifi.state == ESPAT_STA_CONNECTED || m->wifi.state == ESPAT_STA_GOT_IP;
+	return m->wifi->state == ESPAT_STA_CONNECTED || m->wifi->state == ESPAT_STA_GOT_IP;
 }
 
 /* A line "<prefix>"<ssid>"<rest>" with the SSID's raw bytes (it may hold any
@@ -94,7 +95,7 @@ static bool matches(const struct espat_sta_cfg *c, const struct espat_bss *b)
 static bool find_target(struct espat_module *m, struct espat_bss *out, uint32_t *ms)
 {
 	struct espat_bss list[ESPAT_BSS_MAX];
-	const struct espat_sta_cfg *c = &m->wifi.cfg;
+	const struct espat_sta_cfg *c = &m->wifi->cfg;
 	const struct espat_radio *r = &m->ports.radio;
 	size_t n = scan_air(m, list, ESPAT_BSS_MAX);
 	int best = -1;
@@ -122,7 +123,7 @@ static bool find_target(struct espat_module *m, struct espat_bss *out, uint32_t 
 
 static void drop_address(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (w->dhcp_sta)
 		memset(&w->sta_ip, 0, sizeof(w->sta_ip));
 }
@@ -130,7 +131,7 @@ static void drop_address(struct espat_module *m)
 /* Ends the command waiting on the station with its failure. */
 static void finish_failed(struct espat_module *m, int code)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	espat_handler_fn *h = w->waiting;
 	w->waiting = NULL;
 	espat_timer_cancel(&m->timers, &w->jap_timer);
@@ -147,14 +148,14 @@ static void finish_failed(struct espat_module *m, int code)
 static void retry_due(void *user)
 {
 	struct espat_module *m = user;
-	m->wifi.reconn_done++;
+	m->wifi->reconn_done++;
 	attempt(m);
 }
 
 /* No join is under way any more: the reconnect policy decides. */
 static void schedule_retry(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (w->reconn_interval > 0 && w->cfg.valid &&
 	    (w->reconn_count == 0 || w->reconn_done < w->reconn_count)) {
 		w->phase = ESPAT_PH_WAIT;
@@ -169,7 +170,7 @@ static void schedule_retry(struct espat_module *m)
 
 static void attempt_failed(struct espat_module *m, int code)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->last_fail = code;
 	w->phase = ESPAT_PH_IDLE;
 	if (w->waiting) {
@@ -182,7 +183,7 @@ static void attempt_failed(struct espat_module *m, int code)
 
 static void got_ip(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->state = ESPAT_STA_GOT_IP;
 	w->phase = ESPAT_PH_UP;
 	w->reconn_done = 0;
@@ -194,13 +195,13 @@ static void got_ip(struct espat_module *m)
 		espat_engine_complete(E(m), ESPAT_RC_OK);
 	}
 	espat_prov_sta_up(m);
-	espat_tcpip_net_changed(m);
+	espat_module_emit(m, ESPAT_EV_NET_CHANGED);
 }
 
 static void dhcp_done(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
 	if (!r->find(r->user, w->ap.id, &b)) {
@@ -216,7 +217,7 @@ static void dhcp_done(void *user)
 static void assoc_done(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
 	if (!r->find(r->user, w->ap.id, &b)) {
@@ -245,7 +246,7 @@ static void assoc_done(void *user)
 static void scan_done(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
 	uint32_t ms_unused;
@@ -275,7 +276,7 @@ static void scan_done(void *user)
 /* One attempt: scan for the AP, then associate. */
 static void attempt(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	uint32_t ms;
 	struct espat_bss b;
 	w->state = ESPAT_STA_CONNECTING;
@@ -287,14 +288,14 @@ static void attempt(struct espat_module *m)
 /* Leaves the current association (if any), printing WIFI DISCONNECT. */
 static bool disassociate(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	bool was = espat_sta_associated(m);
 	espat_timer_cancel(&m->timers, &w->sta_timer);
 	w->phase = ESPAT_PH_IDLE;
 	if (was) {
 		drop_address(m);
 		espat_wifi_report(m, "WIFI DISCONNECT");
-		espat_tcpip_net_changed(m);
+		espat_module_emit(m, ESPAT_EV_NET_CHANGED);
 	}
 	return was;
 }
@@ -302,13 +303,13 @@ static bool disassociate(struct espat_module *m)
 void espat_sta_connect(struct espat_module *m)
 {
 	disassociate(m);
-	m->wifi.reconn_done = 0;
+	m->wifi->reconn_done = 0;
 	attempt(m);
 }
 
 void espat_sta_stop(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	bool started = w->state != ESPAT_STA_NONE;
 	disassociate(m);
 	w->state = started ? ESPAT_STA_DISCONNECTED : ESPAT_STA_NONE;
@@ -317,7 +318,7 @@ void espat_sta_stop(struct espat_module *m)
 
 void espat_sta_lost(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	disassociate(m);
 	w->state = ESPAT_STA_DISCONNECTED;
 	if (w->waiting) {
@@ -331,7 +332,7 @@ void espat_sta_lost(struct espat_module *m)
 
 void espat_sta_world_changed(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	const struct espat_radio *r = &m->ports.radio;
 	struct espat_bss b;
 	struct espat_ipnet net;
@@ -354,7 +355,7 @@ void espat_sta_world_changed(struct espat_module *m)
 static void jap_timeout(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	disassociate(m);
 	w->state = ESPAT_STA_DISCONNECTED;
 	w->last_fail = 1;
@@ -364,7 +365,7 @@ static void jap_timeout(void *user)
 /* Starts a join that the command h waits for, at most timeout_s. */
 static enum espat_rc start_join(struct espat_module *m, espat_handler_fn *h, uint32_t timeout_s)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->waiting = h;
 	espat_timer_arm(&m->timers, &w->jap_timer, now(m) + 1000u * timeout_s, jap_timeout, m);
 	espat_sta_connect(m);
@@ -373,7 +374,7 @@ static enum espat_rc start_join(struct espat_module *m, espat_handler_fn *h, uin
 
 void espat_sta_boot(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	/* AT+CWAUTOCONN=1: join the saved AP at power-on */
 	if (espat_wifi_sta_enabled(m) && w->autoconn && w->cfg.valid)
 		attempt(m);
@@ -381,7 +382,7 @@ void espat_sta_boot(struct espat_module *m)
 
 void espat_sta_free(struct espat_module *m)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	espat_timer_cancel(&m->timers, &w->sta_timer);
 	espat_timer_cancel(&m->timers, &w->jap_timer);
 	espat_timer_cancel(&m->timers, &w->scan_timer);
@@ -401,7 +402,7 @@ static int64_t opt_int(const struct espat_args *a, size_t i, int64_t dflt)
 
 enum espat_rc espat_cwjap_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_sta_cfg c;
 	memset(&c, 0, sizeof(c));
 	if (omitted(a, 0)) {
@@ -448,7 +449,7 @@ enum espat_rc espat_cwjap_set(struct espat_module *m, const struct espat_args *a
 
 enum espat_rc espat_cwjap_exec(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_sta_enabled(m) || !w->cfg.valid)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	return start_join(m, w->cfg.eap ? espat_cwjeap_set : espat_cwjap_set, ESPAT_JAP_TIMEOUT_S);
@@ -456,7 +457,7 @@ enum espat_rc espat_cwjap_exec(struct espat_module *m, const struct espat_args *
 
 enum espat_rc espat_cwjap_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	if (!espat_sta_associated(m)) {
 		espat_wr_linef(&m->wr, "No AP");
 		return ESPAT_RC_OK;
@@ -471,7 +472,7 @@ enum espat_rc espat_cwjap_query(struct espat_module *m, const struct espat_args 
 
 enum espat_rc espat_cwstate_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_wifi *w = &m->wifi;
+	const struct espat_wifi *w = m->wifi;
 	char prefix[24];
 	snprintf(prefix, sizeof(prefix), "+CWSTATE:%d,", (int)w->state);
 	if (!w->cfg.valid)
@@ -492,7 +493,7 @@ enum espat_rc espat_cwqap_exec(struct espat_module *m, const struct espat_args *
 
 enum espat_rc espat_cwjeap_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_sta_cfg c;
 	memset(&c, 0, sizeof(c));
 	uint8_t method = (uint8_t)a->v[1].i;
@@ -533,7 +534,7 @@ enum espat_rc espat_cwjeap_set(struct espat_module *m, const struct espat_args *
 
 enum espat_rc espat_cwjeap_query(struct espat_module *m, const struct espat_args *a)
 {
-	const struct espat_sta_cfg *c = &m->wifi.cfg;
+	const struct espat_sta_cfg *c = &m->wifi->cfg;
 	if (c->valid && c->eap) {
 		const struct espat_eap_cred *e = &c->eap_cred;
 		char rest[160];
@@ -548,14 +549,14 @@ enum espat_rc espat_cwjeap_query(struct espat_module *m, const struct espat_args
 
 enum espat_rc espat_cwreconncfg_query(struct espat_module *m, const struct espat_args *a)
 {
-	espat_wr_linef(&m->wr, "+CWRECONNCFG:%u,%u", m->wifi.reconn_interval, m->wifi.reconn_count);
+	espat_wr_linef(&m->wr, "+CWRECONNCFG:%u,%u", m->wifi->reconn_interval, m->wifi->reconn_count);
 	return ESPAT_RC_OK;
 }
 
 enum espat_rc espat_cwreconncfg_set(struct espat_module *m, const struct espat_args *a)
 {
-	m->wifi.reconn_interval = (uint16_t)a->v[0].i;
-	m->wifi.reconn_count = (uint16_t)a->v[1].i;
+	m->wifi->reconn_interval = (uint16_t)a->v[0].i;
+	m->wifi->reconn_count = (uint16_t)a->v[1].i;
 	espat_wifi_save_reconn(m);
 	return ESPAT_RC_OK;
 }
@@ -564,7 +565,7 @@ enum espat_rc espat_cwreconncfg_set(struct espat_module *m, const struct espat_a
 
 enum espat_rc espat_cwlapopt_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	w->lapopt.sort = (uint8_t)a->v[0].i;
 	w->lapopt.mask = (uint16_t)a->v[1].i;
 	w->lapopt.rssi_min = (int)opt_int(a, 2, -100);
@@ -589,7 +590,7 @@ static void lap_line(struct espat_module *m, const struct espat_bss *b)
 {
 	uint8_t line[200];
 	size_t n = 0;
-	unsigned mask = m->wifi.lapopt.mask;
+	unsigned mask = m->wifi->lapopt.mask;
 	char mac[18], num[16];
 	memcpy(line, "+CWLAP:(", 8);
 	n = 8;
@@ -633,7 +634,7 @@ static void lap_line(struct espat_module *m, const struct espat_bss *b)
 static void lap_done(void *user)
 {
 	struct espat_module *m = user;
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	struct espat_bss list[ESPAT_BSS_MAX];
 	size_t n = scan_air(m, list, ESPAT_BSS_MAX);
 	size_t keep = 0;
@@ -657,7 +658,7 @@ static void lap_done(void *user)
 
 static enum espat_rc start_lap(struct espat_module *m, uint32_t per_channel)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_sta_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	uint32_t channels = w->scan.channel ? 1u : ESPAT_SCAN_CHANNELS;
@@ -667,13 +668,13 @@ static enum espat_rc start_lap(struct espat_module *m, uint32_t per_channel)
 
 enum espat_rc espat_cwlap_exec(struct espat_module *m, const struct espat_args *a)
 {
-	memset(&m->wifi.scan, 0, sizeof(m->wifi.scan));
+	memset(&m->wifi->scan, 0, sizeof(m->wifi->scan));
 	return start_lap(m, dwell(m));
 }
 
 enum espat_rc espat_cwlap_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_wifi *w = &m->wifi;
+	struct espat_wifi *w = m->wifi;
 	memset(&w->scan, 0, sizeof(w->scan));
 	if (!omitted(a, 0)) {
 		memcpy(w->scan.ssid, a->v[0].s, a->v[0].len);

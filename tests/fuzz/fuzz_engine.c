@@ -9,7 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "testport/testport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -71,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(m.eng.state != ESPAT_ST_EXEC);
 	espat_module_input(&m, (const uint8_t *)"\r\n", 2);
 	espat_tp_advance(&tp, &m, 5u * 3600u * 1000u);
-	if (!m.basic.download_mode && !m.basic.msgfilter_on && m.eng.state == ESPAT_ST_IDLE) {
+	if (!m.basic->download_mode && !m.basic->msgfilter_on && m.eng.state == ESPAT_ST_IDLE) {
 		espat_tp_clear(&tp);
 		espat_module_input(&m, (const uint8_t *)"AT\r\n", 4);
 		const char *out = espat_tp_out(&tp);

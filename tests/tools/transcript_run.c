@@ -17,7 +17,14 @@
 #include <string.h>
 
 #include "app/ctl.h"
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "core/args.h"
 #include "testport/testport.h"
 #include "world/world.h"

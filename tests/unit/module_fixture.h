@@ -7,7 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "testport/testport.h"
 
 struct fx {

@@ -19,7 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "testport/testport.h"
 
 /* ---- seeded randomness ------------------------------------------------- */

@@ -12,7 +12,14 @@
 #include <string.h>
 
 #include "cmd/basic_internal.h"
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "testport/testport.h"
 
 #include "module_fixture.h"

@@ -5,7 +5,14 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
 #include "testport/testport.h"
 
 static void send(struct espat_module *m, const char *s)

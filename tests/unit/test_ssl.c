@@ -1,4 +1,4 @@
-/* The SSL family (src/cmd/ssl.c) on the test port: the AT+CIPSSLC*
+/* The SSL family (src/cmd/tcpip_ssl.c) on the test port: the AT+CIPSSLC*
  * settings per link ID and for all links, what AT+SYSSTORE saves, and the
  * PKI lookups in the manufacturing NVS with their NO ... FOUND messages.
  * The in-memory network has no TLS, so an SSL link that gets past the PKI

@@ -11,9 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/mdns.h"
+#include "proto/mdns.h"
+#include "cmd/addr.h"
+#include "cmd/basic.h"
 #include "cmd/module.h"
-#include "cmd/sntp.h"
+#include "cmd/ota.h"
+#include "cmd/svc.h"
+#include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
+#include "cmd/wifi.h"
+#include "proto/sntp.h"
 #include "testport/testport.h"
 
 #include "module_fixture.h"
@@ -841,13 +848,13 @@ static void test_mdns(void **state)
 	join(f);
 	advance(f, 1500);
 	assert_int_equal(grp->n, 7);
-	/* the same through the TCP/IP family's hook, whether it is wired or not */
+	/* the same through the module's network event, whether it is wired or not */
 	cmd(f, "AT+CWQAP\r\n", "\r\nOK\r\nWIFI DISCONNECT\r\n");
-	espat_svc_net_changed(&f->m);
+	espat_module_emit(&f->m, ESPAT_EV_NET_CHANGED);
 	send(f, "AT+CWJAP=\"espat\",\"espatpass\"\r\n");
 	advance(f, 3000);
 	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
-	espat_svc_net_changed(&f->m);
+	espat_module_emit(&f->m, ESPAT_EV_NET_CHANGED);
 	advance(f, 1500);
 	assert_int_equal(grp->n, 9);
 	/* a restart drops the responder without a goodbye */

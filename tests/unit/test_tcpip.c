@@ -1315,17 +1315,17 @@ static void test_passthrough_backpressure(void **state)
 	d[0] = 'x';
 	size_t sent = 0;
 	while (sent <= ESPAT_SOCK_HIGH) {
-		assert_false(f->m.tcpip.pt_rx_paused);
+		assert_false(f->m.tcpip->pt_rx_paused);
 		sendn(f, d, sizeof(d));
 		sent += sizeof(d);
 	}
-	assert_true(f->m.tcpip.pt_rx_paused);
+	assert_true(f->m.tcpip->pt_rx_paused);
 	settle(f);
-	assert_true(f->m.tcpip.pt_rx_paused);
+	assert_true(f->m.tcpip->pt_rx_paused);
 	espat_mem_conn_set_window(c, ESPAT_MEM_WINDOW_OPEN);
 	espat_mem_conn_read_more(c, sent);
 	settle(f);
-	assert_false(f->m.tcpip.pt_rx_paused);
+	assert_false(f->m.tcpip->pt_rx_paused);
 	assert_int_equal(peer_pending(c), sent);
 	plus3(f);
 	expect(f, "");

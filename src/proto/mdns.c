@@ -1,4 +1,4 @@
-#include "cmd/mdns.h"
+#include "proto/mdns.h"
 
 #include <string.h>
 

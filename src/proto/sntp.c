@@ -1,4 +1,4 @@
-#include "cmd/sntp.h"
+#include "proto/sntp.h"
 
 #include <stdio.h>
 #include <string.h>

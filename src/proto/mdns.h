@@ -8,10 +8,10 @@
  *                                      TXT  key=value ... (TTL 4500)
  *
  * (the TTLs of ESP-IDF's mdns component, which esp-at uses). Pure
- * functions over caller buffers; the socket side is in tcpip_svc.c. Names
+ * functions over caller buffers; the socket side is in cmd/svc.c. Names
  * are written uncompressed; received names may be compressed. */
-#ifndef ESPAT_CMD_MDNS_H
-#define ESPAT_CMD_MDNS_H
+#ifndef ESPAT_PROTO_MDNS_H
+#define ESPAT_PROTO_MDNS_H
 
 #include <stdbool.h>
 #include <stddef.h>

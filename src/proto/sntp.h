@@ -2,9 +2,9 @@
  * RFC 4330 client packets, NTP timestamps, the guide's two time-zone
  * formats and asctime(3)-style formatting. Pure functions: no module, no
  * clock, no allocation. The protocol machine that uses them is in
- * tcpip_svc.c. */
-#ifndef ESPAT_CMD_SNTP_H
-#define ESPAT_CMD_SNTP_H
+ * cmd/svc.c. */
+#ifndef ESPAT_PROTO_SNTP_H
+#define ESPAT_PROTO_SNTP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,21 +2,23 @@
  * AT+CIPSNTPTIME, AT+CIPSNTPINTV (an SNTP client that sets the module's
  * RTC), AT+PING, and AT+MDNS (a responder for one host and one service).
  *
- * Everything goes through the net port (m->ports.net); a port whose ops
- * are NULL answers ERROR. Files: tcpip_svc.c (table, commands, the SNTP and
- * mDNS machines over sockets), sntp.c (SNTP codec, time zones, asctime),
- * mdns.c (mDNS message codec). Nothing here is saved to flash (guide 1.7
- * lists none of these commands). */
-#ifndef ESPAT_CMD_TCPIP_SVC_H
-#define ESPAT_CMD_TCPIP_SVC_H
+ * A family row of its own (state, table, the network event). Everything
+ * goes through the net port (m->ports.net); a port whose ops are NULL
+ * answers ERROR. Files: svc.c (table, commands, the SNTP and mDNS machines
+ * over sockets); the codecs beneath it are proto/sntp.c (SNTP, time zones,
+ * asctime) and proto/mdns.c (mDNS messages). Nothing here is saved to
+ * flash (guide 1.7 lists none of these commands). */
+#ifndef ESPAT_CMD_SVC_H
+#define ESPAT_CMD_SVC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmd/mdns.h"
+#include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/net.h"
+#include "proto/mdns.h"
 
 struct espat_module;
 
@@ -81,12 +83,6 @@ struct espat_svc {
 
 extern const struct espat_cmd_table espat_svc_table;
 
-void espat_svc_init(struct espat_module *m); /* factory state */
-void espat_svc_boot(struct espat_module *m); /* nothing is in flash: no-op beyond init */
-void espat_svc_free(struct espat_module *m); /* closes sockets, cancels requests and timers */
-
-/* The network came or went (called where the TCP/IP family learns it):
- * SNTP waiting for it starts at once, mDNS opens its socket and announces. */
-void espat_svc_net_changed(struct espat_module *m);
+extern const struct espat_family espat_svc_family;
 
 #endif

@@ -59,10 +59,10 @@ struct espat_ssl_creds {
 
 extern const struct espat_cmd_table espat_ssl_table;
 
-void espat_ssl_init(struct espat_module *m);
-/* Loads the saved settings (before the TCP/IP family's boot, which may open
- * an SSL passthrough link). */
-void espat_ssl_boot(struct espat_module *m);
+extern const struct espat_family espat_ssl_family;
+/* Loads the saved settings (the TCP/IP row's boot calls it before it may
+ * open an SSL passthrough link). */
+void espat_ssl_load(struct espat_module *m);
 
 /* Whether the PKI link id's auth mode needs is in the manufacturing NVS.
  * When say, the first missing piece is printed as the guide's message

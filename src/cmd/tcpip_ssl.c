@@ -1,18 +1,16 @@
 /* SSL client configuration (guide 3.3.26-3.3.31) and the PKI lookups of
  * SSL links and servers. See ssl.h. */
-#include "cmd/ssl.h"
+#include "cmd/tcpip_ssl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/basic.h"
-#include "cmd/module.h"
 #include "cmd/params.h"
 #include "cmd/tcpip_internal.h"
 #include "core/settings.h"
 
-#define S(m) (&(m)->ssl)
+#define S(m) ((m)->ssl)
 
 /* ---- the manufacturing NVS ------------------------------------------------------- */
 
@@ -343,7 +341,7 @@ static void load_settings(struct espat_module *m)
 static bool target(struct espat_module *m, const struct espat_args *a, size_t *lo, size_t *hi,
 		   size_t *first_arg)
 {
-	if (!T(m)->mux) {
+	if (!espat_tcpip_mux(m)) {
 		*lo = *hi = 0;
 		*first_arg = 0;
 		return true;
@@ -365,7 +363,7 @@ static bool target(struct espat_module *m, const struct espat_args *a, size_t *l
  * link 0 otherwise (as AT+CIPTCPOPT?). */
 static size_t query_links(struct espat_module *m)
 {
-	return T(m)->mux ? ESPAT_LINKS : 1;
+	return espat_tcpip_mux(m) ? ESPAT_LINKS : 1;
 }
 
 static bool arg_u8(const struct espat_args *a, size_t i, int64_t lo, int64_t hi)
@@ -634,12 +632,16 @@ const struct espat_cmd_table espat_ssl_table = {
 	.n = sizeof(rows) / sizeof(rows[0]),
 };
 
-void espat_ssl_init(struct espat_module *m)
-{
-	memset(S(m), 0, sizeof(*S(m)));
-}
-
-void espat_ssl_boot(struct espat_module *m)
+void espat_ssl_load(struct espat_module *m)
 {
 	load_settings(m);
 }
+
+/* The state starts zeroed (auth 0, no names, no PSK): the factory state.
+ * Its settings load with the TCP/IP row's boot (espat_ssl_load). */
+const struct espat_family espat_ssl_family = {
+	.name = "ssl",
+	.table = &espat_ssl_table,
+	.state_size = sizeof(struct espat_ssl),
+	.state_slot = offsetof(struct espat_module, ssl),
+};

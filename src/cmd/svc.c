@@ -3,20 +3,24 @@
  * server at a time, the next one after a DNS failure, a refusal or 15 s of
  * silence, a pause once all have failed, a new sync every AT+CIPSNTPINTV
  * seconds after a good one. */
-#include "cmd/tcpip_svc.h"
+#include "cmd/svc.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/module.h"
+#include "cmd/addr.h"
+#include "cmd/family.h"
 #include "cmd/params.h"
-#include "cmd/sntp.h"
+#include "proto/sntp.h"
 #include "cmd/tcpip.h"
-#include "cmd/tcpip_internal.h"
+#include "cmd/wifi.h"
 
-#define S(m) (&(m)->svc.sntp)
-#define P(m) (&(m)->svc.ping)
-#define M(m) (&(m)->svc.mdns)
+#define E(m) (&(m)->eng)
+#define NET(m) (&(m)->ports.net)
+
+#define S(m) (&(m)->svc->sntp)
+#define P(m) (&(m)->svc->ping)
+#define M(m) (&(m)->svc->mdns)
 
 /* AT+CIPSNTPCFG's servers when none is given (guide 3.3.20 note). */
 static const char *const default_servers[ESPAT_SNTP_SERVERS] = {
@@ -58,7 +62,7 @@ static bool net_udp(const struct espat_module *m)
  * does): without it the station has no IPv6 address to use. */
 static enum espat_dns_family dns_family(const struct espat_module *m)
 {
-	return T(m)->ipv6 ? ESPAT_DNS_PREFER_V4 : ESPAT_DNS_V4_ONLY;
+	return espat_tcpip_ipv6(m) ? ESPAT_DNS_PREFER_V4 : ESPAT_DNS_V4_ONLY;
 }
 
 static bool ip_eq(const struct espat_ip *a, const struct espat_ip *b)
@@ -98,8 +102,7 @@ static void close_sock(struct espat_module *m, struct espat_sock **s, enum espat
 static void rtc_set(struct espat_module *m, int64_t unix_s, uint32_t ms)
 {
 	uint64_t t = now(m);
-	m->basic.rtc_base = unix_s;
-	m->basic.rtc_set_ms = t >= ms ? t - ms : t;
+	espat_rtc_set(m, unix_s, t >= ms ? t - ms : t);
 }
 
 /* ---- SNTP --------------------------------------------------------------------- */
@@ -216,7 +219,7 @@ static void sntp_attempt(struct espat_module *m)
 		s->phase = ESPAT_SNTP_OFF;
 		return;
 	}
-	if (!net_udp(m) || !espat_tcpip_online(m)) {
+	if (!net_udp(m) || !espat_wifi_online(m)) {
 		sntp_wait(m, ESPAT_SNTP_OFFLINE, ESPAT_SVC_OFFLINE_POLL_MS);
 		return;
 	}
@@ -228,7 +231,7 @@ static void sntp_attempt(struct espat_module *m)
 	const char *name = s->servers[s->cur];
 	struct espat_ip ip;
 	if (espat_ip_parse(name, strlen(name), &ip)) {
-		if (ip.v6 && !T(m)->ipv6)
+		if (ip.v6 && !espat_tcpip_ipv6(m))
 			sntp_next(m);
 		else
 			sntp_ask(m, &ip);
@@ -366,7 +369,7 @@ static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a
 	bool literal = espat_ip_parse(host, strlen(host), &ip);
 	/* Offline (or IPv6 without AT+CIPV6=1) the request cannot leave, nor
 	 * can a name be looked up: the guide's failure answer, at once. */
-	if (!espat_tcpip_online(m) || (literal && ip.v6 && !T(m)->ipv6) ||
+	if (!espat_wifi_online(m) || (literal && ip.v6 && !espat_tcpip_ipv6(m)) ||
 	    (literal && !ping_go(m, &ip))) {
 		espat_wr_linef(&m->wr, "+PING:TIMEOUT");
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
@@ -419,7 +422,7 @@ static void mdns_data(void *user, const uint8_t *p, size_t n, const struct espat
 	struct espat_module *m = user;
 	struct espat_svc_mdns *d = M(m);
 	struct espat_mdns_query q;
-	if (!d->on || !from || !espat_tcpip_online(m) || !espat_mdns_parse(p, n, &q))
+	if (!d->on || !from || !espat_wifi_online(m) || !espat_mdns_parse(p, n, &q))
 		return;
 	bool legacy = from->port != ESPAT_MDNS_PORT;
 	size_t len = espat_mdns_answer(&d->cfg, &q, legacy, d->buf, sizeof(d->buf));
@@ -433,7 +436,7 @@ static const struct espat_sock_cbs mdns_cbs = {.data = mdns_data};
 static bool mdns_up(struct espat_module *m)
 {
 	struct espat_svc_mdns *d = M(m);
-	d->online = espat_tcpip_online(m);
+	d->online = espat_wifi_online(m);
 	if (!d->online) {
 		mdns_later(m);
 		return true;
@@ -460,7 +463,7 @@ static void mdns_due(void *user)
 	struct espat_svc_mdns *d = M(m);
 	if (!d->on)
 		return;
-	if (!espat_tcpip_online(m)) { /* gone since: wait for it to come back */
+	if (!espat_wifi_online(m)) { /* gone since: wait for it to come back */
 		d->online = false;
 		mdns_later(m);
 		return;
@@ -479,7 +482,7 @@ static void mdns_stop(struct espat_module *m, bool goodbye)
 {
 	struct espat_svc_mdns *d = M(m);
 	espat_timer_cancel(&m->timers, &d->timer);
-	if (d->sock && goodbye && espat_tcpip_online(m))
+	if (d->sock && goodbye && espat_wifi_online(m))
 		mdns_send(m, espat_mdns_announce(&d->cfg, true, d->buf, sizeof(d->buf)),
 			  &mdns_group);
 	close_sock(m, &d->sock, goodbye ? ESPAT_CLOSE_GRACEFUL : ESPAT_CLOSE_ABORT);
@@ -573,11 +576,12 @@ static enum espat_rc mdns_set(struct espat_module *m, const struct espat_args *a
 	return ESPAT_RC_OK;
 }
 
-/* ---- the family ----------------------------------------------------------------- */
+/* ---- the family (SNTP waiting for the network starts when it comes; mDNS
+ * opens its socket and announces) ----------------------------------------------------------------- */
 
-void espat_svc_net_changed(struct espat_module *m)
+static void svc_net_changed(struct espat_module *m)
 {
-	bool online = espat_tcpip_online(m);
+	bool online = espat_wifi_online(m);
 	if (S(m)->enabled && S(m)->phase == ESPAT_SNTP_OFFLINE && online)
 		sntp_attempt(m);
 	struct espat_svc_mdns *d = M(m);
@@ -589,21 +593,15 @@ void espat_svc_net_changed(struct espat_module *m)
 	}
 }
 
-void espat_svc_init(struct espat_module *m)
+static void svc_init(struct espat_module *m)
 {
 	struct espat_svc_sntp *s = S(m);
-	memset(&m->svc, 0, sizeof(m->svc));
 	sntp_default_servers(s);
 	s->interval_s = ESPAT_SNTP_INTV_DEFAULT;
 	s->phase = ESPAT_SNTP_OFF;
 }
 
-void espat_svc_boot(struct espat_module *m)
-{
-	(void)m;
-}
-
-void espat_svc_free(struct espat_module *m)
+static void svc_free(struct espat_module *m)
 {
 	struct espat_svc_ping *p = P(m);
 	sntp_cancel(m);
@@ -660,4 +658,20 @@ const struct espat_cmd_table espat_svc_table = {
 	.family = "svc",
 	.rows = svc_rows,
 	.n = sizeof(svc_rows) / sizeof(svc_rows[0]),
+};
+
+static void svc_event(struct espat_module *m, enum espat_event ev)
+{
+	svc_net_changed(m);
+}
+
+const struct espat_family espat_svc_family = {
+	.name = "svc",
+	.table = &espat_svc_table,
+	.state_size = sizeof(struct espat_svc),
+	.state_slot = offsetof(struct espat_module, svc),
+	.init = svc_init,
+	.free = svc_free,
+	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED),
+	.on_event = svc_event,
 };
