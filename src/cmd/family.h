@@ -114,6 +114,7 @@ struct espat_module {
 	 * line here per family; the row's state_slot names it. */
 	struct espat_basic *basic; /* basic commands (3.1) */
 	struct espat_wifi *wifi;   /* Wi-Fi (3.2) */
+	struct espat_conn_svc *conn; /* the client-connection service: DNS setting */
 	struct espat_tcpip *tcpip; /* TCP/IP links (3.3) */
 	struct espat_ssl *ssl;     /* SSL client settings (AT+CIPSSLC*) */
 	struct espat_svc *svc;     /* SNTP, ping and mDNS */

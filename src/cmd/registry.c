@@ -1,15 +1,23 @@
 #include "cmd/registry.h"
 
 #include "cmd/basic.h"
+#include "cmd/conn.h"
 #include "cmd/ota.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_ssl.h"
 #include "cmd/svc.h"
 #include "cmd/wifi.h"
 
+/* clang-format off */
 static const struct espat_family *const rows[] = {
-    &espat_basic_family, &espat_wifi_family, &espat_tcpip_family,
-    &espat_ssl_family,   &espat_svc_family,  &espat_ota_family,
+	&espat_basic_family,
+	&espat_wifi_family,
+	&espat_conn_family, /* no commands: the service every family dials through */
+	&espat_tcpip_family,
+	&espat_ssl_family,
+	&espat_svc_family,
+	&espat_ota_family,
 };
+/* clang-format on */
 
 const struct espat_registry espat_registry = {rows, sizeof(rows) / sizeof(rows[0])};

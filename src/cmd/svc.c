@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/addr.h"
+#include "cmd/conn.h"
 #include "cmd/family.h"
 #include "cmd/params.h"
 #include "proto/sntp.h"
@@ -241,11 +242,9 @@ static void sntp_attempt(struct espat_module *m)
 		sntp_next(m);
 		return;
 	}
-	struct espat_dns_query q = {.name = name, .family = dns_family(m)};
-	espat_tcpip_dns_servers(m, &q);
 	int err = 0;
 	s->phase = ESPAT_SNTP_RESOLVING;
-	s->dns = NET(m)->resolve(NET(m)->user, &q, sntp_resolved, m, &err);
+	s->dns = espat_conn_resolve(m, name, dns_family(m), 0, sntp_resolved, m, &err);
 	if (!s->dns)
 		sntp_next(m);
 }
@@ -377,10 +376,8 @@ static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a
 	p->running = true;
 	if (literal)
 		return ESPAT_RC_PENDING;
-	struct espat_dns_query q = {.name = host, .family = dns_family(m)};
-	espat_tcpip_dns_servers(m, &q);
 	int err = 0;
-	p->dns = NET(m)->resolve(NET(m)->user, &q, ping_resolved, m, &err);
+	p->dns = espat_conn_resolve(m, host, dns_family(m), 0, ping_resolved, m, &err);
 	if (!p->dns) {
 		p->running = false;
 		espat_wr_linef(&m->wr, "+PING:TIMEOUT");

@@ -10,7 +10,6 @@
 #include "cmd/params.h"
 #include "cmd/tcpip_internal.h"
 
-#define CONNECT_TIMEOUT_MS 10000u /* <timeout> 0: give up on a silent peer after this */
 #define DOMAIN_TIMEOUT_MS 10000u  /* AT+CIPDOMAIN <timeout> 0 */
 #define STO_DEFAULT 180u          /* AT+CIPSTO factory value, seconds */
 
@@ -78,42 +77,6 @@ static bool parse_type(const struct espat_arg *a, enum espat_link_type *t)
 
 /* ---- reachability and DNS ------------------------------------------------ */
 
-static uint32_t ip4_of(const struct espat_ip *ip)
-{
-	return (uint32_t)ip->a[0] << 24 | (uint32_t)ip->a[1] << 16 | (uint32_t)ip->a[2] << 8 |
-	       ip->a[3];
-}
-
-/* The simulated network's own addresses answer as the router, which
- * resolves through the host. */
-static bool is_router(const struct espat_module *m, const struct espat_ip *ip)
-{
-	if (ip->v6)
-		return false;
-	uint32_t v = ip4_of(ip), dns[2];
-	size_t n = espat_wifi_dhcp_dns(m, dns);
-	for (size_t i = 0; i < n; i++)
-		if (v == dns[i])
-			return true;
-	struct espat_ip4 sta = espat_wifi_sta_ip(m);
-	return sta.mask && (v & sta.mask) == (sta.ip & sta.mask);
-}
-
-void espat_tcpip_dns_servers(const struct espat_module *m, struct espat_dns_query *q)
-{
-	const struct espat_tcpip *t = m->tcpip;
-	q->nservers = 0;
-	if (!t->dns_manual)
-		return; /* the DHCP-given server: the AP's router */
-	for (size_t i = 0; i < t->ndns; i++) {
-		if (is_router(m, &t->dns[i])) {
-			q->nservers = 0;
-			return;
-		}
-		q->servers[q->nservers++] = t->dns[i];
-	}
-}
-
 /* ---- link lifecycle -------------------------------------------------------- */
 
 struct espat_link *espat_link_get(struct espat_module *m, int64_t id)
@@ -134,8 +97,8 @@ void espat_link_say_connect(struct espat_link *l)
 	if (espat_basic_sysmsg(m) & 2) {
 		char ip[46];
 		struct espat_endpoint local = {0};
-		if (l->sock && NET(m)->endpoints)
-			NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
+		if (l->conn.sock && NET(m)->endpoints)
+			NET(m)->endpoints(NET(m)->user, l->conn.sock, &local, NULL);
 		espat_wr_reportf(&m->wr, "+LINK_CONN:0,%u,\"%s\",%u,\"%s\",%u,%u", l->id,
 				 espat_link_type_name(l->type), l->server ? 1u : 0u,
 				 espat_ip_str(&l->remote.ip, ip), l->remote.port,
@@ -161,12 +124,7 @@ void espat_link_close(struct espat_link *l, bool say, enum espat_close_how how)
 	struct espat_module *m = l->m;
 	if (!link_open(l))
 		return;
-	if (l->sock)
-		NET(m)->close(NET(m)->user, l->sock, how);
-	l->sock = NULL;
-	if (l->dns)
-		NET(m)->resolve_cancel(NET(m)->user, l->dns);
-	l->dns = NULL;
+	espat_conn_close(&l->conn, how);
 	espat_timer_cancel(&m->timers, &l->timer);
 	espat_send_link_gone(l);
 	free(l->rx);
@@ -221,94 +179,28 @@ static void sto_due(void *user)
 static void apply_opts(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
-	if (espat_link_is_udp(l) || !l->sock || !NET(m)->set_tcpopt)
+	if (espat_link_is_udp(l) || !l->conn.sock || !NET(m)->set_tcpopt)
 		return;
 	struct espat_tcpopt o = T(m)->opt[l->id];
 	if (l->keepalive)
 		o.keepalive_s = l->keepalive;
-	NET(m)->set_tcpopt(NET(m)->user, l->sock, &o);
+	NET(m)->set_tcpopt(NET(m)->user, l->conn.sock, &o);
 }
 
-static void on_connected(void *user, int err)
+/* The link's connection is up or failed (cmd/conn.h). */
+static void on_dialled(void *user, int err)
 {
 	struct espat_link *l = user;
-	struct espat_module *m = l->m;
-	espat_timer_cancel(&m->timers, &l->timer);
 	if (err) {
 		start_done(l, false);
 		return;
 	}
 	l->state = ESPAT_LINK_UP;
-	struct espat_endpoint local = {0};
-	NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
-	l->local_port = local.port;
+	l->remote = l->conn.remote;
+	l->local_port = l->conn.local_port;
 	apply_opts(l);
-	NET(m)->pause(NET(m)->user, l->sock, false);
+	espat_conn_pause(&l->conn, false);
 	start_done(l, true);
-}
-
-static void connect_timeout(void *user)
-{
-	struct espat_link *l = user;
-	start_done(l, false);
-}
-
-static void open_socket(struct espat_link *l)
-{
-	struct espat_module *m = l->m;
-	struct espat_sock_opts o = {
-	    .kind = espat_link_is_udp(l) ? ESPAT_SOCK_UDP : ESPAT_SOCK_TCP,
-	    .remote = l->remote,
-	    .local_port = espat_link_is_udp(l) ? l->local_port : 0,
-	};
-	struct espat_sock_cbs cbs = espat_link_cbs;
-	cbs.connected = on_connected;
-	int err = 0;
-	struct espat_ssl_creds creds;
-	if (espat_link_is_ssl(l)) {
-		if (espat_ssl_client_creds(m, l->id, l->host, &creds) < 0) {
-			start_done(l, false);
-			return;
-		}
-		o.tls = &creds.o;
-	}
-	l->sock = NET(m)->open(NET(m)->user, &o, &cbs, l, &err);
-	if (o.tls)
-		espat_ssl_creds_free(&creds);
-	if (!l->sock) {
-		start_done(l, false);
-		return;
-	}
-	if (espat_link_is_udp(l)) {
-		struct espat_endpoint local = {0};
-		NET(m)->endpoints(NET(m)->user, l->sock, &local, NULL);
-		l->local_port = local.port;
-		l->state = ESPAT_LINK_UP;
-		start_done(l, true);
-		return;
-	}
-	l->state = ESPAT_LINK_CONNECTING;
-	espat_timer_arm(&m->timers, &l->timer,
-			now(m) + (l->timeout_ms ? l->timeout_ms : CONNECT_TIMEOUT_MS),
-			connect_timeout, l);
-}
-
-static void on_resolved(void *user, int err, const struct espat_ip *ip)
-{
-	struct espat_link *l = user;
-	l->dns = NULL;
-	if (err) {
-		start_done(l, false);
-		return;
-	}
-	l->remote.ip = *ip;
-	open_socket(l);
-}
-
-static void resolve_timeout(void *user)
-{
-	struct espat_link *l = user;
-	start_done(l, false);
 }
 
 int espat_link_start(struct espat_module *m, struct espat_link *l, enum espat_link_type type,
@@ -326,26 +218,33 @@ int espat_link_start(struct espat_module *m, struct espat_link *l, enum espat_li
 	l->udp_mode = udp_mode;
 	l->keepalive = keepalive;
 	l->timeout_ms = timeout_ms;
-	struct espat_ip ip;
-	if (espat_ip_parse(host, host_len, &ip)) {
-		if (ip.v6 != type_is_v6(type))
-			return -1;
-		l->remote.ip = ip;
-		open_socket(l);
-		return 0;
-	}
-	struct espat_dns_query q = {
-	    .name = l->host,
-	    .family = type_is_v6(type) ? ESPAT_DNS_V6_ONLY : ESPAT_DNS_V4_ONLY,
+	struct espat_conn_tls tls;
+	struct espat_conn_req r = {
+	    .kind = espat_link_is_udp(l) ? ESPAT_SOCK_UDP : ESPAT_SOCK_TCP,
+	    .v6 = type_is_v6(type),
+	    .host = host,
+	    .host_len = host_len,
+	    .port = port,
+	    .local_port = espat_link_is_udp(l) ? local_port : 0,
 	    .timeout_ms = timeout_ms,
 	};
-	espat_tcpip_dns_servers(m, &q);
-	int err = 0;
-	l->dns = NET(m)->resolve(NET(m)->user, &q, on_resolved, l, &err);
-	if (!l->dns)
+	if (espat_link_is_ssl(l)) {
+		espat_ssl_conn_tls(m, l->id, &tls);
+		r.tls = &tls;
+	}
+	int err;
+	int rc = espat_conn_open(&l->conn, m, &r, &espat_link_cbs, on_dialled, l, &err);
+	if (rc < 0)
 		return -1;
-	espat_timer_arm(&m->timers, &l->timer,
-			now(m) + (timeout_ms ? timeout_ms : CONNECT_TIMEOUT_MS), resolve_timeout, l);
+	if (rc == 1) { /* UDP to an address: bound at once */
+		l->state = ESPAT_LINK_UP;
+		l->remote = l->conn.remote;
+		l->local_port = l->conn.local_port;
+		start_done(l, true);
+		return 0;
+	}
+	l->state = l->conn.phase == ESPAT_CONN_RESOLVING ? ESPAT_LINK_RESOLVING
+							 : ESPAT_LINK_CONNECTING;
 	return 0;
 }
 
@@ -363,9 +262,7 @@ void espat_link_lost(struct espat_link *l, int err)
 	}
 	if (l->passive && l->rx_len > 0) {
 		/* CLOSED waits until the buffered data is read (guide 3.3.33) */
-		if (l->sock)
-			NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_GRACEFUL);
-		l->sock = NULL;
+		espat_conn_close(&l->conn, ESPAT_CLOSE_GRACEFUL);
 		l->state = ESPAT_LINK_GONE;
 		espat_timer_cancel(&m->timers, &l->timer);
 		espat_send_link_gone(l);
@@ -377,10 +274,9 @@ void espat_link_lost(struct espat_link *l, int err)
 int espat_tcpip_link_reset(struct espat_module *m, uint8_t id)
 {
 	struct espat_link *l = espat_link_get(m, id);
-	if (!l || l->state != ESPAT_LINK_UP || !l->sock)
+	if (!l || l->state != ESPAT_LINK_UP || !l->conn.sock)
 		return -1;
-	NET(m)->close(NET(m)->user, l->sock, ESPAT_CLOSE_ABORT);
-	l->sock = NULL;
+	espat_conn_close(&l->conn, ESPAT_CLOSE_ABORT);
 	espat_link_lost(l, ESPAT_NET_ERESET);
 	return 0;
 }
@@ -723,16 +619,14 @@ static void on_accepted(void *user, struct espat_sock *s)
 	l->type = t->srv_type;
 	l->server = true;
 	l->passive = t->recvtype[l->id] != 0;
-	l->sock = s;
-	struct espat_endpoint local = {0};
-	NET(m)->endpoints(NET(m)->user, s, &local, &l->remote);
-	l->local_port = local.port;
-	NET(m)->attach(NET(m)->user, s, &espat_link_cbs, l);
+	espat_conn_adopt(&l->conn, m, s, &espat_link_cbs, l);
+	l->remote = l->conn.remote;
+	l->local_port = l->conn.local_port;
 	apply_opts(l);
 	espat_link_say_connect(l);
 	espat_link_touch(l);
 	espat_pt_accepted(l);
-	NET(m)->pause(NET(m)->user, s, false);
+	espat_conn_pause(&l->conn, false);
 }
 
 static void server_close(struct espat_module *m, bool clients)
@@ -848,33 +742,25 @@ static enum espat_rc cipsto_set(struct espat_module *m, const struct espat_args 
 
 /* ---- AT+CIPDNS, AT+CIPDOMAIN ----------------------------------------------- */
 
-static const uint8_t dns_fallback[2][4] = {{208, 67, 222, 222}, {8, 8, 8, 8}};
-
-static void dns_defaults(struct espat_tcpip *t)
-{
-	t->ndns = 2;
-	memset(t->dns, 0, sizeof(t->dns));
-	memcpy(t->dns[0].a, dns_fallback[0], 4);
-	memcpy(t->dns[1].a, dns_fallback[1], 4);
-}
-
 static enum espat_rc cipdns_query(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_tcpip *t = T(m);
 	char line[200], ip[46];
-	size_t o = (size_t)snprintf(line, sizeof(line), "+CIPDNS:%u", t->dns_manual ? 1u : 0u);
+	bool manual;
+	struct espat_ip srv[ESPAT_DNS_SERVERS_MAX];
+	size_t nsrv = espat_conn_dns_get(m, &manual, srv);
+	size_t o = (size_t)snprintf(line, sizeof(line), "+CIPDNS:%u", manual ? 1u : 0u);
 	uint32_t dhcp[2];
-	size_t ndhcp = t->dns_manual ? 0 : espat_wifi_dhcp_dns(m, dhcp);
+	size_t ndhcp = manual ? 0 : espat_wifi_dhcp_dns(m, dhcp);
 	if (ndhcp > 0) {
 		/* the servers DHCP gave */
 		for (size_t i = 0; i < ndhcp; i++)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
 					      espat_ip4_str(dhcp[i], ip));
 	} else {
-		/* the manual ones, or the fallbacks (t->dns holds them then) */
-		for (size_t i = 0; i < t->ndns; i++)
+		/* the manual ones, or the fallbacks */
+		for (size_t i = 0; i < nsrv; i++)
 			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\"",
-					      espat_ip_str(&t->dns[i], ip));
+					      espat_ip_str(&srv[i], ip));
 	}
 	espat_wr_linef(&m->wr, "%s", line);
 	return ESPAT_RC_OK;
@@ -882,15 +768,12 @@ static enum espat_rc cipdns_query(struct espat_module *m, const struct espat_arg
 
 static enum espat_rc cipdns_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_tcpip *t = T(m);
 	struct espat_engine *e = E(m);
 	int64_t en = a->v[0].i;
 	if (en == 0) {
 		if (a->n > 1)
 			return espat_fail(e, ESPAT_ERR_NUM(1, a->n));
-		t->dns_manual = false;
-		dns_defaults(t);
-		espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "cipdns", "0");
+		espat_conn_dns_auto(m);
 		return ESPAT_RC_OK;
 	}
 	struct espat_ip s[ESPAT_DNS_SERVERS_MAX];
@@ -905,19 +788,7 @@ static enum espat_rc cipdns_set(struct espat_module *m, const struct espat_args 
 				return espat_fail(e, ESPAT_ERR_INVALID(i)); /* must differ */
 		n++;
 	}
-	t->dns_manual = true;
-	if (n == 0) {
-		dns_defaults(t);
-	} else {
-		memcpy(t->dns, s, n * sizeof(s[0]));
-		t->ndns = (uint8_t)n;
-	}
-	char text[160], ip[46];
-	size_t o = (size_t)snprintf(text, sizeof(text), "1");
-	for (size_t i = 0; i < t->ndns; i++)
-		o += (size_t)snprintf(text + o, sizeof(text) - o, ",\"%s\"",
-				      espat_ip_str(&t->dns[i], ip));
-	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, "cipdns", text);
+	espat_conn_dns_manual(m, s, n);
 	return ESPAT_RC_OK;
 }
 
@@ -926,7 +797,7 @@ static void domain_end(struct espat_module *m, int err, const struct espat_ip *i
 	struct espat_tcpip *t = T(m);
 	espat_timer_cancel(&m->timers, &t->domain_timer);
 	if (t->domain)
-		NET(m)->resolve_cancel(NET(m)->user, t->domain);
+		espat_conn_resolve_cancel(m, t->domain);
 	t->domain = NULL;
 	if (err) {
 		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
@@ -958,19 +829,13 @@ static enum espat_rc cipdomain_set(struct espat_module *m, const struct espat_ar
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
 	if (net == 3 && !t->ipv6)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	if (!espat_wifi_online(m) || !NET(m)->resolve)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	struct espat_dns_query q = {
-	    .name = a->v[0].s,
-	    .family = net == 2 ? ESPAT_DNS_V4_ONLY : net == 3 ? ESPAT_DNS_V6_ONLY
-							  : ESPAT_DNS_PREFER_V4,
-	    .timeout_ms = timeout,
-	};
-	if (!t->ipv6 && q.family == ESPAT_DNS_PREFER_V4)
-		q.family = ESPAT_DNS_V4_ONLY;
-	espat_tcpip_dns_servers(m, &q);
+	enum espat_dns_family family = net == 2   ? ESPAT_DNS_V4_ONLY
+				       : net == 3 ? ESPAT_DNS_V6_ONLY
+						  : ESPAT_DNS_PREFER_V4;
+	if (!t->ipv6 && family == ESPAT_DNS_PREFER_V4)
+		family = ESPAT_DNS_V4_ONLY;
 	int err = 0;
-	t->domain = NET(m)->resolve(NET(m)->user, &q, domain_resolved, m, &err);
+	t->domain = espat_conn_resolve(m, a->v[0].s, family, timeout, domain_resolved, m, &err);
 	if (!t->domain)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	espat_timer_arm(&m->timers, &t->domain_timer,
@@ -1192,7 +1057,6 @@ static void tcpip_init(struct espat_module *m)
 	t->sendl_transmit = 2920;
 	t->srv_max = ESPAT_LINKS;
 	t->sto = STO_DEFAULT;
-	dns_defaults(t);
 }
 
 static void load_settings(struct espat_module *m)
@@ -1205,20 +1069,6 @@ static void load_settings(struct espat_module *m)
 	if (espat_settings_load(&m->settings, "reconnintv", &a) && a.n == 1 &&
 	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i >= 1 && a.v[0].i <= 36000)
 		t->reconnintv = (uint16_t)a.v[0].i;
-	if (espat_settings_load(&m->settings, "cipdns", &a) && a.n >= 1 &&
-	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i == 1) {
-		size_t n = 0;
-		struct espat_ip s[ESPAT_DNS_SERVERS_MAX];
-		for (size_t i = 1; i < a.n && n < ESPAT_DNS_SERVERS_MAX; i++)
-			if (a.v[i].kind == ESPAT_ARG_STR &&
-			    espat_ip_parse(a.v[i].s, a.v[i].len, &s[n]))
-				n++;
-		if (n > 0) {
-			t->dns_manual = true;
-			memcpy(t->dns, s, n * sizeof(s[0]));
-			t->ndns = (uint8_t)n;
-		}
-	}
 	if (espat_settings_load(&m->settings, "tcpopt", &a) && a.n == 4 * ESPAT_LINKS) {
 		for (size_t i = 0; i < ESPAT_LINKS; i++) {
 			const struct espat_arg *v = &a.v[4 * i];
@@ -1246,7 +1096,7 @@ static void tcpip_free(struct espat_module *m)
 	struct espat_tcpip *t = T(m);
 	espat_pt_free(m);
 	if (t->domain)
-		NET(m)->resolve_cancel(NET(m)->user, t->domain);
+		espat_conn_resolve_cancel(m, t->domain);
 	t->domain = NULL;
 	espat_timer_cancel(&m->timers, &t->domain_timer);
 	server_close(m, false);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/conn.h"
 #include "cmd/family.h"
 #include "core/engine.h"
 #include "core/timers.h"
@@ -69,15 +70,14 @@ struct espat_link {
 	bool paused;                 /* we stopped reading the socket */
 	bool cmd;                    /* AT+CIPSTART(EX) waits for this link */
 	uint32_t timeout_ms;         /* connect timeout */
-	struct espat_sock *sock;
-	struct espat_dns_req *dns;
+	struct espat_conn conn;      /* its connection (dialled, or adopted from the server) */
 	char host[ESPAT_HOST_MAX + 1]; /* remote host as given */
 	struct espat_endpoint remote;  /* TCP: the peer; UDP: where sends go */
 	uint16_t local_port;
 	uint8_t udp_mode;            /* 0 fixed, 1 follow the first other sender, 2 follow each */
 	bool udp_moved;              /* mode 1: the remote has changed once */
 	uint16_t keepalive;          /* seconds, 0 off */
-	struct espat_timer timer;    /* connect timeout, or the AT+CIPSTO idle timeout */
+	struct espat_timer timer;    /* the AT+CIPSTO idle timeout (the connect timeout is conn's) */
 	uint8_t *rx;                 /* passive receive buffer, owned, ESPAT_RECV_WINDOW max */
 	size_t rx_len;
 	struct espat_dgram dg[ESPAT_DGRAMS_MAX]; /* passive UDP: datagram boundaries in rx */
@@ -116,9 +116,6 @@ struct espat_tcpip {
 	uint16_t sto;                /* AT+CIPSTO, seconds */
 
 	/* DNS */
-	bool dns_manual;             /* AT+CIPDNS=1 */
-	struct espat_ip dns[ESPAT_DNS_SERVERS_MAX];
-	uint8_t ndns;
 	struct espat_dns_req *domain; /* AT+CIPDOMAIN running */
 	struct espat_timer domain_timer;
 
@@ -170,11 +167,5 @@ const char *espat_link_type_name(enum espat_link_type t);
  * socket is aborted and the module reacts as to a reset by the peer.
  * Returns -1 when the link is not up. */
 int espat_tcpip_link_reset(struct espat_module *m, uint8_t id);
-
-/* Fills q->servers / q->nservers with the DNS servers in effect (AT+CIPDNS,
- * or the network's). A server that is the simulated network's own (the
- * DHCP-given one, or any address inside the station's subnet) is the
- * router, which resolves through the host: it maps to nservers == 0. */
-void espat_tcpip_dns_servers(const struct espat_module *m, struct espat_dns_query *q);
 
 #endif

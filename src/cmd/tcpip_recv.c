@@ -31,13 +31,13 @@ static bool raw_link(const struct espat_link *l)
 void espat_recv_update(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
-	if (!l->sock || l->state != ESPAT_LINK_UP)
+	if (!l->conn.sock || l->state != ESPAT_LINK_UP)
 		return;
 	bool full = l->passive && l->rx_len >= ESPAT_RECV_WINDOW;
 	bool pause = full || tx_queued(m) > ESPAT_TX_HIGH;
 	if (pause != l->paused) {
 		l->paused = pause;
-		NET(m)->pause(NET(m)->user, l->sock, pause);
+		NET(m)->pause(NET(m)->user, l->conn.sock, pause);
 	}
 }
 

@@ -30,7 +30,7 @@ static void rx_pause(struct espat_module *m, bool on)
 static size_t queued(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
-	return l->sock ? NET(m)->queued(NET(m)->user, l->sock) : 0;
+	return l->conn.sock ? NET(m)->queued(NET(m)->user, l->conn.sock) : 0;
 }
 
 /* ---- AT+CIPSEND=<len>, AT+CIPSENDEX ---------------------------------------------- */
@@ -78,7 +78,7 @@ static enum espat_rc transmit(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_link *l = t->tx_link;
-	if (!l || !l->sock || NET(m)->send(NET(m)->user, l->sock, t->tx_buf, t->tx_len,
+	if (!l || !l->conn.sock || NET(m)->send(NET(m)->user, l->conn.sock, t->tx_buf, t->tx_len,
 					   send_to(l)) != 0) {
 		tx_reset(m);
 		espat_wr_result(&m->wr, "SEND FAIL");
@@ -189,7 +189,7 @@ static uint32_t parse_send(struct espat_module *m, const struct espat_args *a, i
 		t->tx_to.port = (uint16_t)p->i;
 		t->tx_has_to = true;
 	}
-	if (l->state != ESPAT_LINK_UP || !l->sock || t->mode == 1)
+	if (l->state != ESPAT_LINK_UP || !l->conn.sock || t->mode == 1)
 		return ESPAT_ERR_EXEC;
 	t->tx_link = l;
 	t->tx_len = 0;
@@ -244,8 +244,8 @@ static void sendl_flush(struct espat_module *m, bool force)
 	struct espat_link *l = t->tx_link;
 	while (t->tx_len > 0 && (force || t->tx_len >= t->sendl_transmit)) {
 		size_t k = t->tx_len < t->sendl_transmit ? t->tx_len : t->sendl_transmit;
-		if (!t->l_failed && l && l->sock &&
-		    NET(m)->send(NET(m)->user, l->sock, t->tx_buf, k, send_to(l)) == 0) {
+		if (!t->l_failed && l && l->conn.sock &&
+		    NET(m)->send(NET(m)->user, l->conn.sock, t->tx_buf, k, send_to(l)) == 0) {
 			t->l_handed += k;
 			espat_link_touch(l);
 		} else {
@@ -392,7 +392,7 @@ void espat_send_link_gone(struct espat_link *l)
  * read while the socket's queue is long. */
 static void pt_out(struct espat_module *m, struct espat_link *l, const uint8_t *p, size_t k)
 {
-	NET(m)->send(NET(m)->user, l->sock, p, k, NULL);
+	NET(m)->send(NET(m)->user, l->conn.sock, p, k, NULL);
 	espat_link_touch(l);
 	if (queued(l) > ESPAT_SOCK_HIGH)
 		rx_pause(m, true);
@@ -403,7 +403,7 @@ static void pt_send(struct espat_module *m, size_t k)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_link *l = t->pt_link;
-	if (!l || l->state != ESPAT_LINK_UP || !l->sock)
+	if (!l || l->state != ESPAT_LINK_UP || !l->conn.sock)
 		return;
 	pt_out(m, l, t->pt_buf, k);
 	memmove(t->pt_buf, t->pt_buf + k, t->pt_len - k);
@@ -424,7 +424,7 @@ static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_link *l = t->pt_link;
-	bool up = l && l->state == ESPAT_LINK_UP && l->sock;
+	bool up = l && l->state == ESPAT_LINK_UP && l->conn.sock;
 	if (up && t->pt_len == 0 && n >= ESPAT_PT_CHUNK) {
 		/* the fast path: whole packets straight from the UART's chunk */
 		size_t k = n - n % ESPAT_PT_CHUNK;

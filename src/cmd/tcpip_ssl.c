@@ -1,5 +1,5 @@
-/* SSL client configuration (guide 3.3.26-3.3.31) and the PKI lookups of
- * SSL links and servers. See ssl.h. */
+/* SSL client configuration (guide 3.3.26-3.3.31) and the TLS options of
+ * SSL links and servers. See tcpip_ssl.h. */
 #include "cmd/tcpip_ssl.h"
 
 #include <stdio.h>
@@ -12,64 +12,7 @@
 
 #define S(m) ((m)->ssl)
 
-/* ---- the manufacturing NVS ------------------------------------------------------- */
-
-/* The PEM stored under ns for index idx ("<ns>.<idx>", or the bare "<ns>"
- * for index 0), NUL-terminated and owned by the caller; NULL when absent
- * or not a string/binary value. */
-static uint8_t *mfg_pem(struct espat_module *m, const char *ns, unsigned idx, size_t *len)
-{
-	const struct espat_kv *kv = &m->ports.mfg;
-	char key[ESPAT_KV_NAME_MAX + 1];
-	snprintf(key, sizeof(key), "%s.%u", ns, idx);
-	long n = kv->get(kv->user, ns, key, NULL, 0);
-	if (n < 0 && idx == 0) {
-		snprintf(key, sizeof(key), "%s", ns);
-		n = kv->get(kv->user, ns, key, NULL, 0);
-	}
-	if (n < 2)
-		return NULL;
-	uint8_t *v = malloc((size_t)n + 1);
-	if (!v)
-		return NULL;
-	if (kv->get(kv->user, ns, key, v, (size_t)n) != n ||
-	    (v[0] != ESPAT_MFG_STR && v[0] != ESPAT_MFG_BLOB)) {
-		free(v);
-		return NULL;
-	}
-	memmove(v, v + 1, (size_t)n - 1);
-	v[n - 1] = 0;
-	*len = (size_t)n - 1;
-	return v;
-}
-
-static bool mfg_has(struct espat_module *m, const char *ns, unsigned idx)
-{
-	size_t len;
-	uint8_t *v = mfg_pem(m, ns, idx, &len);
-	free(v);
-	return v != NULL;
-}
-
-/* The guide's messages for missing PKI [000:11660-11662]. */
-static const char *const missing_msg[] = {"NO CERT FOUND", "NO PRVT_KEY FOUND", "NO CA FOUND"};
-
-/* 0 when cert (and key) and ca are there as needed, else 1 + the index of
- * the message naming the first missing piece. */
-static int pki_missing(struct espat_module *m, const char *const ns[3], bool own, unsigned pki,
-		       bool verify, unsigned ca)
-{
-	if (own && !mfg_has(m, ns[0], pki))
-		return 1;
-	if (own && !mfg_has(m, ns[1], pki))
-		return 2;
-	if (verify && !mfg_has(m, ns[2], ca))
-		return 3;
-	return 0;
-}
-
-static const char *const client_ns[3] = {"client_cert", "client_key", "client_ca"};
-static const char *const server_ns[3] = {"server_cert", "server_key", "server_ca"};
+/* ---- the PKI and the TLS options of links and servers ---------------------------- */
 
 static bool auth_own(uint8_t auth)
 {
@@ -84,76 +27,45 @@ static bool auth_verify(uint8_t auth)
 bool espat_ssl_client_ready(struct espat_module *m, uint8_t id, bool say)
 {
 	const struct espat_ssl_conf *c = &S(m)->c[id];
-	int miss = pki_missing(m, client_ns, auth_own(c->auth), c->pki, auth_verify(c->auth), c->ca);
+	struct espat_pki_need n = {.set = ESPAT_PKI_CLIENT,
+				   .own = auth_own(c->auth),
+				   .pki = c->pki,
+				   .verify = auth_verify(c->auth),
+				   .ca = c->ca};
+	const char *miss = espat_pki_missing(m, &n);
 	if (miss && say)
-		espat_wr_linef(&m->wr, "%s", missing_msg[miss - 1]);
-	return miss == 0;
+		espat_wr_linef(&m->wr, "%s", miss);
+	return miss == NULL;
+}
+
+void espat_ssl_conn_tls(struct espat_module *m, uint8_t id, struct espat_conn_tls *t)
+{
+	const struct espat_ssl_conf *cf = &S(m)->c[id];
+	memset(t, 0, sizeof(*t));
+	t->auth = cf->auth;
+	t->set = ESPAT_PKI_CLIENT;
+	t->pki = cf->pki;
+	t->ca = cf->ca;
+	t->check_name = cf->cn;
+	t->sni = cf->sni;
+	const char *p = cf->alpn;
+	for (size_t i = 0; i < cf->nalpn; i++) {
+		t->alpn[i] = p;
+		p += strlen(p) + 1;
+	}
+	t->nalpn = cf->nalpn;
+	if (cf->psk_len) {
+		t->psk = cf->psk;
+		t->psk_len = cf->psk_len;
+		t->psk_identity = cf->hint;
+		t->psk_identity_len = cf->hint_len;
+	}
 }
 
 void espat_ssl_creds_free(struct espat_ssl_creds *c)
 {
-	free(c->cert);
-	free(c->key);
-	free(c->ca);
+	espat_pki_pem_free(&c->pem);
 	memset(c, 0, sizeof(*c));
-}
-
-static int load(struct espat_module *m, const char *const ns[3], bool own, unsigned pki,
-		bool verify, unsigned ca, struct espat_ssl_creds *c)
-{
-	if (own) {
-		c->cert = mfg_pem(m, ns[0], pki, &c->o.cert_len);
-		c->key = mfg_pem(m, ns[1], pki, &c->o.key_len);
-		if (!c->cert || !c->key)
-			return -1;
-		c->o.cert = c->cert;
-		c->o.key = c->key;
-	}
-	if (verify) {
-		c->ca = mfg_pem(m, ns[2], ca, &c->o.ca_len);
-		if (!c->ca)
-			return -1;
-		c->o.ca = c->ca;
-	}
-	return 0;
-}
-
-int espat_ssl_client_creds(struct espat_module *m, uint8_t id, const char *host,
-			   struct espat_ssl_creds *c)
-{
-	const struct espat_ssl_conf *cf = &S(m)->c[id];
-	memset(c, 0, sizeof(*c));
-	c->o.now = espat_rtc_now(m);
-	if (load(m, client_ns, auth_own(cf->auth), cf->pki, auth_verify(cf->auth), cf->ca, c) < 0) {
-		espat_ssl_creds_free(c);
-		return -1;
-	}
-	/* A host given by name is the default SNI and, when the server is
-	 * verified, the name its certificate must hold; an address is
-	 * neither (RFC 6066 allows no literal address in SNI). COMPAT. */
-	struct espat_ip ip;
-	bool named = host[0] && !espat_ip_parse(host, strlen(host), &ip);
-	snprintf(c->sni, sizeof(c->sni), "%s", cf->sni[0] ? cf->sni : named ? host : "");
-	if (c->sni[0])
-		c->o.sni = c->sni;
-	if (auth_verify(cf->auth)) {
-		snprintf(c->name, sizeof(c->name), "%s", cf->cn[0] ? cf->cn : named ? host : "");
-		if (c->name[0])
-			c->o.check_name = c->name;
-	}
-	const char *p = cf->alpn;
-	for (size_t i = 0; i < cf->nalpn; i++) {
-		c->o.alpn[i] = p;
-		p += strlen(p) + 1;
-	}
-	c->o.nalpn = cf->nalpn;
-	if (cf->psk_len) {
-		c->o.psk = cf->psk;
-		c->o.psk_len = cf->psk_len;
-		c->o.psk_identity = cf->hint;
-		c->o.psk_identity_len = cf->hint_len;
-	}
-	return 0;
 }
 
 static int64_t rtc(void *user)
@@ -168,16 +80,16 @@ int espat_ssl_server_creds(struct espat_module *m, bool verify_client, bool say,
 	c->o.now = espat_rtc_now(m);
 	c->o.clock = rtc; /* a server checks clients at the clock of each handshake */
 	c->o.clock_user = m;
-	int miss = pki_missing(m, server_ns, true, 0, verify_client, 0);
+	struct espat_pki_need n = {.set = ESPAT_PKI_SERVER, .own = true, .verify = verify_client};
+	const char *miss = espat_pki_missing(m, &n);
 	if (miss) {
 		if (say)
-			espat_wr_linef(&m->wr, "%s", missing_msg[miss - 1]);
+			espat_wr_linef(&m->wr, "%s", miss);
 		return -1;
 	}
-	if (load(m, server_ns, true, 0, verify_client, 0, c) < 0) {
-		espat_ssl_creds_free(c);
+	if (espat_pki_load(m, &n, &c->pem) < 0)
 		return -1;
-	}
+	espat_pki_to_tls(&c->pem, &c->o);
 	return 0;
 }
 
@@ -402,9 +314,14 @@ static enum espat_rc cconf_set(struct espat_module *m, const struct espat_args *
 	uint8_t auth = (uint8_t)a->v[k].i;
 	uint8_t pki = given(a, k + 1) ? (uint8_t)a->v[k + 1].i : 0;
 	uint8_t ca = given(a, k + 2) ? (uint8_t)a->v[k + 2].i : 0;
-	int miss = pki_missing(m, client_ns, auth_own(auth), pki, auth_verify(auth), ca);
+	struct espat_pki_need need = {.set = ESPAT_PKI_CLIENT,
+				      .own = auth_own(auth),
+				      .pki = pki,
+				      .verify = auth_verify(auth),
+				      .ca = ca};
+	const char *miss = espat_pki_missing(m, &need);
 	if (miss) {
-		espat_wr_linef(&m->wr, "%s", missing_msg[miss - 1]);
+		espat_wr_linef(&m->wr, "%s", miss);
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
 	for (size_t i = lo; i <= hi; i++) {

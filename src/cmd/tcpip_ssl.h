@@ -1,23 +1,19 @@
 /* SSL client configuration commands (guide 3.3.26-3.3.31): AT+CIPSSLCCONF,
  * AT+CIPSSLCCN, AT+CIPSSLCSNI, AT+CIPSSLCALPN, AT+CIPSSLCPSK(HEX), per link
- * ID, and the PKI of the manufacturing NVS they name. The TCP/IP family asks
- * this one for the TLS options of an "SSL" link (AT+CIPSTART,
- * AT+SAVETRANSLINK) and of an "SSL" server (AT+CIPSERVER); the TLS session
- * itself is the net port's (port/tls.h).
- *
- * PKI in the manufacturing NVS, as esp-at's mfg_nvs.py lays it out (guide
- * 6.8; AT+SYSMFG reads and writes it): namespace client_cert / client_key /
- * client_ca with keys "<namespace>.<index>" (a lone file's key is the bare
- * namespace, taken as index 0), and server_cert / server_key / server_ca for
- * the server. Values are PEM, stored as AT+SYSMFG binary (type 8) or
- * string (type 7). */
-#ifndef ESPAT_CMD_SSL_H
-#define ESPAT_CMD_SSL_H
+ * ID. The TCP/IP family asks this row for the TLS settings of an "SSL"
+ * link (AT+CIPSTART, AT+SAVETRANSLINK), which it dials through the
+ * client-connection service (cmd/conn.h), and for the TLS options of an
+ * "SSL" server (AT+CIPSERVER). The PKI they name is in the manufacturing
+ * NVS (cmd/pki.h); the TLS session itself is the net port's (port/tls.h). */
+#ifndef ESPAT_CMD_TCPIP_SSL_H
+#define ESPAT_CMD_TCPIP_SSL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/conn.h"
+#include "cmd/pki.h"
 #include "cmd/tcpip.h"
 #include "core/args.h"
 #include "core/engine.h"
@@ -48,13 +44,11 @@ struct espat_ssl {
 	struct espat_ssl_conf c[ESPAT_LINKS];
 };
 
-/* TLS options with the PEM they point into; owned, free with
+/* A server's TLS options with the PEM they point into; owned, free with
  * espat_ssl_creds_free(). */
 struct espat_ssl_creds {
 	struct espat_tls_opts o;
-	uint8_t *cert, *key, *ca;                /* loaded PEM, NUL-terminated */
-	char name[ESPAT_HOST_MAX + 1];           /* backing store of o.check_name / o.sni */
-	char sni[ESPAT_HOST_MAX + 1];
+	struct espat_pki_pem pem;
 };
 
 extern const struct espat_cmd_table espat_ssl_table;
@@ -68,10 +62,10 @@ void espat_ssl_load(struct espat_module *m);
  * When say, the first missing piece is printed as the guide's message
  * (NO CERT FOUND, NO PRVT_KEY FOUND, NO CA FOUND). */
 bool espat_ssl_client_ready(struct espat_module *m, uint8_t id, bool say);
-/* The TLS client options of link id toward host (as given to AT+CIPSTART).
- * 0, or -1 when the PKI is missing or unreadable. */
-int espat_ssl_client_creds(struct espat_module *m, uint8_t id, const char *host,
-			   struct espat_ssl_creds *c);
+/* Link id's TLS client settings as the client-connection service takes
+ * them; t points into the module's state, valid until the settings
+ * change. */
+void espat_ssl_conn_tls(struct espat_module *m, uint8_t id, struct espat_conn_tls *t);
 /* The TLS server options (server_cert, server_key, and server_ca when
  * verify_client). When say, a missing piece is printed as for clients.
  * 0, or -1. */
