@@ -99,16 +99,22 @@ e2e() {
 	[ "$fail" -eq "$before" ] || note_fail "e2e ($1)"
 }
 
+# tally NAME PATTERN: adds the counts of the last line of $log that matches
+# PATTERN; no such line is a failure of NAME too.
+tally() {
+	line=$(grep "$2" "$log" | tail -1)
+	before=$fail
+	if [ -z "$line" ]; then
+		fail=$((fail + 1))
+	else
+		add_counts "$line"
+	fi
+	[ "$fail" -eq "$before" ] || note_fail "$1"
+}
+
 step "layers (scripts/check_layers.py)"
 $PY scripts/check_layers.py | tee "$log"
-line=$(grep '^check_layers:.*passed' "$log" | tail -1)
-before=$fail
-if [ -z "$line" ]; then
-	fail=$((fail + 1))
-else
-	add_counts "$line"
-fi
-[ "$fail" -eq "$before" ] || note_fail "layers"
+tally layers '^check_layers:.*passed'
 
 if build normal all; then
 	unit build
@@ -127,14 +133,7 @@ fi
 if [ "$fuzz" -eq 1 ]; then
 	step "fuzz (FUZZ_SECONDS=${FUZZ_SECONDS:-10} per target)"
 	FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh | tee "$log"
-	line=$(grep '^fuzz:' "$log" | tail -1)
-	before=$fail
-	if [ -z "$line" ]; then
-		fail=$((fail + 1))
-	else
-		add_counts "$line"
-	fi
-	[ "$fail" -eq "$before" ] || note_fail "fuzz"
+	tally fuzz '^fuzz:'
 fi
 
 end=$(date +%s)
