@@ -30,13 +30,12 @@ APPLIB_SRC := $(filter-out src/app/main.c,$(APP_SRC))
 # interface's JSON.
 WORLD_LIBS := -linih
 APP_LIBS   := -ljansson
-# The Linux port: c-ares resolves names inside the event loop, libcurl's
-# multi interface fetches OTA images, OpenSSL is the TLS filter over the
-# module's sockets.
+# The Linux port: c-ares resolves names inside the event loop, OpenSSL is
+# the TLS filter over the module's sockets.
 TLS_LIBS   := -lssl -lcrypto
 # What the codecs in src/proto/ link (every binary that links libespat.a).
 PROTO_LIBS := -lcrypto
-POSIX_LIBS := -lcares -lcurl $(TLS_LIBS)
+POSIX_LIBS := -lcares $(TLS_LIBS)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 

@@ -30,7 +30,7 @@ ALLOWED = {
     "cmd": {"core", "proto", "port"},
     "port": set(),
     "world": {"port", "core"},
-    "testport": {"port", "core", "cmd", "world", "posix"},
+    "testport": {"port", "core", "proto", "cmd", "world", "posix"},
     "posix": {"port", "core"},
     "app": {"cmd", "core", "proto", "port", "posix", "world", "app"},
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc make libc6-dev
-	libcmocka-dev libinih-dev libjansson-dev libc-ares-dev libcurl4-openssl-dev libssl-dev
+	libcmocka-dev libinih-dev libjansson-dev libc-ares-dev libssl-dev
 	clang libclang-rt-14-dev
 	python3 python3-serial python3-pytest python3-zeroconf python3-dnspython python3-cryptography
 	socat openssl procps dnsmasq-base iproute2 iputils-ping

@@ -22,7 +22,7 @@
 #include "posix/ctl_server.h"
 #include "posix/flash_file.h"
 #include "posix/fsutil.h"
-#include "posix/http_curl.h"
+#include "posix/files_dir.h"
 #include "posix/kv_file.h"
 #include "posix/log.h"
 #include "posix/loop.h"
@@ -56,8 +56,8 @@ struct espat_app {
 	bool net_open;
 	struct espat_tls_filter tls; /* TLS over net's sockets: the module's net port */
 	bool tls_open;
-	struct espat_http_curl http; /* the module's HTTP client (OTA) */
-	bool http_open;
+	struct espat_files_dir files; /* whole files in the data dir (OTA images) */
+	bool files_open;
 	struct espat_ports ports; /* the module's wiring, kept for power cuts */
 	struct espat_module_opts mopts;
 	struct espat_uart_cfg uart0; /* the port's UART at start (factory) */
@@ -382,8 +382,8 @@ static void app_free(struct espat_app *app)
 		espat_module_free(&app->module);
 	}
 	espat_pacer_free(&app->pacer);
-	if (app->http_open)
-		espat_http_curl_free(&app->http);
+	if (app->files_open)
+		espat_files_dir_close(&app->files);
 	if (app->tls_open) {
 		espat_loop_timer_cancel(&app->loop, &app->tls_timer);
 		espat_tls_filter_free(&app->tls);
@@ -480,11 +480,12 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->tls_open = true;
-	if (espat_http_curl_init(&app->http, &app->loop, &app->log, app->opt.data_dir) < 0) {
-		fprintf(stderr, "espat: cannot set up the HTTP client: %s\n", strerror(errno));
+	if (espat_files_dir_open(&app->files, app->opt.data_dir, &app->log) < 0) {
+		fprintf(stderr, "espat: cannot open the data dir %s: %s\n", app->opt.data_dir,
+		        strerror(errno));
 		return 1;
 	}
-	app->http_open = true;
+	app->files_open = true;
 	app->uart0 = (struct espat_uart_cfg){
 	    .baud = app->opt.baud ? app->opt.baud : 115200,
 	    .databits = 8,
@@ -516,7 +517,7 @@ static int run(struct espat_app *app)
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
 	    .net = espat_tls_filter_port(&app->tls),
-	    .http = espat_http_curl_port(&app->http),
+	    .files = espat_files_dir_port(&app->files),
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};

@@ -335,6 +335,11 @@ static void on_resolved(void *user, int err, const struct espat_ip *ip)
 		return;
 	}
 	c->remote.ip = *ip;
+	if (c->resolved) {
+		c->resolved(c->user);
+		if (c->phase != ESPAT_CONN_RESOLVING)
+			return; /* the owner closed it */
+	}
 	int rc = open_socket(c, &err);
 	if (rc < 0)
 		c->done(c->user, err ? err : ESPAT_NET_EIO);
@@ -358,6 +363,7 @@ int espat_conn_open(struct espat_conn *c, struct espat_module *m, const struct e
 	c->remote.port = r->port;
 	c->cbs = *cbs;
 	c->done = done;
+	c->resolved = r->resolved;
 	c->user = user;
 	*err = 0;
 	if (!NET(m)->open) {

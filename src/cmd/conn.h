@@ -63,6 +63,9 @@ struct espat_conn_req {
 	uint16_t local_port;              /* UDP; 0: any */
 	uint32_t timeout_ms;              /* name + connect + handshake; 0: ESPAT_CONN_TIMEOUT_MS */
 	const struct espat_conn_tls *tls; /* NULL: plain */
+	/* NULL, or called once a host name has resolved (before the connect;
+	 * never for a literal address), with the owner's user. */
+	void (*resolved)(void *user);
 };
 
 enum espat_conn_phase {
@@ -91,6 +94,7 @@ struct espat_conn {
 	struct espat_conn_creds *creds; /* TLS options kept through RESOLVING, owned */
 	struct espat_sock_cbs cbs;      /* the owner's, for the socket once up */
 	espat_conn_done_fn *done;
+	void (*resolved)(void *user);
 	void *user;
 };
 

@@ -12,9 +12,11 @@
  * names a version, 4 when the image is written; with a <version> given
  * there is no query, so 2 and 3 never come (as on the real module).
  *
- * The image of the app ("ota") goes to the app slot that is not booting,
- * through the HTTP port's save_as (a file in the data dir: this layer makes
- * no OS calls); the slot then becomes the boot slot (struct
+ * Every exchange goes through the module's HTTP client (cmd/httpc.h), so
+ * the module's network view and the world's faults apply. The image of the
+ * app ("ota") goes to the app slot that is not booting, a file of the
+ * files port (ota_<slot>.bin in the data dir, replaced only once all of it
+ * has come); the slot then becomes the boot slot (struct
  * espat_ota_state, shared with AT+SYSROLLBACK). Any other <firmware name>
  * is a user partition of the flash port, erased and written as the bytes
  * come, as esp-at does. */
@@ -77,7 +79,7 @@ static const char *server(struct espat_module *m, bool tls)
 /* A URL being built; over is set (and the text stops growing) when it
  * does not fit. */
 struct url {
-	char s[ESPAT_HTTP_URL_MAX + 1];
+	char s[ESPAT_OTA_URL_MAX + 1];
 	size_t len;
 	bool over;
 };
@@ -85,7 +87,7 @@ struct url {
 static void url_put(struct url *u, const char *s)
 {
 	size_t n = strlen(s);
-	if (u->over || n > ESPAT_HTTP_URL_MAX - u->len) {
+	if (u->over || n > ESPAT_OTA_URL_MAX - u->len) {
 		u->over = true;
 		return;
 	}
@@ -233,9 +235,9 @@ static bool magic_ok(const char *name, const uint8_t head[4])
 /* ---- exchanges with the server ----------------------------------------------- */
 
 /* Starts a GET of url with the OTA token; keep: the body is an answer to
- * parse (kept in x->buf). 0, or the port's error. */
+ * parse (kept in x->buf). 0, or the client's error. */
 static int xfer_get(struct espat_module *m, struct espat_ota_xfer *x, const char *url, bool tls,
-                    bool keep, const char *save_as, const struct espat_http_cbs *cb)
+                    bool keep, const struct espat_httpc_cbs *cb)
 {
 	char auth[96];
 	snprintf(auth, sizeof(auth), "Authorization: token %s", ota_token(m, tls));
@@ -247,18 +249,32 @@ static int xfer_get(struct espat_module *m, struct espat_ota_xfer *x, const char
 	x->got = 0;
 	if (keep && !(x->buf = malloc(ESPAT_OTA_META_MAX)))
 		return ESPAT_NET_ENOMEM;
-	struct espat_http_get g = {.url = url, .headers = {auth}, .save_as = save_as};
-	int err = ESPAT_NET_EIO;
-	x->req = m->ports.http.get(m->ports.http.user, &g, cb, m, &err);
-	return x->req ? 0 : err;
+	const char *headers[] = {auth};
+	/* the OTA client's TLS checks nothing: esp-at gives it no CA */
+	struct espat_httpc_req r = {
+	    .method = "GET",
+	    .url = url,
+	    .url_len = strlen(url),
+	    .headers = headers,
+	    .nheaders = 1,
+	};
+	int err = 0;
+	return espat_httpc_start(&x->http, m, &r, cb, m, &err) == 0 ? 0 : err;
+}
+
+/* Drops an image being saved: the file stays as it was. */
+static void xfer_drop_file(struct espat_module *m, struct espat_ota_xfer *x)
+{
+	if (x->file)
+		m->ports.files.abort(m->ports.files.user, x->file);
+	x->file = NULL;
 }
 
 /* Ends an exchange: nothing of it runs afterwards. */
 static void xfer_end(struct espat_module *m, struct espat_ota_xfer *x)
 {
-	if (x->req)
-		m->ports.http.cancel(m->ports.http.user, x->req);
-	x->req = NULL;
+	espat_httpc_cancel(&x->http);
+	xfer_drop_file(m, x);
 	free(x->buf);
 	x->buf = NULL;
 	x->len = 0;
@@ -277,7 +293,7 @@ static bool xfer_keep(struct espat_ota_xfer *x, const uint8_t *p, size_t n)
 
 /* ---- AT+CIUPDATE -------------------------------------------------------------- */
 
-static const struct espat_http_cbs update_cbs;
+static const struct espat_httpc_cbs update_cbs;
 
 /* Prints +CIPUPDATE:<st>: a response line while the command waits, a
  * report after a non-blocking OK. */
@@ -364,7 +380,7 @@ static bool target_prepare(struct espat_module *m)
 }
 
 /* The download: <server>/v1/device/rom/?action=download_rom&version=...
- * An app image is saved as ota_<slot>.bin in the data dir. With <version>
+ * An app image is saved as ota_<slot>.bin (once its head came). With <version>
  * given the target is prepared only once the name resolves (esp-at's
  * order), so the slot is worked out here too. */
 static int fetch_start(struct espat_module *m)
@@ -379,17 +395,15 @@ static int fetch_start(struct espat_module *m)
 	url_put(&u, ".bin");
 	if (u.over)
 		return ESPAT_NET_EINVAL;
-	char save[16];
-	snprintf(save, sizeof(save), "ota_%u.bin", (unsigned)app_slot(m));
 	o->step = ESPAT_OTA_FETCH;
-	return xfer_get(m, &o->x, u.s, o->tls, false, is_app(o) ? save : NULL, &update_cbs);
+	return xfer_get(m, &o->x, u.s, o->tls, false, &update_cbs);
 }
 
-static void update_phase(void *user, enum espat_http_phase ph)
+static void update_phase(void *user, enum espat_httpc_phase ph)
 {
 	struct espat_module *m = user;
 	struct espat_ota *o = m->ota;
-	if (ph == ESPAT_HTTP_CONNECTED) {
+	if (ph == ESPAT_HTTPC_CONNECTED) {
 		if (o->step == ESPAT_OTA_ASK)
 			progress(m, ESPAT_OTA_ST_CONNECTED);
 		return;
@@ -416,8 +430,17 @@ static void update_status(void *user, int status, int64_t length)
 	uint64_t cap = ESPAT_OTA_SLOT_SIZE;
 	if (o->part >= 0)
 		cap = m->ports.flash.part(m->ports.flash.user, (size_t)o->part)->size;
-	if (status != 200 || length <= 0 || (uint64_t)length > cap)
+	if (status != 200 || length <= 0 || (uint64_t)length > cap) {
 		update_fail(m);
+		return;
+	}
+	if (o->part < 0) {
+		char name[16];
+		snprintf(name, sizeof(name), "ota_%u.bin", (unsigned)o->slot);
+		const struct espat_files *fs = &m->ports.files;
+		if (!fs->create || !(o->x.file = fs->create(fs->user, name)))
+			update_fail(m);
+	}
 }
 
 static void update_body(void *user, const uint8_t *p, size_t n)
@@ -444,7 +467,9 @@ static void update_body(void *user, const uint8_t *p, size_t n)
 		return;
 	}
 	const struct espat_flash *fl = &m->ports.flash;
-	if (o->part >= 0 && fl->write(fl->user, (size_t)o->part, (uint32_t)at, p, (uint32_t)n) != 0)
+	const struct espat_files *fs = &m->ports.files;
+	if (o->part >= 0 ? fl->write(fl->user, (size_t)o->part, (uint32_t)at, p, (uint32_t)n) != 0
+	                 : fs->write(fs->user, x->file, p, n) != 0)
 		update_fail(m);
 }
 
@@ -483,7 +508,6 @@ static void update_done(void *user, int err)
 {
 	struct espat_module *m = user;
 	struct espat_ota *o = m->ota;
-	o->x.req = NULL; /* the port has freed it */
 	if (err != 0) {
 		update_fail(m);
 		return;
@@ -503,6 +527,12 @@ static void update_done(void *user, int err)
 		return;
 	}
 	if (o->part < 0) {
+		struct espat_file_w *file = o->x.file;
+		o->x.file = NULL;
+		if (m->ports.files.commit(m->ports.files.user, file) != 0) {
+			update_fail(m);
+			return;
+		}
 		struct espat_ota_state st;
 		espat_ota_load(m, &st);
 		const char *v =
@@ -518,7 +548,7 @@ static void update_done(void *user, int err)
 	update_succeed(m);
 }
 
-static const struct espat_http_cbs update_cbs = {
+static const struct espat_httpc_cbs update_cbs = {
     .phase = update_phase,
     .status = update_status,
     .body = update_body,
@@ -542,7 +572,7 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 	snprintf(o->version, sizeof(o->version), "%s", version);
 	snprintf(o->name, sizeof(o->name), "%s", name[0] ? name : "ota");
 	int err = ESPAT_NET_EUNREACH;
-	if (espat_wifi_online(m) && m->ports.http.get) {
+	if (espat_wifi_online(m)) {
 		if (o->version_given) {
 			err = fetch_start(m);
 		} else {
@@ -550,8 +580,7 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 			url_put(&u, server(m, tls));
 			url_put(&u, "/v1/device/rom/?is_format_simple=true");
 			o->step = ESPAT_OTA_ASK;
-			err = u.over ? ESPAT_NET_EINVAL
-			             : xfer_get(m, &o->x, u.s, tls, true, NULL, &update_cbs);
+			err = u.over ? ESPAT_NET_EINVAL : xfer_get(m, &o->x, u.s, tls, true, &update_cbs);
 		}
 	}
 	if (err != 0) {
@@ -648,7 +677,6 @@ static void fwver_done(void *user, int err)
 {
 	struct espat_module *m = user;
 	struct espat_ota_xfer *x = &m->ota->fwver;
-	x->req = NULL;
 	if (err != 0) {
 		fwver_fail(m);
 		return;
@@ -661,7 +689,7 @@ static void fwver_done(void *user, int err)
 	espat_engine_complete(E(m), ESPAT_RC_OK);
 }
 
-static const struct espat_http_cbs fwver_cbs = {
+static const struct espat_httpc_cbs fwver_cbs = {
     .status = fwver_status,
     .body = fwver_body,
     .done = fwver_done,
@@ -672,12 +700,12 @@ static const struct espat_http_cbs fwver_cbs = {
 static enum espat_rc cipfwver_query(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ota_xfer *x = &m->ota->fwver;
-	if (!espat_wifi_online(m) || !m->ports.http.get)
+	if (!espat_wifi_online(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	struct url u = {.len = 0};
 	url_put(&u, server(m, true));
 	url_put(&u, "/v1/device/rom");
-	if (u.over || xfer_get(m, x, u.s, true, true, NULL, &fwver_cbs) != 0) {
+	if (u.over || xfer_get(m, x, u.s, true, true, &fwver_cbs) != 0) {
 		xfer_end(m, x);
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	}

@@ -1,6 +1,6 @@
 /* OTA commands (guide 3.3.23 AT+CIPFWVER, 3.3.24 AT+CIUPDATE): firmware
  * updates from the update server the world names (port/radio.h
- * ota_server), over the HTTP port. The server's API is Espressif's
+ * ota_server), through the module's HTTP client (cmd/httpc.h). The server's API is Espressif's
  * (iot.espressif.cn) as esp-at's at_ota_cmd.c speaks it; the protocol and
  * where the image goes are in docs/internals/ota.md.
  *
@@ -17,9 +17,10 @@
 
 #include "cmd/basic.h"
 #include "cmd/family.h"
+#include "cmd/httpc.h"
 #include "core/engine.h"
 #include "core/timers.h"
-#include "port/http.h"
+#include "port/files.h"
 
 struct espat_module;
 
@@ -35,6 +36,8 @@ struct espat_module;
 #define ESPAT_OTA_META_MAX 8192u
 /* <version> and <firmware name> arguments (esp-at's limits). */
 #define ESPAT_OTA_ARG_MAX 64
+/* Bytes of a URL the module builds (esp-at's buffer). */
+#define ESPAT_OTA_URL_MAX 1024
 /* A version as AT+GMR shows it ("3.4.0.0"); the app descriptor of an
  * image has 32 bytes for it. */
 #define ESPAT_OTA_FWVER_MAX 31
@@ -51,7 +54,8 @@ enum espat_ota_progress {
 
 /* One HTTP exchange with the server and what came back. */
 struct espat_ota_xfer {
-	struct espat_http_req *req; /* under way, or NULL */
+	struct espat_httpc http;    /* the exchange */
+	struct espat_file_w *file;  /* an app image being saved, or NULL */
 	int status;                 /* HTTP status, 0 before it came */
 	int64_t length;             /* Content-Length, -1 unknown */
 	uint64_t got;               /* body bytes so far */

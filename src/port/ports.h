@@ -5,7 +5,7 @@
 #define ESPAT_PORT_PORTS_H
 
 #include "port/flash.h"
-#include "port/http.h"
+#include "port/files.h"
 #include "port/kv.h"
 #include "port/net.h"
 #include "port/pipe.h"
@@ -22,7 +22,7 @@ struct espat_ports {
 	struct espat_regex regex; /* BRE for message filters */
 	struct espat_radio radio; /* the air: access points, provisioning */
 	struct espat_net net;     /* sockets, DNS, ping (NULL ops: no network) */
-	struct espat_http http;   /* HTTP GETs (OTA); NULL get: no HTTP client */
+	struct espat_files files; /* whole files in the data dir (OTA images) */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */

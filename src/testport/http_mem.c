@@ -1,351 +1,320 @@
 #include "testport/http_mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A request under way: a snapshot of its route (so a test may re-route
- * while it runs) and where it is. */
-enum step {
-	STEP_RESOLVE,
-	STEP_CONNECT,
-	STEP_STATUS,
-	STEP_BODY,
+#include "proto/http.h"
+
+/* A server's end of one connection: the request being read, then the
+ * answer going out. */
+struct espat_http_mem_peer {
+	const struct espat_http_mem_server *srv;
+	struct espat_mem_conn *conn;
+	struct espat_http_parser parser;
+	struct espat_http_mem_seen req; /* the request so far */
+	bool read;                      /* the whole request came */
+	uint64_t due;                   /* when the answer starts; UINT64_MAX: never */
+	uint8_t *out;                   /* the answer, owned */
+	size_t out_len, sent;
+	size_t stop_at;  /* CUT: bytes of out before the reset; else out_len */
+	bool close_end;  /* close after the last byte (no Content-Length) */
+	bool reset_end;  /* reset after stop_at bytes */
+	bool finished;   /* nothing more to do */
 };
 
-struct espat_http_req {
-	struct espat_http_req *next;
-	struct espat_http_cbs cb;
-	void *cbuser;
-	enum espat_http_mem_fail fail;
-	int status;
-	bool no_length;
-	uint8_t *body; /* owned copy */
-	size_t len, off;
-	char save_as[ESPAT_HTTP_SAVE_NAME_MAX + 1]; /* "" = none */
-	enum step step;
-	uint64_t due; /* UINT64_MAX: never (a silent server) */
-	bool dead;    /* cancelled from inside its own callback */
-};
-
-void espat_http_mem_init(struct espat_http_mem *h, const uint64_t *now)
+void espat_http_mem_init(struct espat_http_mem *h, struct espat_net_mem *net)
 {
 	memset(h, 0, sizeof(*h));
-	h->now = now;
+	h->net = net;
 	h->step_ms = ESPAT_HTTP_MEM_STEP_MS;
 	h->chunk = ESPAT_HTTP_MEM_CHUNK;
 }
 
-static void req_free(struct espat_http_req *r)
-{
-	free(r->body);
-	free(r);
-}
-
-static void unlink_req(struct espat_http_mem *h, struct espat_http_req *r)
-{
-	for (struct espat_http_req **pp = &h->reqs; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			return;
-		}
-	}
-}
-
 void espat_http_mem_free(struct espat_http_mem *h)
 {
-	while (h->reqs) {
-		struct espat_http_req *r = h->reqs;
-		h->reqs = r->next;
-		req_free(r);
+	for (size_t i = 0; i < ESPAT_NET_MEM_CONNS; i++) {
+		if (h->peers[i])
+			free(h->peers[i]->out);
+		free(h->peers[i]);
 	}
 	for (size_t i = 0; i < h->nroutes; i++)
 		free(h->routes[i].body);
-	for (size_t i = 0; i < h->nfiles; i++)
-		free(h->files[i].data);
 	memset(h, 0, sizeof(*h));
 }
 
-/* Copies n bytes into a fresh buffer (a 1-byte one for n == 0, so a NULL
- * always means out of memory). */
-static uint8_t *dup_bytes(const void *p, size_t n)
+static uint64_t now_of(const struct espat_http_mem *h)
 {
-	uint8_t *d = malloc(n ? n : 1);
-	if (d && n)
-		memcpy(d, p, n);
-	return d;
+	return *h->net->now;
 }
 
-/* *dst (owned, *dlen bytes) becomes a copy of p[0..n); false (and *dst
- * unchanged) when out of memory. */
-static bool replace_bytes(uint8_t **dst, size_t *dlen, const void *p, size_t n)
+/* ---- routes and servers ------------------------------------------------------ */
+
+/* Bytes of url's scheme://authority, or 0 when it is no http(s) URL. */
+static size_t origin_len(const char *url, struct espat_http_url *u)
 {
-	uint8_t *d = dup_bytes(p, n);
-	if (!d)
-		return false;
-	free(*dst);
-	*dst = d;
-	*dlen = n;
-	return true;
+	if (!espat_http_url_parse(url, strlen(url), u) || (u->scheme != ESPAT_HTTP_SCHEME_HTTP &&
+	                                                   u->scheme != ESPAT_HTTP_SCHEME_HTTPS))
+		return 0;
+	const char *p = strstr(url, "://") + 3;
+	return (size_t)(p + strcspn(p, "/?#") - url);
+}
+
+static struct espat_http_mem_server *server_of(struct espat_http_mem *h, const char *url)
+{
+	struct espat_http_url u;
+	size_t n = origin_len(url, &u);
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < h->nservers; i++)
+		if (strlen(h->servers[i].origin) == n && memcmp(h->servers[i].origin, url, n) == 0)
+			return &h->servers[i];
+	if (h->nservers == ESPAT_HTTP_MEM_SERVERS)
+		return NULL;
+	/* a new server: its address, its name in DNS (once per name) */
+	char host[256];
+	if (u.host.len >= sizeof(host))
+		return NULL;
+	memcpy(host, u.host.s, u.host.len);
+	host[u.host.len] = '\0';
+	struct espat_http_mem_server *s = &h->servers[h->nservers];
+	struct espat_ip ip;
+	if (strspn(host, "0123456789.") == u.host.len || strchr(host, ':')) {
+		ip = espat_mem_ip(host);
+	} else {
+		ip = espat_ip4(10, 77, 0, (uint8_t)(h->nservers + 1));
+		for (size_t i = 0; i < h->nservers; i++) {
+			struct espat_http_url o;
+			origin_len(h->servers[i].origin, &o);
+			if (o.host.len == u.host.len && memcmp(o.host.s, host, u.host.len) == 0)
+				ip = h->servers[i].ep.ip; /* the same name, another port */
+		}
+		if (espat_net_mem_dns_add(h->net, host, ip) < 0)
+			return NULL;
+	}
+	s->ep = (struct espat_endpoint){.ip = ip, .port = u.port};
+	s->tls = u.tls;
+	memcpy(s->origin, url, n);
+	s->origin[n] = '\0';
+	if (espat_net_mem_serve(h->net, s->ep) < 0)
+		return NULL;
+	h->nservers++;
+	return s;
 }
 
 struct espat_http_mem_route *espat_http_mem_route(struct espat_http_mem *h, const char *url,
                                                   int status, const void *body, size_t len)
 {
-	if (strlen(url) > ESPAT_HTTP_URL_MAX)
+	if (strlen(url) > ESPAT_HTTP_MEM_URL_MAX || !server_of(h, url))
 		return NULL;
 	struct espat_http_mem_route *r = NULL;
-	for (size_t i = 0; i < h->nroutes && !r; i++)
+	for (size_t i = 0; i < h->nroutes; i++)
 		if (strcmp(h->routes[i].url, url) == 0)
 			r = &h->routes[i];
 	if (!r) {
 		if (h->nroutes == ESPAT_HTTP_MEM_ROUTES)
 			return NULL;
 		r = &h->routes[h->nroutes++];
-		memset(r, 0, sizeof(*r));
-		memcpy(r->url, url, strlen(url) + 1);
+		snprintf(r->url, sizeof(r->url), "%s", url);
 	}
-	if (!replace_bytes(&r->body, &r->len, body, len))
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
 		return NULL;
+	if (len)
+		memcpy(copy, body, len);
+	free(r->body);
+	r->body = copy;
+	r->len = len;
 	r->status = status;
 	r->fail = ESPAT_HTTP_MEM_ANSWER;
 	r->no_length = false;
 	return r;
 }
 
-/* Length of "scheme://host[:port]" at the start of url (the whole URL when
- * it has no path). */
-static size_t origin_len(const char *url)
+void espat_http_mem_refuse(struct espat_http_mem *h, const char *url)
 {
-	const char *s = strstr(url, "://");
-	if (!s)
-		return 0;
-	const char *slash = strchr(s + 3, '/');
-	return slash ? (size_t)(slash - url) : strlen(url);
+	struct espat_http_mem_server *s = server_of(h, url);
+	if (s)
+		espat_net_mem_unserve(h->net, s->ep);
 }
 
-/* The route for url, or a 404 / unknown-server stand-in in *tmp. */
-static const struct espat_http_mem_route *lookup(const struct espat_http_mem *h, const char *url,
-                                                 struct espat_http_mem_route *tmp)
+static const struct espat_http_mem_route *lookup(const struct espat_http_mem *h, const char *url)
 {
 	for (size_t i = 0; i < h->nroutes; i++)
 		if (strcmp(h->routes[i].url, url) == 0)
 			return &h->routes[i];
-	memset(tmp, 0, sizeof(*tmp));
-	tmp->fail = ESPAT_HTTP_MEM_NO_NAME;
-	size_t o = origin_len(url);
-	for (size_t i = 0; i < h->nroutes && o > 0; i++) {
-		if (origin_len(h->routes[i].url) == o && memcmp(h->routes[i].url, url, o) == 0) {
-			tmp->fail = ESPAT_HTTP_MEM_ANSWER;
-			tmp->status = 404;
-			break;
+	return NULL;
+}
+
+/* ---- connections ------------------------------------------------------------- */
+
+static const struct espat_http_mem_server *server_at(const struct espat_http_mem *h,
+                                                     const struct espat_endpoint *ep)
+{
+	for (size_t i = 0; i < h->nservers; i++)
+		if (espat_mem_ep_eq(&h->servers[i].ep, ep))
+			return &h->servers[i];
+	return NULL;
+}
+
+static void append(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t have = strlen(dst);
+	if (n > cap - 1 - have)
+		n = cap - 1 - have;
+	memcpy(dst + have, s, n);
+	dst[have + n] = '\0';
+}
+
+/* The answer to a complete request, ready to go out at due. */
+static void answer(struct espat_http_mem *h, struct espat_http_mem_peer *p)
+{
+	const struct espat_http_mem_route *r = lookup(h, p->req.url);
+	static const struct espat_http_mem_route not_found = {.status = 404};
+	if (!r)
+		r = &not_found;
+	h->requests++;
+	if (h->nseen == ESPAT_HTTP_MEM_LOG) {
+		memmove(h->seen, h->seen + 1, sizeof(h->seen[0]) * (ESPAT_HTTP_MEM_LOG - 1));
+		h->nseen--;
+	}
+	h->seen[h->nseen++] = p->req;
+	p->due = r->fail == ESPAT_HTTP_MEM_SILENT ? UINT64_MAX : now_of(h) + h->step_ms;
+	char head[256];
+	size_t n = espat_http_write_response(head, sizeof(head), r->status, NULL, 0,
+	                                     r->no_length ? -1 : (int64_t)r->len);
+	p->out = malloc(n + r->len + 1);
+	if (!p->out)
+		abort(); /* test infrastructure */
+	memcpy(p->out, head, n);
+	if (r->len)
+		memcpy(p->out + n, r->body, r->len);
+	p->out_len = n + r->len;
+	p->stop_at = p->out_len;
+	p->close_end = r->no_length;
+	if (r->fail == ESPAT_HTTP_MEM_CUT) {
+		p->stop_at = n + r->len / 2;
+		p->reset_end = true;
+	}
+}
+
+/* Reads the module's bytes as a server would. */
+static void read_request(struct espat_http_mem *h, struct espat_http_mem_peer *p)
+{
+	uint8_t buf[4096];
+	size_t n;
+	while (!p->read && (n = espat_mem_conn_take(p->conn, buf, sizeof(buf))) > 0) {
+		const uint8_t *q = buf;
+		struct espat_http_ev ev;
+		do {
+			size_t used = espat_http_feed(&p->parser, q, n, &ev);
+			q += used;
+			n -= used;
+			if (ev.type == ESPAT_HTTP_EV_REQUEST) {
+				snprintf(p->req.method, sizeof(p->req.method), "%.*s",
+				         (int)ev.head.method.len, ev.head.method.s);
+				p->req.url[0] = '\0';
+				append(p->req.url, sizeof(p->req.url), p->srv->origin,
+				       strlen(p->srv->origin));
+				append(p->req.url, sizeof(p->req.url), ev.head.target.s,
+				       ev.head.target.len);
+			} else if (ev.type == ESPAT_HTTP_EV_HEADER && !espat_http_str_ieq(ev.name, "host")) {
+				append(p->req.headers, sizeof(p->req.headers), ev.name.s, ev.name.len);
+				append(p->req.headers, sizeof(p->req.headers), ": ", 2);
+				append(p->req.headers, sizeof(p->req.headers), ev.value.s, ev.value.len);
+				append(p->req.headers, sizeof(p->req.headers), "\n", 1);
+			} else if (ev.type == ESPAT_HTTP_EV_DONE) {
+				p->read = true;
+				answer(h, p);
+				break;
+			} else if (ev.type == ESPAT_HTTP_EV_ERROR) {
+				espat_mem_conn_reset(p->conn); /* a 400 would do; a test wants to see it */
+				p->finished = true;
+				return;
+			}
+		} while (ev.type != ESPAT_HTTP_EV_NEED_MORE);
+	}
+}
+
+/* Sends as much of the answer as the connection's buffer takes. */
+static void write_answer(struct espat_http_mem_peer *p)
+{
+	struct espat_mem_conn *c = p->conn;
+	while (p->sent < p->stop_at && c->in.len < ESPAT_NET_MEM_BUF_MAX) {
+		size_t room = ESPAT_NET_MEM_BUF_MAX - c->in.len;
+		size_t n = p->stop_at - p->sent < room ? p->stop_at - p->sent : room;
+		if (espat_mem_conn_send(c, p->out + p->sent, n) < 0) {
+			p->finished = true;
+			return;
 		}
+		p->sent += n;
 	}
-	return tmp;
-}
-
-static void remember(struct espat_http_mem *h, const struct espat_http_get *g)
-{
-	if (h->nseen == ESPAT_HTTP_MEM_LOG) /* keep the newest: shift the oldest out */
-		memmove(&h->seen[0], &h->seen[1], sizeof(h->seen[0]) * (ESPAT_HTTP_MEM_LOG - 1));
-	size_t i = h->nseen < ESPAT_HTTP_MEM_LOG ? h->nseen : ESPAT_HTTP_MEM_LOG - 1;
-	struct espat_http_mem_seen *s = &h->seen[i];
-	memset(s, 0, sizeof(*s));
-	memcpy(s->url, g->url, strlen(g->url) + 1);
-	size_t used = 0;
-	for (size_t k = 0; k < ESPAT_HTTP_HEADERS_MAX && g->headers[k]; k++) {
-		size_t n = strlen(g->headers[k]);
-		if (used + n + 1 >= sizeof(s->headers))
-			break;
-		memcpy(s->headers + used, g->headers[k], n);
-		used += n;
-		s->headers[used++] = '\n';
-	}
-	if (h->nseen < ESPAT_HTTP_MEM_LOG)
-		h->nseen++;
-	h->ngets++;
-}
-
-static struct espat_http_req *mem_get(void *user, const struct espat_http_get *g,
-                                      const struct espat_http_cbs *cb, void *cbuser, int *err)
-{
-	struct espat_http_mem *h = user;
-	if (!g->url || strlen(g->url) > ESPAT_HTTP_URL_MAX || origin_len(g->url) == 0 ||
-	    (g->save_as && !espat_http_save_name_ok(g->save_as))) {
-		*err = ESPAT_NET_EINVAL;
-		return NULL;
-	}
-	struct espat_http_mem_route tmp;
-	const struct espat_http_mem_route *rt = lookup(h, g->url, &tmp);
-	struct espat_http_req *r = calloc(1, sizeof(*r));
-	if (r)
-		r->body = dup_bytes(rt->body, rt->len);
-	if (!r || !r->body) {
-		free(r);
-		*err = ESPAT_NET_ENOMEM;
-		return NULL;
-	}
-	remember(h, g);
-	r->cb = *cb;
-	r->cbuser = cbuser;
-	r->fail = rt->fail;
-	r->status = rt->status;
-	r->no_length = rt->no_length;
-	r->len = rt->len;
-	if (g->save_as)
-		memcpy(r->save_as, g->save_as, strlen(g->save_as) + 1);
-	r->step = STEP_RESOLVE;
-	r->due = *h->now + h->step_ms;
-	r->next = h->reqs;
-	h->reqs = r;
-	return r;
-}
-
-static void mem_cancel(void *user, struct espat_http_req *r)
-{
-	struct espat_http_mem *h = user;
-	if (r == h->delivering) {
-		r->dead = true; /* freed once its callback returns */
+	if (p->sent < p->stop_at)
 		return;
-	}
-	unlink_req(h, r);
-	req_free(r);
+	if (p->reset_end)
+		espat_mem_conn_reset(c);
+	else if (p->close_end)
+		espat_mem_conn_close(c);
+	p->finished = true;
 }
 
-struct espat_http espat_http_mem_port(struct espat_http_mem *h)
+void espat_http_mem_poll(struct espat_http_mem *h)
 {
-	return (struct espat_http){.get = mem_get, .cancel = mem_cancel, .user = h};
-}
-
-/* Stores a saved body under its name; false when the table is full. */
-static bool save_file(struct espat_http_mem *h, const char *name, const uint8_t *p, size_t n)
-{
-	struct espat_http_mem_file *f = NULL;
-	for (size_t i = 0; i < h->nfiles && !f; i++)
-		if (strcmp(h->files[i].name, name) == 0)
-			f = &h->files[i];
-	if (!f) {
-		if (h->nfiles == ESPAT_HTTP_MEM_FILES)
-			return false;
-		f = &h->files[h->nfiles++];
-		memset(f, 0, sizeof(*f));
-		memcpy(f->name, name, strlen(name) + 1);
-	}
-	return replace_bytes(&f->data, &f->len, p, n);
-}
-
-/* Ends r: it leaves the list before done() runs (the contract: after
- * done() the request is gone). */
-static void finish(struct espat_http_mem *h, struct espat_http_req *r, int err)
-{
-	if (err == 0 && r->save_as[0] && !save_file(h, r->save_as, r->body, r->len))
-		err = ESPAT_NET_EIO;
-	struct espat_http_cbs cb = r->cb;
-	void *cbuser = r->cbuser;
-	unlink_req(h, r);
-	req_free(r);
-	if (cb.done)
-		cb.done(cbuser, err);
-}
-
-/* Runs r's next step (r->due has come). */
-static void step(struct espat_http_mem *h, struct espat_http_req *r)
-{
-	uint64_t next = *h->now + h->step_ms;
-	h->delivering = r;
-	switch (r->step) {
-	case STEP_RESOLVE:
-		if (r->fail == ESPAT_HTTP_MEM_NO_NAME) {
-			h->delivering = NULL;
-			finish(h, r, ESPAT_NET_ENOTFOUND);
-			return;
+	size_t n = espat_net_mem_nconns(h->net);
+	for (size_t i = 0; i < n && i < ESPAT_NET_MEM_CONNS; i++) {
+		struct espat_mem_conn *c = espat_net_mem_conn(h->net, i);
+		struct espat_http_mem_peer *p = h->peers[i];
+		if (!p) {
+			const struct espat_http_mem_server *srv = server_at(h, &c->peer);
+			if (!srv || c->inbound)
+				continue;
+			if (!(p = calloc(1, sizeof(*p))))
+				abort();
+			h->peers[i] = p;
+			p->srv = srv;
+			p->conn = c;
+			p->due = UINT64_MAX;
+			espat_http_parser_init(&p->parser, ESPAT_HTTP_REQUEST);
+			espat_mem_conn_set_chunk(c, h->chunk);
+			if (c->tls != srv->tls) { /* the handshake would fail */
+				espat_mem_conn_reset(c);
+				p->finished = true;
+			}
 		}
-		r->step = STEP_CONNECT;
-		r->due = next;
-		if (r->cb.phase)
-			r->cb.phase(r->cbuser, ESPAT_HTTP_RESOLVED);
-		break;
-	case STEP_CONNECT:
-		if (r->fail == ESPAT_HTTP_MEM_REFUSED) {
-			h->delivering = NULL;
-			finish(h, r, ESPAT_NET_EREFUSED);
-			return;
-		}
-		r->step = STEP_STATUS;
-		r->due = r->fail == ESPAT_HTTP_MEM_SILENT ? UINT64_MAX : next;
-		if (r->cb.phase)
-			r->cb.phase(r->cbuser, ESPAT_HTTP_CONNECTED);
-		break;
-	case STEP_STATUS:
-		r->step = STEP_BODY;
-		r->due = next;
-		if (r->cb.status)
-			r->cb.status(r->cbuser, r->status, r->no_length ? -1 : (int64_t)r->len);
-		break;
-	case STEP_BODY: {
-		size_t end = r->fail == ESPAT_HTTP_MEM_CUT ? r->len / 2 : r->len;
-		if (r->off >= end) {
-			h->delivering = NULL;
-			finish(h, r, r->fail == ESPAT_HTTP_MEM_CUT ? ESPAT_NET_ERESET : 0);
-			return;
-		}
-		size_t n = end - r->off < h->chunk ? end - r->off : h->chunk;
-		const uint8_t *p = r->body + r->off;
-		r->off += n;
-		r->due = next;
-		if (r->cb.body)
-			r->cb.body(r->cbuser, p, n);
-		break;
-	}
-	}
-	h->delivering = NULL;
-	if (r->dead) {
-		unlink_req(h, r);
-		req_free(r);
+		if (p->finished || c->peer_closed || c->peer_reset || !c->sock)
+			continue;
+		read_request(h, p);
+		if (p->read && !p->finished && now_of(h) >= p->due)
+			write_answer(p);
 	}
 }
 
 uint64_t espat_http_mem_next(const struct espat_http_mem *h)
 {
 	uint64_t next = UINT64_MAX;
-	for (const struct espat_http_req *r = h->reqs; r; r = r->next)
-		if (r->due < next)
-			next = r->due;
-	return next;
-}
-
-void espat_http_mem_poll(struct espat_http_mem *h)
-{
-	/* one step at a time, earliest first: a callback may start or cancel
-	 * requests, so the list is searched again after each */
-	for (;;) {
-		struct espat_http_req *due = NULL;
-		for (struct espat_http_req *r = h->reqs; r; r = r->next)
-			if (r->due <= *h->now && (!due || r->due < due->due))
-				due = r;
-		if (!due)
-			return;
-		step(h, due);
+	for (size_t i = 0; i < ESPAT_NET_MEM_CONNS; i++) {
+		const struct espat_http_mem_peer *p = h->peers[i];
+		if (!p || p->finished || !p->read || !p->conn->sock)
+			continue;
+		uint64_t due = p->due;
+		if (p->sent > 0 && p->conn->in.len >= ESPAT_NET_MEM_BUF_MAX)
+			continue; /* waits for the module to read */
+		if (due < next)
+			next = due < now_of(h) ? now_of(h) : due;
 	}
+	return next;
 }
 
 size_t espat_http_mem_live(const struct espat_http_mem *h)
 {
-	size_t n = 0;
-	for (const struct espat_http_req *r = h->reqs; r; r = r->next)
-		n++;
-	return n;
+	size_t live = 0;
+	for (size_t i = 0; i < ESPAT_NET_MEM_CONNS; i++)
+		if (h->peers[i] && h->peers[i]->conn->sock)
+			live++;
+	return live;
 }
 
 const struct espat_http_mem_seen *espat_http_mem_last(const struct espat_http_mem *h)
 {
 	return h->nseen ? &h->seen[h->nseen - 1] : NULL;
-}
-
-const struct espat_http_mem_file *espat_http_mem_file(const struct espat_http_mem *h,
-                                                      const char *name)
-{
-	for (size_t i = 0; i < h->nfiles; i++)
-		if (strcmp(h->files[i].name, name) == 0)
-			return &h->files[i];
-	return NULL;
 }

@@ -15,6 +15,7 @@
 #include "testport/net_mem.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -787,7 +788,7 @@ static struct espat_sock *p_open(void *user, const struct espat_sock_opts *o,
 {
 	struct espat_net_mem *n = user;
 	bool udp = o->kind == ESPAT_SOCK_UDP;
-	if ((!udp && o->remote.port == 0) || o->tls || /* no TLS on the in-memory network */
+	if ((!udp && o->remote.port == 0) || (udp && o->tls) ||
 	    (udp && o->mcast && (!is_mcast(&o->group) || o->group.v6 != o->remote.ip.v6))) {
 		set_err(err, ESPAT_NET_EINVAL);
 		return NULL;
@@ -824,6 +825,13 @@ static struct espat_sock *p_open(void *user, const struct espat_sock_opts *o,
 		set_err(err, ESPAT_NET_ENOMEM);
 		return NULL;
 	} else {
+		if (o->tls) { /* the stand-in: what was asked, bytes in clear */
+			s->conn->tls = true;
+			s->conn->tls_verify = o->tls->ca != NULL;
+			s->conn->tls_cert = o->tls->cert != NULL;
+			if (o->tls->sni)
+				snprintf(s->conn->tls_sni, sizeof(s->conn->tls_sni), "%s", o->tls->sni);
+		}
 		ev_push(n, EV_CONNECTED, s, NULL, 0, due);
 	}
 	return (struct espat_sock *)s;

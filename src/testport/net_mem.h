@@ -20,6 +20,13 @@
  * close's queue never gives up (posix resets after a while), and the
  * module cannot connect to its own listeners.
  *
+ * TLS is a stand-in: a client socket asking for TLS connects as a plain
+ * one would (the handshake always succeeds, at once) and its bytes travel
+ * in clear; the connection records what the module asked for (tls,
+ * tls_verify, tls_cert, tls_sni), so a test checks the request and plays a
+ * server that speaks the protocol above TLS. Real TLS is tested end to end
+ * against real servers. Listeners refuse TLS.
+ *
  * The test's side (the "scripting API" below) plays everything else:
  *  - TCP servers the module connects to (espat_net_mem_serve), hosts where
  *    connects hang (blackhole) or fail (unreachable); each accepted
@@ -109,6 +116,11 @@ struct espat_mem_conn {
 	bool fin;                   /* the module's FIN reached the peer */
 	bool tcpopt_set;            /* set_tcpopt was called */
 	struct espat_tcpopt tcpopt; /* its last options */
+	/* TLS as the module asked for it (the stand-in below) */
+	bool tls;          /* a TLS client connection */
+	bool tls_verify;   /* it verifies the server (a CA was given) */
+	bool tls_cert;     /* it presents a certificate */
+	char tls_sni[256]; /* the SNI it sent; "" none */
 };
 
 /* A datagram the module sent to a UDP peer. */

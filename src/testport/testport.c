@@ -207,12 +207,12 @@ void espat_tp_init(struct espat_testport *t)
 	p->regex = espat_regex_posix_port(); /* the real BRE engine */
 	espat_world_default(&t->world);
 	p->radio = espat_world_radio(&t->world);
-	espat_http_mem_init(&t->http, &t->now);
-	p->http = espat_http_mem_port(&t->http);
+	p->files = espat_files_mem_port(&t->files);
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
 	espat_net_mem_init(&t->net, &t->now);
 	p->net = espat_net_mem_port(&t->net);
+	espat_http_mem_init(&t->http, &t->net);
 }
 
 void espat_tp_clear(struct espat_testport *t)
@@ -231,6 +231,7 @@ void espat_tp_free(struct espat_testport *t)
 {
 	free(t->out);
 	espat_http_mem_free(&t->http);
+	espat_files_mem_free(&t->files);
 	kv_free(&t->nvs);
 	kv_free(&t->mfg);
 	for (size_t i = 0; i < ESPAT_TP_PARTS; i++)

@@ -12,6 +12,7 @@
 
 #include "port/ports.h"
 #include "testport/net_mem.h"
+#include "testport/files_mem.h"
 #include "testport/http_mem.h"
 #include "world/world.h"
 
@@ -44,7 +45,8 @@ struct espat_testport {
 	uint8_t *flash[ESPAT_TP_PARTS]; /* partition contents, owned */
 	struct espat_world world;   /* the air (the built-in default world) */
 	struct espat_net_mem net;   /* the network behind it, scripted by the test */
-	struct espat_http_mem http; /* scripted HTTP servers (OTA) */
+	struct espat_http_mem http; /* scripted HTTP servers on it */
+	struct espat_files_mem files; /* the data dir's whole files (OTA images) */
 	struct espat_ports ports;   /* wired to the above */
 };
 

@@ -3,7 +3,6 @@
  * writers give exact bytes or nothing; the URL splitter. */
 #include "support.h"
 
-#include "port/http.h" /* the client port: its names must not clash with the codec's */
 #include "proto/http.h"
 
 /* ---- an event log --------------------------------------------------------- */

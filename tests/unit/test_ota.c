@@ -1,7 +1,9 @@
 /* AT+CIUPDATE, AT+CIPFWVER and AT+SYSROLLBACK against scripted update
- * servers (the test port's HTTP client), over a module that joined the
- * default world's "espat" AP; every expectation is the exact byte output.
- * Each step of a scripted request takes ESPAT_HTTP_MEM_STEP_MS. */
+ * servers on the memory network (testport/http_mem.h: the module's own
+ * HTTP client, connection service and DNS are under test), over a module
+ * that joined the default world's "espat" AP; every expectation is the
+ * exact byte output. A name takes STEP to resolve, a connect STEP, a
+ * server STEP to answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +79,8 @@ static int setup(void **state)
 	struct fx *f = *state;
 	cmd(f, "AT+SYSLOG=1\r\n", "\r\nOK\r\n");
 	join(f);
+	f->tp.net.dns_ms = STEP;
+	f->tp.net.connect_ms = STEP;
 	image[0] = 0xE9;
 	for (size_t i = 1; i < sizeof(image); i++)
 		image[i] = (uint8_t)(i * 7u);
@@ -141,7 +145,7 @@ static void test_blocking(void **state)
 	advance(f, 10 * STEP);
 	expect(f, "+CIPUPDATE:4\r\n\r\nOK\r\n");
 	/* the image is in the other slot's file; the module restarts into it */
-	const struct espat_http_mem_file *img = espat_http_mem_file(&f->tp.http, "ota_1.bin");
+	const struct espat_files_mem_file *img = espat_files_mem_get(&f->tp.files, "ota_1.bin");
 	assert_non_null(img);
 	assert_int_equal(img->len, sizeof(image));
 	assert_memory_equal(img->data, image, sizeof(image));
@@ -180,7 +184,7 @@ static void test_version_given(void **state)
 	serve(f);
 	cmd(f, "AT+CIUPDATE=0,\"v3.4.0.0\"\r\n", "");
 	updated(f, "+CIPUPDATE:1\r\n+CIPUPDATE:4\r\n");
-	assert_int_equal(f->tp.http.ngets, 1);
+	assert_int_equal(f->tp.http.requests, 1);
 	cmd(f, "AT+GMR\r\n", GMR("3.4.0.0"));
 	/* non-blocking, "ota" named */
 	join(f);
@@ -189,7 +193,7 @@ static void test_version_given(void **state)
 	advance(f, 1000);
 	expect(f, "+CIPUPDATE:1\r\n+CIPUPDATE:4\r\n");
 	/* it went to ota_0 (ota_1 runs) */
-	assert_int_equal(espat_http_mem_file(&f->tp.http, "ota_0.bin")->len, sizeof(image));
+	assert_int_equal(espat_files_mem_get(&f->tp.files, "ota_0.bin")->len, sizeof(image));
 }
 
 /* TLS mode: the TLS server and its token. */
@@ -201,6 +205,39 @@ static void test_tls_mode(void **state)
 	cmd(f, "AT+CIUPDATE=1\r\n", "");
 	updated(f, STATES_1234);
 	assert_string_equal(espat_http_mem_last(&f->tp.http)->headers, SSL_TOKEN);
+	/* over TLS that checks nothing (esp-at gives its OTA client no CA),
+	 * with the server's name as SNI */
+	struct espat_mem_conn *c = espat_net_mem_last_conn(&f->tp.net);
+	assert_true(c->tls);
+	assert_false(c->tls_verify);
+	assert_false(c->tls_cert);
+	assert_string_equal(c->tls_sni, "iot.espressif.cn");
+}
+
+/* The update goes through the module's network view: a DNS server that
+ * fails, a server that never answers the SYN. */
+static void test_network_faults(void **state)
+{
+	struct fx *f = *state;
+	serve(f);
+	cmd(f, "AT+CIPDNS=1,\"10.1.1.1\"\r\n", "\r\nOK\r\n");
+	assert_int_equal(espat_net_mem_dns_fail(&f->tp.net, "iot.espressif.cn", ESPAT_NET_EDNS), 0);
+	cmd(f, "AT+CIUPDATE\r\n", "");
+	advance(f, 1000);
+	expect(f, EXEC_ERR);
+	assert_true(f->tp.net.dns_last.nservers == 1); /* asked the server AT+CIPDNS set */
+	assert_int_equal(f->tp.http.requests, 0);
+	/* a literal address that never answers: the connect times out */
+	struct espat_world_err err;
+	assert_int_equal(
+	    espat_world_set(&f->tp.world, NULL, "ota_server", "http://10.2.2.2:8070", &err), 0);
+	assert_int_equal(espat_net_mem_blackhole(&f->tp.net, espat_ip4(10, 2, 2, 2)), 0);
+	cmd(f, "AT+CIUPDATE=0,,,1\r\n", "\r\nOK\r\n");
+	advance(f, STEP);
+	expect(f, "+CIPUPDATE:1\r\n");
+	advance(f, ESPAT_CONN_TIMEOUT_MS);
+	expect(f, "+CIPUPDATE:-1\r\n");
+	assert_int_equal(espat_net_mem_open_socks(&f->tp.net), 0);
 }
 
 static void test_offline(void **state)
@@ -213,14 +250,14 @@ static void test_offline(void **state)
 	advance(f, 1);
 	expect(f, "+CIPUPDATE:-1\r\n");
 	cmd(f, "AT+CIPFWVER?\r\n", EXEC_ERR);
-	assert_int_equal(f->tp.http.ngets, 0);
+	assert_int_equal(f->tp.http.requests, 0);
 }
 
 static void test_server_down(void **state)
 {
 	struct fx *f = *state;
 	serve(f);
-	espat_http_mem_route(&f->tp.http, SERVER ASK, 200, "", 0)->fail = ESPAT_HTTP_MEM_REFUSED;
+	espat_http_mem_refuse(&f->tp.http, SERVER ASK);
 	cmd(f, "AT+CIUPDATE\r\n", "");
 	advance(f, 1000);
 	expect(f, "+CIPUPDATE:1\r\n" EXEC_ERR);
@@ -234,7 +271,7 @@ static void test_server_down(void **state)
 	cmd(f, "AT+CIUPDATE\r\n", "");
 	advance(f, 1000);
 	expect(f, EXEC_ERR);
-	assert_string_equal(espat_http_mem_last(&f->tp.http)->url, "http://nowhere.invalid" ASK);
+	assert_string_equal(f->tp.net.dns_last.name, "nowhere.invalid");
 	cmd(f, "AT+CIUPDATE?\r\n", "+CIUPDATE:-1\r\n\r\nOK\r\n");
 	cmd(f, "AT+GMR\r\n", GMR("3.3.0.0"));
 }
@@ -252,7 +289,7 @@ static void test_not_found(void **state)
 	cmd(f, "AT+CIUPDATE\r\n", "");
 	advance(f, 1000);
 	expect(f, "+CIPUPDATE:1\r\n+CIPUPDATE:2\r\n" EXEC_ERR);
-	assert_null(espat_http_mem_file(&f->tp.http, "ota_1.bin"));
+	assert_null(espat_files_mem_get(&f->tp.files, "ota_1.bin"));
 }
 
 static void test_bad_metadata(void **state)
@@ -331,7 +368,7 @@ static void test_bad_images(void **state)
 	advance(f, 1000);
 	expect(f, fail);
 
-	assert_null(espat_http_mem_file(&f->tp.http, "ota_1.bin"));
+	assert_null(espat_files_mem_get(&f->tp.files, "ota_1.bin"));
 	cmd(f, "AT+SYSROLLBACK\r\n", EXEC_ERR); /* nothing in the other slot */
 	cmd(f, "AT+GMR\r\n", GMR("3.3.0.0"));
 }
@@ -428,7 +465,7 @@ static void test_args(void **state)
 	cmd(f, "AT+CIUPDATE=?\r\n", ERR("0x010c0000"));
 	cmd(f, "AT+CIPFWVER\r\n", ERR("0x010c0000"));
 	cmd(f, "AT+CIUPDATE?\r\n", "+CIUPDATE:0\r\n\r\nOK\r\n");
-	assert_int_equal(f->tp.http.ngets, 0);
+	assert_int_equal(f->tp.http.requests, 0);
 }
 
 static void test_cipfwver(void **state)
@@ -510,6 +547,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_nonblocking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_version_given, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_faults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offline, setup_offline, teardown),
 	    cmocka_unit_test_setup_teardown(test_server_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),

@@ -1,9 +1,10 @@
 /* The SSL family (src/cmd/tcpip_ssl.c) on the test port: the AT+CIPSSLC*
  * settings per link ID and for all links, what AT+SYSSTORE saves, and the
  * PKI lookups in the manufacturing NVS with their NO ... FOUND messages.
- * The in-memory network has no TLS, so an SSL link that gets past the PKI
- * checks fails there like a failed handshake: ERROR, and the module goes
- * on. TLS sessions themselves are tested end to end (tests/e2e/test_ssl.py).
+ * An SSL link that gets past the PKI checks dials a port nobody serves on
+ * the in-memory network (whose TLS is only a stand-in): ERROR, and the
+ * module goes on. TLS sessions themselves are tested end to end
+ * (tests/e2e/test_ssl.py).
  * The decisions pinned here are docs/COMPAT.md #81-92. */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -152,8 +153,8 @@ static void test_missing_pki(void **state)
 	struct fx *f = *state;
 	join(f);
 	cmd(f, "AT+SYSLOG=1\r\n", OK);
-	/* the factory PKI is there: auth 3 passes the checks; the in-memory
-	 * network has no TLS, so the handshake "fails" */
+	/* the factory PKI is there: auth 3 passes the checks; nothing listens
+	 * at the server's port, so the connect fails */
 	cmd(f, "AT+CIPSSLCCONF=3,0,0\r\n", OK);
 	send(f, "AT+CIPSTART=\"SSL\",\"127.0.0.1\",8443\r\n");
 	advance(f, 100);
