@@ -119,6 +119,7 @@ struct espat_module {
 	struct espat_ssl *ssl;     /* SSL client settings (AT+CIPSSLC*) */
 	struct espat_svc *svc;     /* SNTP, ping and mDNS */
 	struct espat_ota *ota;     /* OTA (AT+CIUPDATE) and the running firmware */
+	struct espat_mqtt *mqtt;   /* the MQTT client (3.5) */
 	/* Module-wide hardware state that outlives a family's restart. */
 	struct espat_rtc rtc;
 	struct espat_uart_cfg uart; /* the UART in effect (AT+UART_CUR; set by basic) */

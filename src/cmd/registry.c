@@ -2,6 +2,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/conn.h"
+#include "cmd/mqtt.h"
 #include "cmd/ota.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_ssl.h"
@@ -17,6 +18,7 @@ static const struct espat_family *const rows[] = {
 	&espat_ssl_family,
 	&espat_svc_family,
 	&espat_ota_family,
+	&espat_mqtt_family,
 };
 /* clang-format on */
 
