@@ -108,4 +108,14 @@ format:
 clean:
 	rm -rf build
 
+# `make install` copies the binary to $(DESTDIR)$(PREFIX)/bin, so that
+# `espat` and `espat ctl` run from the PATH; PREFIX=$HOME/.local needs no
+# root, DESTDIR stages the tree for a package.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install
+install: $(BUILD)/espat
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/espat $(DESTDIR)$(PREFIX)/bin/espat
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -626,10 +626,14 @@ void espat_ctl_help(FILE *f)
 	}
 }
 
-char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv)
+/* The row argv names, with a count of arguments that fits it; NULL with
+ * the usage error in err. */
+static const struct ctl_cmd *lookup(size_t argc, const char *const *argv, char *err, size_t len)
 {
-	if (argc == 0)
-		return fail("no command (try help)");
+	if (argc == 0) {
+		snprintf(err, len, "no command (try help)");
+		return NULL;
+	}
 	bool known = false;
 	const struct ctl_cmd *misfit = NULL; /* matched by name, not by count */
 	for (size_t i = 0; i < NCMDS; i++) {
@@ -647,14 +651,17 @@ char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv)
 				misfit = k;
 			continue;
 		}
-		return k->fn(c, n, argv + words);
+		return k;
 	}
-	if (!known)
-		return fail("unknown command '%s' (try help)", argv[0]);
+	if (!known) {
+		snprintf(err, len, "unknown command '%s' (try help)", argv[0]);
+		return NULL;
+	}
 	if (misfit != NULL) {
 		char u[160];
 		usage_line(misfit, u, sizeof(u));
-		return fail("usage: %s", u);
+		snprintf(err, len, "usage: %s", u);
+		return NULL;
 	}
 	/* A known family with an unknown or missing second word. */
 	char subs[128] = "";
@@ -665,6 +672,23 @@ char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv)
 			                      cmds[i].sub);
 	}
 	if (argc < 2)
-		return fail("%s: which one? (%s)", argv[0], subs);
-	return fail("%s: unknown subcommand '%s' (%s)", argv[0], argv[1], subs);
+		snprintf(err, len, "%s: which one? (%s)", argv[0], subs);
+	else
+		snprintf(err, len, "%s: unknown subcommand '%s' (%s)", argv[0], argv[1], subs);
+	return NULL;
+}
+
+int espat_ctl_check(size_t argc, const char *const *argv, char *err, size_t errlen)
+{
+	return lookup(argc, argv, err, errlen) != NULL ? 0 : -1;
+}
+
+char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	char err[MSG_MAX];
+	const struct ctl_cmd *k = lookup(argc, argv, err, sizeof(err));
+	if (k == NULL)
+		return fail("%s", err);
+	size_t words = k->sub ? 2 : 1;
+	return k->fn(c, argc - words, argv + words);
 }

@@ -32,6 +32,12 @@ struct espat_ctl {
  * command changes nothing. */
 char *espat_ctl_run(struct espat_ctl *c, size_t argc, const char *const *argv);
 
+/* 0 when argv names a command with a number of arguments that fits it;
+ * -1 with the usage error espat_ctl_run() would answer (cut to errlen)
+ * otherwise. The client checks before it sends, so that a usage error is
+ * one wherever it is found. */
+int espat_ctl_check(size_t argc, const char *const *argv, char *err, size_t errlen);
+
 /* Prints the commands, one per line with their arguments (for --help). */
 void espat_ctl_help(FILE *f);
 

@@ -1,4 +1,4 @@
-/* espat ctl [--ctl PATH | --data-dir DIR] COMMAND ARGS...
+/* espat ctl [--ctl PATH | --data-dir DIR] COMMAND ARGS... [--ctl PATH | --data-dir DIR]
  *
  * Sends argv as one JSON array of strings ended by "\n", reads the one
  * reply line, prints it. Blocking I/O is fine here: this is a short-lived
@@ -37,6 +37,9 @@ void espat_ctl_client_usage(FILE *f)
 	      "                   (default " ESPAT_DEFAULT_DATA_DIR "/" ESPAT_CTL_SOCK_NAME ")\n"
 	      "  --help           print this help and exit\n"
 	      "\n"
+	      "Options may also follow the command (espat ctl state --data-dir DIR). After the\n"
+	      "command only words that begin with -- are options; after a lone -- none are.\n"
+	      "\n"
 	      "Commands:\n",
 	      f);
 	espat_ctl_help(f);
@@ -63,12 +66,12 @@ static int usage(const char *fmt, ...)
 }
 
 /* The request line, malloc'd; NULL with a message printed. */
-static char *encode(int argc, char **argv)
+static char *encode(size_t argc, const char *const *argv)
 {
 	json_t *a = json_array();
 	if (a == NULL)
 		return NULL;
-	for (int i = 0; i < argc; i++) {
+	for (size_t i = 0; i < argc; i++) {
 		json_t *s = json_string(argv[i]);
 		if (s == NULL) {
 			json_decref(a);
@@ -147,39 +150,23 @@ static char *recv_line(int fd)
 	}
 }
 
-int espat_ctl_client_main(int argc, char **argv)
+/* Sends words to the socket (path, or dir's, or the default) and prints
+ * the reply; the exit status. */
+static int client(const char *path, const char *dir, const char *const *words, size_t n)
 {
-	const char *path = NULL, *dir = NULL;
-	int i = 1;
-	for (; i < argc && strncmp(argv[i], "-", 1) == 0; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			espat_ctl_client_usage(stdout);
-			return 0;
-		}
-		const char **dst = strcmp(a, "--ctl") == 0        ? &path
-		                   : strcmp(a, "--data-dir") == 0 ? &dir
-		                                                  : NULL;
-		if (dst == NULL)
-			return usage("unknown option %s (see espat ctl --help)", a);
-		if (i + 1 >= argc || argv[i + 1][0] == '\0')
-			return usage("%s needs a value", a);
-		*dst = argv[++i];
-	}
 	if (path != NULL && dir != NULL)
 		return usage("give --ctl or --data-dir, not both");
-	if (i >= argc)
+	if (n == 0)
 		return usage("no command (see espat ctl --help)");
+	char err[512];
+	if (espat_ctl_check(n, words, err, sizeof(err)) < 0)
+		return usage("%s", err);
 
 	char defpath[4096];
 	if (path == NULL) {
-		int n = snprintf(defpath, sizeof(defpath), "%s/%s",
+		int w = snprintf(defpath, sizeof(defpath), "%s/%s",
 		                 dir ? dir : ESPAT_DEFAULT_DATA_DIR, ESPAT_CTL_SOCK_NAME);
-		if (n < 0 || (size_t)n >= sizeof(defpath))
+		if (w < 0 || (size_t)w >= sizeof(defpath))
 			return usage("--data-dir %s: path too long", dir);
 		path = defpath;
 	}
@@ -189,7 +176,7 @@ int espat_ctl_client_main(int argc, char **argv)
 		             sizeof(sa.sun_path) - 1);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
-	char *req = encode(argc - i, argv + i);
+	char *req = encode(n, words);
 	if (req == NULL)
 		return EXIT_USAGE;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -201,15 +188,17 @@ int espat_ctl_client_main(int argc, char **argv)
 		int e = errno;
 		free(req);
 		close(fd);
+		if (dir == NULL && path == defpath)
+			return usage("cannot connect to %s: %s (is espat running on the data dir "
+			             "%s? name the module's with --data-dir DIR)",
+			             path, strerror(e), ESPAT_DEFAULT_DATA_DIR);
 		return usage("cannot connect to %s: %s (is espat running with this %s?)", path,
-		             strerror(e),
-		             dir || path != defpath ? "--data-dir or --ctl" : "data dir");
+		             strerror(e), dir ? "--data-dir" : "--ctl");
 	}
 	struct timeval tv = {.tv_sec = TIMEOUT_S};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	size_t n = strlen(req);
-	int rc = send_all(fd, req, n) < 0 || send_all(fd, "\n", 1) < 0 ? -1 : 0;
+	int rc = send_all(fd, req, strlen(req)) < 0 || send_all(fd, "\n", 1) < 0 ? -1 : 0;
 	int e = errno;
 	free(req);
 	char *reply = NULL;
@@ -242,5 +231,71 @@ int espat_ctl_client_main(int argc, char **argv)
 	}
 	json_decref(o);
 	free(reply);
+	return rc;
+}
+
+/* The options and the command's words of argv (argv[0] is "ctl"). Before
+ * the command every word that begins with - is an option; after it only
+ * those that begin with -- (a command's arguments may be negative numbers),
+ * and after a lone -- none. words (argc entries) gets the command's words,
+ * *nwords their count. -1: usage printed (return 2); 1: --help printed
+ * (return 0); 0: go on. */
+static int parse(int argc, char **argv, const char **path, const char **dir, const char **words,
+                 size_t *nwords)
+{
+	bool options = true;
+	size_t n = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool option = options && (n == 0 ? a[0] == '-' : strncmp(a, "--", 2) == 0);
+		if (!option) {
+			words[n++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || (n == 0 && strcmp(a, "-h") == 0)) {
+			espat_ctl_client_usage(stdout);
+			return 1;
+		}
+		const char **dst = strcmp(a, "--ctl") == 0        ? path
+		                   : strcmp(a, "--data-dir") == 0 ? dir
+		                                                  : NULL;
+		if (dst == NULL) {
+			usage(n == 0 ? "unknown option %s (see espat ctl --help)"
+			             : "unknown option %s (see espat ctl --help; put -- before an "
+			               "argument that begins with --)",
+			      a);
+			return -1;
+		}
+		if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+			usage("%s needs a value", a);
+			return -1;
+		}
+		if (*dst != NULL) {
+			usage("%s given twice", a);
+			return -1;
+		}
+		*dst = argv[++i];
+	}
+	*nwords = n;
+	return 0;
+}
+
+int espat_ctl_client_main(int argc, char **argv)
+{
+	const char *path = NULL, *dir = NULL;
+	const char **words = calloc((size_t)argc, sizeof(*words));
+	if (words == NULL)
+		return usage("out of memory");
+	size_t n = 0;
+	int rc = parse(argc, argv, &path, &dir, words, &n);
+	if (rc == 0)
+		rc = client(path, dir, words, n);
+	else
+		rc = rc > 0 ? 0 : EXIT_USAGE;
+	free(words);
 	return rc;
 }

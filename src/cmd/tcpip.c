@@ -364,8 +364,10 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 				return espat_fail(e, ESPAT_ERR_INVALID(k));
 			local_port = (uint16_t)a->v[k].i;
 		}
+		/* <mode> 0 without <local port> means no local port (COMPAT
+		 * #93): lwesp sends `...,7008,,0`; another mode needs one */
 		if (!omitted(a, k + 1)) {
-			if (!arg_int(a, k + 1, 0, 2) || omitted(a, k))
+			if (!arg_int(a, k + 1, 0, 2) || (omitted(a, k) && a->v[k + 1].i != 0))
 				return espat_fail(e, ESPAT_ERR_INVALID(k + 1));
 			udp_mode = (uint8_t)a->v[k + 1].i;
 		}

@@ -556,6 +556,19 @@ static void on_defer(void *user)
 		maybe_drained(s);
 }
 
+/* A connect that failed says why on stderr at the default level: the AT
+ * port only says ERROR (COMPAT #94). */
+static void log_connect_failed(struct espat_sock *s, int e)
+{
+	char ep[64];
+	espat_netp_ep_str(&s->remote, ep, sizeof(ep));
+	const char *why = e == ECONNREFUSED ? " (nothing listens on that port)"
+	                  : e == ENETUNREACH || e == EHOSTUNREACH ? " (the host has no route there)"
+	                                                          : "";
+	espat_log_norepeat(s->np->log, &s->np->connect_rep, ESPAT_LOG_WARN,
+	                   "net: connect to %s failed: %s%s", ep, strerror(e), why);
+}
+
 static void connect_done(struct espat_sock *s)
 {
 	int e = 0;
@@ -567,6 +580,7 @@ static void connect_done(struct espat_sock *s)
 		s->werr = e;
 		s->eof = true;
 		queue_drop(s);
+		log_connect_failed(s, e);
 	}
 	sock_watch(s);
 	if (s->cb.connected != NULL) {
@@ -715,12 +729,14 @@ static struct espat_sock *open_tcp(struct espat_net_posix *np, const struct espa
 	}
 	/* Finished already (loopback can refuse at once): the result
 	 * waits for the loop, as every result does. */
+	int e = rc < 0 ? errno : 0;
 	if (rc < 0) {
-		s->werr = errno;
+		s->werr = e;
 		s->eof = true;
+		log_connect_failed(s, e);
 	}
 	s->pend_connected = true;
-	s->pend_err = espat_netp_err(rc < 0 ? errno : 0);
+	s->pend_err = espat_netp_err(e);
 	espat_loop_timer_arm(np->loop, &s->defer, espat_loop_now_ns(), on_defer, s);
 	return s;
 }

@@ -76,6 +76,9 @@ struct espat_net_posix {
 	uint8_t *rbuf;                /* ESPAT_NET_RECV_BUF, shared by every read */
 	unsigned ping_methods;        /* ESPAT_NET_PING_* tried, in that order; tests narrow it */
 	uint16_t ping_id;             /* ICMP identifier of the last raw ping */
+	/* The warnings of a failed connect and a failed lookup (one line each,
+	 * at the default level), quiet while the same failure repeats. */
+	struct espat_log_repeat connect_rep, dns_rep;
 };
 
 /* 0, or -1 with errno set (nothing left allocated). */

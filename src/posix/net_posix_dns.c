@@ -16,11 +16,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DNS_TRIES 2        /* per server */
 #define DNS_TRY_MIN_MS 50u /* shortest first-try timeout given to c-ares */
+#define SERVERS_TEXT_MAX (ESPAT_DNS_SERVERS_MAX * (INET6_ADDRSTRLEN + 2))
 
 /* One socket c-ares asked us to watch. */
 struct dns_watch {
@@ -43,6 +45,11 @@ struct espat_dns_req {
 	void *user;
 	int err; /* the answer: 0 and ip, or an espat_net_err */
 	struct espat_ip ip;
+	/* For the log line of a failure: */
+	const char *why;                   /* err's reason: c-ares' words, a timeout, ... */
+	char name[ESPAT_DNS_NAME_MAX + 1]; /* the name asked for */
+	char servers[SERVERS_TEXT_MAX];    /* the servers asked, "1.2.3.4, ..."; "": the host's */
+	uint32_t timeout_ms;               /* the query's bound */
 };
 
 static void dns_free(struct espat_dns_req *r)
@@ -70,9 +77,29 @@ static void dns_free(struct espat_dns_req *r)
 	free(r);
 }
 
+/* A failed lookup says why on stderr at the default level: the AT port
+ * only says ERROR (COMPAT #94). */
+static void log_failure(const struct espat_dns_req *r)
+{
+	const char *fam = r->family == ESPAT_DNS_V4_ONLY   ? "IPv4 "
+	                  : r->family == ESPAT_DNS_V6_ONLY ? "IPv6 "
+	                                                   : "";
+	const char *via = r->servers[0] ? r->servers : "the host's resolver";
+	if (r->err == ESPAT_NET_ENOTFOUND)
+		espat_log_norepeat(r->np->log, &r->np->dns_rep, ESPAT_LOG_WARN,
+		                   "net: DNS: no %saddress for '%s' (asked %s: %s)", fam, r->name,
+		                   via, r->why ? r->why : "no such name");
+	else
+		espat_log_norepeat(r->np->log, &r->np->dns_rep, ESPAT_LOG_WARN,
+		                   "net: DNS: cannot resolve '%s' (asked %s: %s)", r->name, via,
+		                   r->why ? r->why : "it failed");
+}
+
 /* Frees r and then reports its answer (r is gone when done() runs). */
 static void dns_deliver(struct espat_dns_req *r)
 {
+	if (r->err != 0)
+		log_failure(r);
 	espat_dns_fn *done = r->done;
 	void *user = r->user;
 	int err = r->err;
@@ -90,6 +117,9 @@ static void on_deadline(void *user)
 {
 	struct espat_dns_req *r = user;
 	r->err = ESPAT_NET_EDNS;
+	char why[48];
+	snprintf(why, sizeof(why), "no answer within %u ms", r->timeout_ms);
+	r->why = why;
 	dns_deliver(r);
 }
 
@@ -210,6 +240,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 		return;
 	}
 	r->err = status == ARES_SUCCESS ? pick(res, r->family, &r->ip) : map_status(status);
+	r->why = status == ARES_SUCCESS ? "no address of that family" : ares_strerror(status);
 	if (res != NULL)
 		ares_freeaddrinfo(res);
 	espat_loop_timer_arm(r->np->loop, &r->fin, espat_loop_now_ns(), on_fin, r);
@@ -229,8 +260,10 @@ static bool numeric(struct espat_dns_req *r, const char *name)
 		return false;
 	}
 	if ((r->family == ESPAT_DNS_V4_ONLY && r->ip.v6) ||
-	    (r->family == ESPAT_DNS_V6_ONLY && !r->ip.v6))
+	    (r->family == ESPAT_DNS_V6_ONLY && !r->ip.v6)) {
 		r->err = ESPAT_NET_ENOTFOUND;
+		r->why = "an address of the other family";
+	}
 	return true;
 }
 
@@ -296,12 +329,22 @@ struct espat_dns_req *espat_netp_resolve(void *user, const struct espat_dns_quer
 	if (np->dns != NULL)
 		np->dns->prev = r;
 	np->dns = r;
+	memcpy(r->name, q->name, strlen(q->name) + 1);
 	uint64_t now = espat_loop_now_ns();
 	if (numeric(r, q->name)) {
 		espat_loop_timer_arm(np->loop, &r->fin, now, on_fin, r);
 		return r;
 	}
+	size_t o = 0;
+	for (size_t i = 0; i < q->nservers; i++) {
+		char ip[INET6_ADDRSTRLEN];
+		espat_netp_ip_str(&q->servers[i], ip, sizeof(ip));
+		int n = snprintf(r->servers + o, sizeof(r->servers) - o, "%s%s", i ? ", " : "", ip);
+		if (n > 0 && (size_t)n < sizeof(r->servers) - o)
+			o += (size_t)n;
+	}
 	uint32_t total = q->timeout_ms ? q->timeout_ms : ESPAT_NET_DNS_TIMEOUT_MS;
+	r->timeout_ms = total;
 	int e = channel_init(r, q, total);
 	if (e != 0) {
 		dns_free(r);

@@ -4,11 +4,13 @@
 #include "posix/net_posix.h"
 #include "posix/net_posix_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,6 +102,21 @@ void espat_netp_endpoint(const struct sockaddr *sa, struct espat_endpoint *ep)
 			memcpy(ep->ip.a, &sin6->sin6_addr, 16);
 		}
 	}
+}
+
+void espat_netp_ip_str(const struct espat_ip *ip, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	if (inet_ntop(ip->v6 ? AF_INET6 : AF_INET, ip->a, a, sizeof(a)) == NULL)
+		a[0] = '\0';
+	snprintf(out, len, "%s", a);
+}
+
+void espat_netp_ep_str(const struct espat_endpoint *ep, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	espat_netp_ip_str(&ep->ip, a, sizeof(a));
+	snprintf(out, len, ep->ip.v6 ? "[%s]:%u" : "%s:%u", a, ep->port);
 }
 
 static int setopt_int(int fd, int level, int name, int v)

@@ -22,6 +22,10 @@ int espat_netp_sockaddr(const struct espat_endpoint *ep, int family, struct sock
                         socklen_t *len);
 /* sa as an endpoint; IPv4-mapped IPv6 addresses come back as IPv4. */
 void espat_netp_endpoint(const struct sockaddr *sa, struct espat_endpoint *ep);
+/* ip as text ("127.0.0.1", "::1"), ep as "127.0.0.1:80" or "[::1]:80",
+ * for log lines; cut to len. */
+void espat_netp_ip_str(const struct espat_ip *ip, char *out, size_t len);
+void espat_netp_ep_str(const struct espat_endpoint *ep, char *out, size_t len);
 
 /* New sockets, non-blocking and close-on-exec; -1 with errno.
  * A UDP socket (IPv6: dual-stack), bound to the wildcard address at

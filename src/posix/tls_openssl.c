@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,9 +66,11 @@ struct espat_tlsf_sock {
 	struct espat_bytebuf tx;   /* plaintext sent before the handshake finished */
 	int64_t (*clock)(void *);  /* listener: the module's clock, or NULL ... */
 	void *clock_user;
-	int64_t now;               /* ... else its time at listen() ... */
+	int64_t now;               /* ... else its time at listen() ... (client: at open()) */
 	uint64_t now_at_ns;        /* ... and the monotonic time then */
 	struct espat_tlsf_psk psk; /* client: its PSK (the SSL's app data) */
+	char sni[256];             /* client: the name it asked for, for the log; "" none */
+	char check_name[256];      /* client: the name its server's certificate must hold */
 };
 
 /* ---- handles ---------------------------------------------------------------- */
@@ -252,10 +255,29 @@ static void finish(struct espat_tlsf_sock *t, int err)
 		t->cb.closed(t->cbuser, err);
 }
 
+/* A client's failed handshake, in one line at the default level (the AT
+ * port only says ERROR); before log_failure(), which empties OpenSSL's
+ * error queue. */
+static void say_why(struct espat_tlsf_sock *t, const char *hint)
+{
+	char ep[64], peer[sizeof(t->sni) + sizeof(ep) + 4], why[512];
+	fmt_ep(&t->remote, ep, sizeof(ep));
+	if (t->sni[0])
+		snprintf(peer, sizeof(peer), "%s (%s)", t->sni, ep);
+	else
+		snprintf(peer, sizeof(peer), "%s", ep);
+	espat_tlsf_why(t->ssl, t->verify, t->check_name[0] ? t->check_name : NULL, t->now, hint,
+	               why, sizeof(why));
+	espat_log_norepeat(t->f->log, &t->f->why_rep, ESPAT_LOG_WARN,
+	                   "tls: SSL connection to %s failed: %s", peer, why);
+}
+
 /* A client hears connected(err); an accepted peer is closed without a word
  * (gracefully: the alert OpenSSL wrote still reaches it). */
 static void handshake_failed(struct espat_tlsf_sock *t, int err, const char *hint)
 {
+	if (!t->server)
+		say_why(t, hint);
 	log_failure(t, "handshake failed with", hint);
 	t->state = TS_DONE;
 	espat_bytebuf_free(&t->rx);
@@ -541,6 +563,11 @@ static struct espat_sock *port_open(void *user, const struct espat_sock_opts *o,
 		return NULL;
 	}
 	t->remote = o->remote;
+	t->now = o->tls->now;
+	snprintf(t->sni, sizeof(t->sni), "%s", o->tls->sni ? o->tls->sni : "");
+	if (o->tls->ca != NULL)
+		snprintf(t->check_name, sizeof(t->check_name), "%s",
+		         o->tls->check_name ? o->tls->check_name : "");
 	t->ssl = espat_tlsf_client_new(o->tls, &t->psk, &t->verify, f->log, err);
 	if (t->ssl != NULL && !attach_bio(t)) {
 		*err = ESPAT_NET_ENOMEM;

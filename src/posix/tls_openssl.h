@@ -84,6 +84,8 @@ struct espat_tls_filter {
 	uint8_t *pbuf;                 /* ESPAT_TLS_READ_MAX, plaintext for data() */
 	struct espat_tlsf_sock *socks; /* every TLS socket and listener not yet freed */
 	uint32_t handshake_ms;         /* ESPAT_TLS_HANDSHAKE_MS; tests narrow it */
+	/* why a client's handshake failed: said once while it repeats */
+	struct espat_log_repeat why_rep;
 };
 
 /* Layers the filter over lower (copied; lower->user must outlive f). wake

@@ -4,6 +4,7 @@
 #ifndef ESPAT_POSIX_TLS_OPENSSL_INTERNAL_H
 #define ESPAT_POSIX_TLS_OPENSSL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ SSL *espat_tlsf_client_new(const struct espat_tls_opts *o, struct espat_tlsf_psk
  * client certificate demanded and verified. NULL with *err set, as above. */
 SSL_CTX *espat_tlsf_server_ctx(const struct espat_tls_opts *o, const struct espat_log *log,
                                int *err);
+/* Why a client's handshake on ssl failed, as one clause for the user
+ * ("the module's clock is not set ..."), from the verify result (when
+ * verify), the name checked (may be NULL), the module's clock, the hint
+ * (may be NULL) or OpenSSL's last error, which it leaves queued. */
+void espat_tlsf_why(SSL *ssl, bool verify, const char *check_name, int64_t now, const char *hint,
+                    char *out, size_t len);
 /* Logs the thread's OpenSSL errors in one line ("tls: what: reason;
  * reason") at lvl and clears them. */
 void espat_tlsf_log_errors(const struct espat_log *log, enum espat_log_level lvl, const char *what);

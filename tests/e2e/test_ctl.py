@@ -295,6 +295,46 @@ def test_client_exit_codes(dut, tmp_path):
     assert rc == 2 and "espat-data/ctl.sock" in err
 
 
+def test_client_options_after_the_command(dut, tmp_path):
+    """`espat ctl state --data-dir DIR` works as the README shows it; after
+    the command only -- words are options (a negative number is an
+    argument), and after a lone -- none are."""
+    rc, out, err = _cli("state", "--data-dir", dut.data_dir)
+    assert rc == 0 and json.loads(out)["ok"] is True and err == ""
+    rc, out, err = _cli("state", "--ctl", dut.ctl_path)
+    assert rc == 0 and json.loads(out)["ok"] is True
+    rc, out, err = _cli("ap", "set", "espat", "rssi=-61", "--data-dir", dut.data_dir)
+    assert rc == 0 and json.loads(out)["ap"]["rssi"] == -61
+    rc, out, err = _cli("--data-dir", dut.data_dir, "ap", "set", "espat", "-x")
+    assert rc == 1 and "key=value" in err  # -x went to the command, which refused it
+    rc, out, err = _cli("--data-dir", dut.data_dir, "state", "--", "--data-dir")
+    assert rc == 2 and "usage: state" in err  # after --, a word of the command's
+    rc, out, err = _cli("state", "--data-dir", dut.data_dir, "--data-dir", dut.data_dir)
+    assert rc == 2 and "given twice" in err
+    rc, out, err = _cli("state", "--frob", "--data-dir", dut.data_dir)
+    assert rc == 2 and "unknown option --frob" in err and out == ""
+    rc, out, err = _cli("state", "--data-dir")
+    assert rc == 2 and "needs a value" in err
+    rc, out, err = _cli("state", "--help")
+    assert rc == 0 and "Options may also follow the command" in out
+
+
+@pytest.mark.parametrize("args,words", [
+    (["state", "extra"], "usage: state"),
+    (["stat"], "unknown command 'stat'"),
+    (["ap"], "ap: which one?"),
+    (["ap", "frob"], "unknown subcommand 'frob'"),
+    (["link", "reset"], "usage: link reset ID"),
+])
+def test_client_usage_errors_exit_2(dut, tmp_path, args, words):
+    """A usage error is exit 2 wherever it is found, as --help says: the
+    client checks the command before it sends, so it needs no module."""
+    for where in (["--data-dir", dut.data_dir], ["--ctl", str(tmp_path / "none.sock")]):
+        rc, out, err = _cli(*args, *where)
+        assert rc == 2 and out == "" and err == f"espat ctl: {err[11:]}", (args, err)
+        assert words in err, (args, err)
+
+
 # ---- --world ----------------------------------------------------------------------------
 
 

@@ -98,6 +98,15 @@ def read_file(path):
         return f.read()
 
 
+def warned(dut, pattern):
+    """The module's last line on stderr is a warning that matches pattern
+    (a regex over what follows "espat: warn: "): why its last SSL link
+    failed, which the AT port does not say (COMPAT #94)."""
+    lines = dut.stderr().splitlines()
+    assert lines and lines[-1].startswith("espat: warn: "), lines[-3:]
+    assert re.fullmatch(pattern, lines[-1][len("espat: warn: "):]), lines[-1]
+
+
 @pytest.fixture
 def logged(net):
     """A joined module with AT+SYSLOG=1: ERROR comes with its ERR CODE."""
@@ -535,6 +544,9 @@ def test_fails_server_from_an_unknown_ca(logged, tmp_path):
     with TlsServer(cert=leaf.cert, key=leaf.key) as srv:
         fails(logged, f'AT+CIPSTART="SSL","localhost",{srv.port}')
         server_heard(srv, "unknown ca")
+        warned(logged, rf"tls: SSL connection to localhost \(127\.0\.0\.1:{srv.port}\) failed: "
+                       r"the server's certificate \(issued by 'evil Test CA'\) does not chain "
+                       r"to the module's CA \(client_ca: .*\)")
         ok(logged, "AT+CIPSSLCCONF=0")  # the same server, not verified
         start(logged, srv.port, typ="SSL", host="localhost")
         exchange(logged, srv.accept())
@@ -548,8 +560,14 @@ def test_fails_common_name_that_the_server_lacks(logged):
     with TlsServer() as srv:
         fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{srv.port}')
         server_heard(srv, "bad certificate")
+        names = "localhost, espat.local, 127.0.0.1, ::1"  # the factory server certificate's
+        warned(logged, rf"tls: SSL connection to 127\.0\.0\.1:{srv.port} failed: the server's "
+                       rf"certificate is not for 'other\.example' \(it is for {names}\); set "
+                       r"AT\+CIPSSLCCN to a name it holds, or connect by one")
         fails(logged, f'AT+CIPSTART="SSL","localhost",{srv.port}')  # CCN wins over the host
         server_heard(srv, "bad certificate")
+        warned(logged, rf"tls: SSL connection to localhost \(127\.0\.0\.1:{srv.port}\) failed: "
+                       r"the server's certificate is not for 'other\.example' .*")
         ok(logged, 'AT+CIPSSLCCN="espat.local"')  # a name the factory certificate holds
         start(logged, srv.port, typ="SSL")
         srv.accept()
@@ -597,6 +615,10 @@ def test_fails_while_the_clock_reads_1970(logged):
     with TlsServer() as srv:
         fails(logged, f'AT+CIPSTART="SSL","localhost",{srv.port}')
         server_heard(srv, "bad certificate")
+        warned(logged, rf"tls: SSL connection to localhost \(127\.0\.0\.1:{srv.port}\) failed: "
+                       r"the module's clock is not set \(it reads 1970-01-01 00:00:\d\d UTC\) "
+                       r"and the server's certificate is valid only from 2024-01-01 00:00:00 UTC; "
+                       r"set it with AT\+SYSTIMESTAMP or SNTP \(AT\+CIPSNTPCFG\)")
         set_clock(logged)
         start(logged, srv.port, typ="SSL", host="localhost")
         exchange(logged, srv.accept())
@@ -643,7 +665,9 @@ def test_fails_when_the_handshake_never_ends(logged):
 
 
 def test_fails_on_a_refused_port_and_a_peer_that_is_not_tls(logged):
-    fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{free_port()}')
+    port = free_port()
+    fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{port}')
+    warned(logged, rf"net: connect to 127\.0\.0\.1:{port} failed: Connection refused .*")
     with TcpServer() as srv:
         done = threading.Event()
 
@@ -656,6 +680,8 @@ def test_fails_on_a_refused_port_and_a_peer_that_is_not_tls(logged):
         t.start()
         fails(logged, f'AT+CIPSTART="SSL","127.0.0.1",{srv.port}')
         assert done.wait(DEADLINE)
+        warned(logged, rf"tls: SSL connection to 127\.0\.0\.1:{srv.port} failed: the handshake "
+                       r"failed: .+")
     ok(logged, "AT+CIPSTATE?")
 
 

@@ -5,7 +5,7 @@ UDP remote modes, passive receive and its flow control, the server,
 passthrough both ways with the +++ guard times and AT+TRANSINTVL,
 reconnects, passthrough from power-on (AT+SAVETRANSLINK), links dying with
 the network, IPv6, DNS, socket options, and descriptors and memory over
-many connections. Decisions pinned here: docs/COMPAT.md #53-#65.
+many connections. Decisions pinned here: docs/COMPAT.md #53-#65, #93.
 
 The module joins "espat" in tests/worlds/tcpip.ini (the default world's
 way out with short timings). Framing decided in src/cmd/tcpip*.c: active
@@ -73,6 +73,32 @@ def test_connect_to_closed_port(net):
     assert net.cmd(f'AT+CIPSTART=2,"TCP","127.0.0.1",{port}') == ERROR
     with TcpServer() as srv:  # the link ID is free again
         start(net, srv.port, link=2)
+
+
+def warnings(dut):
+    """What the module warned on stderr, one entry per line, without the
+    "espat: warn: " prefix."""
+    p = "espat: warn: "
+    return [line[len(p):] for line in dut.stderr().splitlines() if line.startswith(p)]
+
+
+def test_failures_say_why_on_stderr(net):
+    """The AT port says only ERROR, as the module does; stderr says why in
+    one line at the default log level, once while the same failure repeats
+    (COMPAT #94)."""
+    port = free_port()
+    assert net.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}') == ERROR
+    refused = (f"net: connect to 127.0.0.1:{port} failed: Connection refused "
+               "(nothing listens on that port)")
+    assert warnings(net) == [refused]
+    assert net.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}') == ERROR
+    assert warnings(net) == [refused]  # the same failure again: said once
+    assert net.cmd('AT+CIPSTART="TCP","no-such-host.invalid",80', timeout=15) == ERROR
+    said = warnings(net)
+    assert len(said) == 2 and said[0] == refused, said
+    # NXDOMAIN from the host's resolver, or no resolver answering at all
+    assert re.fullmatch(r"net: DNS: (no IPv4 address for|cannot resolve) 'no-such-host\.invalid' "
+                        r"\(asked the host's resolver: .+\)", said[1]), said[1]
 
 
 def test_five_links_and_a_sixth_refused(net):
@@ -376,6 +402,33 @@ def test_udp_modes_check_arguments(net):
     assert m and int(m.group(1)) > 0
     send(net, b"x")
     assert u.recv() == (b"x", ("127.0.0.1", int(m.group(1))))
+
+
+def test_udp_lwesp_form_without_local_port(net):
+    """lwesp's UDP connect, `...,<port>,,0` (COMPAT #93): mode 0 with an
+    empty local port is no local port; another mode still needs one."""
+    u = UdpPeer()
+    ok(net, "AT+SYSLOG=1")
+    assert net.cmd(f'AT+CIPSTARTEX="UDP","127.0.0.1",{u.port},,1') == \
+        b"ERR CODE:0x01070004\r\n" + ERROR
+    start(net, u.port, typ="UDP", extra=",,0")
+    m = re.fullmatch(rb'\+CIPSTATE:0,"UDP","127.0.0.1",%d,(\d+),0\r\n' % u.port + OK,
+                     net.cmd("AT+CIPSTATE?"))
+    assert m and int(m.group(1)) > 0
+    send(net, b"lwesp")
+    assert u.recv() == (b"lwesp", ("127.0.0.1", int(m.group(1))))
+    u.sendto(b"back", int(m.group(1)))
+    assert ipd(net) == (None, b"back", None, None)
+    ok(net, "AT+CIPCLOSE", b"CLOSED\r\n")
+    # multiple connections: AT+CIPSTARTEX picks the ID, AT+CIPSTART names it
+    ok(net, "AT+CIPMUX=1")
+    ok(net, f'AT+CIPSTARTEX="UDP","127.0.0.1",{u.port},,0', b"0,CONNECT\r\n")
+    start(net, u.port, link=3, typ="UDP", extra=",,0")
+    assert net.cmd(f'AT+CIPSTART=4,"UDP","127.0.0.1",{u.port},,2') == \
+        b"ERR CODE:0x01070005\r\n" + ERROR
+    send(net, b"three", link=3)
+    assert u.recv()[0] == b"three"
+    ok(net, "AT+CIPCLOSE=5", b"0,CLOSED\r\n3,CLOSED\r\n")
 
 
 def test_udp_per_send_remote(net):

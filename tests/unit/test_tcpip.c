@@ -3,7 +3,7 @@
  * (src/testport/net_mem.h): the test plays the peers (servers the module
  * connects to, clients of its server, UDP peers, DNS) and checks the exact
  * bytes on the UART and on the wire. Time passes only through the test
- * clock. The decisions pinned here are docs/COMPAT.md #53-65.
+ * clock. The decisions pinned here are docs/COMPAT.md #53-65 and #93.
  *
  * Every test ends with no module socket open (tcp_teardown). */
 #include "support.h"
@@ -700,6 +700,49 @@ static void test_send_udp(void **state)
 	cmd(f, "AT+CIPMUX=1\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+CIPSTART=0,\"UDP\",\"10.0.0.3\",5000,6002\r\n", "0,CONNECT\r\n\r\nOK\r\n");
 	cmd(f, "AT+CIPSTART=1,\"UDP\",\"10.0.0.3\",5000,6002\r\n", "\r\nERROR\r\n");
+}
+
+/* lwesp opens UDP without a local port as `...,<port>,,0` (COMPAT #93):
+ * <mode> 0 with <local port> empty is "no local port"; another mode
+ * without one stays ERROR with the code it always had. */
+static void test_udp_mode0_without_local_port(void **state)
+{
+	struct fx *f = *state;
+	join(f);
+	struct espat_mem_udp_peer *a = udp_peer(f, "10.0.0.3", 7008);
+	cmd(f, "AT+SYSLOG=1\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPSTARTEX=\"UDP\",\"10.0.0.3\",7008,,1\r\n",
+	    "ERR CODE:0x01070004\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPSTARTEX=\"UDP\",\"10.0.0.3\",7008,,2\r\n",
+	    "ERR CODE:0x01070004\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPSTART=\"UDP\",\"10.0.0.3\",7008,,1\r\n",
+	    "ERR CODE:0x01070004\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPSTARTEX=\"UDP\",\"10.0.0.3\",7008,,0\r\n", "CONNECT\r\n\r\nOK\r\n");
+	/* the system chose the local port: the first ephemeral one */
+	cmd(f, "AT+CIPSTATE?\r\n", "+CIPSTATE:0,\"UDP\",\"10.0.0.3\",7008,49152,0\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPSEND=2\r\n", "\r\nOK\r\n>");
+	send(f, "hi");
+	settle(f);
+	expect(f, RECV "Recv 2 bytes\r\n\r\nSEND OK\r\n");
+	dgram_is(a, 0, "hi");
+	assert_int_equal(a->dgrams[0].from.port, 49152);
+	cmd(f, "AT+CIPCLOSE\r\n", "CLOSED\r\n\r\nOK\r\n");
+
+	/* the same shape with a link ID (AT+CIPSTART) and without (STARTEX) */
+	cmd(f, "AT+CIPMUX=1\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPSTART=2,\"UDP\",\"10.0.0.3\",7008,,2\r\n",
+	    "ERR CODE:0x01070005\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPSTART=2,\"UDP\",\"10.0.0.3\",7008,,0\r\n", "2,CONNECT\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPSTARTEX=\"UDP\",\"10.0.0.3\",7008,,0\r\n", "0,CONNECT\r\n\r\nOK\r\n");
+	cmd(f, "AT+CIPSTARTEX=\"UDP\",\"10.0.0.3\",7008,,1\r\n",
+	    "ERR CODE:0x01070004\r\n\r\nERROR\r\n");
+	cmd(f, "AT+CIPSEND=2,3\r\n", "\r\nOK\r\n>");
+	send(f, "two");
+	settle(f);
+	expect(f, RECV "Recv 3 bytes\r\n\r\nSEND OK\r\n");
+	dgram_is(a, 1, "two");
+	assert_int_not_equal(a->dgrams[1].from.port, 0);
+	cmd(f, "AT+CIPCLOSE=5\r\n", "0,CLOSED\r\n2,CLOSED\r\n\r\nOK\r\n");
 }
 
 static void test_sendl(void **state)
@@ -1812,6 +1855,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_send_waits_for_the_window, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_sendex, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_send_udp, fx_setup, tcp_teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_mode0_without_local_port, fx_setup,
+	                                    tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_sendl, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_send_plus3, fx_setup, tcp_teardown),
 	    cmocka_unit_test_setup_teardown(test_ipd_forms, fx_setup, tcp_teardown),
