@@ -9,6 +9,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/module.h"
+#include "cmd/mqtt.h"
 #include "cmd/tcpip.h"
 #include "cmd/wifi.h"
 #include "world/world.h"
@@ -312,6 +313,14 @@ static json_t *links_json(struct espat_module *m)
 	return a;
 }
 
+static json_t *mqtt_json(struct espat_module *m)
+{
+	const struct espat_mqtt *q = m->mqtt;
+	return json_pack("{s:i,s:i,s:s,s:i,s:b,s:i}", "state", (int)q->state, "scheme",
+	                 (int)q->scheme, "host", q->host, "port", (int)q->port, "connected",
+	                 q->phase == ESPAT_MQTT_LINK_UP, "subscriptions", (int)q->nsubs);
+}
+
 /* ---- commands ---------------------------------------------------------------- */
 
 static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv)
@@ -319,10 +328,11 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 	struct espat_module *m = module_of(c);
 	uint64_t now = espat_module_now(m);
 	json_t *st =
-	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o}", "uptime_ms",
+	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
 	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
 	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
-	              "softap", softap_json(m), "links", links_json(m), "aps", aps_json(c->world));
+	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
+	              aps_json(c->world));
 	return ok("state", st);
 }
 
@@ -550,8 +560,13 @@ static char *cmd_wps(struct espat_ctl *c, size_t argc, const char *const *argv)
 static char *cmd_link_reset(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	int64_t id;
+	if (strcmp(argv[0], "mqtt") == 0) {
+		if (espat_mqtt_link_reset(module_of(c)) < 0)
+			return fail("link reset: the MQTT client has no connection");
+		return ok(NULL, NULL);
+	}
 	if (!espat_parse_int(argv[0], strlen(argv[0]), &id) || id < 0 || id >= ESPAT_LINKS)
-		return fail("link reset: ID must be 0..4");
+		return fail("link reset: ID must be 0..4 or mqtt");
 	if (espat_tcpip_link_reset(module_of(c), (uint8_t)id) < 0)
 		return fail("link reset: link %d is not open", (int)id);
 	return ok(NULL, NULL);
@@ -589,8 +604,8 @@ static const struct ctl_cmd cmds[] = {
      "a phone broadcasts SmartConfig (TYPE: esptouch, airkiss, esptouch-v2)"},
     {"wps", NULL, 1, 1, cmd_wps, "LABEL", "press the AP's WPS button"},
     {"deauth", NULL, 0, 0, cmd_deauth, "", "the AP deauthenticates the station"},
-    {"link", "reset", 1, 1, cmd_link_reset, "ID",
-     "the network resets link ID (its socket is aborted; the module sees a reset)"},
+    {"link", "reset", 1, 1, cmd_link_reset, "ID|mqtt",
+     "the network resets link ID or the MQTT connection (the module sees a reset)"},
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
     {"help", NULL, 0, 0, cmd_help, "", "these commands"},
 };

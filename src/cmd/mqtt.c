@@ -1237,6 +1237,14 @@ const struct espat_cmd_table espat_mqtt_table = {
     .n = sizeof(mqtt_rows) / sizeof(mqtt_rows[0]),
 };
 
+int espat_mqtt_link_reset(struct espat_module *m)
+{
+	if (Q(m)->phase == ESPAT_MQTT_LINK_DOWN)
+		return -1;
+	link_lost(m, ESPAT_NET_ERESET);
+	return 0;
+}
+
 /* A lost way out (the AP gone) breaks the link as a dead socket would. */
 static void mqtt_event(struct espat_module *m, enum espat_event ev)
 {

@@ -130,6 +130,10 @@ struct espat_mqtt {
 	unsigned gen; /* changes when the transport ends */
 };
 
+/* `espat ctl link reset mqtt`: the network resets the client's connection
+ * (the module sees a reset). -1 when it has none. */
+int espat_mqtt_link_reset(struct espat_module *m);
+
 extern const struct espat_cmd_table espat_mqtt_table;
 extern const struct espat_family espat_mqtt_family;
 

@@ -415,6 +415,16 @@ static void reconnect_and_resubscribe(void **state)
 	publish(c2, "r", "back", 4, 0, 0);
 	advance(f, 1);
 	expect(f, "+MQTTSUBRECV:0,\"r\",4,back\r\n");
+	/* espat ctl link reset mqtt */
+	assert_int_equal(espat_mqtt_link_reset(&f->m), 0);
+	expect(f, "+MQTTDISCONNECTED:0\r\n");
+	assert_int_equal(espat_mqtt_link_reset(&f->m), -1);
+	advance(f, ESPAT_MQTT_RECONNECT_MS + 10);
+	struct espat_mem_conn *c3 = espat_net_mem_last_conn(&f->tp.net);
+	assert_ptr_not_equal(c3, c2);
+	connack(c3, 0);
+	advance(f, 1);
+	expect(f, "+MQTTCONNECTED:0,1,\"broker.test\",\"1883\",\"\",1\r\n");
 	/* the AP goes away: the link with it */
 	cmd(f, "AT+CWQAP\r\n", "\r\nOK\r\nWIFI DISCONNECT\r\n+MQTTDISCONNECTED:0\r\n");
 	cmd(f, "AT+MQTTCLEAN=0\r\n", "\r\nOK\r\n");
