@@ -107,7 +107,7 @@ def main():
         for s in slot.findall(text):
             owner[s] = unit(f)
     if owner:
-        use = re.compile(r"(?:\bm|\(m\)|->m)->(" + "|".join(sorted(owner)) + r")\b")
+        use = re.compile(r"(?:\bm|(?<!\w)\(m\)|->m)->(" + "|".join(sorted(owner)) + r")\b")
         for f, text in files.items():
             for s in sorted(set(use.findall(text))):
                 if owner[s] != unit(f):

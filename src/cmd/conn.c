@@ -255,6 +255,10 @@ static void on_connected(void *user, int err)
 	}
 	espat_timer_cancel(&m->timers, &c->timer);
 	c->phase = ESPAT_CONN_UP;
+	if (c->nodelay && NET(m)->set_tcpopt) {
+		const struct espat_tcpopt o = {.linger_s = -1, .nodelay = true};
+		NET(m)->set_tcpopt(NET(m)->user, c->sock, &o);
+	}
 	struct espat_endpoint local = {0};
 	if (NET(m)->endpoints)
 		NET(m)->endpoints(NET(m)->user, c->sock, &local, NULL);
@@ -364,6 +368,7 @@ int espat_conn_open(struct espat_conn *c, struct espat_module *m, const struct e
 	c->cbs = *cbs;
 	c->done = done;
 	c->resolved = r->resolved;
+	c->nodelay = r->nodelay;
 	c->user = user;
 	*err = 0;
 	if (!NET(m)->open) {

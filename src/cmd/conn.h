@@ -63,6 +63,10 @@ struct espat_conn_req {
 	uint16_t local_port;              /* UDP; 0: any */
 	uint32_t timeout_ms;              /* name + connect + handshake; 0: ESPAT_CONN_TIMEOUT_MS */
 	const struct espat_conn_tls *tls; /* NULL: plain */
+	/* TCP_NODELAY: a protocol client that writes a message in several
+	 * pieces (MQTT's head and payload, a WebSocket frame) must not wait
+	 * for the peer's delayed ACK between them (Nagle). */
+	bool nodelay;
 	/* NULL, or called once a host name has resolved (before the connect;
 	 * never for a literal address), with the owner's user. */
 	void (*resolved)(void *user);
@@ -90,6 +94,7 @@ struct espat_conn {
 	struct espat_endpoint remote; /* the peer (known once resolved) */
 	uint16_t local_port;          /* UP: the socket's own port */
 	enum espat_sock_kind kind;
+	bool nodelay;
 	struct espat_timer timer;       /* the request's timeout */
 	struct espat_conn_creds *creds; /* TLS options kept through RESOLVING, owned */
 	struct espat_sock_cbs cbs;      /* the owner's, for the socket once up */

@@ -91,13 +91,19 @@ static int send_frame(struct espat_wsc *w, uint8_t opcode, bool fin, const uint8
 	return 0;
 }
 
-/* A close frame with code and no reason; a code that may not be sent
- * (1005, from a peer that gave none) makes an empty one. */
-static int send_close(struct espat_wsc *w, uint16_t code)
+/* A close frame with code and reason; a code that may not be sent (1005,
+ * from a peer that gave none) makes an empty one. */
+static int send_close_reason(struct espat_wsc *w, uint16_t code, const uint8_t *reason,
+                             size_t reason_len)
 {
 	uint8_t pl[ESPAT_WS_CTRL_MAX];
-	size_t n = espat_ws_close_build(pl, sizeof(pl), code, NULL, 0);
+	size_t n = espat_ws_close_build(pl, sizeof(pl), code, (const char *)reason, reason_len);
 	return send_frame(w, ESPAT_WS_CLOSE, true, pl, n);
+}
+
+static int send_close(struct espat_wsc *w, uint16_t code)
+{
+	return send_close_reason(w, code, NULL, 0);
 }
 
 int espat_wsc_send(struct espat_wsc *w, uint8_t opcode, bool fin, const uint8_t *p, size_t n)
@@ -121,23 +127,35 @@ static void on_close_wait(void *user)
 	finish(user, ESPAT_CLOSE_ABORT, ESPAT_NET_ETIMEDOUT, 1006);
 }
 
-void espat_wsc_close(struct espat_wsc *w, uint16_t code)
+int espat_wsc_close_reason(struct espat_wsc *w, uint16_t code, const uint8_t *reason, size_t n)
 {
 	switch (w->state) {
 	case ESPAT_WSC_CONNECTING:
 	case ESPAT_WSC_UPGRADING:
 		stop(w, ESPAT_CLOSE_ABORT);
-		return;
-	case ESPAT_WSC_OPEN:
+		return 0;
+	case ESPAT_WSC_OPEN: {
+		uint8_t pl[ESPAT_WS_CTRL_MAX];
+		if (code != 1005 &&
+		    espat_ws_close_build(pl, sizeof(pl), code, (const char *)reason, n) == 0)
+			return ESPAT_NET_EINVAL;
+		if (code == 1005 && n)
+			return ESPAT_NET_EINVAL;
 		/* a failed send ends the connection: closed() comes from it */
-		send_close(w, code);
+		send_close_reason(w, code, reason, n);
 		w->state = ESPAT_WSC_CLOSING;
 		espat_timer_arm(&w->m->timers, &w->timer, now(w->m) + ESPAT_WSC_CLOSE_WAIT_MS,
 		                on_close_wait, w);
-		return;
-	default:
-		return;
+		return 0;
 	}
+	default:
+		return 0;
+	}
+}
+
+void espat_wsc_close(struct espat_wsc *w, uint16_t code)
+{
+	espat_wsc_close_reason(w, code, NULL, 0);
 }
 
 size_t espat_wsc_queued(const struct espat_wsc *w)
@@ -160,6 +178,8 @@ static void control(struct espat_wsc *w, uint8_t opcode)
 		/* after our close frame, nothing more goes out */
 		if (w->state == ESPAT_WSC_OPEN)
 			send_frame(w, ESPAT_WS_PONG, true, w->ctrl, w->ctrl_len);
+		if (w->cb->ping)
+			w->cb->ping(w->user);
 		return;
 	case ESPAT_WS_PONG:
 		if (w->cb->pong)
@@ -449,6 +469,7 @@ int espat_wsc_open(struct espat_wsc *w, struct espat_module *m, const struct esp
 	    .port = r->port,
 	    .timeout_ms = w->timeout_ms,
 	    .tls = r->secure ? (r->tls ? r->tls : &no_checks) : NULL,
+	    .nodelay = true,
 	};
 	w->state = ESPAT_WSC_CONNECTING;
 	if (espat_conn_open(&w->conn, m, &cr, &sock_cbs, on_up, w, err) < 0) {

@@ -7,9 +7,10 @@
  * A client lives in its owner (struct espat_wsc). Callbacks: open() once
  * (0: the server accepted the upgrade; else why not, and the client is
  * idle again), then for each data frame frame_start(), data() pieces,
- * frame_end(); pong() for each pong; closed() once at the end (the peer's
- * close frame, answered, or the connection's end), after which the client
- * is idle. Pings are answered with pongs by the client itself. Nothing
+ * frame_end(); pong() for each pong; ping() for each ping, after the
+ * client answered it; closed() once at the end (the peer's close frame,
+ * answered, or the connection's end), after which the client is idle.
+ * Pings are answered with pongs by the client itself. Nothing
  * runs from inside espat_wsc_open(); the owner may call espat_wsc_abort()
  * from inside any callback. Frames the client sends are masked with keys
  * from the module's randomness (the sys port). */
@@ -38,6 +39,7 @@ struct espat_wsc_cbs {
 	void (*data)(void *user, const uint8_t *p, size_t n);
 	void (*frame_end)(void *user); /* may be NULL */
 	void (*pong)(void *user);      /* may be NULL */
+	void (*ping)(void *user);      /* a ping came (and was answered); may be NULL */
 	/* The end. err 0: a close handshake (code: the peer's close code, or
 	 * 1005 when it gave none); else an enum espat_net_err (ERESET, EIO
 	 * for a protocol violation, ETIMEDOUT for a close never answered). */
@@ -100,6 +102,10 @@ int espat_wsc_send(struct espat_wsc *w, uint8_t opcode, bool fin, const uint8_t 
  * when the peer answers, or after ESPAT_WSC_CLOSE_WAIT_MS. While
  * CONNECTING or UPGRADING it aborts instead (no callback). */
 void espat_wsc_close(struct espat_wsc *w, uint16_t code);
+/* The same with a reason (UTF-8, at most 123 bytes) in the close frame.
+ * 0, or ESPAT_NET_EINVAL (nothing done) for a code that may not be sent
+ * (1005 stands for an empty close frame) or a bad reason. */
+int espat_wsc_close_reason(struct espat_wsc *w, uint16_t code, const uint8_t *reason, size_t n);
 /* Ends the client at once in any state; no callback runs afterwards. */
 void espat_wsc_abort(struct espat_wsc *w);
 /* Bytes sent but not yet handed to the kernel; and pausing what comes in. */

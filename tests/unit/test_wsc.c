@@ -3,13 +3,14 @@
  * byte by byte on the in-memory network: the upgrade request's bytes,
  * frames in the same read as the 101, refused upgrades, frames cut into
  * 1-byte pieces, pings, masked frames out, both closing handshakes, a close
- * never answered, a reset mid-frame, a protocol violation, wss, and abort
- * from inside a callback. */
+ * never answered, a reset mid-frame, a protocol violation, wss, abort
+ * from inside a callback, the ping callback and a close with a reason. */
 #include "support.h"
 
 #include "cmd/wsc.h"
 #include "module_fixture.h"
 #include "testport/net_mem.h"
+#include "ws_server.h"
 
 struct probe {
 	char log[256]; /* "O" open, "F<op>,<fin>,<len>", "E" frame end, "P" pong, "C" closed */
@@ -87,161 +88,6 @@ static const struct espat_wsc_cbs cbs = {
     .closed = on_closed,
     .drained = on_drained,
 };
-
-#define PEER "10.0.0.9"
-
-static void join(struct fx *f)
-{
-	cmd(f, "AT+CWMODE=1\r\n", "\r\nOK\r\n");
-	send(f, "AT+CWJAP=\"espat\",\"espatpass\"\r\n");
-	advance(f, 3000);
-	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
-	struct espat_net_mem *n = &f->tp.net;
-	const uint16_t ports[] = {80, 443, 8080};
-	for (size_t i = 0; i < 3; i++)
-		assert_int_equal(
-		    espat_net_mem_serve(n, (struct espat_endpoint){espat_mem_ip(PEER), ports[i]}),
-		    0);
-	assert_int_equal(espat_net_mem_dns_add(n, "ws.test", espat_mem_ip(PEER)), 0);
-}
-
-/* ---- the scripted server ------------------------------------------------- */
-
-/* What the server read from the client, parsed frame by frame. */
-struct srv {
-	struct espat_mem_conn *c;
-	uint8_t buf[16384];
-	size_t len, pos;
-};
-
-static void srv_fill(struct srv *s)
-{
-	s->len += espat_mem_conn_take(s->c, s->buf + s->len, sizeof(s->buf) - s->len);
-}
-
-/* The upgrade request, whole (it ends with an empty line). */
-static void srv_request(struct srv *s, char *out, size_t cap)
-{
-	srv_fill(s);
-	const char *end = NULL;
-	for (size_t i = s->pos; i + 4 <= s->len && !end; i++)
-		if (memcmp(s->buf + i, "\r\n\r\n", 4) == 0)
-			end = (const char *)s->buf + i + 4;
-	assert_non_null(end);
-	size_t n = (size_t)(end - (const char *)s->buf) - s->pos;
-	assert_true(n < cap);
-	memcpy(out, s->buf + s->pos, n);
-	out[n] = 0;
-	s->pos += n;
-}
-
-/* Sec-WebSocket-Key of a request. */
-static void key_of(const char *req, char key[ESPAT_WS_KEY_SIZE])
-{
-	const char *k = strstr(req, "Sec-WebSocket-Key: ");
-	assert_non_null(k);
-	k += strlen("Sec-WebSocket-Key: ");
-	const char *e = strstr(k, "\r\n");
-	assert_int_equal(e - k, ESPAT_WS_KEY_SIZE - 1);
-	memcpy(key, k, ESPAT_WS_KEY_SIZE - 1);
-	key[ESPAT_WS_KEY_SIZE - 1] = 0;
-}
-
-/* The client's next frame: it must be masked; its payload unmasked into
- * out. Returns the payload's length. */
-static size_t srv_frame(struct srv *s, uint8_t *op, bool *fin, uint8_t *out, size_t cap)
-{
-	srv_fill(s);
-	const uint8_t *h = s->buf + s->pos;
-	size_t avail = s->len - s->pos;
-	assert_true(avail >= 2);
-	*fin = (h[0] & 0x80) != 0;
-	*op = h[0] & 0x0F;
-	assert_int_equal(h[0] & 0x70, 0);    /* no RSV */
-	assert_int_equal(h[1] & 0x80, 0x80); /* masked */
-	uint64_t len = h[1] & 0x7F;
-	size_t at = 2;
-	if (len == 126) {
-		len = (uint64_t)h[2] << 8 | h[3];
-		at = 4;
-	} else if (len == 127) {
-		len = 0;
-		for (int i = 0; i < 8; i++)
-			len = len << 8 | h[2 + i];
-		at = 10;
-	}
-	assert_true(avail >= at + 4 + len);
-	assert_true(len <= cap);
-	uint8_t key[4];
-	memcpy(key, h + at, 4);
-	assert_true(key[0] | key[1] | key[2] | key[3]); /* a key from the randomness */
-	memcpy(out, h + at + 4, (size_t)len);
-	espat_ws_mask(out, (size_t)len, key, 0);
-	s->pos += at + 4 + (size_t)len;
-	return (size_t)len;
-}
-
-/* The client's next frame is a close with code and no reason (code 0: an
- * empty one). */
-static void srv_gets_close(struct srv *s, uint16_t code)
-{
-	uint8_t op, pl[ESPAT_WS_CTRL_MAX];
-	bool fin;
-	size_t n = srv_frame(s, &op, &fin, pl, sizeof(pl));
-	assert_int_equal(op, ESPAT_WS_CLOSE);
-	assert_true(fin);
-	assert_int_equal(n, code ? 2 : 0);
-	if (code)
-		assert_int_equal(pl[0] << 8 | pl[1], code);
-}
-
-/* Nothing more from the client. */
-static void srv_quiet(struct srv *s)
-{
-	srv_fill(s);
-	assert_int_equal(s->len, s->pos);
-}
-
-/* Sends a server frame: unmasked, or masked with key. */
-static void srv_send(struct srv *s, uint8_t op, bool fin, const void *p, size_t n,
-                     const uint8_t *key)
-{
-	uint8_t buf[2048];
-	size_t h = espat_ws_write_header(buf, sizeof(buf), fin, op, n, key);
-	assert_true(h > 0 && h + n <= sizeof(buf));
-	memcpy(buf + h, p, n);
-	if (key)
-		espat_ws_mask(buf + h, n, key, 0);
-	assert_int_equal(espat_mem_conn_send(s->c, buf, h + n), 0);
-}
-
-/* A 101 for the request's key: response with "{A}" standing for the
- * accept value, then extra bytes in the same send. */
-static void srv_answer(struct srv *s, const char *response, const void *extra, size_t extra_n)
-{
-	char req[1024], key[ESPAT_WS_KEY_SIZE], acc[ESPAT_WS_ACCEPT_SIZE];
-	srv_request(s, req, sizeof(req));
-	key_of(req, key);
-	assert_true(espat_ws_accept(acc, key, strlen(key)));
-	char out[2048];
-	size_t o = 0;
-	for (const char *r = response; *r;) {
-		if (strncmp(r, "{A}", 3) == 0) {
-			memcpy(out + o, acc, strlen(acc));
-			o += strlen(acc);
-			r += 3;
-		} else {
-			out[o++] = *r++;
-		}
-	}
-	assert_true(o + extra_n <= sizeof(out));
-	if (extra_n)
-		memcpy(out + o, extra, extra_n);
-	assert_int_equal(espat_mem_conn_send(s->c, out, o + extra_n), 0);
-}
-
-static const char ok101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            "Connection: Upgrade\r\nSec-WebSocket-Accept: {A}\r\n\r\n";
 
 static const struct espat_wsc_req plain = {.host = "ws.test", .host_len = 7, .port = 80};
 
@@ -751,6 +597,77 @@ static void bad_requests_refused_at_once(void **state)
 	all_closed(f, &w);
 }
 
+static void on_ping(void *user)
+{
+	logs(user, "I");
+}
+
+static const struct espat_wsc_cbs cbs_ping = {
+    .open = on_open,
+    .frame_start = on_frame_start,
+    .data = on_data,
+    .frame_end = on_frame_end,
+    .pong = on_pong,
+    .ping = on_ping,
+    .closed = on_closed,
+};
+
+/* ping() follows each ping, after the pong went out; a close may carry a
+ * reason, and a code that may not be sent or a reason that is not UTF-8
+ * changes nothing. */
+static void ping_callback_and_close_reason(void **state)
+{
+	struct fx *f = *state;
+	join(f);
+	struct espat_wsc w = {0};
+	struct probe p = {.w = &w};
+	struct srv s;
+	int err = -1;
+	assert_int_equal(espat_wsc_open(&w, &f->m, &plain, &cbs_ping, &p, &err), 0);
+	advance(f, 50);
+	memset(&s, 0, sizeof(s));
+	s.c = espat_net_mem_last_conn(&f->tp.net);
+	srv_answer(&s, ok101, NULL, 0);
+	advance(f, 10);
+	srv_send(&s, ESPAT_WS_PING, true, "a", 1, NULL);
+	srv_send(&s, ESPAT_WS_PONG, true, "", 0, NULL);
+	advance(f, 10);
+	assert_string_equal(p.log, "OIP");
+	uint8_t op, pl[200];
+	bool fin;
+	assert_int_equal(srv_frame(&s, &op, &fin, pl, sizeof(pl)), 1);
+	assert_int_equal(op, ESPAT_WS_PONG);
+	assert_int_equal(espat_wsc_close_reason(&w, 1005, (const uint8_t *)"x", 1),
+	                 ESPAT_NET_EINVAL);
+	assert_int_equal(espat_wsc_close_reason(&w, 999, NULL, 0), ESPAT_NET_EINVAL);
+	assert_int_equal(espat_wsc_close_reason(&w, 4000, (const uint8_t *)"\xff", 1),
+	                 ESPAT_NET_EINVAL);
+	assert_int_equal(w.state, ESPAT_WSC_OPEN);
+	srv_quiet(&s);
+	assert_int_equal(espat_wsc_close_reason(&w, 4000, (const uint8_t *)"bye", 3), 0);
+	assert_int_equal(w.state, ESPAT_WSC_CLOSING);
+	advance(f, 10);
+	assert_int_equal(srv_frame(&s, &op, &fin, pl, sizeof(pl)), 5);
+	assert_int_equal(op, ESPAT_WS_CLOSE);
+	assert_memory_equal(pl,
+	                    "\x0f\xa0"
+	                    "bye",
+	                    5);
+	srv_send(&s, ESPAT_WS_CLOSE, true, "\x0f\xa0", 2, NULL);
+	advance(f, 10);
+	assert_string_equal(p.log, "OIPC");
+	assert_int_equal(p.close_code, 4000);
+	all_closed(f, &w);
+	/* 1005 without a reason: an empty close frame */
+	struct probe q = {.w = &w};
+	start_open(f, &w, &q, &s);
+	assert_int_equal(espat_wsc_close_reason(&w, 1005, NULL, 0), 0);
+	advance(f, 10);
+	srv_gets_close(&s, 0);
+	espat_wsc_abort(&w);
+	all_closed(f, &w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +685,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(wss_asks_for_tls, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(abort_from_callbacks, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(bad_requests_refused_at_once, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(ping_callback_and_close_reason, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
