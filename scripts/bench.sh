@@ -7,3 +7,5 @@ mkdir -p build/bench
 cc -O2 -std=c11 -Wall -Wextra -Werror -o build/bench/pty_echo bench/pty_echo.c
 /usr/bin/python3 bench/bench_at.py
 /usr/bin/python3 bench/bench_tcpip.py
+/usr/bin/python3 bench/bench_http.py
+/usr/bin/python3 bench/bench_ws.py

@@ -120,6 +120,8 @@ struct espat_module {
 	struct espat_svc *svc;     /* SNTP, ping and mDNS */
 	struct espat_ota *ota;     /* OTA (AT+CIUPDATE) and the running firmware */
 	struct espat_mqtt *mqtt;   /* the MQTT client (3.5) */
+	struct espat_http *http;   /* the HTTP client commands (3.6) */
+	struct espat_ws *ws;       /* the WebSocket client links (3.8) */
 	/* Module-wide hardware state that outlives a family's restart. */
 	struct espat_rtc rtc;
 	struct espat_uart_cfg uart; /* the UART in effect (AT+UART_CUR; set by basic) */

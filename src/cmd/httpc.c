@@ -16,6 +16,7 @@ static void stop(struct espat_httpc *h)
 		return;
 	espat_conn_close(&h->conn, ESPAT_CLOSE_ABORT);
 	espat_timer_cancel(&h->m->timers, &h->tell);
+	espat_timer_cancel(&h->m->timers, &h->idle);
 	free(h->out);
 	h->out = NULL;
 	h->out_len = 0;
@@ -58,17 +59,49 @@ static void on_tell(void *user)
 	tell_resolved(user);
 }
 
+static void on_idle(void *user)
+{
+	finish(user, ESPAT_NET_ETIMEDOUT);
+}
+
+/* (Re)starts the silence clock while the response is awaited and let in. */
+static void idle_arm(struct espat_httpc *h)
+{
+	if (h->state == ESPAT_HTTPC_WAITING && h->idle_ms && !h->paused)
+		espat_timer_arm(&h->m->timers, &h->idle, now(h->m) + h->idle_ms, on_idle, h);
+	else
+		espat_timer_cancel(&h->m->timers, &h->idle);
+}
+
+void espat_httpc_pause(struct espat_httpc *h, bool paused)
+{
+	if (h->state == ESPAT_HTTPC_IDLE || h->paused == paused)
+		return;
+	h->paused = paused;
+	if (h->state == ESPAT_HTTPC_WAITING)
+		espat_conn_pause(&h->conn, paused);
+	idle_arm(h);
+}
+
 /* Runs the parser over a piece of the response. */
 static void on_data(void *user, const uint8_t *p, size_t n, const struct espat_endpoint *from)
 {
 	struct espat_httpc *h = user;
 	unsigned gen = h->gen;
 	struct espat_http_ev ev;
+	idle_arm(h);
 	do {
 		size_t used = espat_http_feed(&h->parser, p, n, &ev);
 		p += used;
 		n -= used;
 		switch (ev.type) {
+		case ESPAT_HTTP_EV_STATUS:
+			h->cur_status = ev.head.status;
+			break;
+		case ESPAT_HTTP_EV_HEADER:
+			if (h->cur_status >= 200 && h->cb->header)
+				h->cb->header(h->user, ev.name, ev.value);
+			break;
 		case ESPAT_HTTP_EV_HEADERS_DONE:
 			if (ev.head.status < 200)
 				break; /* an interim response */
@@ -140,8 +173,13 @@ static void on_up(void *user, int err)
 	free(h->out);
 	h->out = NULL;
 	h->out_len = 0;
-	if (rc != 0)
+	if (rc != 0) {
 		finish(h, rc);
+		return;
+	}
+	if (h->paused)
+		espat_conn_pause(&h->conn, true);
+	idle_arm(h);
 }
 
 /* The request's bytes: the head the codec writes, then the body. */
@@ -179,6 +217,7 @@ int espat_httpc_start(struct espat_httpc *h, struct espat_module *m,
 	h->m = m;
 	h->cb = cb;
 	h->user = user;
+	h->idle_ms = r->idle_ms;
 	struct espat_http_url u;
 	if (!espat_http_url_parse(r->url, r->url_len, &u) ||
 	    (u.scheme != ESPAT_HTTP_SCHEME_HTTP && u.scheme != ESPAT_HTTP_SCHEME_HTTPS) ||
@@ -198,6 +237,7 @@ int espat_httpc_start(struct espat_httpc *h, struct espat_module *m,
 	    .timeout_ms = r->timeout_ms,
 	    .tls = u.tls ? (r->tls ? r->tls : &no_checks) : NULL,
 	    .resolved = on_resolved,
+	    .nodelay = true,
 	};
 	h->state = ESPAT_HTTPC_OPENING;
 	int rc = espat_conn_open(&h->conn, m, &cr, &sock_cbs, on_up, h, err);

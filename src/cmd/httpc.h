@@ -8,10 +8,14 @@
  * the request's bytes) and ends with exactly one done(). Callbacks come in
  * order: phase(RESOLVED) (also for a literal address, as a device on the
  * wire meets its milestones), phase(CONNECTED) once the connection (and
- * TLS) is up and the request goes out, status() once for the final
- * response (interim 1xx responses are skipped), body() pieces, done().
+ * TLS) is up and the request goes out, header() per field of the final
+ * response (when given), status() once for the final response (interim
+ * 1xx responses are skipped), body() pieces, done().
  * Nothing runs from inside espat_httpc_start(). The owner may cancel at any
  * time, also from inside a callback: nothing of the exchange runs after.
+ *
+ * The response may be held back (espat_httpc_pause(): the owner's output is
+ * full) and, with idle_ms, the exchange fails when the server goes quiet.
  *
  * One request per connection ("Connection: close" is not sent, but the
  * connection closes once the response is complete): redirects are not
@@ -29,7 +33,7 @@
 #include "core/timers.h"
 #include "proto/http.h"
 
-#define ESPAT_HTTPC_HEADERS_MAX 16 /* extra request header lines */
+#define ESPAT_HTTPC_HEADERS_MAX 64 /* extra request header lines */
 
 enum espat_httpc_phase {
 	ESPAT_HTTPC_RESOLVED,  /* the server's address is known */
@@ -49,6 +53,9 @@ struct espat_httpc_cbs {
 	 * response, EIO for a response the codec refuses or one cut short by
 	 * a close. */
 	void (*done)(void *user, int err);
+	/* NULL, or each field line of the final response's head, in order,
+	 * before status(); the slices are valid during the call. */
+	void (*header)(void *user, struct espat_http_str name, struct espat_http_str value);
 };
 
 struct espat_httpc_req {
@@ -62,6 +69,8 @@ struct espat_httpc_req {
 	bool send_length;                  /* Content-Length: body_len (also 0) */
 	const struct espat_conn_tls *tls;  /* https: ESP-AT's settings; NULL: no checks */
 	uint32_t timeout_ms;               /* name + connect + handshake; 0: the service's */
+	uint32_t idle_ms;                  /* once the request is out: at most this long
+	                                      without a response byte (ETIMEDOUT); 0: no limit */
 };
 
 enum espat_httpc_state {
@@ -82,8 +91,12 @@ struct espat_httpc {
 	bool literal;           /* the URL's host is an address: no DNS */
 	bool resolved_told;     /* phase(RESOLVED) reported */
 	bool final;             /* the final response's head came */
+	int cur_status;         /* the status line being read (its headers follow) */
+	uint32_t idle_ms;       /* the request's idle_ms */
+	bool paused;            /* espat_httpc_pause(): the response is held back */
 	unsigned gen;           /* changes when the exchange ends: callbacks check it */
 	struct espat_timer tell; /* reports RESOLVED for a literal address */
+	struct espat_timer idle; /* WAITING: the server's silence (idle_ms) */
 };
 
 /* Starts an exchange. 0 when under way (done() follows); -1 with *err when
@@ -94,6 +107,10 @@ int espat_httpc_start(struct espat_httpc *h, struct espat_module *m,
                       void *user, int *err);
 /* Ends the exchange in any state; no callback of it runs afterwards. */
 void espat_httpc_cancel(struct espat_httpc *h);
+/* Holds back (true) or lets in (false) the response's bytes, e.g. while the
+ * owner's output toward the host is full; a held-back exchange does not
+ * count as idle. Any state. */
+void espat_httpc_pause(struct espat_httpc *h, bool paused);
 static inline bool espat_httpc_busy(const struct espat_httpc *h)
 {
 	return h->state != ESPAT_HTTPC_IDLE;

@@ -268,6 +268,7 @@ static int dial(struct espat_module *m)
 	    .host_len = host_len,
 	    .port = q->port,
 	    .tls = is_tls(q->scheme) ? &tls : NULL,
+	    .nodelay = true,
 	};
 	if (espat_conn_open(&q->conn, m, &r, &sock_cbs, conn_done, m, &err) < 0) {
 		q->phase = ESPAT_MQTT_LINK_DOWN;

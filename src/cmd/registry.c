@@ -2,12 +2,14 @@
 
 #include "cmd/basic.h"
 #include "cmd/conn.h"
+#include "cmd/http.h"
 #include "cmd/mqtt.h"
 #include "cmd/ota.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_ssl.h"
 #include "cmd/svc.h"
 #include "cmd/wifi.h"
+#include "cmd/ws.h"
 
 /* clang-format off */
 static const struct espat_family *const rows[] = {
@@ -19,6 +21,8 @@ static const struct espat_family *const rows[] = {
 	&espat_svc_family,
 	&espat_ota_family,
 	&espat_mqtt_family,
+	&espat_http_family,
+	&espat_ws_family,
 };
 /* clang-format on */
 

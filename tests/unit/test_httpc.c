@@ -2,8 +2,8 @@
  * families drive it, against peers scripted byte by byte on the in-memory
  * network: the request's bytes, phases in order, a chunked response with
  * an interim 100 before it, a response read until close, HEAD, a body
- * sent, a response cut short, a bad one, and cancel from inside a
- * callback. */
+ * sent, a response cut short, a bad one, cancel from inside a callback,
+ * the final response's header fields, the idle limit and pause. */
 #include "support.h"
 
 #include "cmd/httpc.h"
@@ -55,7 +55,22 @@ static void on_done(void *user, int err)
 	p->err = err;
 }
 
-static const struct espat_httpc_cbs cbs = {on_phase, on_status, on_body, on_done};
+static const struct espat_httpc_cbs cbs = {
+    .phase = on_phase, .status = on_status, .body = on_body, .done = on_done};
+
+/* header(): "H<name>=<value>;" */
+static void on_header(void *user, struct espat_http_str name, struct espat_http_str value)
+{
+	char s[96];
+	snprintf(s, sizeof(s), "H%.*s=%.*s;", (int)name.len, name.s, (int)value.len, value.s);
+	logf_(user, s);
+}
+
+static const struct espat_httpc_cbs hcbs = {.phase = on_phase,
+                                            .status = on_status,
+                                            .body = on_body,
+                                            .done = on_done,
+                                            .header = on_header};
 
 #define PEER "10.0.0.9"
 
@@ -283,6 +298,64 @@ static void https_asks_for_tls(void **state)
 	espat_httpc_cancel(&h);
 }
 
+/* header() gets the final response's fields (not an interim one's), in
+ * order, before status(). */
+static void headers_of_the_final_response(void **state)
+{
+	struct fx *f = *state;
+	join(f);
+	struct espat_httpc h = {0};
+	struct probe p = {.h = &h};
+	static const char url[] = "http://web.test/";
+	struct espat_httpc_req r = {.method = "GET", .url = url, .url_len = strlen(url)};
+	int err = -1;
+	assert_int_equal(espat_httpc_start(&h, &f->m, &r, &hcbs, &p, &err), 0);
+	advance(f, 50);
+	struct espat_mem_conn *c = espat_net_mem_last_conn(&f->tp.net);
+	static const char resp[] = "HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n"
+	                           "HTTP/1.1 200 OK\r\nServer: t\r\nContent-Length: 2\r\n\r\nhi";
+	espat_mem_conn_set_chunk(c, 5);
+	assert_int_equal(espat_mem_conn_send(c, resp, strlen(resp)), 0);
+	advance(f, 10);
+	assert_string_equal(p.log, "RCHServer=t;HContent-Length=2;S200,2");
+	assert_int_equal(p.done, 1);
+	assert_int_equal(p.err, 0);
+}
+
+/* idle_ms: silence after the request fails the exchange (ETIMEDOUT);
+ * every byte restarts the clock; a paused exchange is not idle. */
+static void idle_limit_and_pause(void **state)
+{
+	struct fx *f = *state;
+	join(f);
+	struct espat_httpc h = {0};
+	struct probe p = {0};
+	static const char url[] = "http://web.test/";
+	struct espat_httpc_req r = {
+	    .method = "GET", .url = url, .url_len = strlen(url), .idle_ms = 1000};
+	struct espat_mem_conn *c = start(f, &h, &p, &r);
+	advance(f, 900);
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab";
+	assert_int_equal(espat_mem_conn_send(c, head, strlen(head)), 0);
+	advance(f, 900);
+	assert_int_equal(p.done, 0);
+	espat_httpc_pause(&h, true);
+	advance(f, 5000);
+	assert_int_equal(p.done, 0); /* held back: not idle */
+	assert_int_equal(espat_mem_conn_send(c, "c", 1), 0);
+	advance(f, 10);
+	assert_int_equal(p.body_len, 2); /* the byte waits */
+	espat_httpc_pause(&h, false);
+	advance(f, 10);
+	assert_int_equal(p.body_len, 3);
+	advance(f, 989);
+	assert_int_equal(p.done, 0);
+	advance(f, 1);
+	assert_int_equal(p.done, 1);
+	assert_int_equal(p.err, ESPAT_NET_ETIMEDOUT);
+	assert_false(espat_httpc_busy(&h));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +366,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(bad_requests_refused_at_once, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(cancel_from_a_callback, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(https_asks_for_tls, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(headers_of_the_final_response, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(idle_limit_and_pause, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
