@@ -9,6 +9,7 @@
 
 #include "cmd/params.h"
 #include "cmd/tcpip.h"
+#include "cmd/tcpip_ssl.h"
 #include "cmd/wifi.h"
 #include "proto/http.h"
 
@@ -294,6 +295,9 @@ static int begin(struct espat_module *m, const struct req *q)
 	h->status = 0;
 	h->length = -1;
 	h->held = false;
+	/* https as AT+CIPSSLCCONF set link 0 (COMPAT 127): no checks by default */
+	struct espat_conn_tls tls;
+	espat_ssl_conn_tls(m, 0, &tls);
 	struct espat_httpc_req r = {
 	    .method = q->method,
 	    .url = q->url,
@@ -303,7 +307,7 @@ static int begin(struct espat_module *m, const struct req *q)
 	    .body = q->body,
 	    .body_len = q->body_len,
 	    .send_length = q->send_length,
-	    .tls = NULL, /* https checks nothing (COMPAT 127) */
+	    .tls = &tls,
 	    .timeout_ms = q->timeout_ms,
 	    .idle_ms = q->timeout_ms,
 	};

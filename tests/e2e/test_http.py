@@ -436,3 +436,17 @@ def test_chapter4_examples(make_dut, servers, scenario):
             lines = [l for l in re.split(rb"\r\n", got) if l]
             assert [l.decode() for l in lines] == want, esc(got)
         i += 2 if want else 1
+
+
+def test_https_follows_cipsslcconf(dut, servers):
+    """HTTPS verifies as AT+CIPSSLCCONF set link 0 (COMPAT #127): the test
+    server's self-signed certificate is not signed by the factory CA, so
+    with auth 2 the request fails and the module goes on; auth 0 again
+    checks nothing."""
+    assert dut.cmd(f"AT+SYSTIMESTAMP={int(time.time())}") == OK
+    assert dut.cmd("AT+CIPSSLCCONF=2,0,0") == OK
+    assert dut.cmd(f'AT+HTTPCLIENT=2,0,"{servers.sbin}/get",,,2').endswith(b"ERROR\r\n")
+    assert dut.cmd("AT") == OK
+    assert dut.cmd("AT+CIPSSLCCONF=0") == OK
+    j = echo(dut, f'AT+HTTPCLIENT=2,0,"{servers.sbin}/get?x=1",,,2')
+    assert j["args"] == {"x": "1"}
