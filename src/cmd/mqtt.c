@@ -916,6 +916,18 @@ static bool topic_arg(struct espat_module *m, const struct espat_args *a, size_t
 	return true;
 }
 
+/* The common start of the commands that need the broker: connected, and
+ * argument 1 a topic (filter: a SUBSCRIBE/UNSUBSCRIBE filter). */
+static bool linked_topic(struct espat_module *m, const struct espat_args *a,
+                         struct espat_mqtt_topic *t, bool filter, enum espat_rc *rc)
+{
+	if (!connected(Q(m))) {
+		*rc = fail(m, MQ_IN_DISCONNECTED_STATE);
+		return false;
+	}
+	return topic_arg(m, a, 1, t, filter, rc);
+}
+
 /* Sends a PUBLISH head for payload_len bytes; its packet id in *id. */
 static int publish_head(struct espat_module *m, const char *topic, uint8_t qos, bool retain,
                         size_t payload_len, uint16_t *id)
@@ -958,12 +970,9 @@ static enum espat_rc published(struct espat_module *m, enum espat_mqtt_op op, ui
 
 static enum espat_rc pub_set(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_mqtt *q = Q(m);
-	if (!connected(q))
-		return fail(m, MQ_IN_DISCONNECTED_STATE);
 	struct espat_mqtt_topic t;
 	enum espat_rc rc;
-	if (!topic_arg(m, a, 1, &t, false, &rc))
+	if (!linked_topic(m, a, &t, false, &rc))
 		return rc;
 	if (a->v[2].len == 0)
 		return fail(m, MQ_DATA_IS_NULL);
@@ -1007,11 +1016,9 @@ static const struct espat_param p_pubraw[] = {
 static enum espat_rc pubraw_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_mqtt *q = Q(m);
-	if (!connected(q))
-		return fail(m, MQ_IN_DISCONNECTED_STATE);
 	struct espat_mqtt_topic t;
 	enum espat_rc rc;
-	if (!topic_arg(m, a, 1, &t, false, &rc))
+	if (!linked_topic(m, a, &t, false, &rc))
 		return rc;
 	size_t len = (size_t)a->v[2].i;
 	q->entry_qos = (uint8_t)a->v[3].i;
@@ -1054,11 +1061,9 @@ static const struct espat_param p_sub[] = {
 static enum espat_rc sub_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_mqtt *q = Q(m);
-	if (!connected(q))
-		return fail(m, MQ_IN_DISCONNECTED_STATE);
 	struct espat_mqtt_topic t;
 	enum espat_rc rc;
-	if (!topic_arg(m, a, 1, &t, true, &rc))
+	if (!linked_topic(m, a, &t, true, &rc))
 		return rc;
 	t.qos = a->n > 2 && a->v[2].kind == ESPAT_ARG_INT ? (uint8_t)a->v[2].i : 0;
 	if (sub_index(q, t.name) >= 0) {
@@ -1088,11 +1093,9 @@ static const struct espat_param p_unsub[] = {
 static enum espat_rc unsub_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_mqtt *q = Q(m);
-	if (!connected(q))
-		return fail(m, MQ_IN_DISCONNECTED_STATE);
 	struct espat_mqtt_topic t;
 	enum espat_rc rc;
-	if (!topic_arg(m, a, 1, &t, true, &rc))
+	if (!linked_topic(m, a, &t, true, &rc))
 		return rc;
 	if (sub_index(q, t.name) < 0) {
 		espat_wr_linef(&m->wr, "NO UNSUBSCRIBE");
