@@ -9,3 +9,4 @@ cc -O2 -std=c11 -Wall -Wextra -Werror -o build/bench/pty_echo bench/pty_echo.c
 /usr/bin/python3 bench/bench_tcpip.py
 /usr/bin/python3 bench/bench_http.py
 /usr/bin/python3 bench/bench_ws.py
+/usr/bin/python3 bench/bench_mqtt.py

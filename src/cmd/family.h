@@ -133,6 +133,12 @@ struct espat_module {
 
 uint64_t espat_module_now(const struct espat_module *m);
 
+/* UART output the platform still holds (the pipe's pending bytes). Above
+ * ESPAT_TX_HIGH a family stops reading its sockets until ESPAT_EV_TX_ROOM,
+ * so a slow host loses nothing. */
+#define ESPAT_TX_HIGH (256 * 1024)
+size_t espat_module_tx_queued(const struct espat_module *m);
+
 /* Delivers ev to every family that listens, in registry order. */
 void espat_module_emit(struct espat_module *m, enum espat_event ev);
 

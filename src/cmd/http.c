@@ -150,17 +150,12 @@ static void record(struct espat_module *m, const char *a, size_t an, const char 
 	espat_wr_msg(&m->wr, h->rec, (size_t)k + an + bn + 2);
 }
 
-static size_t tx_queued(struct espat_module *m)
-{
-	const struct espat_pipe *p = &m->wr.pipe;
-	return p->pending ? p->pending(p->user) : 0;
-}
 
 /* The UART is behind: hold the response back until ESPAT_EV_TX_ROOM. */
 static void hold_check(struct espat_module *m)
 {
 	struct espat_http *h = H(m);
-	if (!h->held && tx_queued(m) > ESPAT_TX_HIGH) {
+	if (!h->held && espat_module_tx_queued(m) > ESPAT_TX_HIGH) {
 		h->held = true;
 		espat_httpc_pause(&h->hc, true);
 	}
@@ -808,7 +803,7 @@ static void http_event(struct espat_module *m, enum espat_event ev)
 	struct espat_http *h = H(m);
 	if (h->op == ESPAT_HTTPCMD_NONE)
 		return;
-	if (ev == ESPAT_EV_TX_ROOM && h->held && tx_queued(m) <= ESPAT_TX_HIGH) {
+	if (ev == ESPAT_EV_TX_ROOM && h->held && espat_module_tx_queued(m) <= ESPAT_TX_HIGH) {
 		h->held = false;
 		espat_httpc_pause(&h->hc, false);
 	} else if (ev == ESPAT_EV_NET_CHANGED && !espat_wifi_online(m)) {

@@ -13,6 +13,12 @@ uint64_t espat_module_now(const struct espat_module *m)
 	return m->ports.sys.now_ms(m->ports.sys.user);
 }
 
+size_t espat_module_tx_queued(const struct espat_module *m)
+{
+	const struct espat_pipe *p = &m->ports.pipe;
+	return p->pending ? p->pending(p->user) : 0;
+}
+
 void espat_module_emit(struct espat_module *m, enum espat_event ev)
 {
 	for (size_t i = 0; i < m->reg.n; i++) {

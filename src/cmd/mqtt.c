@@ -153,6 +153,28 @@ static int tx(struct espat_module *m, const uint8_t *p, size_t n)
 
 static void arm_ping(struct espat_module *m);
 
+/* Stops or resumes reading the broker. */
+static void pause_link(struct espat_module *m, bool paused)
+{
+	struct espat_mqtt *q = Q(m);
+	q->held = paused;
+	if (q->ws)
+		espat_wsc_pause(&q->wsc, paused);
+	else
+		espat_conn_pause(&q->conn, paused);
+}
+
+/* The UART is behind: what the broker sends waits in its socket (and the
+ * broker's flow control) until ESPAT_EV_TX_ROOM, so a slow host loses
+ * nothing. */
+static void hold_check(struct espat_module *m)
+{
+	struct espat_mqtt *q = Q(m);
+	if (!q->held && q->phase != ESPAT_MQTT_LINK_DOWN &&
+	    espat_module_tx_queued(m) > ESPAT_TX_HIGH)
+		pause_link(m, true);
+}
+
 /* Ends the transport quietly: sockets (unless abort is false: a closing
  * handshake finishes on its own), timers, an open message. */
 static void link_down(struct espat_module *m, bool abort)
@@ -169,6 +191,7 @@ static void link_down(struct espat_module *m, bool abort)
 	espat_timer_cancel(&m->timers, &q->ping_timer);
 	espat_timer_cancel(&m->timers, &q->ack_timer);
 	q->phase = ESPAT_MQTT_LINK_DOWN;
+	q->held = false;
 	q->ping_out = false;
 	q->resub_id = 0;
 	q->nqos2_in = 0;
@@ -475,7 +498,7 @@ static void ping_due(void *user)
 {
 	struct espat_module *m = user;
 	struct espat_mqtt *q = Q(m);
-	if (q->ping_out) { /* no PINGRESP for a whole keep-alive period */
+	if (q->ping_out && !q->held) { /* no PINGRESP for a whole keep-alive period */
 		link_lost(m, ESPAT_NET_ETIMEDOUT);
 		return;
 	}
@@ -614,9 +637,11 @@ static bool handle(struct espat_module *m, const struct espat_mqtt_ev *ev)
 	case ESPAT_MQTT_EV_PAYLOAD:
 		if (q->rx_open)
 			espat_wr_part(&m->wr, ev->data, ev->len);
+		hold_check(m);
 		return true;
 	case ESPAT_MQTT_EV_PUBLISH_END:
 		on_publish_end(m, &ev->pub);
+		hold_check(m);
 		return true;
 	case ESPAT_MQTT_EV_PUBACK:
 		if (pub_waiting(q, ev->packet_id))
@@ -1253,6 +1278,10 @@ int espat_mqtt_link_reset(struct espat_module *m)
 static void mqtt_event(struct espat_module *m, enum espat_event ev)
 {
 	struct espat_mqtt *q = Q(m);
+	if (ev == ESPAT_EV_TX_ROOM && q->held && espat_module_tx_queued(m) <= ESPAT_TX_HIGH) {
+		pause_link(m, false);
+		return;
+	}
 	if (ev == ESPAT_EV_NET_CHANGED && q->phase != ESPAT_MQTT_LINK_DOWN &&
 	    !espat_wifi_online(m))
 		link_lost(m, ESPAT_NET_EUNREACH);
@@ -1276,6 +1305,6 @@ const struct espat_family espat_mqtt_family = {
 	.state_size = sizeof(struct espat_mqtt),
 	.state_slot = offsetof(struct espat_module, mqtt),
 	.free = mqtt_free,
-	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED),
+	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED) | ESPAT_EV(ESPAT_EV_TX_ROOM),
 	.on_event = mqtt_event,
 };

@@ -127,6 +127,7 @@ struct espat_mqtt {
 	uint16_t qos2_in[ESPAT_MQTT_QOS2_IN_MAX]; /* ids waiting for PUBREL */
 	size_t nqos2_in;
 	bool rx_dup; /* the PUBLISH being received is a QoS 2 duplicate: not printed */
+	bool held;   /* the UART is behind: the broker is not read (ESPAT_TX_HIGH) */
 	unsigned gen; /* changes when the transport ends */
 };
 

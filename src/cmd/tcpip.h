@@ -33,7 +33,6 @@ struct espat_module;
 #define ESPAT_DGRAMS_MAX 64        /* passive UDP: datagrams buffered per link */
 #define ESPAT_PT_CHUNK 2920        /* passthrough: bytes per packet sent */
 #define ESPAT_PT_BUF 8192          /* passthrough: bytes gathered from the UART */
-#define ESPAT_TX_HIGH (256 * 1024) /* UART output queued: stop reading sockets */
 #define ESPAT_SOCK_HIGH (256 * 1024) /* socket output queued: stop reading the UART */
 
 enum espat_link_type {

@@ -13,11 +13,6 @@
 
 #include "cmd/tcpip_internal.h"
 
-static size_t tx_queued(const struct espat_module *m)
-{
-	const struct espat_pipe *p = &m->ports.pipe;
-	return p->pending ? p->pending(p->user) : 0;
-}
 
 /* Passthrough receiving mode applies to the link passthrough would use. */
 static bool raw_link(const struct espat_link *l)
@@ -34,7 +29,7 @@ void espat_recv_update(struct espat_link *l)
 	if (!l->conn.sock || l->state != ESPAT_LINK_UP)
 		return;
 	bool full = l->passive && l->rx_len >= ESPAT_RECV_WINDOW;
-	bool pause = full || tx_queued(m) > ESPAT_TX_HIGH;
+	bool pause = full || espat_module_tx_queued(m) > ESPAT_TX_HIGH;
 	if (pause != l->paused) {
 		l->paused = pause;
 		NET(m)->pause(NET(m)->user, l->conn.sock, pause);
