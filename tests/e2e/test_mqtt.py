@@ -541,6 +541,34 @@ def test_reconnect_and_resubscribe(net, cid):
         b.close()
 
 
+def test_ctl_link_reset_and_dns_failure(net, broker, paho, cid):
+    """`espat ctl link reset mqtt` breaks the connection as the network
+    would: +MQTTDISCONNECTED:0, the broker sends the will (no DISCONNECT
+    came), and the module (reconnect=1) is back and subscribed. A broker
+    name that does not resolve fails AT+MQTTCONN with ERROR and the module
+    goes on."""
+    peer = paho()
+    peer.subscribe(f"{cid}/will", 1)
+    usercfg(net, 1, cid)
+    ok(net, f'AT+MQTTCONNCFG=0,60,0,"{cid}/will","cut",1,0')
+    conn(net, 1, broker.ports["tcp"], reconnect=1)
+    sub(net, f"{cid}/t", 1)
+    assert net.ctl("state")["state"]["mqtt"]["connected"] is True
+    net.ctl("link", "reset", "mqtt")
+    net.expect(b"+MQTTDISCONNECTED:0\r\n")
+    m = peer.recv()
+    assert (m.topic, m.payload) == (f"{cid}/will", b"cut")
+    net.expect(connected(1, broker.ports["tcp"], reconnect=1), RECONNECT_S)
+    broker.wait_log(f"Sending SUBACK to {cid}")
+    peer.publish(f"{cid}/t", b"still here", qos=1)
+    assert subrecv(net) == (f"{cid}/t", b"still here")
+    ok(net, "AT+MQTTCLEAN=0")
+    usercfg(net, 1, cid)
+    got = net.cmd('AT+MQTTCONN=0,"nowhere.invalid",1883,0', timeout=CONNECT_S)
+    assert got.endswith(b"\r\nERROR\r\n"), got
+    ok(net, "AT")
+
+
 def test_last_will_on_power_cut(net, broker, paho, cid):
     """The module loses power (ctl power-cut) with a connection up: the
     broker publishes its will."""
