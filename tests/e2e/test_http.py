@@ -4,7 +4,8 @@ started once for the module: httpbin under gunicorn over HTTP and over HTTPS
 and a static file server (HTTP and HTTPS) for large and binary files. The
 module joins the host's network (tests/worlds/tcpip.ini). Then the guide's
 chapter-4 HTTP examples (examples.json 4.7.1-4.7.7 and the 4.1.1 filtered
-download) with httpbin.org and the example files pointed at these servers."""
+download) and its chapter-3 ones (command_examples.json, 3.6) with
+httpbin.org and the example files pointed at these servers."""
 import base64
 import hashlib
 import json
@@ -97,8 +98,15 @@ def servers(tmp_path_factory):
     s.every = bytes(range(256)) * 64
     s.jpg = b"\xff\xd8\xff\xe2\x0cXICC_PROFILE" + os.urandom(30000)
     s.png = b"\x89PNG\r\n\x1a\n" + os.urandom(20000)
+    # the files of the guide's 3.6 examples, at their paths on www.baidu.com and
+    # docs.espressif.com (_ch3_hosts): a GIF and a page longer than 256 bytes
+    s.gif = b"GIF89a" + os.urandom(1500)
+    s.html = (b"<!DOCTYPE html>\n<html><head><title>ESP-AT User Guide</title></head><body>\n"
+              + b"".join(b"<p>paragraph %d</p>\n" % i for i in range(40)) + b"</body></html>\n")
     for name, data in (("big.bin", s.big), ("every.bin", s.every), ("photo.jpg", s.jpg),
-                       ("hardware.png", s.png)):
+                       ("hardware.png", s.png), ("img/bdlogo.gif", s.gif),
+                       ("projects/esp-at/en/latest/esp32c3/index.html", s.html)):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     s.port, s.sport, s.fport, s.fsport = free_port(), free_port(), free_port(), free_port()
     procs = []
@@ -450,3 +458,142 @@ def test_https_follows_cipsslcconf(dut, servers):
     assert dut.cmd("AT+CIPSSLCCONF=0") == OK
     j = echo(dut, f'AT+HTTPCLIENT=2,0,"{servers.sbin}/get?x=1",,,2')
     assert j["args"] == {"x": "1"}
+
+
+# ---- the guide's chapter-3 examples (command_examples.json: 3.6) -------------------
+#
+# The Example blocks of 3.6.2 AT+HTTPCLIENT, 3.6.3 AT+HTTPGETSIZE and 3.6.8
+# AT+HTTPCHEAD, each on a fresh module that first joins the host's network
+# (echo off), in the corpus's order, so that 3.6.8's AT+HTTPCGET carries
+# the Range header its AT+HTTPCHEAD set. The examples' hosts are this
+# fixture's servers (_ch3_hosts, one pass, longest name first). A response
+# record is read by its length (response()) and counts as one line,
+# "+<CMD>:<n>,<data>", whatever its data holds. The lines must equal the
+# entry's `expect`, or match a variant of its `expect_format` (<...> a
+# wildcard); the data typed after '>' (`send_data`) must be answered as the
+# form's later variants say ("When the data length reaches..."). CH3_CHECKS
+# are checked besides. CH3_DIFFERENT lists every entry not run as written,
+# with the reason, noted at the end of the run.
+
+from test_conformance import DATA as CH3, _lines, _matches_format  # noqa: E402
+
+CH3_SECTIONS = ("3.6.2 AT+HTTPCLIENT", "3.6.3 AT+HTTPGETSIZE", "3.6.8 AT+HTTPCHEAD")
+CH3_SETUP = ("the examples presume a module on a network: it joins the AP that leads to the "
+             "host first (AT+CWMODE=1, AT+CWJAP), then ATE0")
+HTTPBIN = ("httpbin.org is the fixture's httpbin (gunicorn) on 127.0.0.1: the URL's host and "
+           "the <host> argument (which the URL overrides) name it with its port")
+CH3_RECORD = re.compile(r"\+(HTTPCLIENT|HTTPCGET|HTTPCPOST|HTTPCPUT):<size>,<data>")
+
+
+def _ch3_hosts(servers):
+    """The examples' internet names -> this fixture's servers."""
+    return {"http://httpbin.org": servers.bin, "httpbin.org": f"127.0.0.1:{servers.port}",
+            "http://www.baidu.com": servers.files, "https://docs.espressif.com": servers.sfiles}
+
+
+# id -> (reason, change): "records" (the format's record line stands for
+# one record or more).
+CH3_DIFFERENT = {
+    "ex325": (HTTPBIN + ". A HEAD answer prints one +HTTPCLIENT record per field of the "
+              "response's head (COMPAT #121, as the guide's 4.7.1 does): the format's record "
+              "line is matched once per record", {"records": True}),
+    "ex326": (HTTPBIN, {}),
+    "ex327": (HTTPBIN, {}),
+    "ex328": ("www.baidu.com's /img/bdlogo.gif is a GIF at that path on the fixture's static "
+              "file server on 127.0.0.1", {}),
+    "ex330": ("docs.espressif.com's page is a copy at the same path on the fixture's HTTPS "
+              "static file server on 127.0.0.1 (self-signed: the module checks no certificate "
+              "by default, COMPAT #127)", {}),
+}
+
+
+def _json(recs):
+    return json.loads(b"".join(recs))
+
+
+# id -> (what, check(servers, records' data, lines)): beyond the format
+CH3_CHECKS = {
+    "ex325": ("each record is a field of the head, Name: value",
+              lambda s, recs, lines: all(re.fullmatch(rb"[A-Za-z-]+: .+", r) for r in recs)),
+    "ex326": ("httpbin saw a GET of /get",
+              lambda s, recs, lines: _json(recs)["url"] == f"{s.bin}/get"),
+    "ex327": ("httpbin saw the example's form posted to /post",
+              lambda s, recs, lines: _json(recs)["url"] == f"{s.bin}/post" and
+              _json(recs)["form"] == {"field1": "value1", "field2": "value2"}),
+    "ex328": ("the size is the GIF's",
+              lambda s, recs, lines: lines == [f"+HTTPGETSIZE:{len(s.gif)}", "OK"]),
+    "ex330": ("only the first 256 bytes of the page come (the Range header of ex329, as the "
+              "example's note says)", lambda s, recs, lines: b"".join(recs) == s.html[:256]),
+}
+
+
+def _ch3_blocks():
+    if CH3 is None:
+        return []
+    return [(s, [e for e in CH3["examples"] if e["command_section"] == s]) for s in CH3_SECTIONS]
+
+
+def _ch3_answer(d, wants):
+    """The answer to an entry: (lines, the records' data). Up to '>' when
+    that ends what is wanted, else up to the final result; records are read
+    by their length when a wanted first line is one."""
+    if wants[0][-1] == ">":
+        return _lines(d.expect_re(rb".*?>").group(0)), []
+    if not any(CH3_RECORD.fullmatch(w[0]) for w in wants):
+        return _lines(d.answer()), []
+    tags, recs, final = response(d)
+    lines = [f"+{t}:{len(r)},{r.decode('latin-1')}" for t, r in zip(tags, recs)]
+    return lines + _lines(final), recs
+
+
+def _ch3_run(d, e, servers, rx):
+    """Runs one entry; returns an error text, or None."""
+    hosts = _ch3_hosts(servers)
+    send = rx.sub(lambda m: hosts[m.group(0)], e["send"])
+    assert send == e["send"] or e["id"] in CH3_DIFFERENT, \
+        f"{e['id']} goes to {send!r}: CH3_DIFFERENT should say why"
+    diff = CH3_DIFFERENT.get(e["id"], (None, {}))[1]
+    fmts = [v["lines"] for v in e.get("expect_format", [])]
+    exact = "expect" in e
+    wants = [e["expect"]] if exact else fmts
+    d.write(send.encode("latin-1"))
+    got, recs = _ch3_answer(d, wants)
+    if diff.get("records") and len(got) >= 2:
+        wants = [[w[0]] * (len(got) - len(w) + 1) + w[1:] for w in wants]
+    if not any(got == w if exact else _matches_format(got, w) for w in wants):
+        return f"{e['id']} {send!r}: want one of {wants}, got {got}"
+    if e["id"] in CH3_CHECKS and not CH3_CHECKS[e["id"]][1](servers, recs, got):
+        return f"{e['id']} {send!r}: {CH3_CHECKS[e['id']][0]}: no, got {got}"
+    if "send_data" in e:
+        d.write("".join(e["send_data"]).encode("latin-1"))
+        got = _lines(d.answer())
+        if got not in fmts[1:]:
+            return f"{e['id']} data {e['send_data']}: want one of {fmts[1:]}, got {got}"
+    return None
+
+
+@pytest.mark.parametrize("block", _ch3_blocks(), ids=[s.split()[0] for s, _ in _ch3_blocks()])
+def test_chapter3_examples(block, make_dut, servers):
+    section, entries = block
+    assert entries, f"no examples of {section} in the corpus"
+    note(f"conformance: setup 3.6: {CH3_SETUP}")
+    d = make_dut(world=TCPIP_WORLD)
+    join(d)
+    hosts = _ch3_hosts(servers)
+    rx = re.compile("|".join(re.escape(k) for k in sorted(hosts, key=len, reverse=True)))
+    errors = []
+    for e in entries:
+        if e["id"] in CH3_DIFFERENT:
+            note(f"conformance: differs {e['id']} {e['send'].strip()!r}: "
+                 f"{CH3_DIFFERENT[e['id']][0]}")
+        err = _ch3_run(d, e, servers, rx)
+        if err:
+            errors.append(err)
+    assert not errors, "\n".join(errors)
+
+
+def test_chapter3_tables_name_real_entries():
+    ids = {e["id"] for _, es in _ch3_blocks() for e in es}
+    assert set(CH3_DIFFERENT) <= ids, set(CH3_DIFFERENT) - ids
+    assert set(CH3_CHECKS) <= ids, set(CH3_CHECKS) - ids
+    assert all(es for _, es in _ch3_blocks()), "a section without examples"

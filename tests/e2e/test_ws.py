@@ -4,7 +4,7 @@ sends fragmented, binary, ping and close frames, one that dies, one that
 requires a client certificate (the guide's 4.8.2); binary-safe data both
 ways, messages larger than <buffer_size>, close codes, the AP going away
 through the world, and the guide's chapter-4 WebSocket examples (4.8.1,
-4.8.2) replayed from the conformance corpus."""
+4.8.2) and chapter-3 ones (3.8) replayed from the conformance corpus."""
 import asyncio
 import json
 import os
@@ -342,3 +342,139 @@ def test_chapter4_examples(sid, make_dut, srv):
             for line in step["expect_async"]:
                 d.expect(subst(line).encode() + b"\r\n", timeout=DEADLINE)
     ok(d, "AT+WSCLOSE=0", b"+WS_CLOSED:0\r\n")
+
+
+# ---- the guide's chapter-3 examples (command_examples.json: 3.8) -------------------
+#
+# The Example blocks of 3.8.2 AT+WSCFG, 3.8.3 AT+WSHEAD, 3.8.4 AT+WSOPEN and
+# 3.8.6 AT+WSCLOSE, each on a fresh module that first joins the host's
+# network (echo off), in the corpus's order (3.8.3 opens its connection
+# with the header it set). The examples' server, demo.piesocket.com, is the
+# wss echo server here: it takes any path and query, and records the
+# upgrade request (srv.heads). An entry's lines must equal its `expect`, or
+# match a variant of its `expect_format` (<...> a wildcard); the data typed
+# after '>' (`send_data`) must be answered as the form's later variants say
+# ("When the data length reaches..."). CH3_CHECKS are checked besides.
+# CH3_SETUP and CH3_DIFFERENT list every section and entry not run as
+# written, with the reason, noted at the end of the run.
+
+from conftest import note, wait_for  # noqa: E402
+from test_conformance import DATA as CH3, _matches_format  # noqa: E402
+
+CH3_SECTIONS = ("3.8.2 AT+WSCFG", "3.8.3 AT+WSHEAD", "3.8.4 AT+WSOPEN", "3.8.6 AT+WSCLOSE")
+CH3_JOIN = ("the examples presume a module on a network: it joins the AP that leads to the "
+            "host first (AT+CWMODE=1, AT+CWJAP), then ATE0")
+PIESOCKET = "wss://demo.piesocket.com"
+PIESOCKET_URI = ("demo.piesocket.com is the fixture's wss echo server on 127.0.0.1 at its port "
+                 "(self-signed: the module checks no certificate by default, COMPAT #151); the "
+                 "path and query stay the example's")
+CH3_PATH = "/v3/channel_123?api_key=VCXCEuvhGcBDP7XhiJJUDvR1e1D3eiVjgZ9VRiaV&notify_self"
+
+# section -> (commands sent first, each with the lines it answers; reason).
+# {wss} is the fixture's wss server.
+CH3_SETUP = {
+    "3.8.6 AT+WSCLOSE": ([(f'AT+WSOPEN=0,"{{wss}}{CH3_PATH}"', ["+WS_CONNECTED:0", "OK"])],
+                         "the example closes link 0, which it presumes open (a fresh module's "
+                         "link 0 is free and AT+WSCLOSE=0 answers ERROR, COMPAT #148): the "
+                         "test opens it first, as ex340 does"),
+}
+
+# id -> (reason, change): "expect" (the lines espat answers).
+CH3_DIFFERENT = {
+    "ex339": (PIESOCKET_URI, {}),
+    "ex340": (PIESOCKET_URI, {}),
+    "ex341": ("the format shows only OK; the module prints +WS_CLOSED:0 (a message of 3.15) "
+              "before it, since the close waits for the closing handshake, whose report comes "
+              "first (COMPAT #148)", {"expect": ["+WS_CLOSED:0", "OK"]}),
+}
+
+AUTH_HEAD = ("AUTHORIZATION", "Basic QTIzMzIyMDE5OTk6MTIzNDU2Nzg=")  # ex338's header
+
+
+def _upgrade(srv, n, path, head=None):
+    """Whether the first upgrade request after the nth asked for path (with
+    head among its headers, if given). The server's thread records it when
+    it has answered: give it a moment."""
+    try:
+        wait_for(lambda: len(srv.heads) > n, "the upgrade request", 1.0)
+    except AssertionError:
+        return False
+    return srv.heads[n][0] == path and (head is None or head in srv.heads[n][1])
+
+
+# id -> (what, check(srv, how many upgrades the server had before the entry))
+CH3_CHECKS = {
+    "ex339": ("the server got the example's path and query, and ex338's header",
+              lambda srv, n: _upgrade(srv, n, CH3_PATH, AUTH_HEAD)),
+    "ex340": ("the server got the example's path and query",
+              lambda srv, n: _upgrade(srv, n, CH3_PATH)),
+}
+
+
+def _ch3_blocks():
+    if CH3 is None:
+        return []
+    return [(s, [e for e in CH3["examples"] if e["command_section"] == s]) for s in CH3_SECTIONS]
+
+
+def _ch3_answer(d, last):
+    if last == ">":
+        return _lines(d.read_until(lambda b: b.find(b">") + 1 or None, DEADLINE, ">"))
+    return _lines(d.answer(timeout=DEADLINE * 2))
+
+
+def _ch3_run(d, e, srv):
+    """Runs one entry; returns an error text, or None."""
+    wss = f"wss://127.0.0.1:{srv.tls_port}"
+    send = e["send"].replace(PIESOCKET, wss)
+    assert send == e["send"] or e["id"] in CH3_DIFFERENT, \
+        f"{e['id']} goes to {send!r}: CH3_DIFFERENT should say why"
+    diff = CH3_DIFFERENT.get(e["id"], (None, {}))[1]
+    fmts = [v["lines"] for v in e.get("expect_format", [])]
+    exact = "expect" in diff or "expect" in e
+    wants = [diff.get("expect") or e["expect"]] if exact else fmts
+    n = len(srv.heads)
+    d.write(send.encode("latin-1"))
+    got = _ch3_answer(d, wants[0][-1])
+    if not any(got == w if exact else _matches_format(got, w) for w in wants):
+        return f"{e['id']} {send!r}: want one of {wants}, got {got}"
+    if e["id"] in CH3_CHECKS and not CH3_CHECKS[e["id"]][1](srv, n):
+        return f"{e['id']} {send!r}: {CH3_CHECKS[e['id']][0]}: no, got {srv.heads[n:]}"
+    if "send_data" in e:
+        d.write("".join(e["send_data"]).encode("latin-1"))
+        got = _lines(d.answer())
+        if got not in fmts[1:]:
+            return f"{e['id']} data {e['send_data']}: want one of {fmts[1:]}, got {got}"
+    return None
+
+
+@pytest.mark.parametrize("block", _ch3_blocks(), ids=[s.split()[0] for s, _ in _ch3_blocks()])
+def test_chapter3_examples(block, make_dut, srv):
+    section, entries = block
+    assert entries, f"no examples of {section} in the corpus"
+    note(f"conformance: setup 3.8: {CH3_JOIN}")
+    d = make_dut(world=WORLD)
+    join(d)
+    if section in CH3_SETUP:
+        cmds, why = CH3_SETUP[section]
+        note(f"conformance: setup {section}: {[c for c, _ in cmds]}: {why}")
+        for c, want in cmds:
+            c = c.replace("{wss}", f"wss://127.0.0.1:{srv.tls_port}")
+            assert _lines(d.cmd(c, timeout=DEADLINE * 2)) == want, c
+    errors = []
+    for e in entries:
+        if e["id"] in CH3_DIFFERENT:
+            note(f"conformance: differs {e['id']} {e['send'].strip()!r}: "
+                 f"{CH3_DIFFERENT[e['id']][0]}")
+        err = _ch3_run(d, e, srv)
+        if err:
+            errors.append(err)
+    assert not errors, "\n".join(errors)
+
+
+def test_chapter3_tables_name_real_entries():
+    ids = {e["id"] for _, es in _ch3_blocks() for e in es}
+    assert set(CH3_DIFFERENT) <= ids, set(CH3_DIFFERENT) - ids
+    assert set(CH3_CHECKS) <= ids, set(CH3_CHECKS) - ids
+    assert set(CH3_SETUP) <= {s for s, _ in _ch3_blocks()}, set(CH3_SETUP)
+    assert all(es for _, es in _ch3_blocks()), "a section without examples"
