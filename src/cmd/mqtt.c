@@ -151,6 +151,23 @@ static int tx(struct espat_module *m, const uint8_t *p, size_t n)
 	return espat_conn_send(&q->conn, p, n, NULL);
 }
 
+/* Sends a head and its payload in one write (one segment on the wire, one
+ * syscall), as esp-mqtt writes a message from its buffer. */
+static int tx2(struct espat_module *m, const uint8_t *h, size_t hn, const uint8_t *p, size_t n)
+{
+	uint8_t small[1024];
+	uint8_t *buf = hn + n <= sizeof(small) ? small : malloc(hn + n);
+	if (!buf)
+		return ESPAT_NET_ENOMEM;
+	memcpy(buf, h, hn);
+	if (n)
+		memcpy(buf + hn, p, n);
+	int rc = tx(m, buf, hn + n);
+	if (buf != small)
+		free(buf);
+	return rc;
+}
+
 static void arm_ping(struct espat_module *m);
 
 /* Stops or resumes reading the broker. */
@@ -521,12 +538,20 @@ static void arm_ping(struct espat_module *m)
 
 /* ---- what the broker sends ---------------------------------------------------------- */
 
+/* An acknowledgement; those of one read go out together after it. */
 static void send_ack(struct espat_module *m, enum espat_mqtt_type type, uint16_t id)
 {
+	struct espat_mqtt *q = Q(m);
 	uint8_t buf[4];
 	size_t n = espat_mqtt_write_ack(buf, sizeof(buf), type, id);
-	if (n)
-		tx(m, buf, n);
+	if (n == 0)
+		return;
+	if (q->feeding && q->acks_len + n <= sizeof(q->acks)) {
+		memcpy(q->acks + q->acks_len, buf, n);
+		q->acks_len += n;
+		return;
+	}
+	tx(m, buf, n);
 }
 
 static bool qos2_seen(struct espat_mqtt *q, uint16_t id)
@@ -681,15 +706,23 @@ static void feed(struct espat_module *m, const uint8_t *p, size_t n)
 	struct espat_mqtt *q = Q(m);
 	unsigned gen = q->gen;
 	struct espat_mqtt_ev ev;
+	q->feeding = true;
+	q->acks_len = 0;
 	do {
 		size_t used = espat_mqtt_feed(&q->parser, p, n, &ev);
 		p += used;
 		n -= used;
 		if (ev.type == ESPAT_MQTT_EV_NEED_MORE)
 			break;
-		if (!handle(m, &ev) || q->gen != gen)
+		if (!handle(m, &ev) || q->gen != gen) {
+			q->feeding = false;
 			return;
+		}
 	} while (true);
+	q->feeding = false;
+	if (q->acks_len && tx(m, q->acks, q->acks_len) != 0)
+		link_lost(m, ESPAT_NET_ERESET);
+	q->acks_len = 0;
 }
 
 /* ---- AT+MQTTUSERCFG, AT+MQTTLONG*, AT+MQTTCONNCFG, AT+MQTTALPN, AT+MQTTSNI ---- */
@@ -953,7 +986,8 @@ static bool linked_topic(struct espat_module *m, const struct espat_args *a,
 	return topic_arg(m, a, 1, t, filter, rc);
 }
 
-/* Sends a PUBLISH head for payload_len bytes; its packet id in *id. */
+/* Writes a PUBLISH head for payload_len bytes into q->pend (not sent);
+ * its packet id in *id. 0, or EINVAL. */
 static int publish_head(struct espat_module *m, const char *topic, uint8_t qos, bool retain,
                         size_t payload_len, uint16_t *id)
 {
@@ -966,9 +1000,8 @@ static int publish_head(struct espat_module *m, const char *topic, uint8_t qos, 
 	    .packet_id = *id,
 	    .payload_len = (uint32_t)payload_len,
 	};
-	uint8_t head[ESPAT_MQTT_TOPIC_MAX_AT + 16];
-	size_t n = espat_mqtt_write_publish_head(head, sizeof(head), &pub);
-	return n ? tx(m, head, n) : ESPAT_NET_EINVAL;
+	q->pend_len = espat_mqtt_write_publish_head(q->pend, sizeof(q->pend), &pub);
+	return q->pend_len ? 0 : ESPAT_NET_EINVAL;
 }
 
 static const struct espat_param p_pub[] = {
@@ -1003,22 +1036,30 @@ static enum espat_rc pub_set(struct espat_module *m, const struct espat_args *a)
 		return fail(m, MQ_DATA_IS_NULL);
 	uint8_t qos = (uint8_t)a->v[3].i;
 	uint16_t id;
+	struct espat_mqtt *q = Q(m);
 	if (publish_head(m, t.name, qos, a->v[4].i == 1, a->v[2].len, &id) != 0 ||
-	    tx(m, (const uint8_t *)a->v[2].s, a->v[2].len) != 0)
+	    tx2(m, q->pend, q->pend_len, (const uint8_t *)a->v[2].s, a->v[2].len) != 0)
 		return fail(m, MQ_CLIENT_PUBLISH_FAILED);
+	q->pend_len = 0;
 	return published(m, ESPAT_MQTT_OP_PUB, qos, id);
 }
 
 static enum espat_rc pubraw_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
 	struct espat_mqtt *q = Q(m);
-	if (!q->entry_failed && (!connected(q) || tx(m, p, n) != 0))
+	if (!q->entry_failed && connected(q) && q->pend_len) { /* the head goes with the first data */
+		if (tx2(m, q->pend, q->pend_len, p, n) != 0)
+			q->entry_failed = true;
+		q->pend_len = 0;
+	} else if (!q->entry_failed && (!connected(q) || tx(m, p, n) != 0)) {
 		q->entry_failed = true;
+	}
 	if (!last)
 		return ESPAT_RC_PENDING;
 	if (q->entry_failed) {
-		if (connected(q))
+		if (connected(q) && q->pend_len == 0)
 			link_lost(m, ESPAT_NET_EIO); /* a PUBLISH cut short breaks the stream */
+		q->pend_len = 0;
 		espat_wr_result(&m->wr, "+MQTTPUB:FAIL");
 		return ESPAT_RC_DONE;
 	}

@@ -128,6 +128,13 @@ struct espat_mqtt {
 	size_t nqos2_in;
 	bool rx_dup; /* the PUBLISH being received is a QoS 2 duplicate: not printed */
 	bool held;   /* the UART is behind: the broker is not read (ESPAT_TX_HIGH) */
+	/* acknowledgements gathered while one read is parsed, sent together */
+	bool feeding;
+	uint8_t acks[64 * 4];
+	size_t acks_len;
+	/* AT+MQTTPUBRAW: the PUBLISH head, sent with the first data */
+	uint8_t pend[ESPAT_MQTT_TOPIC_MAX_AT + 16];
+	size_t pend_len;
 	unsigned gen; /* changes when the transport ends */
 };
 
