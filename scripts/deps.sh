@@ -10,7 +10,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	python3 python3-serial python3-pytest python3-zeroconf python3-dnspython python3-cryptography
 	socat openssl procps dnsmasq-base iproute2 iputils-ping
-	netcat-openbsd picocom
+	netcat-openbsd picocom python3-pytest-xdist
 	mosquitto mosquitto-clients python3-paho-mqtt
 	python3-websockets
 	gunicorn python3-httpbin

@@ -9,7 +9,8 @@
 # and exits 1 on any failure.
 #
 # Environment: FUZZ_SECONDS (default 10 here), POWERCUT_TRIALS (default 100;
-# 30 in the ASan pass unless set), PYTEST_ARGS (extra pytest arguments).
+# 30 in the ASan pass unless set), PYTEST_ARGS (extra pytest arguments),
+# PYTEST_JOBS (e2e workers, default the CPU count; 1: no pytest-xdist).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
@@ -33,6 +34,12 @@ done
 
 PY=/usr/bin/python3
 JOBS=$(nproc 2>/dev/null || echo 2)
+# e2e in parallel (python3-pytest-xdist): whole files per worker, so each
+# file's module-scoped peers (brokers, servers) start once
+XDIST=""
+if [ "${PYTEST_JOBS:-$JOBS}" -gt 1 ] && $PY -c "import xdist" 2>/dev/null; then
+	XDIST="-n ${PYTEST_JOBS:-$JOBS} --dist loadfile"
+fi
 pass=0
 fail=0
 notes=""
@@ -87,7 +94,7 @@ unit() {
 e2e() {
 	step "pytest tests/e2e (ESPAT_BIN=$1)"
 	# shellcheck disable=SC2086
-	ESPAT_BIN="$ROOT/$1" $PY -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-} tests/e2e 2>&1 | tee "$log"
+	ESPAT_BIN="$ROOT/$1" $PY -m pytest -q -p no:cacheprovider $XDIST ${PYTEST_ARGS:-} tests/e2e 2>&1 | tee "$log"
 	line=$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -1)
 	before=$fail
 	if [ -z "$line" ]; then
