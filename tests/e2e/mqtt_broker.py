@@ -55,7 +55,7 @@ import time
 import paho.mqtt.client as mqtt
 
 import pki as pkilib
-from peers import free_port, listening
+from peers import free_ports, listening
 
 DEADLINE = 5.0
 LIFETIME = 1800  # seconds a broker may live at most (a whole test module runs far less)
@@ -149,7 +149,7 @@ class Broker:
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         self.passwd = os.path.join(self.dir, "passwd")
         self.log_path = os.path.join(self.dir, "broker.log")
-        self.ports = {name: free_port() for name in self.listeners}
+        self.ports = dict(zip(self.listeners, free_ports(len(self.listeners))))
         self.proc = None
         self._log = None
         self._write_conf()

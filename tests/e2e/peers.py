@@ -237,6 +237,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(n):
+    """n distinct TCP ports nothing listens on: bound all at once, then
+    released (free_port() called n times may hand out one port twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def listening(port):
     """Whether some TCP socket on this host listens on port (IPv4 or IPv6;
     state 0A of /proc/net/tcp[6])."""

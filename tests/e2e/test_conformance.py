@@ -298,7 +298,7 @@ import time  # noqa: E402
 
 from conftest import DEADLINE  # noqa: E402
 from peers import (Conn, DnsServer, Openssl, SntpServer, TcpServer, UdpPeer,  # noqa: E402
-                   bind_somewhere, free_port)
+                   bind_somewhere, free_ports)
 
 SCENARIOS = os.path.join(SHARED, "conformance", "examples.json")
 CH4_WORLD = "tests/worlds/tcpip.ini"  # "espat" / "espatpass", network = host
@@ -402,9 +402,8 @@ class _Bed:
         self.ntp = None        # sntp_server
         self.dns = None        # the DNS server that names the SNTP servers
         self.tz_s = 0          # the time zone AT+CIPSNTPCFG sets, in seconds
-        self.server_port = free_port()  # the module's server
-        self.local_port = free_port()   # the module's UDP port
-        self.ssl_port = free_port()     # ssl_server_peer
+        # the module's server, the module's UDP port, ssl_server_peer
+        self.server_port, self.local_port, self.ssl_port = free_ports(3)
         self.last_sent = b""
         ap = {"espressif": "espat", "1234567890": "espatpass"}
         if section in ("4.2.1", "4.2.9", "4.2.12"):

@@ -57,6 +57,18 @@ plain.serve_forever()
 '''
 
 
+def free_ports(n):
+    """n distinct free TCP ports (bound together, then released)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for x in socks:
+            x.bind(("127.0.0.1", 0))
+        return [x.getsockname()[1] for x in socks]
+    finally:
+        for x in socks:
+            x.close()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -108,7 +120,7 @@ def servers(tmp_path_factory):
                        ("projects/esp-at/en/latest/esp32c3/index.html", s.html)):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
-    s.port, s.sport, s.fport, s.fsport = free_port(), free_port(), free_port(), free_port()
+    s.port, s.sport, s.fport, s.fsport = free_ports(4)
     procs = []
     try:
         for port, tls in ((s.port, []), (s.sport, ["--certfile", cert, "--keyfile", key])):

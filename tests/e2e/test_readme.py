@@ -24,7 +24,7 @@ import tty
 import pytest
 
 from conftest import DEADLINE, ESPAT, READY, REPO, esc, wait_for
-from peers import free_port, listening
+from peers import free_ports, listening
 
 README_PATH = os.path.join(REPO, "README.md")
 with open(README_PATH) as _f:
@@ -95,7 +95,7 @@ class Moved:
 
     def __init__(self, tmp_path):
         self.tmp = str(tmp_path)
-        self.ports = {p: free_port() for p in EXAMPLE_PORTS}
+        self.ports = dict(zip(EXAMPLE_PORTS, free_ports(len(EXAMPLE_PORTS))))
 
     def __call__(self, text):
         text = text.replace("/tmp/", self.tmp + "/")
