@@ -100,6 +100,16 @@ static bool same_name(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/* The index in v[0..n) of the header line named as line's first k bytes
+ * (case-insensitively), or -1. */
+static long header_index(const char *const *v, size_t n, const char *line, size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (name_len(v[i], strlen(v[i])) == k && same_name(v[i], line, k))
+			return (long)i;
+	return -1;
+}
+
 /* Adds a NUL-terminated line; false when it is no header line or the list
  * is full. Host and Content-Length are the module's (URL, body): a given
  * one is dropped (COMPAT 128). */
@@ -111,11 +121,10 @@ static bool hl_put(struct hlist *l, const char *line)
 	struct espat_http_str name = {line, k};
 	if (espat_http_str_ieq(name, "host") || espat_http_str_ieq(name, "content-length"))
 		return true;
-	for (size_t i = 0; i < l->n; i++) {
-		if (name_len(l->v[i], strlen(l->v[i])) == k && same_name(l->v[i], line, k)) {
-			l->v[i] = line;
-			return true;
-		}
+	long i = header_index(l->v, l->n, line, k);
+	if (i >= 0) {
+		l->v[i] = line;
+		return true;
 	}
 	if (l->n == ESPAT_HTTPC_HEADERS_MAX)
 		return false;
@@ -518,13 +527,11 @@ static bool global_put(struct espat_http *h, char *line)
 	size_t k = name_len(line, strlen(line));
 	if (k == 0)
 		return false;
-	for (size_t i = 0; i < h->nheads; i++) {
-		if (name_len(h->heads[i], strlen(h->heads[i])) == k &&
-		    same_name(h->heads[i], line, k)) {
-			free(h->heads[i]);
-			h->heads[i] = line;
-			return true;
-		}
+	long i = header_index((const char *const *)h->heads, h->nheads, line, k);
+	if (i >= 0) {
+		free(h->heads[i]);
+		h->heads[i] = line;
+		return true;
 	}
 	if (h->nheads == ESPAT_HTTPCMD_HEADS_MAX)
 		return false;
