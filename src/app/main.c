@@ -294,31 +294,36 @@ static int open_data_dir(struct espat_app *app)
 	}
 	if (access(dir, W_OK | X_OK) < 0)
 		return usage_error("--data-dir %s: not writable: %s", dir, strerror(errno));
-	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s/.lock", dir);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return usage_error("--data-dir %s: path too long", dir);
-	app->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* The path given is trusted; what is inside is opened without
+	 * following a symlink (posix/fsutil.h, COMPAT #200-209). */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return usage_error("--data-dir %s: %s", dir, strerror(errno));
+	app->lock_fd = espat_file_open(dfd, ".lock", O_RDWR | O_CREAT);
+	int e = errno;
+	close(dfd);
 	if (app->lock_fd < 0)
-		return usage_error("--data-dir %s: not writable: %s", dir, strerror(errno));
+		return usage_error("--data-dir %s: .lock: %s", dir, espat_fs_strerror(e));
 	/* Two modules on one flash would corrupt each other's view. */
 	if (flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return usage_error("--data-dir %s is in use by another espat", dir);
 	if (espat_kv_file_open(&app->nvs, dir, "nvs.db", &app->log) < 0)
-		return usage_error("--data-dir %s: cannot read nvs.db: %s", dir, strerror(errno));
+		return usage_error("--data-dir %s: cannot read nvs.db: %s", dir,
+		                   espat_fs_strerror(errno));
 	if (espat_kv_file_open(&app->mfg, dir, "mfg_nvs.db", &app->log) < 0) {
-		int e = errno;
+		e = errno;
 		espat_kv_file_close(&app->nvs);
-		return usage_error("--data-dir %s: cannot read mfg_nvs.db: %s", dir, strerror(e));
+		return usage_error("--data-dir %s: cannot read mfg_nvs.db: %s", dir,
+		                   espat_fs_strerror(e));
 	}
 	app->stores_open = true;
 	if (espat_flash_file_open(&app->flash, dir, &app->log) < 0)
-		return usage_error("--data-dir %s: cannot create the flash partitions: %s", dir,
-		                   strerror(errno));
+		return usage_error("--data-dir %s: cannot open the flash partitions: %s", dir,
+		                   espat_fs_strerror(errno));
 	app->flash_open = true;
 	if (espat_sys_posix_load_efuse(&app->sys, dir) < 0)
 		return usage_error("--data-dir %s: cannot create efuse.bin: %s", dir,
-		                   strerror(errno));
+		                   espat_fs_strerror(errno));
 	return 0;
 }
 

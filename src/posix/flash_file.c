@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,21 +69,16 @@ int espat_flash_file_open(struct espat_flash_file *f, const char *dir, const str
 	f->log = log;
 	for (size_t i = 0; i < ESPAT_FLASH_FILE_PARTS; i++)
 		f->fd[i] = -1;
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/flash", dir);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (espat_mkdir_p(path) < 0)
-		return -1;
+	char name[64] = "flash";
+	/* The data dir's own path is trusted (followed); flash/ and the
+	 * partition files are never followed out of it (fsutil.h). */
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ffd = dfd < 0 ? -1 : espat_subdir_open(dfd, "flash");
+	if (ffd < 0)
+		goto fail;
 	for (size_t i = 0; i < ESPAT_FLASH_FILE_PARTS; i++) {
-		n = snprintf(path, sizeof(path), "%s/flash/%s.bin", dir, parts[i].name);
-		if (n < 0 || (size_t)n >= sizeof(path)) {
-			errno = ENAMETOOLONG;
-			goto fail;
-		}
-		f->fd[i] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		snprintf(name, sizeof(name), "flash/%s.bin", parts[i].name);
+		f->fd[i] = espat_file_open(ffd, name + 6, O_RDWR | O_CREAT);
 		struct stat st;
 		if (f->fd[i] < 0 || fstat(f->fd[i], &st) < 0)
 			goto fail;
@@ -96,15 +90,21 @@ int espat_flash_file_open(struct espat_flash_file *f, const char *dir, const str
 				goto fail;
 		} else if (st.st_size > (off_t)parts[i].size) {
 			espat_log_warn(log,
-			               "%s is larger than the partition (%u bytes); the rest is "
-			               "ignored",
-			               path, (unsigned)parts[i].size);
+			               "%s/%s is larger than the partition (%u bytes); the rest "
+			               "is ignored",
+			               dir, name, (unsigned)parts[i].size);
 		}
 	}
+	close(ffd);
+	close(dfd);
 	return 0;
 fail:;
 	int e = errno;
-	espat_log_error(log, "%s: %s", path, strerror(e));
+	espat_log_error(log, "%s/%s: %s", dir, dfd < 0 ? "" : name, espat_fs_strerror(e));
+	if (ffd >= 0)
+		close(ffd);
+	if (dfd >= 0)
+		close(dfd);
 	espat_flash_file_close(f);
 	errno = e;
 	return -1;

@@ -21,9 +21,10 @@ struct espat_flash_file {
 	const struct espat_log *log;    /* borrowed */
 };
 
-/* Creates dir/flash/ and the partition files as needed (a short file is
- * extended with 0xFF). 0, or -1 with errno set (the path that failed is
- * logged). */
+/* Creates dir/flash/ (0700) and the partition files (0600) as needed (a
+ * short file is extended with 0xFF). Nothing below dir is followed: a
+ * symlink is ELOOP, a partition file with another hard link EMLINK
+ * (fsutil.h). 0, or -1 with errno set (the path that failed is logged). */
 int espat_flash_file_open(struct espat_flash_file *f, const char *dir, const struct espat_log *log);
 void espat_flash_file_close(struct espat_flash_file *f);
 struct espat_flash espat_flash_file_port(struct espat_flash_file *f);

@@ -22,11 +22,11 @@ int espat_mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -1;
 	struct stat st;
 	if (stat(buf, &st) < 0)
@@ -36,6 +36,67 @@ int espat_mkdir_p(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* O_NOFOLLOW reports a symlink as ELOOP, but as ENOTDIR with O_DIRECTORY
+ * and as EEXIST with O_EXCL: tell the caller it was a symlink. */
+static int why_not(int dirfd, const char *name, int e)
+{
+	struct stat st;
+	if ((e == ENOTDIR || e == EEXIST) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		e = ELOOP;
+	errno = e;
+	return -1;
+}
+
+int espat_subdir_open(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? why_not(dirfd, name, errno) : fd;
+}
+
+int espat_file_open(int dirfd, const char *name, int flags)
+{
+	/* O_NONBLOCK: opening a FIFO planted here must not hang the module. */
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return why_not(dirfd, name, errno);
+	struct stat st;
+	int e = 0;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if ((flags & O_ACCMODE) != O_RDONLY && st.st_nlink > 1)
+		e = EMLINK;
+	else if ((st.st_mode & 07177) != 0 && fchmod(fd, 0600) < 0)
+		e = errno;
+	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		e = errno;
+	if (e != 0) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+const char *espat_fs_strerror(int e)
+{
+	switch (e) {
+	case ELOOP:
+		return "a symbolic link: refused (nothing in the data dir is followed out of it; "
+		       "remove the link)";
+	case EINVAL:
+		return "not a regular file: refused";
+	case EMLINK:
+		return "has other hard links: refused (it is written in place)";
+	default:
+		return strerror(e);
+	}
 }
 
 static int write_full(int fd, const uint8_t *p, size_t len)
@@ -61,7 +122,26 @@ int espat_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A regular temp file is the leftover of a write cut short: ours to
+	 * remove. Anything else there, or a symlink at name, is refused. */
+	struct stat st;
+	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			errno = ELOOP;
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			errno = EINVAL;
+			return -1;
+		}
+		unlinkat(dirfd, tmp, 0);
+	}
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	/* O_EXCL: whatever appeared at tmp since is not written through. */
+	int fd = espat_file_open(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL);
 	if (fd < 0)
 		return -1;
 	/* The data must be on disk before the rename makes it the file, or a
@@ -85,7 +165,7 @@ int espat_write_atomic(int dirfd, const char *name, const void *buf, size_t len)
 
 int espat_read_all(int dirfd, const char *name, size_t max, uint8_t **out, size_t *len)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = espat_file_open(dirfd, name, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	struct stat st;

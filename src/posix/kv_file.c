@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "posix/fsutil.h"
@@ -109,7 +110,8 @@ static int save(struct espat_kv_file *kv, const struct espat_kv_entry *e, size_t
 	put_u32(p, crc32_ieee(buf, (size_t)(p - buf)));
 	int rc = espat_write_atomic(kv->dirfd, kv->name, buf, size);
 	if (rc < 0)
-		espat_log_error(kv->log, "%s: cannot write: %s", kv->name, strerror(errno));
+		espat_log_error(kv->log, "%s: cannot write: %s", kv->name,
+		                espat_fs_strerror(errno));
 	free(buf);
 	return rc;
 }
@@ -192,23 +194,30 @@ int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *na
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* The data dir's own path is trusted (followed); nothing below it. */
 	kv->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (kv->dirfd < 0)
 		return -1;
-	/* A temp file is the leftover of a write cut short: never the store. */
+	/* A temp file is the leftover of a write cut short: never the store.
+	 * A regular one is removed; a symlink there is refused. */
 	char tmp[sizeof(kv->name) + 4];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", kv->name);
-	unlinkat(kv->dirfd, tmp, 0);
+	struct stat st;
+	const char *bad = name;
+	if (fstatat(kv->dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			bad = tmp;
+			errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+			goto fail;
+		}
+		unlinkat(kv->dirfd, tmp, 0);
+	}
 	uint8_t *buf;
 	size_t len;
 	if (espat_read_all(kv->dirfd, name, KV_FILE_MAX, &buf, &len) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		int e = errno;
-		close(kv->dirfd);
-		kv->dirfd = -1;
-		errno = e;
-		return -1;
+		goto fail;
 	}
 	const char *why = parse(kv, buf, len);
 	free(buf);
@@ -218,6 +227,13 @@ int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *na
 		                "as it is until the next write)",
 		                dir, name, why);
 	return 0;
+fail:;
+	int e = errno;
+	espat_log_error(log, "%s/%s: %s", dir, bad, espat_fs_strerror(e));
+	close(kv->dirfd);
+	kv->dirfd = -1;
+	errno = e;
+	return -1;
 }
 
 void espat_kv_file_close(struct espat_kv_file *kv)

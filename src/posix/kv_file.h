@@ -38,8 +38,10 @@ struct espat_kv_file {
 /* Opens dir/name, loading it when it exists. A missing file is an empty
  * store; a corrupt one (bad magic, CRC, truncation) is logged as an error
  * and the store starts empty, leaving the file as it is until the next
- * write. Returns 0, or -1 with errno set when dir cannot be opened or the
- * file cannot be read. */
+ * write. A regular name.tmp left by a cut write is removed. Returns 0, or
+ * -1 with errno set (and the path logged) when dir cannot be opened or the
+ * file cannot be read; a symlink at name or name.tmp is ELOOP, never
+ * followed (fsutil.h). */
 int espat_kv_file_open(struct espat_kv_file *kv, const char *dir, const char *name,
                        const struct espat_log *log);
 void espat_kv_file_close(struct espat_kv_file *kv);

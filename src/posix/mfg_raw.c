@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MFG_RAW_MAX 64 /* entries read from one directory tree */
 
@@ -52,9 +54,22 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 /* Reads path whole into a new value: the type byte, then the bytes. */
 static int read_value(struct load *l, const char *path, struct entry *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(l, "--mfg-raw %s: %s", path, strerror(errno));
+	/* DIR is the user's input, not the data dir: its symlinks are followed
+	 * as the user laid them out; a FIFO or device is refused, not waited
+	 * on (COMPAT #207). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return fail(l, "--mfg-raw %s: not a regular file", path);
+	}
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(l, "--mfg-raw %s: %s", path, strerror(err));
+	}
 	/* one byte more than fits tells a file that is too large */
 	uint8_t *v = malloc(ESPAT_KV_VALUE_MAX + 1);
 	size_t n = v ? fread(v + 1, 1, ESPAT_KV_VALUE_MAX, f) : 0;
