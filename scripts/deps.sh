@@ -14,6 +14,8 @@ PACKAGES=(
 	mosquitto mosquitto-clients python3-paho-mqtt
 	python3-websockets
 	gunicorn python3-httpbin
+	mtools dosfstools
+	chromium chromium-driver python3-selenium
 )
 
 missing=()

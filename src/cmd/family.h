@@ -122,6 +122,8 @@ struct espat_module {
 	struct espat_mqtt *mqtt;   /* the MQTT client (3.5) */
 	struct espat_http *http;   /* the HTTP client commands (3.6) */
 	struct espat_ws *ws;       /* the WebSocket client links (3.8) */
+	struct espat_web *web;     /* the web server (3.10) */
+	struct espat_fs *fs;       /* the file system (3.7) */
 	/* Module-wide hardware state that outlives a family's restart. */
 	struct espat_rtc rtc;
 	struct espat_uart_cfg uart; /* the UART in effect (AT+UART_CUR; set by basic) */

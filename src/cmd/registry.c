@@ -2,12 +2,14 @@
 
 #include "cmd/basic.h"
 #include "cmd/conn.h"
+#include "cmd/fs.h"
 #include "cmd/http.h"
 #include "cmd/mqtt.h"
 #include "cmd/ota.h"
+#include "cmd/svc.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_ssl.h"
-#include "cmd/svc.h"
+#include "cmd/web.h"
 #include "cmd/wifi.h"
 #include "cmd/ws.h"
 
@@ -20,9 +22,12 @@ static const struct espat_family *const rows[] = {
 	&espat_ssl_family,
 	&espat_svc_family,
 	&espat_ota_family,
+	/* the services, in the guide's section order (3.5-3.10) */
 	&espat_mqtt_family,
 	&espat_http_family,
+	&espat_fs_family,
 	&espat_ws_family,
+	&espat_web_family,
 };
 /* clang-format on */
 

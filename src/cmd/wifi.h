@@ -188,4 +188,18 @@ const uint8_t *espat_wifi_ap_mac(const struct espat_module *m);
  * many (0..2) went into dns. */
 size_t espat_wifi_dhcp_dns(const struct espat_module *m, uint32_t dns[2]);
 
+/* ---- for the web server's provisioning (cmd/web.c) ------------------------ */
+
+/* Joins the AP named ssid with pwd, saved like AT+CWJAP's (AT+SYSSTORE), as
+ * a provisioning page does; the outcome shows in espat_wifi_sta_state() and
+ * espat_wifi_sta_last_fail(). -1 when the station is off. */
+int espat_wifi_provision_join(struct espat_module *m, const uint8_t *ssid, size_t ssid_len,
+			      const uint8_t *pwd, size_t pwd_len);
+/* +CWJAP:<code> of the station's last failed attempt since its last join
+ * started (espat_wifi_provision_join clears it); 0: none. */
+int espat_wifi_sta_last_fail(const struct espat_module *m);
+/* What a scan of the air sees now (AT+CWLAP's list, unfiltered, in the
+ * air's order): up to max APs into out; how many. */
+size_t espat_wifi_scan(struct espat_module *m, struct espat_bss *out, size_t max);
+
 #endif

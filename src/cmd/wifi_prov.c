@@ -80,6 +80,23 @@ static void join_prov(struct espat_module *m, const struct espat_prov *p)
 	espat_sta_connect(m);
 }
 
+int espat_wifi_provision_join(struct espat_module *m, const uint8_t *ssid, size_t ssid_len,
+			      const uint8_t *pwd, size_t pwd_len)
+{
+	struct espat_prov p;
+	if (!espat_wifi_sta_enabled(m) || ssid_len == 0 || ssid_len > sizeof(p.ssid) ||
+	    pwd_len > sizeof(p.pwd))
+		return -1;
+	memset(&p, 0, sizeof(p));
+	memcpy(p.ssid, ssid, ssid_len);
+	p.ssid_len = ssid_len;
+	memcpy(p.pwd, pwd, pwd_len);
+	p.pwd_len = pwd_len;
+	m->wifi->last_fail = 0;
+	join_prov(m, &p);
+	return 0;
+}
+
 static void sc_step(void *user)
 {
 	struct espat_module *m = user;

@@ -44,6 +44,16 @@ static size_t scan_air(struct espat_module *m, struct espat_bss *out, size_t max
 	return n < max ? n : max;
 }
 
+size_t espat_wifi_scan(struct espat_module *m, struct espat_bss *out, size_t max)
+{
+	return scan_air(m, out, max);
+}
+
+int espat_wifi_sta_last_fail(const struct espat_module *m)
+{
+	return m->wifi->last_fail;
+}
+
 bool espat_sta_associated(const struct espat_module *m)
 {
 	return m->wifi->state == ESPAT_STA_CONNECTED || m->wifi->state == ESPAT_STA_GOT_IP;
