@@ -192,7 +192,7 @@ static const struct {
 	uint8_t off, len;
 	uint8_t magic[2];
 } image_magic[] = {
-    {"ota", 0, 1, {0xE9}},
+    {"ota", 0, 1, {ESPAT_OTA_APP_MAGIC}},
     {"mqtt_ca", 0, 2, {0xF1, 0xF1}},
     {"mqtt_cert", 0, 2, {0xF1, 0xF1}},
     {"mqtt_key", 0, 2, {0xF1, 0xF1}},

@@ -27,6 +27,8 @@ struct espat_module;
 /* An app slot (ota_0, ota_1) of the ESP32-C3 AT partition table: images
  * larger than this cannot be written. */
 #define ESPAT_OTA_SLOT_SIZE 0x1C0000u
+/* The first byte of an app image (the ESP image header's magic). */
+#define ESPAT_OTA_APP_MAGIC 0xE9u
 /* The guide: "The timeout of OTA process is 3 minutes." */
 #define ESPAT_OTA_TIMEOUT_MS (3u * 60u * 1000u)
 /* AT+CIPFWVER's HTTP client gives up after 10 s (esp-at's timeout_ms). */

@@ -63,9 +63,6 @@ static const char *const probes[] = {
     "/canonical.html",
 };
 
-/* The app image's first byte (ESP image header), as AT+CIUPDATE checks
- * the "ota" image (cmd/ota.c image_magic). */
-#define APP_MAGIC 0xE9u
 
 /* ---- the page ------------------------------------------------------------- */
 
@@ -380,7 +377,7 @@ static void ota_body(struct espat_web_conn *wc, const uint8_t *p, size_t n)
 {
 	struct espat_module *m = wc->m;
 	const struct espat_files *fs = &m->ports.files;
-	if ((wc->ota_got == 0 && p[0] != APP_MAGIC) || fs->write(fs->user, wc->file, p, n) != 0) {
+	if ((wc->ota_got == 0 && p[0] != ESPAT_OTA_APP_MAGIC) || fs->write(fs->user, wc->file, p, n) != 0) {
 		ota_failed(wc);
 		respond_json(wc, 400, "{\"result\":\"fail\"}");
 		return;
