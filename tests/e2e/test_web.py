@@ -3,16 +3,20 @@
 chromium + chromium-driver through python3-selenium), then bad input on raw
 sockets. The module's softAP is up and a phone has joined it (`espat ctl
 sta join`); the browser reaches the module's server where espat listens:
-the host's loopback at the module's port. docs/COMPAT.md #180-199."""
+the host's loopback at the module's port. At the end, every 4.6 scenario of
+the conformance corpus (4.6.1-4.6.3) replayed step by step.
+docs/COMPAT.md #180-199."""
+import json
 import os
 import re
 import shutil
 import socket
 import time
+from urllib.parse import urlencode
 
 import pytest
 
-from conftest import OK, ERROR, note
+from conftest import DEADLINE, ERROR, OK, READY, SHARED, esc, note
 
 PHONE = "5e:d9:97:7b:ad:3c"
 WAIT = 20  # seconds: the bound of every wait on the browser
@@ -238,3 +242,203 @@ def test_page_from_the_file_system(dut):
     assert dut.answer() == OK
     status, _, body = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert (status, body) == (200, page)
+
+
+# ---- the guide's chapter-4 examples (4.6), replayed --------------------------
+# Every 4.6 scenario of the conformance corpus (examples.json), step by step:
+# each AT step is sent as written and its answer compared with the expected
+# lines exactly; a phone joining the softAP is `ctl sta join`; a browser or
+# the WeChat applet is the HTTP requests the page sends (GET /, POST
+# /setstainfo, polling /getresult; GET /getotainfo, POST /setotadata) on the
+# module's server at 127.0.0.1:<port>. Every step not run or checked exactly
+# as written is in CH4_DIFFERENT with the reason, noted at the end of the run.
+
+CH4_CORPUS = os.path.join(SHARED, "conformance", "examples.json")
+CH4_IDS = ("4.6.1-web-provisioning-browser", "4.6.1-web-provisioning-browser-fail",
+           "4.6.2-web-ota-browser", "4.6.3-web-provisioning-wechat")
+ROUTER = ("HomeNet-2G", "homepass123")  # "a reachable router": the default world's AP
+RESTART_S = 10.0  # AT+RESTORE / AT+RST: OK, then ready
+
+RESTORED = ("after the restart (its ready read after OK, not shown) echo is on again: the test "
+            "sends ATE0, not in the example, as it does before the first step")
+PORT_80 = ("port 80 is replaced by a free port: a fixed port would collide with parallel test "
+           "runs (and needs root on the host); the number is the module's to take either way")
+JOINED = ("the phone is a simulated station (ctl sta join {args}); the module prints the "
+          "chapter-3 reports of the join, which the example does not show: checked exactly as "
+          '+STA_CONNECTED:"<mac>" and +DIST_STA_IP:"<mac>","192.168.4.2"')
+BROWSER = ("the browser is the requests its page sends, on raw sockets to 127.0.0.1:<port> "
+           "(where espat's servers listen) instead of http://192.168.4.1: GET / (200, a page), "
+           "POST /setstainfo with the router's SSID/password ({creds}), GET /getresult until "
+           "the state is {state}; the page itself in chromium is test_provision_in_a_browser")
+OTA_UP = ("the browser is the requests its page sends, on raw sockets: GET /getotainfo (the "
+          "partition list has \"ota\"), POST /setotadata with a 200 kB app image (first byte "
+          "0xE9, the .bin the page accepts), answered 200 {\"result\":\"ok\"}; the page itself "
+          "is test_ota_upload_in_a_browser")
+OTA_CUT = ("the upload is interrupted: POST /setotadata announces 64 kB, 4 kB of an app image "
+           "are sent, the connection closed")
+CH4_DIFFERENT = {
+    ("4.6.1-web-provisioning-browser", 16880): RESTORED,
+    ("4.6.1-web-provisioning-browser", 16912): PORT_80,
+    ("4.6.1-web-provisioning-browser", 16915): JOINED.format(args=PHONE),
+    ("4.6.1-web-provisioning-browser", 16922): BROWSER.format(
+        creds="the world's HomeNet-2G/homepass123", state="connected"),
+    ("4.6.1-web-provisioning-browser-fail", 16880): RESTORED,
+    ("4.6.1-web-provisioning-browser-fail", 16912): PORT_80,
+    ("4.6.1-web-provisioning-browser-fail", 16956): JOINED.format(args=PHONE) + "; then " +
+    BROWSER.format(creds="HomeNet-2G with a wrong password", state="failed"),
+    ("4.6.2-web-ota-browser", 16997): OTA_UP,
+    ("4.6.2-web-ota-browser", 17012): OTA_CUT,
+    ("4.6.2-web-ota-browser", 17052): "the restart's ready is read after OK (not shown)",
+    ("4.6.3-web-provisioning-wechat", 17080): RESTORED,
+    ("4.6.3-web-provisioning-wechat", 17114): PORT_80,
+    ("4.6.3-web-provisioning-wechat", 17141): JOINED.format(args=PHONE + " password=espressif") +
+    "; the applet (discontinued) is simulated by the page's requests: " +
+    BROWSER.format(creds="the world's HomeNet-2G/homepass123", state="connected"),
+}
+# scenario id -> setup before its first step, with the reason
+CH4_SETUP = {
+    "4.6.2-web-ota-browser": ("its precondition, 4.6.1 up to AT+WEBSERVER=1,<port>,25 with a "
+                              "station joined: the test's start_server (the same commands, "
+                              "answers checked)"),
+}
+
+
+def _ch4_scenarios():
+    if not os.path.exists(CH4_CORPUS):
+        return []
+    with open(CH4_CORPUS) as f:
+        return [s for s in json.load(f) if s["id"] in CH4_IDS]
+
+
+def _out_lines(raw):
+    return [l for l in raw.decode("latin-1").split("\r\n") if l != ""]
+
+
+def _read_n_lines(d, n, timeout=WAIT):
+    """The next n non-blank output lines (whatever they are)."""
+    def test(buf):
+        pos = 0
+        for m in re.finditer(rb"\r\n", buf):
+            if buf[pos:m.start()]:
+                n_seen = len(_out_lines(buf[:m.end()]))
+                if n_seen == n:
+                    return m.end()
+            pos = m.end()
+        return None
+    return _out_lines(d.read_until(test, timeout, f"{n} lines"))
+
+
+def _join(d, *extra):
+    d.ctl("sta", "join", PHONE, *extra)
+    want = [f'+STA_CONNECTED:"{PHONE}"', f'+DIST_STA_IP:"{PHONE}","192.168.4.2"']
+    got = _read_n_lines(d, 2)
+    assert got == want, f"the join: want {want}, got {got}"
+
+
+def _provision(port, ssid, password, final):
+    """What the page does: the page, the form, /getresult until done."""
+    status, _, body = exchange(port, b"GET / HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n")
+    assert status == 200 and b"<html" in body.lower()
+    status, _, _ = exchange(port, form(urlencode({"ssid": ssid, "password": password}).encode()))
+    assert status == 200, status
+    end = time.monotonic() + WAIT
+    while True:
+        state = json.loads(exchange(port, b"GET /getresult HTTP/1.1\r\n\r\n")[2])["state"]
+        if state != "connecting" or time.monotonic() > end:
+            break
+        time.sleep(0.2)
+    assert state == final, state
+
+
+def _ota_upload(port, image):
+    status, _, body = exchange(port, b"GET /getotainfo HTTP/1.1\r\n\r\n")
+    assert status == 200 and "ota" in json.loads(body)["partitions"], body
+    head = (b"POST /setotadata HTTP/1.1\r\nHost: 192.168.4.1\r\n"
+            b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(image))
+    status, _, body = exchange(port, head + image, timeout=WAIT)
+    assert (status, json.loads(body)) == (200, {"result": "ok"}), (status, body)
+
+
+def _ota_cut(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /setotadata HTTP/1.1\r\nHost: 192.168.4.1\r\n"
+                  b"Content-Length: 65536\r\n\r\n" + b"\xe9" + os.urandom(4095))
+        time.sleep(0.3)
+
+
+def _peer(d, sc, st, port, image):
+    key = (sc["id"], st["line"])
+    if key == ("4.6.1-web-provisioning-browser", 16915):
+        _join(d)
+    elif key == ("4.6.1-web-provisioning-browser", 16922):
+        _provision(port, *ROUTER, "connected")
+    elif key == ("4.6.1-web-provisioning-browser-fail", 16956):
+        _join(d)
+        _provision(port, ROUTER[0], "not-the-password", "failed")
+    elif key == ("4.6.2-web-ota-browser", 16997):
+        _ota_upload(port, image)
+    elif key == ("4.6.2-web-ota-browser", 17012):
+        _ota_cut(port)
+    elif key == ("4.6.3-web-provisioning-wechat", 17141):
+        _join(d, "password=espressif")
+        _provision(port, *ROUTER, "connected")
+    else:
+        raise AssertionError(f"no peer action for {key}: {st['peer']}")
+
+
+@pytest.mark.parametrize("sc", _ch4_scenarios(), ids=lambda s: s["id"])
+def test_chapter4_examples(sc, dut, tmp_path):
+    for key, reason in CH4_DIFFERENT.items():
+        if key[0] == sc["id"]:
+            note(f"conformance: differs {key[0]} line {key[1]}: {reason}")
+    port = free_port()
+    if sc["id"] in CH4_SETUP:
+        note(f"conformance: setup {sc['id']}: {CH4_SETUP[sc['id']]}")
+        port = start_server(dut, timeout=25)
+    else:
+        assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
+    image = b"\xe9" + os.urandom(200 * 1024 - 1)
+    steps = sc["steps"]
+    last = None  # the last AT step sent
+    for i, st in enumerate(steps):
+        if "send" in st:
+            last = st["send"].replace("AT+WEBSERVER=1,80,", f"AT+WEBSERVER=1,{port},")
+            dut.write(last.encode("latin-1"))
+        elif "expect" in st:
+            got = _out_lines(dut.answer(DEADLINE))
+            assert got == st["expect"], f"{sc['id']} {last!r}: want {st['expect']}, got {got}"
+            if last.startswith(("AT+RESTORE", "AT+RST")):
+                dut.expect(READY, RESTART_S)
+                if last.startswith("AT+RESTORE"):
+                    assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
+        elif "expect_async" in st:
+            want = st["expect_async"]
+            got = _read_n_lines(dut, len(want))
+            assert got == want, f"{sc['id']} line {st['line']}: want {want}, got {got}"
+            rest = dut.cmd("AT")  # nothing more was printed
+            assert rest == OK, f"{sc['id']} line {st['line']}: then \"{esc(rest)}\""
+        elif "peer" in st:
+            _peer(dut, sc, st, port, image)
+        else:
+            raise AssertionError(f"unknown step {st}")
+    if sc["id"].startswith("4.6.1") or sc["id"].startswith("4.6.3"):
+        on_router = b'+CWJAP:"HomeNet-2G"' in dut.cmd("AT+CWJAP?")
+        assert on_router == (not sc["id"].endswith("-fail"))
+    if sc["id"] == "4.6.2-web-ota-browser":  # the slot holds the image AT+RST booted
+        with open(os.path.join(dut.data_dir, "ota_1.bin"), "rb") as f:
+            assert f.read() == image
+
+
+def test_chapter4_tables_name_real_steps():
+    scs = _ch4_scenarios()
+    assert {s["id"] for s in scs} == set(CH4_IDS)
+    lines = {(s["id"], st.get("line")) for s in scs for st in s["steps"]}
+    assert set(CH4_DIFFERENT) <= lines, set(CH4_DIFFERENT) - lines
+    assert set(CH4_SETUP) <= set(CH4_IDS)
+    # every peer step has an action and a reason, every scenario of 4.6 is here
+    peers = {(s["id"], st["line"]) for s in scs for st in s["steps"] if "peer" in st}
+    assert peers <= set(CH4_DIFFERENT), peers - set(CH4_DIFFERENT)
+    if os.path.exists(CH4_CORPUS):
+        with open(CH4_CORPUS) as f:
+            assert {s["id"] for s in json.load(f) if s["section"].startswith("4.6")} == \
+                set(CH4_IDS)
