@@ -50,11 +50,11 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 
 import pki as pkilib
+from conftest import wait_for
 from peers import free_ports, listening
 
 DEADLINE = 5.0
@@ -195,25 +195,26 @@ class Broker:
             ["timeout", "-k", "5", str(self.lifetime), "mosquitto", "-c", self.conf],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             preexec_fn=_pdeathsig)
-        end = time.monotonic() + timeout
-        while not all(listening(p) for p in self.ports.values()):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                self.close()
-                raise AssertionError(f"mosquitto does not listen on {self.ports}: {self.log()}")
-            time.sleep(0.01)  # polling the kernel's table: there is no event to wait on
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mosquitto ended: {self.log()}")
+            return all(listening(p) for p in self.ports.values())
+        try:
+            wait_for(up, lambda: f"mosquitto listening on {self.ports}: {self.log()}", timeout)
+        except AssertionError:
+            self.close()
+            raise
         return self
 
     def _mosquitto_pid(self):
         """The mosquitto process under the timeout wrapper."""
         path = f"/proc/{self.proc.pid}/task/{self.proc.pid}/children"
-        end = time.monotonic() + DEADLINE
-        while True:
+
+        def child():
             with open(path) as f:
                 kids = f.read().split()
-            if kids:
-                return int(kids[0])
-            assert time.monotonic() < end, "mosquitto has no process under timeout"
-            time.sleep(0.01)
+            return int(kids[0]) if kids else None
+        return wait_for(child, "mosquitto's process under timeout")
 
     def kill(self):
         """A crash: SIGKILL to mosquitto; its clients' connections drop
@@ -240,10 +241,7 @@ class Broker:
             self._log.close()
             self._log = None
         for p in self.ports.values():  # a port still held would make start() lie
-            end = time.monotonic() + DEADLINE
-            while listening(p):
-                assert time.monotonic() < end, f"port {p} still listens after mosquitto ended"
-                time.sleep(0.01)
+            wait_for(lambda: not listening(p), f"port {p} to close after mosquitto ended")
 
     def close(self):
         self.stop()
@@ -261,13 +259,9 @@ class Broker:
     def wait_log(self, text, count=1, timeout=DEADLINE):
         """Waits until text occurs count times in the log (of this run);
         returns the log. Polled: the log is a file."""
-        end = time.monotonic() + timeout
-        while (log := self.log()).count(text) < count:
-            if time.monotonic() > end:
-                raise AssertionError(f"broker log: {text!r} x{count} not seen within "
-                                     f"{timeout}s:\n{log[-3000:]}")
-            time.sleep(0.02)
-        return log
+        return wait_for(lambda: (log := self.log()).count(text) >= count and log,
+                        lambda: f"broker log: {text!r} x{count}:\n{self.log()[-3000:]}",
+                        timeout)
 
 
 class Paho:

@@ -250,6 +250,15 @@ def free_ports(n):
             s.close()
 
 
+def established(port):
+    """Whether a TCP connection to 127.0.0.1:port is established (state 01
+    of /proc/net/tcp, the remote address column)."""
+    want = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as f:
+        return any(cols[2] == want and cols[3] == "01"
+                   for cols in (line.split() for line in list(f)[1:]))
+
+
 def listening(port):
     """Whether some TCP socket on this host listens on port (IPv4 or IPv6;
     state 0A of /proc/net/tcp[6])."""

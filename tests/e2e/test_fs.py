@@ -8,11 +8,10 @@ reprogrammed only with the chip off."""
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from conftest import OK, READY, pattern
+from conftest import OK, READY, pattern, wait_for
 
 pytestmark = pytest.mark.skipif(not (shutil.which("mdir") and shutil.which("fsck.fat")),
                                 reason="mtools/dosfstools missing (scripts/deps.sh)")
@@ -143,10 +142,16 @@ def test_power_cut_during_long_write(fsdut):
     d.expect(READY)
     fsck(d)
     assert tool("mcopy", "-i", image(d), "::keep.bin", "-") == keep
-    # data the pty still held reaches the new life as junk lines: let it pass
-    time.sleep(0.3)
-    d.write("\r\n")
-    time.sleep(0.3)
+    # data the pty still held reaches the new life as junk lines: wait until
+    # a plain AT is answered OK again, then drop what is left
+    def answers():
+        d.buf = b""
+        d.write("\r\nAT\r\n")
+        try:
+            return d.answer(timeout=1).endswith(OK)
+        except AssertionError:
+            return False
+    wait_for(answers, "the module answering after the power cut")
     while d._read_some(0.2):
         pass
     d.buf = b""

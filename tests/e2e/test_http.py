@@ -11,14 +11,15 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import DEADLINE, OK, SHARED, TCPIP_WORLD, esc, join, note, silence
+from conftest import (DEADLINE, OK, SHARED, TCPIP_WORLD, esc, guarded_plus, join, note, silence,
+                      wait_for)
+from peers import established, free_port, free_ports, listening
 
 GUNICORN = "/usr/bin/gunicorn"
 BIG = 4 * 1024 * 1024
@@ -57,37 +58,12 @@ plain.serve_forever()
 '''
 
 
-def free_ports(n):
-    """n distinct free TCP ports (bound together, then released)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for x in socks:
-            x.bind(("127.0.0.1", 0))
-        return [x.getsockname()[1] for x in socks]
-    finally:
-        for x in socks:
-            x.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def wait_port(port, proc, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    def up():
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.stderr.read().decode(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
+        return listening(port)
+    wait_for(up, f"a server listening on {port}", timeout)
 
 
 class Servers:
@@ -341,7 +317,7 @@ def test_failures_answer_error(dut, servers):
     assert time.monotonic() - t0 < 2.5
     # the AP goes down in the middle of a request
     dut.write(f'AT+HTTPCGET="{servers.bin}/delay/3"\r\n')
-    time.sleep(0.5)  # the request is out, the server is thinking
+    wait_for(lambda: established(servers.port), "the module's request to httpbin")
     dut.ctl("ap", "down", "espat")
     dut.expect(b"WIFI DISCONNECT\r\n" + fail)
     assert dut.cmd(f'AT+HTTPCGET="{servers.bin}/get"') == fail
@@ -357,10 +333,8 @@ def test_bad_input(dut, servers):
     dut.write(f'AT+HTTPCPOST="{servers.bin}/post",100\r\n')
     dut.expect(b"\r\nOK\r\n>")
     dut.write(b"abc")
-    time.sleep(0.1)
-    dut.write(b"+++")
+    guarded_plus(dut)
     dut.expect(b"\r\nERROR\r\n")
-    time.sleep(0.1)
     assert dut.cmd("AT") == OK
 
 

@@ -16,16 +16,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import DEADLINE, ERROR, OK, READY, SHARED, esc, note
+from conftest import DEADLINE, ERROR, OK, READY, SHARED, esc, note, wait_for
+from peers import free_port
 
 PHONE = "5e:d9:97:7b:ad:3c"
 WAIT = 20  # seconds: the bound of every wait on the browser
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(d, timeout=25):
@@ -341,12 +338,10 @@ def _provision(port, ssid, password, final):
     assert status == 200 and b"<html" in body.lower()
     status, _, _ = exchange(port, form(urlencode({"ssid": ssid, "password": password}).encode()))
     assert status == 200, status
-    end = time.monotonic() + WAIT
-    while True:
+    def result():
         state = json.loads(exchange(port, b"GET /getresult HTTP/1.1\r\n\r\n")[2])["state"]
-        if state != "connecting" or time.monotonic() > end:
-            break
-        time.sleep(0.2)
+        return state != "connecting" and state
+    state = wait_for(result, "the provisioning result", WAIT)
     assert state == final, state
 
 
@@ -361,9 +356,9 @@ def _ota_upload(port, image):
 
 def _ota_cut(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        # closed with 4 KiB of 64: the FIN follows the bytes, nothing is lost
         s.sendall(b"POST /setotadata HTTP/1.1\r\nHost: 192.168.4.1\r\n"
                   b"Content-Length: 65536\r\n\r\n" + b"\xe9" + os.urandom(4095))
-        time.sleep(0.3)
 
 
 def _peer(d, sc, st, port, image):
