@@ -65,14 +65,18 @@ class Reader:
     def __init__(self, fd):
         self.fd, self.buf = fd, b""
 
+    def more(self, end):
+        """Reads what arrives before the monotonic time end."""
+        left = end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"AT port silent; have {self.buf[-120:]!r}")
+        if select.select([self.fd], [], [], left)[0]:
+            self.buf += os.read(self.fd, 65536)
+
     def until(self, token, timeout=5.0):
         end = time.monotonic() + timeout
         while token not in self.buf:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"waiting for {token!r}, got {self.buf[-120:]!r}")
-            if select.select([self.fd], [], [], left)[0]:
-                self.buf += os.read(self.fd, 65536)
+            self.more(end)
         i = self.buf.index(token) + len(token)
         out, self.buf = self.buf[:i], self.buf[i:]
         return out

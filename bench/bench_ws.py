@@ -21,16 +21,17 @@ differs from what was sent).
 import asyncio
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import termios
 import time
-import tty
 
 import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_tcpip  # noqa: E402
+from bench_tcpip import open_pty  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ESPAT = os.environ.get("ESPAT_BIN", os.path.join(ROOT, "build", "espat"))
@@ -62,41 +63,8 @@ DATA_HEAD = re.compile(rb"\+WS_DATA:0,(\d+),")
 
 # ---- plumbing -------------------------------------------------------------------
 
-def open_pty(path, deadline=5.0):
-    end = time.monotonic() + deadline
-    while not os.path.exists(path):
-        if time.monotonic() > end:
-            raise TimeoutError(f"{path} did not appear")
-        time.sleep(0.005)
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd, termios.TCSANOW)
-    return fd
-
-
-class Reader:
-    """Buffered reads from the AT port with deadlines."""
-
-    def __init__(self, fd):
-        self.fd, self.buf = fd, b""
-
-    def more(self, end):
-        left = end - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"AT port silent; have {self.buf[-120:]!r}")
-        if select.select([self.fd], [], [], left)[0]:
-            self.buf += os.read(self.fd, 65536)
-
-    def until(self, token, timeout=5.0):
-        end = time.monotonic() + timeout
-        while token not in self.buf:
-            self.more(end)
-        i = self.buf.index(token) + len(token)
-        out, self.buf = self.buf[:i], self.buf[i:]
-        return out
-
-    def cmd(self, line, token=b"\r\nOK\r\n", timeout=5.0):
-        os.write(self.fd, line.encode() + b"\r\n")
-        return self.until(token, timeout)
+class Reader(bench_tcpip.Reader):
+    """bench_tcpip's AT port reader, plus the echo's parse."""
 
     def send_and_echo(self, timeout=5.0):
         """After the data of an AT+WSSEND: consumes its SEND OK and the echo's

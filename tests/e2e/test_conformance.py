@@ -171,6 +171,42 @@ def _lines(raw):
     return [l for l in raw.decode("latin-1").split("\r\n") if l != ""]
 
 
+# ---- for the family files that replay their own sections ------------------------------
+
+def section_blocks(sections):
+    """(section, its entries in corpus order) for each of sections: what a
+    family's test file replays with the peers it starts."""
+    if DATA is None:
+        return []
+    return [(s, [e for e in DATA["examples"] if e["command_section"] == s]) for s in sections]
+
+
+def check_send_data(dut, e):
+    """An entry's data after its '>' prompt, and the answer the format's
+    later variants allow; an error text, or None."""
+    fmts = [v["lines"] for v in e.get("expect_format", [])]
+    dut.write("".join(e["send_data"]).encode("latin-1"))
+    got = _lines(dut.answer())
+    if got not in fmts[1:]:
+        return f"{e['id']} data {e['send_data']}: want one of {fmts[1:]}, got {got}"
+    return None
+
+
+def run_entries(entries, different, run):
+    """Runs run(e) (an error text, or None) for each entry in order, noting
+    the differences different names; asserts that none failed."""
+    errors = []
+    for e in entries:
+        if e["id"] in different:
+            reason = different[e["id"]]
+            reason = reason[0] if isinstance(reason, tuple) else reason
+            note(f"conformance: differs {e['id']} {e['send'].strip()!r}: {reason}")
+        err = run(e)
+        if err:
+            errors.append(err)
+    assert not errors, "\n".join(errors)
+
+
 def _read_answer(dut, want_last):
     """Up to the final result; a trailing '>' prompt when one is due."""
     if want_last == ">":

@@ -461,7 +461,8 @@ def test_https_follows_cipsslcconf(dut, servers):
 # are checked besides. CH3_DIFFERENT lists every entry not run as written,
 # with the reason, noted at the end of the run.
 
-from test_conformance import DATA as CH3, _lines, _matches_format  # noqa: E402
+from test_conformance import (_lines, _matches_format, check_send_data, run_entries,  # noqa: E402
+                              section_blocks)
 
 CH3_SECTIONS = ("3.6.2 AT+HTTPCLIENT", "3.6.3 AT+HTTPGETSIZE", "3.6.8 AT+HTTPCHEAD")
 CH3_SETUP = ("the examples presume a module on a network: it joins the AP that leads to the "
@@ -514,9 +515,7 @@ CH3_CHECKS = {
 
 
 def _ch3_blocks():
-    if CH3 is None:
-        return []
-    return [(s, [e for e in CH3["examples"] if e["command_section"] == s]) for s in CH3_SECTIONS]
+    return section_blocks(CH3_SECTIONS)
 
 
 def _ch3_answer(d, wants):
@@ -551,10 +550,7 @@ def _ch3_run(d, e, servers, rx):
     if e["id"] in CH3_CHECKS and not CH3_CHECKS[e["id"]][1](servers, recs, got):
         return f"{e['id']} {send!r}: {CH3_CHECKS[e['id']][0]}: no, got {got}"
     if "send_data" in e:
-        d.write("".join(e["send_data"]).encode("latin-1"))
-        got = _lines(d.answer())
-        if got not in fmts[1:]:
-            return f"{e['id']} data {e['send_data']}: want one of {fmts[1:]}, got {got}"
+        return check_send_data(d, e)
     return None
 
 
@@ -567,15 +563,7 @@ def test_chapter3_examples(block, make_dut, servers):
     join(d)
     hosts = _ch3_hosts(servers)
     rx = re.compile("|".join(re.escape(k) for k in sorted(hosts, key=len, reverse=True)))
-    errors = []
-    for e in entries:
-        if e["id"] in CH3_DIFFERENT:
-            note(f"conformance: differs {e['id']} {e['send'].strip()!r}: "
-                 f"{CH3_DIFFERENT[e['id']][0]}")
-        err = _ch3_run(d, e, servers, rx)
-        if err:
-            errors.append(err)
-    assert not errors, "\n".join(errors)
+    run_entries(entries, CH3_DIFFERENT, lambda e: _ch3_run(d, e, servers, rx))
 
 
 def test_chapter3_tables_name_real_entries():

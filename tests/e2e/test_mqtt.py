@@ -44,9 +44,9 @@ import pytest
 
 from conftest import (DEADLINE, ERROR, OK, READY, SHARED, esc, every_byte, join, joined,
                       note, ok, pattern, prompt, read_n, silence, write_thread)
-from mqtt_broker import CLIENT_CN, SNI_NAME, USERS, Broker, Paho, make_pki
+from mqtt_broker import CLIENT_CN, USERS, Broker, Paho, make_pki
 from peers import DnsServer, SntpServer, TcpServer, bind_somewhere
-from test_conformance import _lines_ok, _matches_format
+from test_conformance import _lines_ok, _matches_format, section_blocks
 from test_ssl import client_hello, mfg_write, set_clock
 
 CONNECT_S = 15.0  # an AT+MQTTCONN may take longer than other commands (guide 3.5: TLS)
@@ -658,9 +658,7 @@ CH4 = _load(CH4_CORPUS)
 
 
 def _ch3_blocks():
-    if CH3 is None:
-        return []
-    return [(s, [e for e in CH3["examples"] if e["command_section"] == s]) for s in CH3_SECTIONS]
+    return section_blocks(CH3_SECTIONS)
 
 
 def _ch4_scenarios():

@@ -8,7 +8,6 @@ through the world, and the guide's chapter-4 WebSocket examples (4.8.1,
 import asyncio
 import json
 import os
-import re
 import ssl
 import subprocess
 import threading
@@ -359,7 +358,8 @@ def test_chapter4_examples(sid, make_dut, srv):
 # written, with the reason, noted at the end of the run.
 
 from conftest import note, wait_for  # noqa: E402
-from test_conformance import DATA as CH3, _matches_format  # noqa: E402
+from test_conformance import (_matches_format, check_send_data, run_entries,  # noqa: E402
+                              section_blocks)
 
 CH3_SECTIONS = ("3.8.2 AT+WSCFG", "3.8.3 AT+WSHEAD", "3.8.4 AT+WSOPEN", "3.8.6 AT+WSCLOSE")
 CH3_JOIN = ("the examples presume a module on a network: it joins the AP that leads to the "
@@ -412,9 +412,7 @@ CH3_CHECKS = {
 
 
 def _ch3_blocks():
-    if CH3 is None:
-        return []
-    return [(s, [e for e in CH3["examples"] if e["command_section"] == s]) for s in CH3_SECTIONS]
+    return section_blocks(CH3_SECTIONS)
 
 
 def _ch3_answer(d, last):
@@ -441,10 +439,7 @@ def _ch3_run(d, e, srv):
     if e["id"] in CH3_CHECKS and not CH3_CHECKS[e["id"]][1](srv, n):
         return f"{e['id']} {send!r}: {CH3_CHECKS[e['id']][0]}: no, got {srv.heads[n:]}"
     if "send_data" in e:
-        d.write("".join(e["send_data"]).encode("latin-1"))
-        got = _lines(d.answer())
-        if got not in fmts[1:]:
-            return f"{e['id']} data {e['send_data']}: want one of {fmts[1:]}, got {got}"
+        return check_send_data(d, e)
     return None
 
 
@@ -461,15 +456,7 @@ def test_chapter3_examples(block, make_dut, srv):
         for c, want in cmds:
             c = c.replace("{wss}", f"wss://127.0.0.1:{srv.tls_port}")
             assert _lines(d.cmd(c, timeout=DEADLINE * 2)) == want, c
-    errors = []
-    for e in entries:
-        if e["id"] in CH3_DIFFERENT:
-            note(f"conformance: differs {e['id']} {e['send'].strip()!r}: "
-                 f"{CH3_DIFFERENT[e['id']][0]}")
-        err = _ch3_run(d, e, srv)
-        if err:
-            errors.append(err)
-    assert not errors, "\n".join(errors)
+    run_entries(entries, CH3_DIFFERENT, lambda e: _ch3_run(d, e, srv))
 
 
 def test_chapter3_tables_name_real_entries():
