@@ -208,4 +208,28 @@ static inline void rig_advance(struct rig *r, uint64_t ms)
 		rig_expect((r), (want));                                                           \
 	} while (0)
 
+/* A growable NUL-terminated text the codec tests log their events into,
+ * then compare whole; the owner keeps pointer, length and capacity and
+ * frees *s. */
+static inline void t_text_put(char **s, size_t *len, size_t *cap, const char *p, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*s = realloc(*s, *cap);
+		assert_non_null(*s);
+	}
+	memcpy(*s + *len, p, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+static inline void t_text_vprintf(char **s, size_t *len, size_t *cap, const char *fmt,
+                                  va_list ap)
+{
+	char tmp[8192];
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
+	t_text_put(s, len, cap, tmp, (size_t)n);
+}
+
 #endif

@@ -5,6 +5,7 @@
 
 #include "proto/http.h"
 
+
 /* ---- an event log --------------------------------------------------------- */
 
 /* The events of a run as text, one line each; consecutive BODY pieces merge
@@ -20,26 +21,16 @@ struct rec {
 
 static void put_log(struct rec *r, const char *s, size_t n)
 {
-	if (r->len + n + 1 > r->cap) {
-		r->cap = (r->len + n + 1) * 2;
-		r->log = realloc(r->log, r->cap);
-		assert_non_null(r->log);
-	}
-	memcpy(r->log + r->len, s, n);
-	r->len += n;
-	r->log[r->len] = '\0';
+	t_text_put(&r->log, &r->len, &r->cap, s, n);
 }
 
 static void printf_log(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void printf_log(struct rec *r, const char *fmt, ...)
 {
-	char tmp[8192];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	t_text_vprintf(&r->log, &r->len, &r->cap, fmt, ap);
 	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
-	put_log(r, tmp, (size_t)n);
 }
 
 static const char *framing_name(enum espat_http_framing f)

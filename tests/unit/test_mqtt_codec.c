@@ -7,6 +7,7 @@
 
 #include "proto/mqtt.h"
 
+
 /* Bytes of a string literal (which may hold NULs). A hex escape swallows
  * every hex digit after it, so "\x05" "abc" is split where letters follow. */
 #define B(s) (const uint8_t *)(s), sizeof(s) - 1
@@ -32,26 +33,16 @@ struct rec {
 
 static void put_log(struct rec *r, const char *s, size_t n)
 {
-	if (r->len + n + 1 > r->cap) {
-		r->cap = (r->len + n + 1) * 2;
-		r->log = realloc(r->log, r->cap);
-		assert_non_null(r->log);
-	}
-	memcpy(r->log + r->len, s, n);
-	r->len += n;
-	r->log[r->len] = '\0';
+	t_text_put(&r->log, &r->len, &r->cap, s, n);
 }
 
 static void printf_log(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void printf_log(struct rec *r, const char *fmt, ...)
 {
-	char tmp[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	t_text_vprintf(&r->log, &r->len, &r->cap, fmt, ap);
 	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
-	put_log(r, tmp, (size_t)n);
 }
 
 /* Bytes in brackets; '[', ']', '\' and what is not printable as \xNN. */
