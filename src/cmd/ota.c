@@ -348,6 +348,25 @@ static uint8_t app_slot(struct espat_module *m)
 	return st.running ? 0 : 1;
 }
 
+bool espat_ota_target_slot(struct espat_module *m, uint8_t *slot)
+{
+	*slot = app_slot(m);
+	return *slot != m->ota->running_slot;
+}
+
+int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *version)
+{
+	struct espat_ota_state st;
+	espat_ota_load(m, &st);
+	const char *v = version ? version : st.version[st.running];
+	size_t vn = strlen(v);
+	if (vn >= ESPAT_OTA_VER_MAX)
+		return -1;
+	memmove(st.version[slot], v, vn + 1);
+	st.running = slot;
+	return espat_ota_save(m, &st);
+}
+
 static bool is_app(const struct espat_ota *o)
 {
 	return strcmp(o->name, "ota") == 0;
@@ -364,8 +383,7 @@ static bool target_prepare(struct espat_module *m)
 	o->target_ready = true;
 	if (is_app(o)) {
 		o->part = -1;
-		o->slot = app_slot(m);
-		return o->slot != o->running_slot &&
+		return espat_ota_target_slot(m, &o->slot) &&
 		       strlen(at_form(o->version)) <= ESPAT_OTA_FWVER_MAX;
 	}
 	const struct espat_flash *fl = &m->ports.flash;
@@ -533,14 +551,7 @@ static void update_done(void *user, int err)
 			update_fail(m);
 			return;
 		}
-		struct espat_ota_state st;
-		espat_ota_load(m, &st);
-		const char *v =
-		    at_form(o->version); /* its length was checked by target_prepare() */
-		size_t vn = strlen(v);
-		memcpy(st.version[o->slot], v, vn < ESPAT_OTA_VER_MAX ? vn + 1 : 0);
-		st.running = o->slot;
-		if (vn >= ESPAT_OTA_VER_MAX || espat_ota_save(m, &st) != 0) {
+		if (espat_ota_boot_from(m, o->slot, at_form(o->version)) != 0) {
 			update_fail(m);
 			return;
 		}

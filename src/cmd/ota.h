@@ -96,6 +96,16 @@ struct espat_ota {
 	char fw_bin[ESPAT_OTA_FWVER_MAX + 2]; /* "v3.4.0.0" */
 };
 
+/* The app slots as every writer of an app image uses them (AT+CIUPDATE,
+ * the web server's upload). espat_ota_target_slot: the slot an image goes
+ * to, the one after the boot slot; false when that is the slot running
+ * this boot (a second image before the restart: esp_ota_begin's partition
+ * conflict). espat_ota_boot_from: an image now complete in slot becomes the
+ * boot slot, showing version (AT+GMR's form; NULL: the running one's, for
+ * an image whose own version is not read). 0, or -1 (too long, flash). */
+bool espat_ota_target_slot(struct espat_module *m, uint8_t *slot);
+int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *version);
+
 extern const struct espat_cmd_table espat_ota_table;
 
 extern const struct espat_family espat_ota_family;

@@ -355,9 +355,11 @@ static bool ota_start(struct espat_web_conn *wc, const struct espat_http_head *h
 		respond_err(wc, 413, NULL);
 		return false;
 	}
-	struct espat_ota_state st;
-	espat_ota_load(m, &st);
-	wc->ota_slot = st.running ? 0 : 1;
+	if (!espat_ota_target_slot(m, &wc->ota_slot)) { /* an image waits for AT+RST */
+		espat_wr_reportf(&m->wr, "+WEBSERVERRSP:5");
+		respond_err(wc, 409, NULL);
+		return false;
+	}
 	char name[16];
 	snprintf(name, sizeof(name), "ota_%u.bin", (unsigned)wc->ota_slot);
 	const struct espat_files *fs = &m->ports.files;
@@ -391,13 +393,10 @@ static void ota_done(struct espat_web_conn *wc)
 	struct espat_module *m = wc->m;
 	struct espat_file_w *file = wc->file;
 	wc->file = NULL;
-	struct espat_ota_state st;
-	espat_ota_load(m, &st);
 	/* the image's own version is not read: the slot keeps the running
 	 * one's (COMPAT) */
-	memcpy(st.version[wc->ota_slot], st.version[st.running], ESPAT_OTA_VER_MAX);
-	st.running = wc->ota_slot;
-	if (m->ports.files.commit(m->ports.files.user, file) != 0 || espat_ota_save(m, &st) != 0) {
+	if (m->ports.files.commit(m->ports.files.user, file) != 0 ||
+	    espat_ota_boot_from(m, wc->ota_slot, NULL) != 0) {
 		W(m)->ota_busy = false;
 		espat_wr_reportf(&m->wr, "+WEBSERVERRSP:5");
 		respond_json(wc, 500, "{\"result\":\"fail\"}");

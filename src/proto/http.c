@@ -745,6 +745,7 @@ const char *espat_http_reason(int status)
 	    {404, "Not Found"},
 	    {405, "Method Not Allowed"},
 	    {408, "Request Timeout"},
+	    {409, "Conflict"},
 	    {411, "Length Required"},
 	    {413, "Content Too Large"},
 	    {414, "URI Too Long"},

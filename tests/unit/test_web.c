@@ -342,6 +342,20 @@ static void test_ota(void **state)
 	settle(f);
 	expect(f, "+WEBSERVERRSP:3\r\n+WEBSERVERRSP:5\r\n");
 	assert_null(espat_files_mem_get(&f->tp.files, "ota_1.bin"));
+	/* one upload at a time */
+	c = browser(f);
+	r = ota_req(img, 10, sizeof(img));
+	espat_mem_conn_send(c, r, strlen(r));
+	settle(f);
+	expect(f, "+WEBSERVERRSP:3\r\n");
+	want(req(f, ota_req(img, 0, 10)),
+	     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n" HDR
+	     "Retry-After: 5\r\nContent-Length: 31\r\n\r\n{\"error\":\"Service Unavailable\"}");
+	/* disabling the server ends the upload */
+	cmd(f, "AT+WEBSERVER=0\r\n", "+WEBSERVERRSP:5\r\n\r\nOK\r\n");
+	assert_int_equal(c->closed_by_module, ESPAT_MEM_CLOSED_ABORT);
+	assert_null(espat_files_mem_get(&f->tp.files, "ota_1.bin"));
+	cmd(f, "AT+WEBSERVER=1,8080,25\r\n", "\r\nOK\r\n");
 	/* the whole image, in pieces */
 	c = browser(f);
 	espat_mem_conn_set_chunk(c, 97);
@@ -361,18 +375,10 @@ static void test_ota(void **state)
 	espat_ota_load(&f->m, &st);
 	assert_int_equal(st.running, 1);
 	assert_string_equal(st.version[1], "3.3.0.0");
-	/* one upload at a time */
-	c = browser(f);
-	r = ota_req(img, 10, sizeof(img));
-	espat_mem_conn_send(c, r, strlen(r));
-	settle(f);
-	expect(f, "+WEBSERVERRSP:3\r\n");
-	want(req(f, ota_req(img, 0, 10)),
-	     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n" HDR
-	     "Retry-After: 5\r\nContent-Length: 31\r\n\r\n{\"error\":\"Service Unavailable\"}");
-	/* disabling the server ends the upload */
-	cmd(f, "AT+WEBSERVER=0\r\n", "+WEBSERVERRSP:5\r\n\r\nOK\r\n");
-	assert_int_equal(c->closed_by_module, ESPAT_MEM_CLOSED_ABORT);
+	/* a second image before the restart would overwrite the running slot:
+	 * refused (AT+CIUPDATE's partition conflict) */
+	json_resp(f, ota_req(img, 0, sizeof(img)), 409, "Conflict", "{\"error\":\"Conflict\"}");
+	expect(f, "+WEBSERVERRSP:3\r\n+WEBSERVERRSP:5\r\n");
 	assert_null(espat_files_mem_get(&f->tp.files, "ota_0.bin"));
 }
 
