@@ -1,4 +1,5 @@
 #include "app/ctl.h"
+#include "app/ctl_fault.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -333,6 +334,8 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
 	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
 	              aps_json(c->world));
+	if (st)
+		json_object_set_new(st, "faults", espat_ctl_fault_json(c));
 	return ok("state", st);
 }
 
@@ -607,6 +610,20 @@ static const struct ctl_cmd cmds[] = {
     {"link", "reset", 1, 1, cmd_link_reset, "ID|mqtt",
      "the network resets link ID or the MQTT connection (the module sees a reset)"},
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
+    /* faults on the world's network: app/ctl_fault.c */
+    {"fault", "list", 0, 0, espat_ctl_fault_list, "", "the network faults in effect"},
+    {"fault", "dns", 1, 2, espat_ctl_fault_dns, "fail|hang|ok [NAME]",
+     "DNS answers an error at once, or never (every name, or NAME)"},
+    {"fault", "connect", 1, 2, espat_ctl_fault_connect, "blackhole|refuse|ok [ADDR[:PORT]]",
+     "TCP connects go unanswered or are refused (every address, or ADDR[:PORT])"},
+    {"fault", "latency", 1, 1, espat_ctl_fault_latency, "MS", "add MS ms each way"},
+    {"fault", "loss", 1, 1, espat_ctl_fault_loss, "PCT",
+     "lose PCT % of UDP datagrams and TCP segments (TCP retransmits: delay)"},
+    {"fault", "freeze", 1, 1, espat_ctl_fault_freeze, "ID|mqtt|all",
+     "a connection goes silent both ways (only timeouts notice)"},
+    {"fault", "thaw", 1, 1, espat_ctl_fault_thaw, "ID|mqtt|all", "a frozen connection flows again"},
+    {"fault", "drop", 0, 0, espat_ctl_fault_drop, "", "every TCP connection is reset"},
+    {"fault", "clear", 0, 0, espat_ctl_fault_clear, "", "no faults; frozen connections thaw"},
     {"help", NULL, 0, 0, cmd_help, "", "these commands"},
 };
 
@@ -691,6 +708,16 @@ static const struct ctl_cmd *lookup(size_t argc, const char *const *argv, char *
 	else
 		snprintf(err, len, "%s: unknown subcommand '%s' (%s)", argv[0], argv[1], subs);
 	return NULL;
+}
+
+char *espat_ctl_reply_ok(const char *key, json_t *val)
+{
+	return ok(key, val);
+}
+
+char *espat_ctl_reply_fail(const char *msg)
+{
+	return fail("%s", msg);
 }
 
 int espat_ctl_check(size_t argc, const char *const *argv, char *err, size_t errlen)

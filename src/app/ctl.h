@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 struct espat_module;
+struct espat_netfault;
 struct espat_world;
 
 struct espat_ctl {
@@ -23,6 +24,9 @@ struct espat_ctl {
 	struct espat_world *world; /* borrowed: the module's radio */
 	/* Lose power now; start again on the same flash. */
 	void (*power_cut)(void *user);
+	/* The world's network faults (world/netfault.h), borrowed; NULL: the
+	 * `fault` commands fail. */
+	struct espat_netfault *fault;
 	void *user;
 };
 

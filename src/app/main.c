@@ -28,6 +28,7 @@
 #include "posix/loop.h"
 #include "posix/mfg_raw.h"
 #include "posix/net_posix.h"
+#include "world/netfault.h"
 #include "posix/pacer.h"
 #include "posix/regex_posix.h"
 #include "posix/sys_posix.h"
@@ -54,6 +55,8 @@ struct espat_app {
 	struct espat_world world; /* the air around the module (--world) */
 	struct espat_net_posix net; /* the module's sockets, DNS and ping */
 	bool net_open;
+	struct espat_netfault fault; /* faults over net's sockets (espat ctl fault) */
+	bool fault_open;
 	struct espat_tls_filter tls; /* TLS over net's sockets: the module's net port */
 	bool tls_open;
 	struct espat_files_dir files; /* whole files in the data dir (OTA images) */
@@ -73,6 +76,7 @@ struct espat_app {
 	struct espat_loop_timer pacer_timer;  /* the pacer's next chunk */
 	struct espat_loop_timer linger_timer; /* end of --stdio input */
 	struct espat_loop_timer tls_timer;    /* the TLS filter's run() */
+	struct espat_loop_timer fault_timer;  /* the fault layer's run() */
 	bool input_closed;                    /* stdin ended: exit when quiet */
 	uint64_t last_out_ns;                 /* when the module last wrote */
 	int exit_code;
@@ -215,6 +219,25 @@ static void tls_wake(void *user)
 	espat_loop_timer_arm(&app->loop, &app->tls_timer, espat_loop_now_ns(), on_tls_timer, app);
 }
 
+static void on_fault_timer(void *user)
+{
+	struct espat_app *app = user;
+	espat_netfault_run(&app->fault);
+}
+
+/* The fault layer has something due now: run() from the loop. */
+static void fault_wake(void *user)
+{
+	struct espat_app *app = user;
+	espat_loop_timer_arm(&app->loop, &app->fault_timer, espat_loop_now_ns(), on_fault_timer,
+	                     app);
+}
+
+static uint64_t fault_now_ms(void *user)
+{
+	return espat_loop_now_ns() / 1000000u;
+}
+
 static void on_linger_timer(void *user)
 {
 	(void)user; /* prepare() decides */
@@ -248,6 +271,12 @@ static void prepare(void *user)
 	if (app->tls_open)
 		arm_or_cancel(&app->loop, &app->tls_timer, espat_tls_filter_next_ns(&app->tls),
 		              on_tls_timer, app);
+	if (app->fault_open) {
+		uint64_t f = espat_netfault_next_ms(&app->fault);
+		arm_or_cancel(&app->loop, &app->fault_timer,
+		              f >= ESPAT_LOOP_NEVER / 1000000u ? ESPAT_LOOP_NEVER : f * 1000000u,
+		              on_fault_timer, app);
+	}
 	if (app->input_closed) {
 		uint64_t quiet = app->last_out_ns + LINGER_NS;
 		if (espat_pacer_pending(&app->pacer) == 0 && now >= quiet)
@@ -393,6 +422,10 @@ static void app_free(struct espat_app *app)
 		espat_loop_timer_cancel(&app->loop, &app->tls_timer);
 		espat_tls_filter_free(&app->tls);
 	}
+	if (app->fault_open) {
+		espat_loop_timer_cancel(&app->loop, &app->fault_timer);
+		espat_netfault_free(&app->fault);
+	}
 	if (app->net_open)
 		espat_net_posix_free(&app->net);
 	espat_ctl_server_close(&app->ctl_srv);
@@ -479,7 +512,13 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->net_open = true;
-	const struct espat_net plain = espat_net_posix_port(&app->net);
+	/* host sockets, then the world's faults, then TLS: a fault reaches
+	 * every protocol as a bad network would */
+	const struct espat_net host = espat_net_posix_port(&app->net);
+	espat_netfault_init(&app->fault, &host, fault_now_ms, app, fault_wake, app);
+	app->fault_open = true;
+	app->ctl.fault = &app->fault;
+	const struct espat_net plain = espat_netfault_port(&app->fault);
 	if (espat_tls_filter_init(&app->tls, &plain, tls_wake, app, &app->log) < 0) {
 		fprintf(stderr, "espat: cannot set up TLS: %s\n", strerror(errno));
 		return 1;
