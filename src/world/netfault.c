@@ -616,6 +616,7 @@ static void on_pinged(void *user, int err, uint32_t rtt)
 	if (err == 0 && due > r->deadline) {
 		/* the added delay takes it past the timeout */
 		r->err = ESPAT_NET_ETIMEDOUT;
+		r->rtt = 0;
 		due = r->deadline;
 	}
 	answer_at(r, due);
