@@ -63,23 +63,23 @@ json_t *espat_ctl_fault_json(struct espat_ctl *c)
 	json_t *dns = json_array();
 	for (size_t i = 0; dns && i < f->ndns; i++)
 		json_array_append_new(dns, json_pack("{s:s,s:s}", "name",
-						     f->dns[i].name[0] ? f->dns[i].name : "*",
-						     "how", dns_names[f->dns[i].how]));
+		                                     f->dns[i].name[0] ? f->dns[i].name : "*",
+		                                     "how", dns_names[f->dns[i].how]));
 	json_t *conn = json_array();
 	for (size_t i = 0; conn && i < f->nconn; i++) {
 		const struct espat_netfault_conn_rule *r = &f->conn[i];
 		char ip[46];
-		json_array_append_new(conn, json_pack("{s:s,s:i,s:s}", "host",
-						      r->any_host ? "*" : espat_ip_str(&r->ip, ip),
-						      "port", (int)r->port, "how",
-						      conn_names[r->how]));
+		json_array_append_new(conn,
+		                      json_pack("{s:s,s:i,s:s}", "host",
+		                                r->any_host ? "*" : espat_ip_str(&r->ip, ip),
+		                                "port", (int)r->port, "how", conn_names[r->how]));
 	}
 	return json_pack("{s:o,s:o,s:i,s:i,s:I,s:I,s:I,s:I,s:I}", "dns", dns, "connect", conn,
-			 "latency_ms", (int)f->latency_ms, "loss_pct", (int)f->loss_pct, "frozen",
-			 (json_int_t)espat_netfault_frozen(f), "dgrams_lost",
-			 (json_int_t)f->dgrams_lost, "tcp_retransmits",
-			 (json_int_t)f->tcp_retransmits, "dns_faulted", (json_int_t)f->dns_faulted,
-			 "connects_faulted", (json_int_t)f->conns_faulted);
+	                 "latency_ms", (int)f->latency_ms, "loss_pct", (int)f->loss_pct, "frozen",
+	                 (json_int_t)espat_netfault_frozen(f), "dgrams_lost",
+	                 (json_int_t)f->dgrams_lost, "tcp_retransmits",
+	                 (json_int_t)f->tcp_retransmits, "dns_faulted", (json_int_t)f->dns_faulted,
+	                 "connects_faulted", (json_int_t)f->conns_faulted);
 }
 
 static char *no_layer(void)
@@ -149,10 +149,10 @@ char *espat_ctl_fault_connect(struct espat_ctl *c, size_t argc, const char *cons
 	uint16_t port = 0;
 	if (argc > 1 && !parse_hostport(argv[1], &ip, &port))
 		return failf("fault connect: '%s' is not ADDR, ADDR:PORT or [V6ADDR]:PORT (an "
-			     "address, not a name: fault dns faults names)",
-			     argv[1]);
+		             "address, not a name: fault dns faults names)",
+		             argv[1]);
 	if (espat_netfault_set_conn(c->fault, argc > 1 ? &ip : NULL, port,
-				    (enum espat_netfault_conn)how) < 0)
+	                            (enum espat_netfault_conn)how) < 0)
 		return failf("fault connect: at most %d rules", ESPAT_NETFAULT_RULES);
 	return espat_ctl_reply_ok("faults", espat_ctl_fault_json(c));
 }

@@ -52,7 +52,7 @@ struct espat_app {
 	bool stores_open;
 	struct espat_flash_file flash;
 	bool flash_open;
-	struct espat_world world; /* the air around the module (--world) */
+	struct espat_world world;   /* the air around the module (--world) */
 	struct espat_net_posix net; /* the module's sockets, DNS and ping */
 	bool net_open;
 	struct espat_netfault fault; /* faults over net's sockets (espat ctl fault) */

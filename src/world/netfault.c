@@ -327,12 +327,12 @@ static const struct espat_sock_cbs nf_cbs = {
 };
 
 static struct espat_sock *sock_open(void *user, const struct espat_sock_opts *o,
-				    const struct espat_sock_cbs *cb, void *cbuser, int *err)
+                                    const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_netfault *f = user;
 	enum espat_netfault_conn how = o->kind == ESPAT_SOCK_TCP
-					   ? espat_netfault_conn_for(f, &o->remote)
-					   : ESPAT_NETFAULT_CONN_OK;
+	                                   ? espat_netfault_conn_for(f, &o->remote)
+	                                   : ESPAT_NETFAULT_CONN_OK;
 	struct espat_nf_sock *s = sock_new(f, o->kind);
 	if (s == NULL) {
 		*err = ESPAT_NET_ENOMEM;
@@ -370,8 +370,8 @@ static struct espat_sock *sock_open(void *user, const struct espat_sock_opts *o,
 }
 
 static struct espat_sock *sock_listen(void *user, uint16_t port, bool v6,
-				      const struct espat_tls_opts *tls,
-				      const struct espat_sock_cbs *cb, void *cbuser, int *err)
+                                      const struct espat_tls_opts *tls,
+                                      const struct espat_sock_cbs *cb, void *cbuser, int *err)
 {
 	struct espat_netfault *f = user;
 	struct espat_nf_sock *s = sock_new(f, ESPAT_SOCK_TCP);
@@ -392,7 +392,7 @@ static struct espat_sock *sock_listen(void *user, uint16_t port, bool v6,
 }
 
 static void sock_attach(void *user, struct espat_sock *sk, const struct espat_sock_cbs *cb,
-			void *cbuser)
+                        void *cbuser)
 {
 	struct espat_nf_sock *s = S(sk);
 	s->cb = *cb;
@@ -408,7 +408,7 @@ static void send_low(struct espat_nf_sock *s, const struct nf_item *it)
 }
 
 static int sock_send(void *user, struct espat_sock *sk, const uint8_t *p, size_t n,
-		     const struct espat_endpoint *to)
+                     const struct espat_endpoint *to)
 {
 	struct espat_netfault *f = user;
 	struct espat_nf_sock *s = S(sk);
@@ -473,7 +473,7 @@ static int sock_set_tcpopt(void *user, struct espat_sock *sk, const struct espat
 }
 
 static void sock_endpoints(void *user, struct espat_sock *sk, struct espat_endpoint *local,
-			   struct espat_endpoint *remote)
+                           struct espat_endpoint *remote)
 {
 	struct espat_netfault *f = user;
 	struct espat_nf_sock *s = S(sk);
@@ -563,7 +563,7 @@ static void on_resolved(void *user, int err, const struct espat_ip *ip)
 }
 
 static struct espat_dns_req *dns_resolve(void *user, const struct espat_dns_query *q,
-					 espat_dns_fn *done, void *cbuser, int *err)
+                                         espat_dns_fn *done, void *cbuser, int *err)
 {
 	struct espat_netfault *f = user;
 	struct espat_nf_req *r = req_new(f, NF_REQ_DNS, cbuser);
@@ -622,9 +622,8 @@ static void on_pinged(void *user, int err, uint32_t rtt)
 	answer_at(r, due);
 }
 
-static struct espat_ping_req *ping_start(void *user, const struct espat_ip *ip,
-					 uint32_t timeout_ms, espat_ping_fn *done, void *cbuser,
-					 int *err)
+static struct espat_ping_req *ping_start(void *user, const struct espat_ip *ip, uint32_t timeout_ms,
+                                         espat_ping_fn *done, void *cbuser, int *err)
 {
 	struct espat_netfault *f = user;
 	struct espat_nf_req *r = req_new(f, NF_REQ_PING, cbuser);
@@ -800,8 +799,7 @@ static bool name_eq(const char *a, const char *b)
 	}
 }
 
-int espat_netfault_set_dns(struct espat_netfault *f, const char *name,
-			   enum espat_netfault_dns how)
+int espat_netfault_set_dns(struct espat_netfault *f, const char *name, enum espat_netfault_dns how)
 {
 	if (name == NULL)
 		name = "";
@@ -838,7 +836,7 @@ enum espat_netfault_dns espat_netfault_dns_for(const struct espat_netfault *f, c
 }
 
 static bool conn_key_eq(const struct espat_netfault_conn_rule *r, const struct espat_ip *ip,
-			uint16_t port)
+                        uint16_t port)
 {
 	if (r->port != port || r->any_host != (ip == NULL))
 		return false;
@@ -846,7 +844,7 @@ static bool conn_key_eq(const struct espat_netfault_conn_rule *r, const struct e
 }
 
 int espat_netfault_set_conn(struct espat_netfault *f, const struct espat_ip *ip, uint16_t port,
-			    enum espat_netfault_conn how)
+                            enum espat_netfault_conn how)
 {
 	if (ip == NULL && port == 0 && how == ESPAT_NETFAULT_CONN_OK) {
 		f->nconn = 0;
@@ -868,7 +866,7 @@ int espat_netfault_set_conn(struct espat_netfault *f, const struct espat_ip *ip,
 }
 
 enum espat_netfault_conn espat_netfault_conn_for(const struct espat_netfault *f,
-						 const struct espat_endpoint *ep)
+                                                 const struct espat_endpoint *ep)
 {
 	/* specificity: 3 address and port, 2 address, 1 every address (and
 	 * port), 0 nothing */
@@ -912,7 +910,7 @@ void espat_netfault_clear(struct espat_netfault *f)
 /* ---- open sockets ----------------------------------------------------------------- */
 
 static bool matches(struct espat_netfault *f, struct espat_nf_sock *s,
-		    const struct espat_netfault_match *m)
+                    const struct espat_netfault_match *m)
 {
 	if (s->listener || s->dead)
 		return false;
@@ -930,7 +928,7 @@ static bool matches(struct espat_netfault *f, struct espat_nf_sock *s,
 }
 
 size_t espat_netfault_freeze(struct espat_netfault *f, const struct espat_netfault_match *m,
-			     bool on)
+                             bool on)
 {
 	size_t n = 0;
 	uint64_t t = now(f);
@@ -972,8 +970,8 @@ size_t espat_netfault_frozen(const struct espat_netfault *f)
 /* ---- life ---------------------------------------------------------------------------- */
 
 void espat_netfault_init(struct espat_netfault *f, const struct espat_net *lower,
-			 uint64_t (*now_ms)(void *), void *clock_user, void (*wake_fn)(void *),
-			 void *wake_user)
+                         uint64_t (*now_ms)(void *), void *clock_user, void (*wake_fn)(void *),
+                         void *wake_user)
 {
 	*f = (struct espat_netfault){
 	    .lower = *lower,

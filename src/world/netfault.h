@@ -83,9 +83,9 @@ struct espat_netfault_dns_rule {
 };
 
 struct espat_netfault_conn_rule {
-	bool any_host;       /* every address */
-	struct espat_ip ip;  /* unless any_host */
-	uint16_t port;       /* 0 every port */
+	bool any_host;      /* every address */
+	struct espat_ip ip; /* unless any_host */
+	uint16_t port;      /* 0 every port */
 	enum espat_netfault_conn how;
 };
 
@@ -94,18 +94,18 @@ struct espat_nf_req;  /* a DNS or ping request */
 
 /* Read-only outside netfault.c, except through the calls below. */
 struct espat_netfault {
-	struct espat_net lower;          /* copied; its user borrowed */
-	uint64_t (*now_ms)(void *user);  /* the loop's clock */
+	struct espat_net lower;         /* copied; its user borrowed */
+	uint64_t (*now_ms)(void *user); /* the loop's clock */
 	void *clock_user;
-	void (*wake)(void *user);        /* run() wanted soon; may be NULL */
+	void (*wake)(void *user); /* run() wanted soon; may be NULL */
 	void *wake_user;
 	struct espat_netfault_dns_rule dns[ESPAT_NETFAULT_RULES];
 	size_t ndns;
 	struct espat_netfault_conn_rule conn[ESPAT_NETFAULT_RULES];
 	size_t nconn;
-	uint32_t latency_ms; /* one way */
-	uint8_t loss_pct;    /* 0..100 */
-	uint32_t rng;        /* xorshift32 state; never 0 */
+	uint32_t latency_ms;         /* one way */
+	uint8_t loss_pct;            /* 0..100 */
+	uint32_t rng;                /* xorshift32 state; never 0 */
 	struct espat_nf_sock *socks; /* every socket not yet closed by its owner */
 	struct espat_nf_req *reqs;   /* every request not yet answered or cancelled */
 	/* counters since init, for `fault list` */
@@ -115,8 +115,8 @@ struct espat_netfault {
 /* Layers the fault port over lower (copied; lower->user must outlive f).
  * No fault is set. */
 void espat_netfault_init(struct espat_netfault *f, const struct espat_net *lower,
-			 uint64_t (*now_ms)(void *), void *clock_user, void (*wake)(void *),
-			 void *wake_user);
+                         uint64_t (*now_ms)(void *), void *clock_user, void (*wake)(void *),
+                         void *wake_user);
 /* Closes (aborts) every socket and forgets every request left, without
  * callbacks. Before the lower port is freed; not from inside a callback. */
 void espat_netfault_free(struct espat_netfault *f);
@@ -135,13 +135,12 @@ uint64_t espat_netfault_next_ms(const struct espat_netfault *f);
 /* name NULL or "": every name. OK with no name clears every DNS rule; OK
  * for a name makes it an exception to an all-names rule. A name's rule
  * wins over the all-names one; names compare without case. */
-int espat_netfault_set_dns(struct espat_netfault *f, const char *name,
-			   enum espat_netfault_dns how);
+int espat_netfault_set_dns(struct espat_netfault *f, const char *name, enum espat_netfault_dns how);
 /* ip NULL: every address; port 0: every port. OK with no address clears
  * every connect rule. The most specific rule wins (address and port, then
  * address, then all). */
 int espat_netfault_set_conn(struct espat_netfault *f, const struct espat_ip *ip, uint16_t port,
-			    enum espat_netfault_conn how);
+                            enum espat_netfault_conn how);
 void espat_netfault_set_latency(struct espat_netfault *f, uint32_t ms);
 void espat_netfault_set_loss(struct espat_netfault *f, uint8_t pct);
 /* Every setting back to none and every frozen socket thawed. */
@@ -151,7 +150,7 @@ void espat_netfault_clear(struct espat_netfault *f);
  * and tests). */
 enum espat_netfault_dns espat_netfault_dns_for(const struct espat_netfault *f, const char *name);
 enum espat_netfault_conn espat_netfault_conn_for(const struct espat_netfault *f,
-						 const struct espat_endpoint *ep);
+                                                 const struct espat_endpoint *ep);
 
 /* ---- acting on open sockets ---------------------------------------------- */
 
@@ -166,7 +165,7 @@ struct espat_netfault_match {
 
 /* Freezes (on) or thaws the matching sockets; returns how many matched. */
 size_t espat_netfault_freeze(struct espat_netfault *f, const struct espat_netfault_match *m,
-			     bool on);
+                             bool on);
 /* Resets every TCP connection (not listeners); returns how many. */
 size_t espat_netfault_drop_all(struct espat_netfault *f);
 /* Sockets frozen now. */
