@@ -199,8 +199,11 @@ void espat_tp_init(struct espat_testport *t)
 	}
 	struct espat_ports *p = &t->ports;
 	p->pipe = (struct espat_pipe){.write = tp_write, .set_uart = tp_set_uart, .user = t};
-	p->sys = (struct espat_sys){.now_ms = tp_now, .wall_s = tp_wall, .random = tp_random,
-				    .base_mac = tp_base_mac, .user = t};
+	p->sys = (struct espat_sys){.now_ms = tp_now,
+	                            .wall_s = tp_wall,
+	                            .random = tp_random,
+	                            .base_mac = tp_base_mac,
+	                            .user = t};
 	p->nvs = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->nvs};
 	p->mfg = (struct espat_kv){kv_get, kv_set, kv_erase, kv_list, &t->mfg};
 	p->flash = (struct espat_flash){fl_part, fl_read, fl_write, fl_erase, t};
@@ -211,7 +214,9 @@ void espat_tp_init(struct espat_testport *t)
 	p->on_restart = tp_restarted;
 	p->restart_user = t;
 	espat_net_mem_init(&t->net, &t->now);
-	p->net = espat_net_mem_port(&t->net);
+	struct espat_net mem = espat_net_mem_port(&t->net);
+	espat_netfault_init(&t->fault, &mem, tp_now, t, NULL, NULL);
+	p->net = espat_netfault_port(&t->fault);
 	espat_http_mem_init(&t->http, &t->net);
 }
 
@@ -236,6 +241,7 @@ void espat_tp_free(struct espat_testport *t)
 	kv_free(&t->mfg);
 	for (size_t i = 0; i < ESPAT_TP_PARTS; i++)
 		free(t->flash[i]);
+	espat_netfault_free(&t->fault);
 	espat_net_mem_free(&t->net);
 	memset(t, 0, sizeof(*t));
 }
@@ -245,7 +251,11 @@ void espat_tp_free(struct espat_testport *t)
 static void deliver_net(struct espat_testport *t, struct espat_module *m)
 {
 	for (int guard = 0; guard < 10000; guard++) {
-		if (espat_net_mem_run(&t->net) == 0)
+		size_t k = espat_net_mem_run(&t->net);
+		bool held = espat_netfault_next_ms(&t->fault) <= t->now;
+		if (held)
+			espat_netfault_run(&t->fault);
+		if (k == 0 && !held)
 			break;
 		espat_module_poll(m);
 	}
@@ -267,6 +277,9 @@ void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t
 		uint64_t net = espat_net_mem_next_due(&t->net);
 		if (net < next)
 			next = net;
+		uint64_t held = espat_netfault_next_ms(&t->fault);
+		if (held < next)
+			next = held;
 		uint64_t http = espat_http_mem_next(&t->http);
 		if (http < next)
 			next = http;

@@ -14,6 +14,7 @@
 #include "testport/net_mem.h"
 #include "testport/files_mem.h"
 #include "testport/http_mem.h"
+#include "world/netfault.h"
 #include "world/world.h"
 
 #define ESPAT_TP_KV_MAX 256
@@ -32,22 +33,25 @@ struct espat_tp_kv {
 };
 
 struct espat_testport {
-	uint64_t now;               /* the clock, ms; tests advance it */
-	int64_t wall;               /* Unix seconds at now == 0 */
-	uint32_t rng;               /* xorshift state; fixed seed = reproducible */
-	uint8_t *out;               /* everything the module wrote, owned */
+	uint64_t now; /* the clock, ms; tests advance it */
+	int64_t wall; /* Unix seconds at now == 0 */
+	uint32_t rng; /* xorshift state; fixed seed = reproducible */
+	uint8_t *out; /* everything the module wrote, owned */
 	size_t out_len, out_cap;
 	struct espat_uart_cfg uart; /* last set_uart */
 	unsigned uart_changes;
-	unsigned restarts;          /* on_restart calls */
+	unsigned restarts; /* on_restart calls */
 	struct espat_tp_kv nvs, mfg;
 	struct espat_flash_part parts[ESPAT_TP_PARTS];
 	uint8_t *flash[ESPAT_TP_PARTS]; /* partition contents, owned */
-	struct espat_world world;   /* the air (the built-in default world) */
-	struct espat_net_mem net;   /* the network behind it, scripted by the test */
-	struct espat_http_mem http; /* scripted HTTP servers on it */
+	struct espat_world world;       /* the air (the built-in default world) */
+	struct espat_net_mem net;       /* the network behind it, scripted by the test */
+	/* the world's faults over it: ports.net is this layer (no fault set
+	 * unless a test sets one: every call passes straight to net) */
+	struct espat_netfault fault;
+	struct espat_http_mem http;   /* scripted HTTP servers on it */
 	struct espat_files_mem files; /* the data dir's whole files (OTA images) */
-	struct espat_ports ports;   /* wired to the above */
+	struct espat_ports ports;     /* wired to the above */
 };
 
 void espat_tp_init(struct espat_testport *t);
@@ -59,7 +63,8 @@ struct espat_module;
  * should, not at the end): polls m there, then delivers the network events
  * due, as espat_tp_settle does. */
 void espat_tp_advance(struct espat_testport *t, struct espat_module *m, uint64_t ms);
-/* Delivers every network event due now (and the module timers they make
+/* Delivers every network event due now (the memory network's and the
+ * fault layer's) (and the module timers they make
  * due) until nothing is pending, without moving the clock: what a test
  * calls after scripting the network (espat_mem_conn_send, ...). */
 void espat_tp_settle(struct espat_testport *t, struct espat_module *m);

@@ -562,6 +562,20 @@ static void on_resolved(void *user, int err, const struct espat_ip *ip)
 	answer_at(r, now(f) + 2ull * f->latency_ms);
 }
 
+/* An address literal asks no DNS server, so no DNS fault reaches it: a
+ * name holding a ':' (IPv6), or made of digits and dots only (IPv4; a
+ * host name's last label is never all digits). */
+static bool is_literal(const char *name)
+{
+	if (strchr(name, ':'))
+		return true;
+	for (const char *p = name; *p; p++) {
+		if ((*p < '0' || *p > '9') && *p != '.')
+			return false;
+	}
+	return name[0] != '\0';
+}
+
 static struct espat_dns_req *dns_resolve(void *user, const struct espat_dns_query *q,
                                          espat_dns_fn *done, void *cbuser, int *err)
 {
@@ -572,7 +586,8 @@ static struct espat_dns_req *dns_resolve(void *user, const struct espat_dns_quer
 		return NULL;
 	}
 	r->dns_done = done;
-	enum espat_netfault_dns how = espat_netfault_dns_for(f, q->name);
+	enum espat_netfault_dns how =
+	    is_literal(q->name) ? ESPAT_NETFAULT_DNS_OK : espat_netfault_dns_for(f, q->name);
 	if (how != ESPAT_NETFAULT_DNS_OK) {
 		f->dns_faulted++;
 		r->err = ESPAT_NET_EDNS;

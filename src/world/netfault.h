@@ -11,7 +11,8 @@
  *  - DNS: per name or for all, a query fails at once (EDNS: the server
  *    answered SERVFAIL) or hangs (no server answers: EDNS after the
  *    query's timeout_ms, ESPAT_NETFAULT_DNS_TIMEOUT_MS when 0; the module's
- *    own timer usually ends it first);
+ *    own timer usually ends it first). An address literal asks no server
+ *    and is never faulted;
  *  - connects: per address[:port] or for all, a TCP connect is blackholed
  *    (no lower socket is opened and connected() never comes: only the
  *    caller's timeout ends it) or refused (connected(EREFUSED), as a RST

@@ -531,6 +531,7 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 	    .module = ctl_module,
 	    .world = &r->tp.world,
 	    .power_cut = ctl_power_cut,
+	    .fault = &r->tp.fault,
 	    .user = r,
 	};
 	ok = load_world(r, f);

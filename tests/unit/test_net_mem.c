@@ -1176,7 +1176,7 @@ static void test_testport_delivery(void **state)
 	assert_non_null(f);
 	f->net = r->tp.ports.net;
 	f->clock = &r->tp.now;
-	assert_ptr_equal(f->net.user, &r->tp.net);
+	assert_ptr_equal(f->net.user, &r->tp.fault); /* the fault layer over tp.net */
 	struct espat_net_mem *n = &r->tp.net;
 	n->connect_ms = 250;
 	espat_net_mem_serve(n, ep4(10, 0, 0, 1, 80));

@@ -274,6 +274,13 @@ static void test_dns_fail_and_hang(void **state)
 	expect_log(f, "");
 	advance(f, 1);
 	expect_log(f, "4000 dns EDNS\n");
+	/* an address asks no DNS server: no fault */
+	assert_int_equal(espat_net_mem_dns_add(&f->n, "10.1.2.3", espat_ip4(10, 1, 2, 3)), 0);
+	q.name = "10.1.2.3";
+	assert_non_null(f->net.resolve(f->net.user, &q, dns_done, f, &err));
+	settle(f);
+	expect_log(f, "4000 dns 10.1.2.3\n");
+	q.name = "x.test";
 	/* a cancelled hang says nothing */
 	struct espat_dns_req *r = f->net.resolve(f->net.user, &q, dns_done, f, &err);
 	f->net.resolve_cancel(f->net.user, r);
