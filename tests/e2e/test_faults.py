@@ -2,7 +2,7 @@
 "Faults"; src/world/netfault.c), each against real peers on the host's
 loopback, checking what the AT port shows: DNS failing or hanging, connects
 refused or blackholed, latency, loss, a link frozen until only a keep-alive
-notices (TCP and MQTT), every link dropped, and the AP leaving. Decisions
+notices (TCP, SSL and MQTT), every link dropped, and the AP leaving. Decisions
 pinned here: docs/COMPAT.md #250-#257.
 
 The peers (a TCP server, a UDP peer) are started once for the file; each
@@ -19,6 +19,7 @@ import pytest
 
 from conftest import (ERROR, OK, CtlError, esc, ipd, ok, prompt, send, start, wait_for)
 from peers import Conn, TcpServer, UdpPeer, free_port
+from test_ssl import TlsServer
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +246,22 @@ def test_freeze_keepalive_notices(net, srv):
     with pytest.raises((ConnectionResetError, AssertionError)):
         c.recv_eof(timeout=2)  # RST (ConnectionResetError) or an EOF
     c.close()
+
+
+def test_freeze_ssl_link(net):
+    """The same over an SSL link: the fault layer sits under TLS, so the
+    link's endpoints name the frozen TCP connection; the peer's record
+    never arrives and the keep-alive (1 s) ends the link with CLOSED."""
+    with TlsServer() as tls:
+        start(net, tls.port, typ="SSL", extra=",1")
+        c = tls.accept()
+        c.send(b"before")
+        assert ipd(net) == (None, b"before", None, None)
+        assert net.ctl("fault", "freeze", "0")["sockets"] == 1
+        c.send(b"after")
+        net.quiet(2.0)
+        net.expect(b"CLOSED\r\n", timeout=6)
+        c.close()
 
 
 def _mqtt_packet(conn):
