@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import (ERROR, OK, CtlError, esc, ipd, ok, prompt, send, start, wait_for)
+from conftest import (ERROR, OK, READY, CtlError, esc, ipd, ok, prompt, send, start, wait_for)
 from peers import Conn, TcpServer, UdpPeer, free_port
 from test_ssl import TlsServer
 
@@ -70,10 +70,13 @@ def test_commands_state_and_errors(net):
                 ("fault", "drop", "now")):
         with pytest.raises(CtlError):
             net.ctl(*bad)
+    net.ctl("power-cut")  # the faults are the world's: they stay
+    net.expect(READY)
+    assert faults(net)["latency_ms"] == 20
     net.ctl("fault", "clear")
     f = faults(net)
     assert f["dns"] == [] and f["connect"] == [] and f["latency_ms"] == 0 and f["loss_pct"] == 0
-    ok(net, "AT")
+    assert net.cmd("AT") == b"AT\r\n" + OK  # echo is back on after the power cut
 
 
 # ---- DNS -----------------------------------------------------------------------------
