@@ -333,6 +333,8 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
 	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
 	              aps_json(c->world));
+	if (st)
+		json_object_set_new(st, "air", c->air_state ? c->air_state(c->user) : json_null());
 	return ok("state", st);
 }
 

@@ -16,6 +16,7 @@
 
 struct espat_module;
 struct espat_world;
+struct json_t;
 
 struct espat_ctl {
 	/* The live module (may change after a power cut). */
@@ -23,6 +24,9 @@ struct espat_ctl {
 	struct espat_world *world; /* borrowed: the module's radio */
 	/* Lose power now; start again on the same flash. */
 	void (*power_cut)(void *user);
+	/* The shared air as `state` shows it: a new JSON object; NULL hook
+	 * when the module is alone (state shows "air": null). */
+	struct json_t *(*air_state)(void *user);
 	void *user;
 };
 
