@@ -329,7 +329,8 @@ static int bind_socket(const char *path)
 	if (strlen(path) >= sizeof(a.sun_path))
 		return usage("the socket path is too long for a Unix socket");
 	memcpy(a.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: accept() runs until EAGAIN */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EADDRINUSE) {

@@ -393,10 +393,13 @@ void espat_wifi_air_answer(struct espat_module *m, uint32_t id, enum espat_auth 
 void espat_wifi_air_lease(struct espat_module *m, uint32_t id, uint32_t ip)
 {
 	struct espat_wifi *w = m->wifi;
-	if (w->ap.id != id || !w->net.air || w->phase != ESPAT_PH_DHCP)
+	/* the AP's DHCP server may answer before the station's association
+	 * time is over: the lease waits in w->net for dhcp_done() */
+	if (w->ap.id != id || !w->net.air ||
+	    (w->phase != ESPAT_PH_ASSOC && w->phase != ESPAT_PH_DHCP))
 		return;
 	w->net.ip = ip;
-	if (w->air_wait) {
+	if (w->phase == ESPAT_PH_DHCP && w->air_wait) {
 		w->air_wait = false;
 		dhcp_done(m);
 	}
