@@ -38,19 +38,19 @@ struct espat_air_sock {
 	enum sock_kind kind;
 	struct espat_sock_cbs cb;
 	void *cbuser;
-	uint32_t net;          /* the air network it lives in */
-	uint32_t origin, cid;  /* TCP: the stream's name in the air */
-	uint32_t lip, rip;     /* host byte order */
+	uint32_t net;         /* the air network it lives in */
+	uint32_t origin, cid; /* TCP: the stream's name in the air */
+	uint32_t lip, rip;    /* host byte order */
 	uint16_t lport, rport;
 	struct espat_sock *inner; /* listener: the host's loopback listener, or NULL */
-	bool connecting;       /* TCP_OPEN sent, no answer yet */
+	bool connecting;          /* TCP_OPEN sent, no answer yet */
 	bool established;
-	bool peer_closed;      /* TCP_CLOSE / refusal came, or the air went away */
+	bool peer_closed; /* TCP_CLOSE / refusal came, or the air went away */
 	bool paused;
 	/* deferred callbacks (run from the kick timer, never inside a call) */
 	bool ev_connected, ev_drained, ev_closed;
 	int ev_err;
-	uint8_t *rx;           /* TCP bytes held while paused (or not yet handed on) */
+	uint8_t *rx; /* TCP bytes held while paused (or not yet handed on) */
 	size_t rx_len, rx_cap;
 	struct dgram *dq, **dq_tail; /* UDP datagrams held while paused */
 	size_t dq_n;
@@ -70,8 +70,8 @@ static bool is_air_id(uint32_t id)
 
 static uint32_t ip4_of(const struct espat_ip *ip)
 {
-	return ((uint32_t)ip->a[0] << 24) | ((uint32_t)ip->a[1] << 16) |
-	       ((uint32_t)ip->a[2] << 8) | ip->a[3];
+	return ((uint32_t)ip->a[0] << 24) | ((uint32_t)ip->a[1] << 16) | ((uint32_t)ip->a[2] << 8) |
+	       ip->a[3];
 }
 
 static struct espat_endpoint endpoint(uint32_t ip, uint16_t port)
@@ -128,13 +128,19 @@ static void kick_soon(struct espat_air *a);
 static void ciphers(uint8_t ecn, uint8_t *pairwise, uint8_t *group)
 {
 	switch (ecn) {
-	case ESPAT_ECN_OPEN: *pairwise = *group = ESPAT_CIPHER_NONE; break;
-	case ESPAT_ECN_WPA_PSK: *pairwise = *group = ESPAT_CIPHER_TKIP; break;
+	case ESPAT_ECN_OPEN:
+		*pairwise = *group = ESPAT_CIPHER_NONE;
+		break;
+	case ESPAT_ECN_WPA_PSK:
+		*pairwise = *group = ESPAT_CIPHER_TKIP;
+		break;
 	case ESPAT_ECN_WPA_WPA2_PSK:
 		*pairwise = ESPAT_CIPHER_TKIP_CCMP;
 		*group = ESPAT_CIPHER_TKIP;
 		break;
-	default: *pairwise = *group = ESPAT_CIPHER_CCMP; break;
+	default:
+		*pairwise = *group = ESPAT_CIPHER_CCMP;
+		break;
 	}
 }
 
@@ -193,9 +199,9 @@ static bool radio_find(void *user, uint32_t id, struct espat_bss *out)
 	return true;
 }
 
-static enum espat_auth radio_auth(void *user, uint32_t id, const uint8_t mac[6],
-                                  const uint8_t *pwd, size_t pwd_len,
-                                  const struct espat_eap_cred *eap, struct espat_ipnet *net)
+static enum espat_auth radio_auth(void *user, uint32_t id, const uint8_t mac[6], const uint8_t *pwd,
+                                  size_t pwd_len, const struct espat_eap_cred *eap,
+                                  struct espat_ipnet *net)
 {
 	struct espat_air *a = user;
 	if (!is_air_id(id))
@@ -220,8 +226,8 @@ static enum espat_auth radio_auth(void *user, uint32_t id, const uint8_t mac[6],
 		return ESPAT_AUTH_REJECTED; /* a softAP is never Enterprise */
 	if (joined)
 		return ESPAT_AUTH_OK; /* asked again while on it: still in */
-	struct espat_air_msg m = {.type = ESPAT_AIR_JOIN, .net = nid, .payload = pwd,
-	                          .len = pwd_len};
+	struct espat_air_msg m = {
+	    .type = ESPAT_AIR_JOIN, .net = nid, .payload = pwd, .len = pwd_len};
 	memcpy(m.mac, mac, 6);
 	if (!send_msg(a, &m))
 		return ESPAT_AUTH_GONE;
@@ -326,7 +332,8 @@ static void publish(struct espat_air *a, bool up, const struct espat_wifi_softap
 	if (up) {
 		struct espat_air_ap ap;
 		memset(&ap, 0, sizeof(ap));
-		size_t sl = cur->ssid_len <= ESPAT_AIR_SSID_MAX ? cur->ssid_len : ESPAT_AIR_SSID_MAX;
+		size_t sl =
+		    cur->ssid_len <= ESPAT_AIR_SSID_MAX ? cur->ssid_len : ESPAT_AIR_SSID_MAX;
 		memcpy(ap.ssid, cur->ssid, sl);
 		ap.ssid_len = (uint8_t)sl;
 		ap.channel = cur->channel;
@@ -340,8 +347,8 @@ static void publish(struct espat_air *a, bool up, const struct espat_wifi_softap
 		ap.mask = cur->mask;
 		uint8_t rec[ESPAT_AIR_AP_LEN];
 		espat_air_ap_encode(&ap, rec);
-		struct espat_air_msg m = {.type = ESPAT_AIR_AP_UP, .payload = rec,
-		                          .len = sizeof(rec)};
+		struct espat_air_msg m = {
+		    .type = ESPAT_AIR_AP_UP, .payload = rec, .len = sizeof(rec)};
 		memcpy(m.mac, cur->bssid, 6);
 		send_msg(a, &m);
 		a->pub = *cur;
@@ -518,10 +525,14 @@ static void peer_gone(struct espat_air_sock *s, int err)
 static int close_err(uint8_t code)
 {
 	switch (code) {
-	case ESPAT_AIR_FIN: return 0;
-	case ESPAT_AIR_REFUSED: return ESPAT_NET_EREFUSED;
-	case ESPAT_AIR_UNREACH: return ESPAT_NET_EUNREACH;
-	default: return ESPAT_NET_ERESET;
+	case ESPAT_AIR_FIN:
+		return 0;
+	case ESPAT_AIR_REFUSED:
+		return ESPAT_NET_EREFUSED;
+	case ESPAT_AIR_UNREACH:
+		return ESPAT_NET_EUNREACH;
+	default:
+		return ESPAT_NET_ERESET;
 	}
 }
 
@@ -634,9 +645,14 @@ static struct espat_sock *net_open(void *user, const struct espat_sock_opts *o,
 		s->origin = a->id;
 		s->cid = ++a->next_cid;
 		s->connecting = true;
-		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_OPEN, .net = net, .peer = a->id,
-		                          .cid = s->cid, .src_ip = lip, .sport = s->lport,
-		                          .dst_ip = rip, .dport = s->rport};
+		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_OPEN,
+		                          .net = net,
+		                          .peer = a->id,
+		                          .cid = s->cid,
+		                          .src_ip = lip,
+		                          .sport = s->lport,
+		                          .dst_ip = rip,
+		                          .dport = s->rport};
 		if (!send_msg(a, &m)) {
 			sock_free(a, s);
 			*err = ESPAT_NET_EUNREACH;
@@ -697,9 +713,15 @@ static int net_send(void *user, struct espat_sock *sock, const uint8_t *p, size_
 		uint16_t dport = to ? to->port : s->rport;
 		if ((to && to->ip.v6) || dport == 0 || n > ESPAT_AIR_PAYLOAD_MAX)
 			return ESPAT_NET_EINVAL;
-		struct espat_air_msg m = {.type = ESPAT_AIR_UDP, .net = s->net, .peer = a->id,
-		                          .src_ip = s->lip, .sport = s->lport, .dst_ip = dip,
-		                          .dport = dport, .payload = p, .len = n};
+		struct espat_air_msg m = {.type = ESPAT_AIR_UDP,
+		                          .net = s->net,
+		                          .peer = a->id,
+		                          .src_ip = s->lip,
+		                          .sport = s->lport,
+		                          .dst_ip = dip,
+		                          .dport = dport,
+		                          .payload = p,
+		                          .len = n};
 		if (!send_msg(a, &m))
 			return ESPAT_NET_EUNREACH;
 		s->ev_drained = true;
@@ -710,8 +732,11 @@ static int net_send(void *user, struct espat_sock *sock, const uint8_t *p, size_
 		return ESPAT_NET_ERESET;
 	for (size_t off = 0; off < n;) {
 		size_t k = n - off < ESPAT_AIR_PAYLOAD_MAX ? n - off : ESPAT_AIR_PAYLOAD_MAX;
-		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_DATA, .peer = s->origin,
-		                          .cid = s->cid, .payload = p + off, .len = k};
+		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_DATA,
+		                          .peer = s->origin,
+		                          .cid = s->cid,
+		                          .payload = p + off,
+		                          .len = k};
 		if (!send_msg(a, &m))
 			return ESPAT_NET_ERESET;
 		off += k;
@@ -778,7 +803,8 @@ static void net_close(void *user, struct espat_sock *sock, enum espat_close_how 
 	if (s->kind == AS_LISTEN && s->inner)
 		a->lower.close(a->lower.user, s->inner, how);
 	if (s->kind == AS_TCP && !s->peer_closed && (s->established || s->connecting)) {
-		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_CLOSE, .peer = s->origin,
+		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_CLOSE,
+		                          .peer = s->origin,
 		                          .cid = s->cid,
 		                          .code = how == ESPAT_CLOSE_ABORT ? ESPAT_AIR_RST
 		                                                           : ESPAT_AIR_FIN};
@@ -839,10 +865,14 @@ struct espat_net espat_air_net(struct espat_air *a, const struct espat_net *lowe
 static enum espat_auth auth_of(uint8_t code)
 {
 	switch (code) {
-	case ESPAT_AIR_JOIN_OK: return ESPAT_AUTH_OK;
-	case ESPAT_AIR_JOIN_WRONG_KEY: return ESPAT_AUTH_WRONG_KEY;
-	case ESPAT_AIR_JOIN_REFUSED: return ESPAT_AUTH_REJECTED;
-	default: return ESPAT_AUTH_GONE;
+	case ESPAT_AIR_JOIN_OK:
+		return ESPAT_AUTH_OK;
+	case ESPAT_AIR_JOIN_WRONG_KEY:
+		return ESPAT_AUTH_WRONG_KEY;
+	case ESPAT_AIR_JOIN_REFUSED:
+		return ESPAT_AUTH_REJECTED;
+	default:
+		return ESPAT_AUTH_GONE;
 	}
 }
 
@@ -898,8 +928,8 @@ static void on_join(struct espat_air *a, const struct espat_air_msg *in)
 		if (!a->rsta[i].used)
 			slot = (int)i;
 	int rc = slot < 0 ? -1
-	                  : espat_wifi_ap_join(a->m, in->mac, in->payload ? in->payload
-	                                                                   : (const uint8_t *)"",
+	                  : espat_wifi_ap_join(a->m, in->mac,
+	                                       in->payload ? in->payload : (const uint8_t *)"",
 	                                       in->len, &why);
 	if (rc == 0) {
 		a->rsta[slot].used = true;
@@ -1032,8 +1062,10 @@ int espat_air_open(struct espat_air *a, const char *path, struct espat_loop *l,
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* a local connect: it completes or fails at once */
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(err, errlen, "--air %s: no air hub there (%s); start one with `espat air "
-		         "--socket %s`", path, strerror(errno), path);
+		snprintf(err, errlen,
+		         "--air %s: no air hub there (%s); start one with `espat air "
+		         "--socket %s`",
+		         path, strerror(errno), path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -1043,8 +1075,10 @@ int espat_air_open(struct espat_air *a, const char *path, struct espat_loop *l,
 		close(fd);
 		return -1;
 	}
-	struct espat_air_msg hello = {.type = ESPAT_AIR_HELLO, .code = ESPAT_AIR_VERSION,
-	                              .payload = (const uint8_t *)name, .len = strlen(name)};
+	struct espat_air_msg hello = {.type = ESPAT_AIR_HELLO,
+	                              .code = ESPAT_AIR_VERSION,
+	                              .payload = (const uint8_t *)name,
+	                              .len = strlen(name)};
 	if (hello.len > 255)
 		hello.len = 255;
 	espat_air_conn_send(&a->conn, &hello);
@@ -1104,11 +1138,10 @@ json_t *espat_air_state(struct espat_air *a)
 	size_t nsock = 0;
 	for (struct espat_air_sock *s = a->socks; s; s = s->next)
 		nsock += s->kind != AS_LISTEN;
-	return json_pack("{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i}", "socket", a->path,
-	                 "connected", a->connected, "id", (int)a->id, "aps",
-	                 aps ? aps : json_null(), "station", "state", sta_names[a->sta], "net",
-	                 (int)a->sta_net, "ip",
-	                 a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(),
-	                 "softap", "published", a->ap_pub, "stations", st ? st : json_null(),
-	                 "sockets", (int)nsock);
+	return json_pack(
+	    "{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i}", "socket", a->path, "connected",
+	    a->connected, "id", (int)a->id, "aps", aps ? aps : json_null(), "station", "state",
+	    sta_names[a->sta], "net", (int)a->sta_net, "ip",
+	    a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(), "softap",
+	    "published", a->ap_pub, "stations", st ? st : json_null(), "sockets", (int)nsock);
 }

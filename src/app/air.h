@@ -31,21 +31,21 @@
 #include "posix/log.h"
 #include "posix/loop.h"
 
-#define ESPAT_AIR_APS_MAX 32          /* softAPs of other modules a module sees */
+#define ESPAT_AIR_APS_MAX 32           /* softAPs of other modules a module sees */
 #define ESPAT_AIR_BSS_BASE 0x40000000u /* radio ids of air APs: base | network id */
-#define ESPAT_AIR_RSSI (-40)          /* dBm of another module's softAP */
-#define ESPAT_AIR_ASSOC_MS 200u       /* a join's association time at least */
-#define ESPAT_AIR_DHCP_MS 100u        /* its DHCP time at least (the AP's lease decides) */
-#define ESPAT_AIR_UDP_QUEUE 64        /* datagrams kept for a paused UDP socket */
+#define ESPAT_AIR_RSSI (-40)           /* dBm of another module's softAP */
+#define ESPAT_AIR_ASSOC_MS 200u        /* a join's association time at least */
+#define ESPAT_AIR_DHCP_MS 100u         /* its DHCP time at least (the AP's lease decides) */
+#define ESPAT_AIR_UDP_QUEUE 64         /* datagrams kept for a paused UDP socket */
 
 struct json_t;
 struct espat_module;
 struct espat_air_sock; /* private to air.c */
 
 enum espat_air_sta {
-	ESPAT_AIR_STA_NONE,    /* the station is on no air softAP */
-	ESPAT_AIR_STA_ASKED,   /* JOIN sent, waiting for the AP's answer */
-	ESPAT_AIR_STA_JOINED,  /* the AP took it (sta_ip once leased) */
+	ESPAT_AIR_STA_NONE,   /* the station is on no air softAP */
+	ESPAT_AIR_STA_ASKED,  /* JOIN sent, waiting for the AP's answer */
+	ESPAT_AIR_STA_JOINED, /* the AP took it (sta_ip once leased) */
 };
 
 struct espat_air {
@@ -56,13 +56,13 @@ struct espat_air {
 	struct espat_radio world;    /* the module's own world, beneath */
 	struct espat_net lower;      /* the host's sockets, beneath */
 	struct espat_air_conn conn;
-	bool connected;              /* the hub answered HELLO */
-	uint32_t id;                 /* this module's id in the air (its network id) */
+	bool connected; /* the hub answered HELLO */
+	uint32_t id;    /* this module's id in the air (its network id) */
 	struct {
 		uint32_t net;
 		uint8_t bssid[6];
 		struct espat_air_ap ap;
-	} aps[ESPAT_AIR_APS_MAX];    /* other modules' softAPs */
+	} aps[ESPAT_AIR_APS_MAX]; /* other modules' softAPs */
 	size_t naps;
 	/* the station on an air softAP */
 	enum espat_air_sta sta;
@@ -75,7 +75,7 @@ struct espat_air {
 		uint32_t peer; /* the station's module */
 		uint8_t mac[6];
 		uint32_t ip;
-	} rsta[ESPAT_AP_STA_MAX];    /* stations of other modules on our softAP */
+	} rsta[ESPAT_AP_STA_MAX]; /* stations of other modules on our softAP */
 	struct espat_air_sock *socks;
 	uint32_t next_cid;
 	uint16_t next_port;

@@ -169,8 +169,7 @@ static void on_tcp(struct hub *h, struct hub_mod *from, const struct espat_air_m
 	if (from->id != s->origin && from->id != s->target)
 		return;
 	send_to(mod_by_id(h, other), &m);
-	if (in->type == ESPAT_AIR_TCP_CLOSE ||
-	    (in->type == ESPAT_AIR_TCP_ACCEPT && in->code != 0))
+	if (in->type == ESPAT_AIR_TCP_CLOSE || (in->type == ESPAT_AIR_TCP_ACCEPT && in->code != 0))
 		stream_drop(pp);
 }
 
@@ -184,8 +183,8 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		size_t n = in->len < HUB_NAME_MAX ? in->len : HUB_NAME_MAX;
 		memcpy(from->name, in->payload ? (const char *)in->payload : "", n);
 		from->name[n] = '\0';
-		struct espat_air_msg w = {.type = ESPAT_AIR_WELCOME, .peer = from->id,
-		                          .code = ESPAT_AIR_VERSION};
+		struct espat_air_msg w = {
+		    .type = ESPAT_AIR_WELCOME, .peer = from->id, .code = ESPAT_AIR_VERSION};
 		send_to(from, &w);
 		for (struct hub_mod *o = h->mods; o; o = o->next)
 			if (o != from && o->ap_up)
@@ -209,7 +208,8 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		sta_leave(h, from);
 		struct hub_mod *ap = mod_by_id(h, in->net);
 		if (!ap || !ap->ap_up || ap == from) {
-			struct espat_air_msg r = {.type = ESPAT_AIR_JOIN_ANS, .net = in->net,
+			struct espat_air_msg r = {.type = ESPAT_AIR_JOIN_ANS,
+			                          .net = in->net,
 			                          .code = ESPAT_AIR_JOIN_GONE};
 			send_to(from, &r);
 			break;
@@ -277,8 +277,10 @@ static void on_gone(void *user)
 			pp = &s->next;
 			continue;
 		}
-		struct espat_air_msg c = {.type = ESPAT_AIR_TCP_CLOSE, .peer = s->origin,
-		                          .cid = s->cid, .code = ESPAT_AIR_VANISHED};
+		struct espat_air_msg c = {.type = ESPAT_AIR_TCP_CLOSE,
+		                          .peer = s->origin,
+		                          .cid = s->cid,
+		                          .code = ESPAT_AIR_VANISHED};
 		send_to(mod_by_id(h, s->origin == from->id ? s->target : s->origin), &c);
 		stream_drop(pp);
 	}
@@ -363,10 +365,11 @@ int espat_air_hub_main(int argc, char **argv)
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: espat air --socket PATH\n"
-			       "Runs the shared air's hub in the foreground until SIGTERM or SIGINT.\n"
-			       "Modules started with --air PATH see each other's softAPs and talk\n"
-			       "TCP/UDP across them (docs/internals/air.md).\n");
+			printf(
+			    "usage: espat air --socket PATH\n"
+			    "Runs the shared air's hub in the foreground until SIGTERM or SIGINT.\n"
+			    "Modules started with --air PATH see each other's softAPs and talk\n"
+			    "TCP/UDP across them (docs/internals/air.md).\n");
 			return 0;
 		} else
 			return usage("expected --socket PATH");

@@ -21,29 +21,29 @@
 #include <stdint.h>
 
 #define ESPAT_AIR_VERSION 1
-#define ESPAT_AIR_HDR_LEN 32u                 /* header bytes after the length */
+#define ESPAT_AIR_HDR_LEN 32u /* header bytes after the length */
 #define ESPAT_AIR_FRAME_HDR (4u + ESPAT_AIR_HDR_LEN)
-#define ESPAT_AIR_PAYLOAD_MAX 16384u          /* bytes of one message's payload */
+#define ESPAT_AIR_PAYLOAD_MAX 16384u /* bytes of one message's payload */
 #define ESPAT_AIR_FRAME_MAX (ESPAT_AIR_FRAME_HDR + ESPAT_AIR_PAYLOAD_MAX)
 #define ESPAT_AIR_SSID_MAX 32u
-#define ESPAT_AIR_AP_LEN 49u                  /* bytes of an encoded softAP record */
+#define ESPAT_AIR_AP_LEN 49u /* bytes of an encoded softAP record */
 
 enum espat_air_type {
 	/* session */
 	ESPAT_AIR_HELLO = 0x01,   /* module->hub: payload = its name (data dir), code = version */
 	ESPAT_AIR_WELCOME = 0x02, /* hub->module: peer = the module's id in the air */
 	/* Wi-Fi. A network id ("net") is the id of the module whose softAP it is. */
-	ESPAT_AIR_AP_UP = 0x10,     /* module->hub: my softAP is up (mac = BSSID, payload =
-	                             * softAP record); hub->module: net's softAP is up / changed */
-	ESPAT_AIR_AP_DOWN = 0x11,   /* module->hub: my softAP is down; hub->module: net's is */
-	ESPAT_AIR_JOIN = 0x12,      /* station->hub: join net (mac = station MAC, payload =
-	                             * password); hub->AP: peer = the station's module */
-	ESPAT_AIR_JOIN_ANS = 0x13,  /* AP->hub: peer = station, code = enum espat_air_join;
-	                             * hub->station: net, code */
-	ESPAT_AIR_LEASE = 0x14,     /* AP->hub: peer = station, src_ip = its DHCP lease;
-	                             * hub->station: net, src_ip */
-	ESPAT_AIR_LEAVE = 0x15,     /* station->hub: I left net; hub->AP: peer, mac */
-	ESPAT_AIR_KICK = 0x16,      /* AP->hub: peer dropped; hub->station: net */
+	ESPAT_AIR_AP_UP = 0x10,    /* module->hub: my softAP is up (mac = BSSID, payload =
+	                            * softAP record); hub->module: net's softAP is up / changed */
+	ESPAT_AIR_AP_DOWN = 0x11,  /* module->hub: my softAP is down; hub->module: net's is */
+	ESPAT_AIR_JOIN = 0x12,     /* station->hub: join net (mac = station MAC, payload =
+	                            * password); hub->AP: peer = the station's module */
+	ESPAT_AIR_JOIN_ANS = 0x13, /* AP->hub: peer = station, code = enum espat_air_join;
+	                            * hub->station: net, code */
+	ESPAT_AIR_LEASE = 0x14,    /* AP->hub: peer = station, src_ip = its DHCP lease;
+	                            * hub->station: net, src_ip */
+	ESPAT_AIR_LEAVE = 0x15,    /* station->hub: I left net; hub->AP: peer, mac */
+	ESPAT_AIR_KICK = 0x16,     /* AP->hub: peer dropped; hub->station: net */
 	/* IP. A TCP stream is named by (peer = the module that opened it, cid =
 	 * that module's number for it) in every frame of it, both ways. */
 	ESPAT_AIR_TCP_OPEN = 0x40,   /* net, peer, cid, src_ip:sport -> dst_ip:dport */
@@ -52,7 +52,7 @@ enum espat_air_type {
 	ESPAT_AIR_TCP_CLOSE = 0x43,  /* peer, cid, code = enum espat_air_close */
 	ESPAT_AIR_UDP = 0x44,        /* net, peer = sender, src_ip:sport -> dst_ip:dport,
 	                              * payload = the datagram */
-	/* BLE: 0x80-0xbf, not used yet */
+	                             /* BLE: 0x80-0xbf, not used yet */
 };
 
 /* ESPAT_AIR_JOIN_ANS's code. */
@@ -93,15 +93,15 @@ struct espat_air_msg {
 struct espat_air_ap {
 	uint8_t ssid[ESPAT_AIR_SSID_MAX];
 	uint8_t ssid_len;
-	uint8_t channel;   /* 1..14 */
-	uint8_t ecn;       /* AT+CWLAP's <ecn> */
-	uint8_t pairwise;  /* ciphers, AT+CWLAP's numbering */
+	uint8_t channel;  /* 1..14 */
+	uint8_t ecn;      /* AT+CWLAP's <ecn> */
+	uint8_t pairwise; /* ciphers, AT+CWLAP's numbering */
 	uint8_t group;
-	uint8_t bgn;       /* AT+CWAPPROTO bits */
-	uint8_t hidden;    /* 1: scans show no SSID */
+	uint8_t bgn;    /* AT+CWAPPROTO bits */
+	uint8_t hidden; /* 1: scans show no SSID */
 	uint8_t max_conn;
-	int8_t rssi;       /* dBm as other modules see it */
-	uint32_t ip;       /* the softAP's address (AT+CIPAP) */
+	int8_t rssi; /* dBm as other modules see it */
+	uint32_t ip; /* the softAP's address (AT+CIPAP) */
 	uint32_t mask;
 };
 
