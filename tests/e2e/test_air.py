@@ -203,3 +203,56 @@ def test_no_hub_is_a_usage_error(tmp_path):
 def test_alone_state_shows_no_air(make_dut):
     d = make_dut()
     assert d.ctl("state")["state"]["air"] is None
+
+
+def test_ap_drops_the_station(pair):
+    """AT+CWQIF on A deauthenticates B: WIFI DISCONNECT, then B's reconnect
+    policy brings it back (a new +STA_CONNECTED on A)."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert a.cmd(f'AT+CWQIF="{bmac}"') == OK
+    a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
+    b.expect(b"WIFI DISCONNECT\r\n")
+    # AT+CWJAP's default reconnect interval is 1 s
+    b.expect(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n", timeout=DEADLINE)
+    a.expect(b'+STA_CONNECTED:"%s"\r\n' % bmac.encode())
+
+
+def test_nobody_at_that_address(pair):
+    """A connect to an address of the softAP's network that no module holds
+    fails at once, as does one to a port nothing listens on."""
+    a, b = pair
+    join(a, b)
+    got = b.cmd('AT+CIPSTART="TCP","192.168.4.77",3333')
+    assert got == ERROR, got
+    # nothing listens on that port of A: refused
+    got = b.cmd('AT+CIPSTART="TCP","192.168.4.1",3334')
+    assert got == ERROR, got
+    assert b.cmd("AT") == OK
+
+
+def test_hub_gone_module_goes_on_alone(make_dut, tmp_path):
+    world = tmp_path / "quiet.ini"
+    world.write_text(QUIET_WORLD)
+    path = str(tmp_path / "air.sock")
+    hub = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(path), "the hub's socket")
+        a = make_dut(args=["--air", path], world=world)
+        b = make_dut(args=["--air", path], world=world)
+        for d in (a, b):
+            assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert a.cmd("AT+CWMODE=2") == OK
+        assert a.cmd(f'AT+CWSAP="{SSID}","{PWD}",5,3') == OK
+        assert b.cmd("AT+CWMODE=1") == OK
+        assert b.cmd("AT+CWRECONNCFG=0,0") == OK
+        join(a, b)
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(timeout=DEADLINE) == 0
+    b.expect(b"WIFI DISCONNECT\r\n")
+    a.expect_re(rb'\+STA_DISCONNECTED:"[0-9a-f:]{17}"\r\n')
+    wait_for(lambda: not b.ctl("state")["state"]["air"]["connected"], "B off the air")
+    assert b.cmd("AT+CWLAP") == OK
+    assert a.cmd("AT") == OK
