@@ -50,6 +50,7 @@ static void flush(struct espat_air_conn *c)
 			break;
 		if (n <= 0) {
 			c->closing = true;
+			shutdown(c->fd, SHUT_RDWR); /* reported as a hang-up: dropped there */
 			return;
 		}
 		espat_bytebuf_take(&c->out, (size_t)n);
@@ -68,8 +69,10 @@ bool espat_air_conn_send(struct espat_air_conn *c, const struct espat_air_msg *m
 	bool was_empty = espat_bytebuf_size(&c->out) == 0;
 	if (espat_bytebuf_size(&c->out) + n > ESPAT_AIR_CONN_OUT_MAX ||
 	    !espat_bytebuf_append(&c->out, frame, n)) {
-		/* the peer stopped reading: the next readiness report ends it */
+		/* the peer stopped reading: the hang-up this causes reports
+		 * through the loop and ends the connection there */
 		c->closing = true;
+		shutdown(c->fd, SHUT_RDWR);
 		return false;
 	}
 	if (was_empty)

@@ -256,3 +256,24 @@ def test_hub_gone_module_goes_on_alone(make_dut, tmp_path):
     wait_for(lambda: not b.ctl("state")["state"]["air"]["connected"], "B off the air")
     assert b.cmd("AT+CWLAP") == OK
     assert a.cmd("AT") == OK
+
+
+def test_softap_off_and_on_again(pair):
+    """AT+CWMODE=1 on A takes its softAP out of the air: B loses it; back to
+    mode 2, B's reconnect policy finds it again."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert a.cmd("AT+CWMODE=1") == OK
+    b.expect(b"WIFI DISCONNECT\r\n")
+    assert SSID.encode() not in b.cmd("AT+CWLAP")
+    assert a.cmd("AT+CWMODE=2") == OK
+    b.expect(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+    a.expect(b'+STA_CONNECTED:"%s"\r\n' % bmac.encode())
+
+
+def test_station_stops(pair):
+    """B's process ends (SIGTERM): A sees its station go."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert b.stop() == 0
+    a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
