@@ -328,14 +328,15 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 {
 	struct espat_module *m = module_of(c);
 	uint64_t now = espat_module_now(m);
-	json_t *st =
-	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
-	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
-	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
-	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
-	              aps_json(c->world));
-	if (st)
+	json_t *st = json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
+	                       (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
+	                       (int)m->boots, "mode", (int)m->wifi->mode, "station",
+	                       station_json(c, m), "softap", softap_json(m), "links", links_json(m),
+	                       "mqtt", mqtt_json(m), "aps", aps_json(c->world));
+	if (st) {
 		json_object_set_new(st, "faults", espat_ctl_fault_json(c));
+		json_object_set_new(st, "air", c->air_state ? c->air_state(c->user) : json_null());
+	}
 	return ok("state", st);
 }
 

@@ -17,6 +17,7 @@
 struct espat_module;
 struct espat_netfault;
 struct espat_world;
+struct json_t;
 
 struct espat_ctl {
 	/* The live module (may change after a power cut). */
@@ -27,6 +28,9 @@ struct espat_ctl {
 	/* The world's network faults (world/netfault.h), borrowed; NULL: the
 	 * `fault` commands fail. */
 	struct espat_netfault *fault;
+	/* The shared air as `state` shows it: a new JSON object; NULL hook
+	 * when the module is alone (state shows "air": null). */
+	struct json_t *(*air_state)(void *user);
 	void *user;
 };
 

@@ -13,6 +13,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "app/air.h"
+#include "app/air_hub.h"
 #include "app/ctl.h"
 #include "app/ctl_client.h"
 #include "app/options.h"
@@ -57,6 +59,8 @@ struct espat_app {
 	bool net_open;
 	struct espat_netfault fault; /* faults over net's sockets (espat ctl fault) */
 	bool fault_open;
+	struct espat_air air; /* the shared air (--air), between net and the faults */
+	bool air_open;
 	struct espat_tls_filter tls; /* TLS over net's sockets: the module's net port */
 	bool tls_open;
 	struct espat_files_dir files; /* whole files in the data dir (OTA images) */
@@ -176,6 +180,8 @@ static void ctl_power_cut(void *user)
 {
 	struct espat_app *app = user;
 	espat_log_info(&app->log, "power cut");
+	if (app->air_open)
+		espat_air_power_cut(&app->air);
 	espat_module_free(&app->module);
 	espat_atport_want_write(&app->port, false);
 	espat_atport_pause_read(&app->port, false);
@@ -183,6 +189,12 @@ static void ctl_power_cut(void *user)
 	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
 	espat_module_init(&app->module, &app->ports, &app->mopts);
 	espat_module_power_on(&app->module);
+}
+
+static struct json_t *ctl_air_state(void *user)
+{
+	struct espat_app *app = user;
+	return espat_air_state(&app->air);
 }
 
 static char *ctl_handle(void *user, const char *const *argv, size_t argc)
@@ -262,6 +274,8 @@ static void prepare(void *user)
 	espat_pacer_run(&app->pacer, now);
 	if (espat_pacer_pending(&app->pacer) < ESPAT_TX_HIGH / 2)
 		espat_module_tx_room(&app->module);
+	if (app->air_open)
+		espat_air_sync(&app->air); /* the softAP as the module left it */
 	arm_or_cancel(&app->loop, &app->pacer_timer, espat_pacer_next_ns(&app->pacer, now),
 	              on_pacer_timer, app);
 	uint64_t d = espat_module_next_deadline(&app->module);
@@ -426,6 +440,8 @@ static void app_free(struct espat_app *app)
 		espat_loop_timer_cancel(&app->loop, &app->fault_timer);
 		espat_netfault_free(&app->fault);
 	}
+	if (app->air_open)
+		espat_air_close(&app->air);
 	if (app->net_open)
 		espat_net_posix_free(&app->net);
 	espat_ctl_server_close(&app->ctl_srv);
@@ -479,6 +495,7 @@ static int open_ctl(struct espat_app *app)
 	    .module = ctl_module,
 	    .world = &app->world,
 	    .power_cut = ctl_power_cut,
+	    .air_state = app->opt.air_path ? ctl_air_state : NULL,
 	    .user = app,
 	};
 	char err[512];
@@ -512,9 +529,18 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->net_open = true;
-	/* host sockets, then the world's faults, then TLS: a fault reaches
-	 * every protocol as a bad network would */
-	const struct espat_net host = espat_net_posix_port(&app->net);
+	struct espat_net host = espat_net_posix_port(&app->net);
+	if (app->opt.air_path) {
+		char err[640];
+		if (espat_air_open(&app->air, app->opt.air_path, &app->loop, &app->log,
+		                   app->opt.data_dir, err, sizeof(err)) < 0)
+			return usage_error("%s", err);
+		app->air_open = true;
+		app->air.m = &app->module;
+		host = espat_air_net(&app->air, &host); /* air networks beneath the faults */
+	}
+	/* host sockets (and the air's), then the world's faults, then TLS: a
+	 * fault reaches every protocol as a bad network would */
 	espat_netfault_init(&app->fault, &host, fault_now_ms, app, fault_wake, app);
 	app->fault_open = true;
 	app->ctl.fault = &app->fault;
@@ -565,6 +591,10 @@ static int run(struct espat_app *app)
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};
+	if (app->air_open) {
+		const struct espat_radio world = app->ports.radio;
+		app->ports.radio = espat_air_radio(&app->air, &world);
+	}
 	app->mopts = (struct espat_module_opts){
 	    .chip = ESPAT_CHIP_ESP32C3,
 	    .factory_baud = app->opt.baud,
@@ -598,6 +628,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
 		return espat_ctl_client_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "air") == 0)
+		return espat_air_hub_main(argc - 1, argv + 1);
 	struct espat_app *app = calloc(1, sizeof(*app));
 	if (app == NULL) {
 		fputs("espat: out of memory\n", stderr);

@@ -24,6 +24,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_AIR,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"air", required_argument, NULL, OPT_AIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -50,6 +52,7 @@ void espat_options_usage(FILE *f)
 	fputs(
 	    "Usage: espat [OPTION]...\n"
 	    "       espat ctl [--ctl PATH | --data-dir DIR] COMMAND [ARG]...\n"
+	    "       espat air --socket PATH\n"
 	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
 	    "a serial device, a TCP socket or stdin/stdout.\n"
 	    "\n"
@@ -92,6 +95,12 @@ void espat_options_usage(FILE *f)
 	    "                     'espat ctl COMMAND...' (see 'espat ctl --help'): inspect\n"
 	    "                     the module, add/change/remove APs, make stations join the\n"
 	    "                     softAP, SmartConfig, WPS, deauth, cut the power.\n"
+	    "  --air PATH         join the shared air whose hub listens at PATH (started with\n"
+	    "                     'espat air --socket PATH', which runs in the foreground\n"
+	    "                     until SIGTERM): other modules' softAPs show in AT+CWLAP\n"
+	    "                     and can be joined, this one's softAP takes their stations,\n"
+	    "                     and TCP/UDP inside a softAP's network goes between them\n"
+	    "                     (docs/internals/air.md). Without it, the module is alone.\n"
 	    "\n"
 	    "Diagnostics:\n"
 	    "  --trace FILE       append every byte both ways to FILE, one line per line of\n"
@@ -174,6 +183,7 @@ static const char *long_name(int c)
 	    [OPT_MFG_RAW - OPT_PTY] = "--mfg-raw",
 	    [OPT_TRACE - OPT_PTY] = "--trace", [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
 	    [OPT_HELP - OPT_PTY] = "--help",   [OPT_VERSION - OPT_PTY] = "--version",
+	    [OPT_AIR - OPT_PTY] = "--air",
 	};
 	return c >= OPT_PTY && c <= OPT_VERSION ? names[c - OPT_PTY] : "option";
 }
@@ -258,6 +268,11 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			if (optarg[0] == '\0')
 				return espat_errf(err, errlen, "--ctl needs a path");
 			o->ctl_path = optarg;
+			break;
+		case OPT_AIR:
+			if (optarg[0] == '\0')
+				return espat_errf(err, errlen, "--air needs a socket path");
+			o->air_path = optarg;
 			break;
 		case OPT_MFG_RAW:
 			if (optarg[0] == '\0')

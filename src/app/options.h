@@ -39,6 +39,7 @@ struct espat_options {
 	const char *world_path; /* --world FILE, NULL = the built-in world */
 	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
 	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
+	const char *air_path;   /* --air PATH: the shared air's hub, NULL = alone */
 	bool pace;              /* false with --no-pace */
 	enum espat_log_level log_level;
 };

@@ -318,9 +318,28 @@ bool espat_wifi_online(const struct espat_module *m)
 	 * (ESPAT_EV_NET_CHANGED) with its phase already out of UP but its
 	 * state still GOT_IP */
 	if (espat_wifi_sta_enabled(m) && w->state == ESPAT_STA_GOT_IP &&
-	    w->phase == ESPAT_PH_UP && w->net.to_host)
+	    w->phase == ESPAT_PH_UP && (w->net.to_host || w->net.air))
 		return true;
 	return espat_wifi_ap_enabled(m);
+}
+
+bool espat_wifi_softap(const struct espat_module *m, struct espat_wifi_softap *out)
+{
+	const struct espat_wifi *w = m->wifi;
+	if (!espat_wifi_ap_enabled(m))
+		return false;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->ssid, w->sap.ssid, w->sap.ssid_len);
+	out->ssid_len = w->sap.ssid_len;
+	memcpy(out->bssid, w->ap_mac, 6);
+	out->channel = w->sap.channel;
+	out->ecn = w->sap.ecn;
+	out->max_conn = w->sap.max_conn;
+	out->hidden = w->sap.hidden;
+	out->proto = w->ap_proto;
+	out->ip = w->ap_ip.ip;
+	out->mask = w->ap_ip.mask;
+	return true;
 }
 
 enum espat_sta_state espat_wifi_sta_state(const struct espat_module *m)

@@ -96,7 +96,10 @@ struct espat_wifi {
 	struct espat_timer sta_timer;     /* the phase's timer */
 	struct espat_bss ap;              /* the AP joined (or being joined) */
 	struct espat_ipnet net;           /* what that AP's network gave */
-	enum espat_auth auth;             /* the handshake's outcome, known when ASSOC starts */
+	enum espat_auth auth;             /* the handshake's outcome, known when ASSOC starts
+	                                   * (PENDING: an air AP still deciding) */
+	bool air_wait;                    /* the phase's time is over, the air AP's answer
+	                                   * (join or lease) is still to come */
 	int last_fail;                    /* +CWJAP:<code> of the last failed attempt, 0 none */
 	bool dhcp_sta;                    /* AT+CWDHCP bit0 */
 	struct espat_ip4 sta_ip;          /* the station's address now (0 = none) */
@@ -163,11 +166,31 @@ void espat_wifi_world_changed(struct espat_module *m);
 /* The AP deauthenticates the station. Returns -1 when not associated. */
 int espat_wifi_deauth(struct espat_module *m);
 /* A station joins the softAP. pwd NULL = it knows the right password.
- * Returns 0, or -1 with *why (softAP off, wrong password, full, known). */
+ * Returns 0; -2 with *why for a wrong password; -1 with *why otherwise
+ * (softAP off, full, known). */
 int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8_t *pwd,
 		       size_t pwd_len, const char **why);
 /* A station leaves the softAP. Returns -1 with *why when it is not there. */
 int espat_wifi_ap_leave(struct espat_module *m, const uint8_t mac[6], const char **why);
+
+/* ---- the shared air (docs/internals/air.md; the app's air client) ---------- */
+
+/* The air AP id answered the join that radio.auth() left PENDING: OK,
+ * WRONG_KEY, REJECTED or GONE. Ignored when no such join is under way. */
+void espat_wifi_air_answer(struct espat_module *m, uint32_t id, enum espat_auth a);
+/* The air AP id's DHCP server leased ip to the station. */
+void espat_wifi_air_lease(struct espat_module *m, uint32_t id, uint32_t ip);
+
+/* The softAP as other modules in the air see it. */
+struct espat_wifi_softap {
+	uint8_t ssid[ESPAT_SSID_MAX];
+	size_t ssid_len;
+	uint8_t bssid[6]; /* the softAP's MAC (AT+CIPAPMAC) */
+	uint8_t channel, ecn, max_conn, hidden, proto;
+	uint32_t ip, mask; /* AT+CIPAP */
+};
+/* Fills *out and returns true while the softAP is up. */
+bool espat_wifi_softap(const struct espat_module *m, struct espat_wifi_softap *out);
 
 /* ---- for other families (CIFSR, CIPSTATUS, DNS, sockets) ----------------- */
 

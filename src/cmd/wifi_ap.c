@@ -80,6 +80,9 @@ static void dist_ip(void *user)
 		return; /* pool exhausted: the station never gets an address */
 	s->ip = ip;
 	s->dhcp = true;
+	const struct espat_radio *r = &m->ports.radio;
+	if (r->softap_station)
+		r->softap_station(r->user, s->mac, ip);
 	char mac[18], ips[16];
 	espat_wifi_report(m, "+DIST_STA_IP:\"%s\",\"%s\"", espat_mac_str(s->mac, mac),
 			  espat_ip4_str(ip, ips));
@@ -88,7 +91,10 @@ static void dist_ip(void *user)
 static void sta_gone(struct espat_module *m, struct espat_ap_sta *s, bool say)
 {
 	char mac[18];
+	const struct espat_radio *r = &m->ports.radio;
 	espat_timer_cancel(&m->timers, &s->dhcp_timer);
+	if (r->softap_station)
+		r->softap_station(r->user, s->mac, 0);
 	if (say)
 		espat_wifi_report(m, "+STA_DISCONNECTED:\"%s\"", espat_mac_str(s->mac, mac));
 	memset(s, 0, sizeof(*s));
@@ -113,7 +119,7 @@ int espat_wifi_ap_join(struct espat_module *m, const uint8_t mac[6], const uint8
 	if (w->sap.ecn != 0 && pwd &&
 	    (pwd_len != w->sap.pwd_len || memcmp(pwd, w->sap.pwd, pwd_len) != 0)) {
 		*why = "wrong password: the 4-way handshake fails";
-		return -1;
+		return -2;
 	}
 	struct espat_ap_sta *s = NULL;
 	for (size_t i = 0; i < ESPAT_AP_STA_MAX && !s; i++)

@@ -218,6 +218,11 @@ static void dhcp_done(void *user)
 		espat_sta_lost(m);
 		return;
 	}
+	if (w->net.air && w->net.ip == 0) {
+		/* the AP module's DHCP server has not answered yet */
+		w->air_wait = true;
+		return;
+	}
 	w->sta_ip.ip = w->net.ip;
 	w->sta_ip.gw = w->net.gw;
 	w->sta_ip.mask = w->net.mask;
@@ -232,6 +237,11 @@ static void assoc_done(void *user)
 	struct espat_bss b;
 	if (!r->find(r->user, w->ap.id, &b)) {
 		attempt_failed(m, 4); /* the AP went away during the handshake */
+		return;
+	}
+	if (w->auth == ESPAT_AUTH_PENDING) {
+		/* the AP module has not decided yet: espat_wifi_air_answer() */
+		w->air_wait = true;
 		return;
 	}
 	if (w->auth != ESPAT_AUTH_OK) {
@@ -300,8 +310,13 @@ static bool disassociate(struct espat_module *m)
 {
 	struct espat_wifi *w = m->wifi;
 	bool was = espat_sta_associated(m);
+	const struct espat_radio *r = &m->ports.radio;
 	espat_timer_cancel(&m->timers, &w->sta_timer);
+	/* an AP that had the station, or was deciding on it, hears it go */
+	if (r->leave && (was || w->phase == ESPAT_PH_ASSOC || w->phase == ESPAT_PH_DHCP))
+		r->leave(r->user, w->ap.id);
 	w->phase = ESPAT_PH_IDLE;
+	w->air_wait = false;
 	if (was) {
 		drop_address(m);
 		espat_wifi_report(m, "WIFI DISCONNECT");
@@ -360,6 +375,34 @@ void espat_sta_world_changed(struct espat_module *m)
 		return;
 	}
 	w->ap = b;
+}
+
+void espat_wifi_air_answer(struct espat_module *m, uint32_t id, enum espat_auth a)
+{
+	struct espat_wifi *w = m->wifi;
+	if (w->phase != ESPAT_PH_ASSOC || w->ap.id != id || w->auth != ESPAT_AUTH_PENDING)
+		return; /* an answer to an attempt given up since */
+	w->auth = a == ESPAT_AUTH_PENDING ? ESPAT_AUTH_REJECTED : a;
+	if (w->air_wait) {
+		/* the association time is over: go on now */
+		w->air_wait = false;
+		assoc_done(m);
+	}
+}
+
+void espat_wifi_air_lease(struct espat_module *m, uint32_t id, uint32_t ip)
+{
+	struct espat_wifi *w = m->wifi;
+	/* the AP's DHCP server may answer before the station's association
+	 * time is over: the lease waits in w->net for dhcp_done() */
+	if (w->ap.id != id || !w->net.air ||
+	    (w->phase != ESPAT_PH_ASSOC && w->phase != ESPAT_PH_DHCP))
+		return;
+	w->net.ip = ip;
+	if (w->phase == ESPAT_PH_DHCP && w->air_wait) {
+		w->air_wait = false;
+		dhcp_done(m);
+	}
 }
 
 static void jap_timeout(void *user)

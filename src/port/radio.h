@@ -76,6 +76,9 @@ struct espat_ipnet {
 	uint32_t assoc_ms; /* authentication + association + 4-way handshake */
 	uint32_t dhcp_ms;  /* DHCP DISCOVER to ACK */
 	bool to_host;      /* sockets opened on this network go out through the host's stack */
+	bool air;          /* another module's softAP in the shared air: its DHCP server
+	                    * leases ip later (espat_wifi_air_lease), sockets to it go
+	                    * through the air (docs/internals/air.md) */
 };
 
 enum espat_auth {
@@ -83,6 +86,10 @@ enum espat_auth {
 	ESPAT_AUTH_WRONG_KEY, /* the 4-way handshake (or WEP/EAP auth) fails */
 	ESPAT_AUTH_REJECTED,  /* the AP refuses the station (e.g. it is full, or EAP fails) */
 	ESPAT_AUTH_GONE,      /* no such AP up any more */
+	/* The AP is another module in the shared air and decides itself: the
+	 * radio has asked it, and the answer comes through
+	 * espat_wifi_air_answer() (cmd/wifi.h), from the loop, later. */
+	ESPAT_AUTH_PENDING,
 };
 
 /* WPA2-Enterprise credentials (AT+CWJEAP). Strings NUL-terminated. */
@@ -137,6 +144,15 @@ struct espat_radio {
 	 * station's network: a base URL (scheme://host[:port]) for plain HTTP
 	 * (tls false) or TLS. May be NULL: ESPAT_OTA_SERVER / _SSL_SERVER. */
 	const char *(*ota_server)(void *user, bool tls);
+
+	/* ---- the shared air (docs/internals/air.md); NULL without one ---- */
+	/* The station stops using AP id: it left (AT+CWQAP), lost it, or gave
+	 * up a join under way. An air AP hears of it as a real one notices a
+	 * deauthentication. */
+	void (*leave)(void *user, uint32_t id);
+	/* The module's softAP: its DHCP server leased ip to the station mac
+	 * (ip != 0), or that station left or was dropped (ip == 0). */
+	void (*softap_station)(void *user, const uint8_t mac[6], uint32_t ip);
 };
 
 #endif

@@ -198,7 +198,7 @@ static void test_softap_stations(void **state)
 	cmd(f, "AT+CWMODE=3\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+CWSAP=\"espat-ap\",\"secret123\",5,3,2\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+CWSAP?\r\n", "+CWSAP:\"espat-ap\",\"secret123\",5,3,2,0\r\n\r\nOK\r\n");
-	assert_int_equal(espat_wifi_ap_join(&f->m, a, (const uint8_t *)"nope", 4, &why), -1);
+	assert_int_equal(espat_wifi_ap_join(&f->m, a, (const uint8_t *)"nope", 4, &why), -2); /* wrong password */
 	assert_int_equal(espat_wifi_ap_join(&f->m, a, NULL, 0, &why), 0);
 	expect(f, "+STA_CONNECTED:\"5e:d9:97:7b:ad:3c\"\r\n");
 	advance(f, 150);

@@ -1,0 +1,127 @@
+/* The shared air's frame codec (proto/air.h). */
+#include "proto/air.h"
+
+#include <string.h>
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/* Header layout after the length: type 1, code 1, net 4, peer 4, cid 4,
+ * src_ip 4, sport 2, dst_ip 4, dport 2, mac 6 = 32. */
+size_t espat_air_encode(const struct espat_air_msg *m, uint8_t *out, size_t cap)
+{
+	if (m->len > ESPAT_AIR_PAYLOAD_MAX)
+		return 0;
+	size_t total = ESPAT_AIR_FRAME_HDR + m->len;
+	if (total > cap)
+		return total;
+	put32(out, (uint32_t)(ESPAT_AIR_HDR_LEN + m->len));
+	uint8_t *h = out + 4;
+	h[0] = m->type;
+	h[1] = m->code;
+	put32(h + 2, m->net);
+	put32(h + 6, m->peer);
+	put32(h + 10, m->cid);
+	put32(h + 14, m->src_ip);
+	put16(h + 18, m->sport);
+	put32(h + 20, m->dst_ip);
+	put16(h + 24, m->dport);
+	memcpy(h + 26, m->mac, 6);
+	if (m->len > 0)
+		memcpy(out + ESPAT_AIR_FRAME_HDR, m->payload, m->len);
+	return total;
+}
+
+enum espat_air_rc espat_air_decode(const uint8_t *p, size_t n, struct espat_air_msg *m,
+                                   size_t *used)
+{
+	if (n < 4)
+		return ESPAT_AIR_NEED;
+	uint32_t len = get32(p);
+	/* checked before waiting for the body: a bad length never makes the
+	 * reader buffer more than one frame's worth */
+	if (len < ESPAT_AIR_HDR_LEN || len > ESPAT_AIR_HDR_LEN + ESPAT_AIR_PAYLOAD_MAX)
+		return ESPAT_AIR_BAD;
+	if (n - 4 < len)
+		return ESPAT_AIR_NEED;
+	const uint8_t *h = p + 4;
+	memset(m, 0, sizeof(*m));
+	m->type = h[0];
+	m->code = h[1];
+	m->net = get32(h + 2);
+	m->peer = get32(h + 6);
+	m->cid = get32(h + 10);
+	m->src_ip = get32(h + 14);
+	m->sport = get16(h + 18);
+	m->dst_ip = get32(h + 20);
+	m->dport = get16(h + 24);
+	memcpy(m->mac, h + 26, 6);
+	m->len = len - ESPAT_AIR_HDR_LEN;
+	m->payload = m->len ? p + ESPAT_AIR_FRAME_HDR : NULL;
+	*used = 4u + len;
+	return ESPAT_AIR_MSG;
+}
+
+/* Record layout: ssid_len 1, ssid 32, channel, ecn, pairwise, group, bgn,
+ * hidden, max_conn (1 each), ip 4, mask 4, rssi 1 = 49. */
+void espat_air_ap_encode(const struct espat_air_ap *ap, uint8_t out[ESPAT_AIR_AP_LEN])
+{
+	memset(out, 0, ESPAT_AIR_AP_LEN);
+	size_t sl = ap->ssid_len <= ESPAT_AIR_SSID_MAX ? ap->ssid_len : ESPAT_AIR_SSID_MAX;
+	out[0] = (uint8_t)sl;
+	memcpy(out + 1, ap->ssid, sl);
+	uint8_t *q = out + 1 + ESPAT_AIR_SSID_MAX;
+	q[0] = ap->channel;
+	q[1] = ap->ecn;
+	q[2] = ap->pairwise;
+	q[3] = ap->group;
+	q[4] = ap->bgn;
+	q[5] = ap->hidden;
+	q[6] = ap->max_conn;
+	put32(q + 7, ap->ip);
+	put32(q + 11, ap->mask);
+	out[ESPAT_AIR_AP_LEN - 1] = (uint8_t)ap->rssi;
+}
+
+bool espat_air_ap_decode(const uint8_t *p, size_t n, struct espat_air_ap *ap)
+{
+	if (n != ESPAT_AIR_AP_LEN || p[0] > ESPAT_AIR_SSID_MAX)
+		return false;
+	memset(ap, 0, sizeof(*ap));
+	ap->ssid_len = p[0];
+	memcpy(ap->ssid, p + 1, ap->ssid_len);
+	const uint8_t *q = p + 1 + ESPAT_AIR_SSID_MAX;
+	ap->channel = q[0];
+	ap->ecn = q[1];
+	ap->pairwise = q[2];
+	ap->group = q[3];
+	ap->bgn = q[4];
+	ap->hidden = q[5];
+	ap->max_conn = q[6];
+	ap->ip = get32(q + 7);
+	ap->mask = get32(q + 11);
+	uint8_t r = p[ESPAT_AIR_AP_LEN - 1];
+	ap->rssi = (int8_t)(r > 127 ? (int)r - 256 : (int)r);
+	return true;
+}

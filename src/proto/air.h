@@ -1,0 +1,125 @@
+/* The shared air's wire protocol: what modules and the air hub (espat air)
+ * say to each other over a Unix stream socket. docs/internals/air.md has
+ * the message table and the flows.
+ *
+ * Every message is one frame: a 4-byte big-endian length of what follows,
+ * then a fixed 32-byte header (type, code, network, peer, stream id,
+ * addresses, a MAC) and a payload of at most ESPAT_AIR_PAYLOAD_MAX bytes.
+ * One header for every type keeps the codec small: each type documents
+ * which fields it uses, the others are zero. Types are grouped by number
+ * so that BLE (advertising, connections) can be carried later by the same
+ * hub: 0x01-0x0f session, 0x10-0x3f Wi-Fi, 0x40-0x5f IP, 0x80-0xbf BLE
+ * (reserved). A receiver ignores a type it does not know.
+ *
+ * Pure: no sockets, no clock, no allocation. The decoder is incremental:
+ * it takes what has arrived and says need-more, one message, or malformed. */
+#ifndef ESPAT_PROTO_AIR_H
+#define ESPAT_PROTO_AIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ESPAT_AIR_VERSION 1
+#define ESPAT_AIR_HDR_LEN 32u /* header bytes after the length */
+#define ESPAT_AIR_FRAME_HDR (4u + ESPAT_AIR_HDR_LEN)
+#define ESPAT_AIR_PAYLOAD_MAX 16384u /* bytes of one message's payload */
+#define ESPAT_AIR_FRAME_MAX (ESPAT_AIR_FRAME_HDR + ESPAT_AIR_PAYLOAD_MAX)
+#define ESPAT_AIR_SSID_MAX 32u
+#define ESPAT_AIR_AP_LEN 49u /* bytes of an encoded softAP record */
+
+enum espat_air_type {
+	/* session */
+	ESPAT_AIR_HELLO = 0x01,   /* module->hub: payload = its name (data dir), code = version */
+	ESPAT_AIR_WELCOME = 0x02, /* hub->module: peer = the module's id in the air */
+	/* Wi-Fi. A network id ("net") is the id of the module whose softAP it is. */
+	ESPAT_AIR_AP_UP = 0x10,    /* module->hub: my softAP is up (mac = BSSID, payload =
+	                            * softAP record); hub->module: net's softAP is up / changed */
+	ESPAT_AIR_AP_DOWN = 0x11,  /* module->hub: my softAP is down; hub->module: net's is */
+	ESPAT_AIR_JOIN = 0x12,     /* station->hub: join net (mac = station MAC, payload =
+	                            * password); hub->AP: peer = the station's module */
+	ESPAT_AIR_JOIN_ANS = 0x13, /* AP->hub: peer = station, code = enum espat_air_join;
+	                            * hub->station: net, code */
+	ESPAT_AIR_LEASE = 0x14,    /* AP->hub: peer = station, src_ip = its DHCP lease;
+	                            * hub->station: net, src_ip */
+	ESPAT_AIR_LEAVE = 0x15,    /* station->hub: I left net; hub->AP: peer, mac */
+	ESPAT_AIR_KICK = 0x16,     /* AP->hub: peer dropped; hub->station: net */
+	/* IP. A TCP stream is named by (peer = the module that opened it, cid =
+	 * that module's number for it) in every frame of it, both ways. */
+	ESPAT_AIR_TCP_OPEN = 0x40,   /* net, peer, cid, src_ip:sport -> dst_ip:dport */
+	ESPAT_AIR_TCP_ACCEPT = 0x41, /* peer, cid, code = 0 accepted or enum espat_air_close */
+	ESPAT_AIR_TCP_DATA = 0x42,   /* peer, cid, payload = stream bytes */
+	ESPAT_AIR_TCP_CLOSE = 0x43,  /* peer, cid, code = enum espat_air_close */
+	ESPAT_AIR_UDP = 0x44,        /* net, peer = sender, src_ip:sport -> dst_ip:dport,
+	                              * payload = the datagram */
+	                             /* BLE: 0x80-0xbf, not used yet */
+};
+
+/* ESPAT_AIR_JOIN_ANS's code. */
+enum espat_air_join {
+	ESPAT_AIR_JOIN_OK = 0,
+	ESPAT_AIR_JOIN_WRONG_KEY = 1, /* the 4-way handshake fails */
+	ESPAT_AIR_JOIN_REFUSED = 2,   /* full, softAP off, already there */
+	ESPAT_AIR_JOIN_GONE = 3,      /* no such softAP in the air */
+};
+
+/* Why a stream ends (TCP_CLOSE, a refused TCP_ACCEPT). */
+enum espat_air_close {
+	ESPAT_AIR_FIN = 0,      /* orderly close after the last byte */
+	ESPAT_AIR_RST = 1,      /* reset (aborted) */
+	ESPAT_AIR_REFUSED = 2,  /* nothing listens on that port */
+	ESPAT_AIR_UNREACH = 3,  /* no module has that address in that network */
+	ESPAT_AIR_VANISHED = 4, /* the other module left the air (exit, kill, power cut) */
+};
+
+/* One message. Addresses are IPv4 in host byte order. payload is borrowed:
+ * from decode, it points into the buffer given and lives as long as it. */
+struct espat_air_msg {
+	uint8_t type; /* enum espat_air_type */
+	uint8_t code;
+	uint32_t net;  /* a network (its softAP's module id), 0 = none */
+	uint32_t peer; /* a module id, per type */
+	uint32_t cid;  /* stream number */
+	uint32_t src_ip;
+	uint16_t sport;
+	uint32_t dst_ip;
+	uint16_t dport;
+	uint8_t mac[6];
+	const uint8_t *payload;
+	size_t len;
+};
+
+/* A softAP as the air shows it (AP_UP's payload). */
+struct espat_air_ap {
+	uint8_t ssid[ESPAT_AIR_SSID_MAX];
+	uint8_t ssid_len;
+	uint8_t channel;  /* 1..14 */
+	uint8_t ecn;      /* AT+CWLAP's <ecn> */
+	uint8_t pairwise; /* ciphers, AT+CWLAP's numbering */
+	uint8_t group;
+	uint8_t bgn;    /* AT+CWAPPROTO bits */
+	uint8_t hidden; /* 1: scans show no SSID */
+	uint8_t max_conn;
+	int8_t rssi; /* dBm as other modules see it */
+	uint32_t ip; /* the softAP's address (AT+CIPAP) */
+	uint32_t mask;
+};
+
+enum espat_air_rc {
+	ESPAT_AIR_NEED, /* not a whole frame yet */
+	ESPAT_AIR_MSG,  /* one message decoded; *used bytes consumed */
+	ESPAT_AIR_BAD,  /* malformed (length out of bounds): drop the connection */
+};
+
+/* Encodes m (header and m->payload) into out. Returns the frame's length;
+ * writes nothing when that exceeds cap. 0 when m->len is over the max. */
+size_t espat_air_encode(const struct espat_air_msg *m, uint8_t *out, size_t cap);
+/* Decodes the first frame of p[0..n). */
+enum espat_air_rc espat_air_decode(const uint8_t *p, size_t n, struct espat_air_msg *m,
+                                   size_t *used);
+/* A softAP record: encode writes ESPAT_AIR_AP_LEN bytes; decode is false
+ * when the payload is not one (wrong length, SSID longer than 32). */
+void espat_air_ap_encode(const struct espat_air_ap *ap, uint8_t out[ESPAT_AIR_AP_LEN]);
+bool espat_air_ap_decode(const uint8_t *p, size_t n, struct espat_air_ap *ap);
+
+#endif

@@ -1,0 +1,279 @@
+"""The shared air (docs/internals/air.md): a hub (`espat air --socket
+PATH`) and two modules joined to it with --air, each with its own pty and
+data dir. Module A runs a softAP; module B sees it in AT+CWLAP with A's
+real SSID, channel, security and MAC, joins it (A reports +STA_CONNECTED /
++DIST_STA_IP), and TCP and UDP go both ways between them through the hub.
+A wrong password, A's power cut and A's kill -9 are seen by B as a real
+station would see them. Decided behaviour: docs/COMPAT.md #280-#289.
+
+Each test starts its own hub (a few ms) in its tmp dir; nothing waits on
+time, only on output and the control socket's state."""
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from conftest import DEADLINE, ESPAT, wait_for
+
+OK = b"\r\nOK\r\n"
+ERROR = b"\r\nERROR\r\n"
+# No APs of the world's own: only the air's softAPs show; fast scans.
+QUIET_WORLD = "[world]\nscan_channel_ms = 10\n"
+SSID, PWD = "air-ap", "password1"
+
+
+@pytest.fixture
+def hub(tmp_path):
+    path = str(tmp_path / "air.sock")
+    log = open(tmp_path / "hub.log", "wb")
+    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log)
+    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
+    assert p.poll() is None, open(tmp_path / "hub.log", "rb").read()
+    yield path
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=DEADLINE) == 0
+    log.close()
+    assert not os.path.exists(path), "the hub leaves its socket behind"
+
+
+@pytest.fixture
+def pair(make_dut, hub, tmp_path):
+    """A with its softAP up (WPA2, channel 5), B a station; echo off."""
+    world = tmp_path / "quiet.ini"
+    world.write_text(QUIET_WORLD)
+    a = make_dut(args=["--air", hub], world=world)
+    b = make_dut(args=["--air", hub], world=world)
+    for d in (a, b):
+        assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+    assert a.cmd("AT+CWMODE=2") == OK
+    assert a.cmd(f'AT+CWSAP="{SSID}","{PWD}",5,3') == OK
+    assert b.cmd("AT+CWMODE=1") == OK
+    return a, b
+
+
+def mac_of(d, cmd):
+    got = d.cmd(cmd)
+    m = re.search(rb'"([0-9a-f:]{17})"', got)
+    assert m, got
+    return m.group(1).decode()
+
+
+def scan_until_seen(b, timeout=DEADLINE):
+    """AT+CWLAP until the air's softAP is in it (A publishes before its next
+    sleep; B hears it from the hub)."""
+    def seen():
+        got = b.cmd("AT+CWLAP")
+        return got if SSID.encode() in got else None
+    return wait_for(seen, "the softAP in B's scan", timeout)
+
+
+def send(d, data, link=None):
+    """AT+CIPSEND of data, checked byte for byte up to SEND OK."""
+    head = b"" if link is None else b"%d," % link
+    d.write(b"AT+CIPSEND=" + head + b"%d\r\n" % len(data))
+    d.expect(b"\r\nOK\r\n>")
+    d.write(data)
+    d.expect(b"\r\nRecv %d bytes\r\n\r\nSEND OK\r\n" % len(data))
+
+
+def join(a, b):
+    scan_until_seen(b)
+    assert b.cmd(f'AT+CWJAP="{SSID}","{PWD}"') == b"WIFI CONNECTED\r\nWIFI GOT IP\r\n" + OK
+    bmac = mac_of(b, "AT+CIPSTAMAC?")
+    a.expect(b'+STA_CONNECTED:"%s"\r\n' % bmac.encode())
+    m = a.expect_re(rb'\+DIST_STA_IP:"%s","(192\.168\.4\.\d+)"\r\n' % bmac.encode())
+    return bmac, m.group(1).decode()
+
+
+def test_scan_shows_the_softap_with_its_real_fields(pair):
+    a, b = pair
+    amac = mac_of(a, "AT+CIPAPMAC?")
+    got = scan_until_seen(b)
+    # ecn 3 (WPA2), rssi, the softAP's MAC, channel 5, ciphers CCMP/CCMP
+    assert re.search(rb'\+CWLAP:\(3,"air-ap",-40,"%s",5,-1,-1,4,4,7,0\)\r\n' % amac.encode(),
+                     got), got
+
+
+def test_join_tcp_udp_both_ways(pair):
+    a, b = pair
+    bmac, bip = join(a, b)
+    got = b.cmd("AT+CIPSTA?")
+    assert b'+CIPSTA:ip:"%s"' % bip.encode() in got
+    assert b'+CIPSTA:gateway:"192.168.4.1"' in got
+    assert re.search(rb'\+CWJAP:"air-ap","%s",5,-40,' % mac_of(a, "AT+CIPAPMAC?").encode(),
+                     b.cmd("AT+CWJAP?"))
+
+    # A serves, B dials A's softAP address
+    assert a.cmd("AT+CIPMUX=1") == OK
+    assert a.cmd("AT+CIPSERVER=1,3333") == OK
+    assert b.cmd('AT+CIPSTART="TCP","192.168.4.1",3333') == b"CONNECT\r\n" + OK
+    a.expect(b"0,CONNECT\r\n")
+    payload = bytes(range(256)) * 4  # every byte value, 1024 bytes
+    send(b, payload)
+    a.expect(b"\r\n+IPD,0,1024:" + payload)
+    send(a, b"hello", 0)
+    b.expect(b"\r\n+IPD,5:hello")
+    assert b.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+    a.expect(b"0,CLOSED\r\n")
+
+    # B serves, A dials the address A's DHCP server gave B
+    assert b.cmd("AT+CIPMUX=1") == OK
+    assert b.cmd("AT+CIPSERVER=1,3333") == OK  # the same port: no clash on the host
+    assert a.cmd(f'AT+CIPSTART=1,"TCP","{bip}",3333') == b"1,CONNECT\r\n" + OK
+    b.expect(b"0,CONNECT\r\n")
+    send(a, b"abc", 1)
+    b.expect(b"\r\n+IPD,0,3:abc")
+    send(b, b"wxyz", 0)
+    a.expect(b"\r\n+IPD,1,4:wxyz")
+
+    # UDP both ways: each names the other's address and port
+    assert a.cmd(f'AT+CIPSTART=2,"UDP","{bip}",4002,4001,0') == b"2,CONNECT\r\n" + OK
+    assert b.cmd('AT+CIPSTART=2,"UDP","192.168.4.1",4001,4002,0') == b"2,CONNECT\r\n" + OK
+    send(a, b"ping", 2)
+    b.expect(b"\r\n+IPD,2,4:ping")
+    send(b, b"pong", 2)
+    a.expect(b"\r\n+IPD,2,4:pong")
+
+    st = a.ctl("state")["state"]["air"]
+    assert st["connected"] and st["softap"]["published"]
+    assert st["softap"]["stations"][0]["mac"] == bmac
+    assert st["softap"]["stations"][0]["ip"] == bip
+    st = b.ctl("state")["state"]["air"]
+    assert st["station"]["state"] == "joined" and st["station"]["ip"] == bip
+    assert [x["ssid"] for x in st["aps"]] == [SSID]
+
+    # B leaves: A sees the station go
+    assert b.cmd("AT+CWQAP") == OK
+    b.expect_re(rb"WIFI DISCONNECT\r\n")
+    a.expect_re(rb'\+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
+    # B's links died with its network; A's ends of the TCP ones close too
+    a.expect_re(rb"1,CLOSED\r\n")
+
+
+def test_wrong_password(pair):
+    a, b = pair
+    scan_until_seen(b)
+    assert b.cmd(f'AT+CWJAP="{SSID}","wrongpass9"') == b"+CWJAP:2\r\n" + ERROR
+    assert b"STA_CONNECTED" not in a.buf
+    # and the right one still works
+    join(a, b)
+
+
+def test_power_cut_of_the_ap(pair):
+    a, b = pair
+    join(a, b)
+    assert a.cmd("AT+CIPMUX=1") == OK
+    assert a.cmd("AT+CIPSERVER=1,3333") == OK
+    assert b.cmd("AT+CWRECONNCFG=0,0") == OK  # stay down, so the test sees it plainly
+    assert b.cmd('AT+CIPSTART="TCP","192.168.4.1",3333') == b"CONNECT\r\n" + OK
+    a.expect(b"0,CONNECT\r\n")
+    a.ctl("power-cut")
+    b.expect_re(rb"(WIFI DISCONNECT\r\n[\s\S]*CLOSED\r\n|CLOSED\r\n[\s\S]*WIFI DISCONNECT\r\n)")
+    assert b.cmd("AT+CWSTATE?").startswith(b"+CWSTATE:")
+    assert b.cmd("AT+CIPSTATUS").startswith(b"STATUS:")
+
+
+def test_kill9_of_the_ap(pair):
+    a, b = pair
+    join(a, b)
+    assert a.cmd("AT+CIPMUX=1") == OK
+    assert a.cmd("AT+CIPSERVER=1,3333") == OK
+    assert b.cmd("AT+CWRECONNCFG=0,0") == OK
+    assert b.cmd('AT+CIPSTART="TCP","192.168.4.1",3333') == b"CONNECT\r\n" + OK
+    a.expect(b"0,CONNECT\r\n")
+    a.kill9()
+    b.expect_re(rb"(WIFI DISCONNECT\r\n[\s\S]*CLOSED\r\n|CLOSED\r\n[\s\S]*WIFI DISCONNECT\r\n)")
+    # the softAP is gone from the air
+    got = b.cmd("AT+CWLAP")
+    assert SSID.encode() not in got and got.endswith(OK)
+    assert b.ctl("state")["state"]["air"]["aps"] == []
+
+
+def test_no_hub_is_a_usage_error(tmp_path):
+    r = subprocess.run([ESPAT, "--air", str(tmp_path / "none.sock"), "--data-dir",
+                        str(tmp_path / "d")], capture_output=True, timeout=DEADLINE,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 2
+    assert b"no air hub there" in r.stderr
+
+
+def test_alone_state_shows_no_air(make_dut):
+    d = make_dut()
+    assert d.ctl("state")["state"]["air"] is None
+
+
+def test_ap_drops_the_station(pair):
+    """AT+CWQIF on A deauthenticates B: WIFI DISCONNECT, then B's reconnect
+    policy brings it back (a new +STA_CONNECTED on A)."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert a.cmd(f'AT+CWQIF="{bmac}"') == OK
+    a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
+    b.expect(b"WIFI DISCONNECT\r\n")
+    # AT+CWJAP's default reconnect interval is 1 s
+    b.expect(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n", timeout=DEADLINE)
+    a.expect(b'+STA_CONNECTED:"%s"\r\n' % bmac.encode())
+
+
+def test_nobody_at_that_address(pair):
+    """A connect to an address of the softAP's network that no module holds
+    fails at once, as does one to a port nothing listens on."""
+    a, b = pair
+    join(a, b)
+    got = b.cmd('AT+CIPSTART="TCP","192.168.4.77",3333')
+    assert got == ERROR, got
+    # nothing listens on that port of A: refused
+    got = b.cmd('AT+CIPSTART="TCP","192.168.4.1",3334')
+    assert got == ERROR, got
+    assert b.cmd("AT") == OK
+
+
+def test_hub_gone_module_goes_on_alone(make_dut, tmp_path):
+    world = tmp_path / "quiet.ini"
+    world.write_text(QUIET_WORLD)
+    path = str(tmp_path / "air.sock")
+    hub = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(path), "the hub's socket")
+        a = make_dut(args=["--air", path], world=world)
+        b = make_dut(args=["--air", path], world=world)
+        for d in (a, b):
+            assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert a.cmd("AT+CWMODE=2") == OK
+        assert a.cmd(f'AT+CWSAP="{SSID}","{PWD}",5,3') == OK
+        assert b.cmd("AT+CWMODE=1") == OK
+        assert b.cmd("AT+CWRECONNCFG=0,0") == OK
+        join(a, b)
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(timeout=DEADLINE) == 0
+    b.expect(b"WIFI DISCONNECT\r\n")
+    a.expect_re(rb'\+STA_DISCONNECTED:"[0-9a-f:]{17}"\r\n')
+    wait_for(lambda: not b.ctl("state")["state"]["air"]["connected"], "B off the air")
+    assert b.cmd("AT+CWLAP") == OK
+    assert a.cmd("AT") == OK
+
+
+def test_softap_off_and_on_again(pair):
+    """AT+CWMODE=1 on A takes its softAP out of the air: B loses it; back to
+    mode 2, B's reconnect policy finds it again."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert a.cmd("AT+CWMODE=1") == OK
+    b.expect(b"WIFI DISCONNECT\r\n")
+    assert SSID.encode() not in b.cmd("AT+CWLAP")
+    assert a.cmd("AT+CWMODE=2") == OK
+    b.expect(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+    a.expect(b'+STA_CONNECTED:"%s"\r\n' % bmac.encode())
+
+
+def test_station_stops(pair):
+    """B's process ends (SIGTERM): A sees its station go."""
+    a, b = pair
+    bmac, _ = join(a, b)
+    assert b.stop() == 0
+    a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
