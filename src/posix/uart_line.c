@@ -42,6 +42,12 @@ uint64_t espat_uart_line_next_end(const struct espat_uart_line *l)
 	return l->ns + (total + unit - 1) / unit;
 }
 
+uint64_t espat_uart_line_frame_ns(const struct espat_uart_line *l)
+{
+	uint64_t unit = 2ull * l->baud;
+	return ((uint64_t)l->frame_bits2 * NS_PER_S + unit - 1) / unit;
+}
+
 void espat_uart_line_advance(struct espat_uart_line *l, size_t n)
 {
 	uint64_t unit = 2ull * l->baud;

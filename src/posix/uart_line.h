@@ -35,6 +35,8 @@ void espat_uart_line_resume(struct espat_uart_line *l, uint64_t now_ns);
 size_t espat_uart_line_due(const struct espat_uart_line *l, uint64_t until_ns);
 /* When the frame of the next byte would end. */
 uint64_t espat_uart_line_next_end(const struct espat_uart_line *l);
+/* How long one frame lasts, rounded up. */
+uint64_t espat_uart_line_frame_ns(const struct espat_uart_line *l);
 /* Counts n bytes on the line. */
 void espat_uart_line_advance(struct espat_uart_line *l, size_t n);
 

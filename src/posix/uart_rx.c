@@ -23,6 +23,7 @@ void espat_uart_rx_reset(struct espat_uart_rx *rx, const struct espat_uart_cfg *
 {
 	rx->len = 0;
 	rx->held = false;
+	rx->said_rts = false;
 	rx->idle = true;
 	rx->episode = 0;
 	espat_uart_rx_set_uart(rx, cfg);
@@ -38,10 +39,19 @@ size_t espat_uart_rx_room(struct espat_uart_rx *rx, uint64_t now_ns)
 {
 	if (!rx->pace)
 		return rx->held || rx->len > 0 ? 0 : SIZE_MAX;
-	if (rx->held && rx->rts && free_space(rx) == 0)
+	if (rx->held && rx->rts && free_space(rx) == 0) {
+		if (!rx->said_rts) {
+			espat_log_debug(rx->log, "UART RX: buffer full, RTS holds the host back");
+			rx->said_rts = true;
+		}
 		return 0;
-	if (rx->idle || rx->line.ns + ESPAT_UART_RX_STALL_NS < now_ns)
-		espat_uart_line_resume(&rx->line, now_ns);
+	}
+	/* A byte found on an idle (or stalled) line has just arrived: its
+	 * frame ends now, whatever the rate (at 300 baud a frame is longer
+	 * than the read-ahead). */
+	uint64_t frame = espat_uart_line_frame_ns(&rx->line);
+	if (rx->idle || espat_uart_line_next_end(&rx->line) + ESPAT_UART_RX_STALL_NS < now_ns)
+		espat_uart_line_resume(&rx->line, now_ns > frame ? now_ns - frame : 0);
 	size_t due = espat_uart_line_due(&rx->line, now_ns + ESPAT_UART_RX_AHEAD_NS);
 	if (rx->held && rx->rts && due > free_space(rx))
 		due = free_space(rx);
@@ -83,6 +93,8 @@ void espat_uart_rx_drained(struct espat_uart_rx *rx)
 void espat_uart_rx_hold(struct espat_uart_rx *rx, bool on)
 {
 	rx->held = on;
+	if (!on)
+		rx->said_rts = false;
 }
 
 void espat_uart_rx_run(struct espat_uart_rx *rx)

@@ -40,8 +40,9 @@
 #define ESPAT_UART_RX_BUF (ESPAT_UART_RX_RING + ESPAT_UART_RX_FIFO)
 /* Read up to this far ahead of the line, like the output pacer. */
 #define ESPAT_UART_RX_AHEAD_NS 1000000u
-/* A line clock this far behind now was stalled (the port was not read):
- * it restarts at now rather than let a burst make up for the gap. */
+/* A line whose next frame should have ended this long ago was stalled
+ * (the port was not read): it restarts at now rather than let a burst make
+ * up for the gap. */
 #define ESPAT_UART_RX_STALL_NS 10000000u
 #define ESPAT_UART_RX_NEVER UINT64_MAX
 
@@ -58,6 +59,7 @@ struct espat_uart_rx {
 	bool rts;                       /* flow control holds the host back (flow 1 or 3) */
 	bool held;                      /* the module takes no input now */
 	bool idle;                      /* the port had nothing more at the last read */
+	bool said_rts;                  /* this hold's RTS stop was logged (debug) */
 	struct espat_uart_line line;    /* the RX line's clock */
 	uint8_t buf[ESPAT_UART_RX_BUF]; /* received while held, oldest first */
 	size_t len;
