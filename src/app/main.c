@@ -165,12 +165,6 @@ static void port_input(void *user, const uint8_t *p, size_t n)
 	espat_uart_rx_input(&app->rx, p, n);
 }
 
-static void port_drained(void *user)
-{
-	struct espat_app *app = user;
-	espat_uart_rx_drained(&app->rx);
-}
-
 static void rx_deliver(void *user, const uint8_t *p, size_t n)
 {
 	struct espat_app *app = user;
@@ -399,7 +393,6 @@ static int open_port(struct espat_app *app, const struct espat_uart_cfg *cfg)
 	const struct espat_atport_cbs cbs = {
 	    .input = port_input,
 	    .room = port_room,
-	    .drained = port_drained,
 	    .writable = port_writable,
 	    .closed = port_closed,
 	    .user = app,

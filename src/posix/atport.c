@@ -90,20 +90,12 @@ static void on_data(void *user, uint32_t events)
 		ssize_t r = read(a->rfd, a->rbuf, want);
 		if (r > 0) {
 			a->cb.input(a->cb.user, a->rbuf, (size_t)r);
-			if ((size_t)r < want) {
-				if (a->cb.drained)
-					a->cb.drained(a->cb.user);
-				return;
-			}
-			if (a->rx_paused)
+			if ((size_t)r < want || a->rx_paused)
 				return;
 			continue;
 		}
-		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (errno == EAGAIN && a->cb.drained)
-				a->cb.drained(a->cb.user);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		}
 		switch (a->kind) {
 		case ESPAT_ATPORT_TCP:
 			drop_client(a, r == 0 ? "closed" : strerror(errno));

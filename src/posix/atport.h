@@ -46,8 +46,6 @@ struct espat_atport_cbs {
 	/* How many bytes the next read may take (0: none now); NULL reads
 	 * whatever is there. The input side's pace (posix/uart_rx.h). */
 	size_t (*room)(void *user);
-	/* A read found the port empty (a short read or EAGAIN). May be NULL. */
-	void (*drained)(void *user);
 	/* The port can take bytes again (after espat_atport_want_write). */
 	void (*writable)(void *user);
 	/* The port ended for good: end of stdin (error false), or a device

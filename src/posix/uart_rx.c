@@ -9,7 +9,6 @@ void espat_uart_rx_init(struct espat_uart_rx *rx, const struct espat_uart_rx_sin
 	rx->sink = *sink;
 	rx->log = log;
 	rx->pace = pace;
-	rx->idle = true;
 	espat_uart_rx_set_uart(rx, cfg);
 }
 
@@ -24,7 +23,6 @@ void espat_uart_rx_reset(struct espat_uart_rx *rx, const struct espat_uart_cfg *
 	rx->len = 0;
 	rx->held = false;
 	rx->said_rts = false;
-	rx->idle = true;
 	rx->episode = 0;
 	espat_uart_rx_set_uart(rx, cfg);
 }
@@ -46,11 +44,13 @@ size_t espat_uart_rx_room(struct espat_uart_rx *rx, uint64_t now_ns)
 		}
 		return 0;
 	}
-	/* A byte found on an idle (or stalled) line has just arrived: its
-	 * frame ends now, whatever the rate (at 300 baud a frame is longer
-	 * than the read-ahead). */
+	/* A line whose next frame should have ended well before now was idle
+	 * (or not read): a byte found now has just arrived, its frame ends
+	 * now, whatever the rate (at 300 baud a frame is longer than the
+	 * read-ahead). A short read does not make the line idle: a pty hands
+	 * over a fast writer's bytes in pieces. */
 	uint64_t frame = espat_uart_line_frame_ns(&rx->line);
-	if (rx->idle || espat_uart_line_next_end(&rx->line) + ESPAT_UART_RX_STALL_NS < now_ns)
+	if (espat_uart_line_next_end(&rx->line) + ESPAT_UART_RX_STALL_NS < now_ns)
 		espat_uart_line_resume(&rx->line, now_ns > frame ? now_ns - frame : 0);
 	size_t due = espat_uart_line_due(&rx->line, now_ns + ESPAT_UART_RX_AHEAD_NS);
 	if (rx->held && rx->rts && due > free_space(rx))
@@ -62,7 +62,6 @@ void espat_uart_rx_input(struct espat_uart_rx *rx, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return;
-	rx->idle = false;
 	if (rx->pace)
 		espat_uart_line_advance(&rx->line, n);
 	if (!rx->held && rx->len == 0) {
@@ -83,11 +82,6 @@ void espat_uart_rx_input(struct espat_uart_rx *rx, const uint8_t *p, size_t n)
 		               (unsigned)ESPAT_UART_RX_BUF);
 	rx->episode += n - k;
 	rx->dropped += n - k;
-}
-
-void espat_uart_rx_drained(struct espat_uart_rx *rx)
-{
-	rx->idle = true;
 }
 
 void espat_uart_rx_hold(struct espat_uart_rx *rx, bool on)

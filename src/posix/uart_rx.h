@@ -40,9 +40,10 @@
 #define ESPAT_UART_RX_BUF (ESPAT_UART_RX_RING + ESPAT_UART_RX_FIFO)
 /* Read up to this far ahead of the line, like the output pacer. */
 #define ESPAT_UART_RX_AHEAD_NS 1000000u
-/* A line whose next frame should have ended this long ago was stalled
- * (the port was not read): it restarts at now rather than let a burst make
- * up for the gap. */
+/* A line whose next frame should have ended this long ago was idle (or
+ * not read): it restarts at now rather than let a burst make up for the
+ * gap. Below it, a pause of the host's shows as bytes read up to that much
+ * early, never before the host wrote them. */
 #define ESPAT_UART_RX_STALL_NS 10000000u
 #define ESPAT_UART_RX_NEVER UINT64_MAX
 
@@ -58,7 +59,6 @@ struct espat_uart_rx {
 	bool pace;                      /* false: --no-pace */
 	bool rts;                       /* flow control holds the host back (flow 1 or 3) */
 	bool held;                      /* the module takes no input now */
-	bool idle;                      /* the port had nothing more at the last read */
 	bool said_rts;                  /* this hold's RTS stop was logged (debug) */
 	struct espat_uart_line line;    /* the RX line's clock */
 	uint8_t buf[ESPAT_UART_RX_BUF]; /* received while held, oldest first */
@@ -80,9 +80,6 @@ void espat_uart_rx_reset(struct espat_uart_rx *rx, const struct espat_uart_cfg *
 size_t espat_uart_rx_room(struct espat_uart_rx *rx, uint64_t now_ns);
 /* n bytes read from the port at now_ns (at most what room allowed). */
 void espat_uart_rx_input(struct espat_uart_rx *rx, const uint8_t *p, size_t n);
-/* The port had no more bytes at the last read: the line is idle, and the
- * next byte starts when it comes. */
-void espat_uart_rx_drained(struct espat_uart_rx *rx);
 /* The module stops (true) or resumes (false) taking input. Never calls
  * the sink: buffered bytes go out at the next espat_uart_rx_run(). */
 void espat_uart_rx_hold(struct espat_uart_rx *rx, bool on);
