@@ -13,6 +13,7 @@
 #include "support.h"
 
 #include "cmd/tcpip.h"
+#include "core/writer.h"
 #include "module_fixture.h"
 #include "posix/pacer.h"
 #include "testport/net_mem.h"
@@ -249,11 +250,63 @@ static void test_pacer_reserves_at_init(void **state)
 	espat_pacer_free(&p);
 }
 
+/* ---- the writer's long lines --------------------------------------------------------- */
+
+static char wout[4096];
+static size_t wlen;
+
+static void wr_capture(void *user, const uint8_t *p, size_t n)
+{
+	(void)user;
+	assert_true(wlen + n < sizeof(wout));
+	memcpy(wout + wlen, p, n);
+	wlen += n;
+	wout[wlen] = 0;
+}
+
+static void test_a_long_line_is_never_cut(void **state)
+{
+	(void)state;
+	static struct espat_writer w;
+	const struct espat_pipe pipe = {.write = wr_capture};
+	espat_wr_init(&w, &pipe);
+	char big[600];
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	/* a response line lost: the command answers ERROR, not OK */
+	wlen = 0;
+	arm(0);
+	espat_wr_linef(&w, "+SYSMFG:%s", big);
+	disarm();
+	assert_int_equal(A.failed, 1);
+	espat_wr_ok(&w);
+	assert_string_equal(wout, "\r\nERROR\r\n");
+	assert_int_equal(w.lost_lines, 1);
+	/* the next command is not affected */
+	wlen = 0;
+	espat_wr_ok(&w);
+	assert_string_equal(wout, "\r\nOK\r\n");
+	/* a report lost whole: counted, the answer stands */
+	wlen = 0;
+	arm(0);
+	espat_wr_reportf(&w, "+MQTTCONNECTED:0,1,\"%s\"", big);
+	disarm();
+	espat_wr_ok(&w);
+	assert_string_equal(wout, "\r\nOK\r\n");
+	assert_int_equal(w.lost_lines, 2);
+	/* with memory, the whole line */
+	wlen = 0;
+	espat_wr_linef(&w, "+X:%s", big);
+	assert_int_equal(wlen, 3 + strlen(big) + 2);
+	espat_wr_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ipd_path_survives_every_failure),
 	    cmocka_unit_test(test_pacer_reserves_at_init),
+	    cmocka_unit_test(test_a_long_line_is_never_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
