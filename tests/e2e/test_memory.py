@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import (ESPAT, IPD, TCPIP_WORLD as WORLD, join, ok, pattern, read_n, start,
+from conftest import (ESPAT, TCPIP_WORLD as WORLD, join, ok, pattern, read_n, start,
                       wait_for)
 from peers import TcpServer
 
@@ -42,11 +42,6 @@ def open_links(d, srv):
     return conns
 
 
-def closed_quietly(d, conns):
-    for c in conns:
-        c.close()
-
-
 @pytest.mark.skipif(asan_build(), reason="ASan's shadow memory does not fit a small RLIMIT_AS")
 def test_links_pushing_under_a_tight_address_space_lose_nothing_silently(make_dut):
     with TcpServer() as srv:
@@ -56,7 +51,8 @@ def test_links_pushing_under_a_tight_address_space_lose_nothing_silently(make_du
         conns = open_links(probe, srv)
         limit = vm_kib(probe, "VmPeak") * 1024 + MARGIN
         probe.stop()
-        closed_quietly(probe, conns)
+        for c in conns:
+            c.close()
 
         d = make_dut(world=WORLD, start=False)
         d.preexec = lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -90,4 +86,3 @@ def test_links_pushing_under_a_tight_address_space_lose_nothing_silently(make_du
         assert d.alive()
         ok(d, "AT")
         assert "dropped" not in d.stderr(), d.stderr()
-        print(f"limit {limit >> 10} KiB; peak {vm_kib(d, 'VmPeak')} KiB; closed {sorted(closed)}")

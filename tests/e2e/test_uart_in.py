@@ -11,11 +11,10 @@ The rates themselves are measured by bench/bench_uart_in.py, not here."""
 import re
 import threading
 
-from conftest import (TCPIP_WORLD as WORLD, guarded_plus, join, joined, ok, pattern, prompt,
-                      read_thread, sha, start, wait_for, write_thread)
+from conftest import (GUARD, TCPIP_WORLD as WORLD, guarded_plus, join, joined, ok, pattern, prompt,
+                      read_thread, sha, silence, start, wait_for, write_thread)
 from peers import TcpServer
 
-RX_BUF = 2048 + 128
 TOTAL = 4 * 1000 * 1000
 BAUD = 5000000
 LOST = re.compile(r"UART RX overflow ended: (\d+) bytes lost")
@@ -109,4 +108,25 @@ def test_with_rts_flow_control_the_host_is_held_back_and_nothing_is_lost(make_du
         assert sha(reader.data) == sha(data)
         assert "UART RX overflow" not in d.stderr()
         guarded_plus(d)
+        ok(d, "AT")
+
+
+def test_plus_guard_times_hold_with_paced_input(make_dut):
+    """The +++ guard (20 ms of silence each side) on input taken at 115200:
+    +++ next to data is data, a guarded +++ leaves passthrough."""
+    with TcpServer() as srv:
+        d = make_dut(pace=True, world=WORLD)
+        join(d)
+        start(d, srv.port)
+        ok(d, "AT+CIPMODE=1")
+        prompt(d, "AT+CIPSEND")
+        c = srv.accept()
+        d.write(b"x+++")
+        assert c.recv_exact(4) == b"x+++"
+        silence(GUARD)
+        d.write(b"+++y")
+        assert c.recv_exact(4) == b"+++y"
+        guarded_plus(d)
+        d.quiet(0.05)
+        c.nothing()
         ok(d, "AT")
