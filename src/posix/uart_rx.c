@@ -64,7 +64,10 @@ void espat_uart_rx_input(struct espat_uart_rx *rx, const uint8_t *p, size_t n)
 		return;
 	if (rx->pace)
 		espat_uart_line_advance(&rx->line, n);
-	if (!rx->held && rx->len == 0) {
+	/* What waited goes first (the module may have let go of its hold in
+	 * this very loop iteration), then these bytes, unless it holds again. */
+	espat_uart_rx_run(rx);
+	if (!rx->held) {
 		rx->sink.input(rx->sink.user, p, n);
 		return;
 	}

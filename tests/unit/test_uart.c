@@ -116,6 +116,22 @@ static void test_without_flow_control_an_overflow_is_lost(void **state)
 	assert_int_equal(ngot, before + ESPAT_UART_RX_BUF + more);
 }
 
+static void test_held_bytes_go_first(void **state)
+{
+	(void)state;
+	static struct espat_uart_rx rx;
+	rx_init(&rx, 115200, 0, true);
+	espat_uart_rx_hold(&rx, true);
+	espat_uart_rx_input(&rx, (const uint8_t *)"abc", 3);
+	/* the module lets go, and the port reads again before the loop's
+	 * run(): the waiting bytes go first, nothing is lost */
+	espat_uart_rx_hold(&rx, false);
+	espat_uart_rx_input(&rx, (const uint8_t *)"def", 3);
+	assert_int_equal(ngot, 6);
+	assert_memory_equal(got, "abcdef", 6);
+	assert_int_equal(rx.dropped, 0);
+}
+
 static void test_rts_holds_the_host_back(void **state)
 {
 	(void)state;
@@ -204,6 +220,7 @@ int main(void)
 	    cmocka_unit_test(test_input_runs_at_the_line_rate),
 	    cmocka_unit_test(test_an_idle_line_does_not_burst),
 	    cmocka_unit_test(test_without_flow_control_an_overflow_is_lost),
+	    cmocka_unit_test(test_held_bytes_go_first),
 	    cmocka_unit_test(test_rts_holds_the_host_back),
 	    cmocka_unit_test(test_unpaced_input_is_held_back_not_lost),
 	    cmocka_unit_test(test_a_full_output_queue_refuses_whole_messages),
