@@ -45,7 +45,9 @@ POSIX_OBJ := $(call obj,$(POSIX_SRC))
 # the TLS filter (with the log it writes to), so unit tests can layer it.
 WORLD_OBJ := $(call obj,$(WORLD_SRC))
 TLS_SRC   := $(wildcard src/posix/tls_openssl*.c) src/posix/bytebuf.c src/posix/log.c
-TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c $(TLS_SRC)) $(WORLD_OBJ)
+# The UART's pure parts (no fd, every time an argument) are unit-tested too.
+UART_SRC  := src/posix/pacer.c src/posix/uart_line.c src/posix/uart_rx.c
+TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c $(TLS_SRC) $(UART_SRC)) $(WORLD_OBJ)
 APP_OBJ   := $(call obj,$(APP_SRC))
 APPLIB_OBJ := $(call obj,$(APPLIB_SRC))
 
@@ -74,6 +76,9 @@ $(BUILD)/espat: $(APP_OBJ) $(POSIX_OBJ) $(WORLD_OBJ) $(BUILD)/libespat.a
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TPORT_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(TPORT_OBJ) $(BUILD)/libespat.a $(LDFLAGS) -lcmocka $(WORLD_LIBS) $(TLS_LIBS) $(PROTO_LIBS)
+
+# Every allocation of this test goes through its failing counter.
+$(BUILD)/tests/test_alloc_fail: LDFLAGS += -Wl,--wrap=malloc,--wrap=realloc,--wrap=calloc
 
 $(BUILD)/tests/%: tests/tools/%.c $(TPORT_OBJ) $(POSIX_OBJ) $(APPLIB_OBJ) $(BUILD)/libespat.a
 	@mkdir -p $(dir $@)

@@ -36,10 +36,14 @@
 #include "posix/sys_posix.h"
 #include "posix/tls_openssl.h"
 #include "posix/trace.h"
+#include "posix/uart_rx.h"
 #include "world/world.h"
 
 #define EXIT_USAGE 2         /* bad option, value or path */
 #define LINGER_NS 500000000u /* --stdio: quiet time after end of input */
+/* Output queued past this (a host that has not read for a long while):
+ * the module stops reading the host as well (COMPAT #243). */
+#define TX_HOLD_INPUT (ESPAT_PACER_CAP / 2)
 
 struct espat_app {
 	struct espat_options opt;
@@ -47,7 +51,8 @@ struct espat_app {
 	struct espat_loop loop;
 	struct espat_atport port;
 	bool port_open;
-	struct espat_pacer pacer;
+	struct espat_pacer pacer; /* the UART's TX side */
+	struct espat_uart_rx rx;  /* the UART's RX side */
 	struct espat_trace trace;
 	struct espat_sys_posix sys;
 	struct espat_kv_file nvs, mfg;
@@ -78,6 +83,7 @@ struct espat_app {
 	struct espat_loop_watch sig_watch;
 	struct espat_loop_timer module_timer; /* the module's next deadline */
 	struct espat_loop_timer pacer_timer;  /* the pacer's next chunk */
+	struct espat_loop_timer rx_timer;     /* the input line carries more */
 	struct espat_loop_timer linger_timer; /* end of --stdio input */
 	struct espat_loop_timer tls_timer;    /* the TLS filter's run() */
 	struct espat_loop_timer fault_timer;  /* the fault layer's run() */
@@ -110,7 +116,7 @@ static size_t pipe_pending(void *user)
 static void pipe_rx_pause(void *user, bool paused)
 {
 	struct espat_app *app = user;
-	espat_atport_pause_read(&app->port, paused);
+	espat_uart_rx_hold(&app->rx, paused); /* prepare() applies it to the port */
 }
 
 static void on_restart(void *user)
@@ -127,10 +133,13 @@ static size_t sink_write(void *user, const uint8_t *p, size_t n)
 	return w;
 }
 
+/* The new settings reach the line (and so both directions) once the
+ * output before them has left. */
 static void sink_apply_uart(void *user, const struct espat_uart_cfg *cfg)
 {
 	struct espat_app *app = user;
 	espat_atport_set_uart(&app->port, cfg);
+	espat_uart_rx_set_uart(&app->rx, cfg);
 }
 
 static void sink_want_writable(void *user, bool on)
@@ -141,10 +150,32 @@ static void sink_want_writable(void *user, bool on)
 
 /* --- host -> module ---------------------------------------------------- */
 
+/* How much of the host's input the port may read now: what the line has
+ * carried, and nothing while the host has left megabytes unread. */
+static size_t rx_room(struct espat_app *app, uint64_t now)
+{
+	if (espat_pacer_pending(&app->pacer) > TX_HOLD_INPUT)
+		return 0;
+	return espat_uart_rx_room(&app->rx, now);
+}
+
+static size_t port_room(void *user)
+{
+	struct espat_app *app = user;
+	return rx_room(app, espat_loop_now_ns());
+}
+
+/* Bytes on the wire: traced as read (even those a full buffer then loses). */
 static void port_input(void *user, const uint8_t *p, size_t n)
 {
 	struct espat_app *app = user;
 	espat_trace_bytes(&app->trace, ESPAT_TRACE_IN, p, n);
+	espat_uart_rx_input(&app->rx, p, n);
+}
+
+static void rx_deliver(void *user, const uint8_t *p, size_t n)
+{
+	struct espat_app *app = user;
 	espat_module_input(&app->module, p, n);
 }
 
@@ -184,9 +215,8 @@ static void ctl_power_cut(void *user)
 		espat_air_power_cut(&app->air);
 	espat_module_free(&app->module);
 	espat_atport_want_write(&app->port, false);
-	espat_atport_pause_read(&app->port, false);
-	espat_pacer_free(&app->pacer);
-	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
+	espat_pacer_reset(&app->pacer, &app->uart0);
+	espat_uart_rx_reset(&app->rx, &app->uart0);
 	espat_module_init(&app->module, &app->ports, &app->mopts);
 	espat_module_power_on(&app->module);
 }
@@ -215,6 +245,11 @@ static void on_pacer_timer(void *user)
 {
 	struct espat_app *app = user;
 	espat_pacer_run(&app->pacer, espat_loop_now_ns());
+}
+
+static void on_rx_timer(void *user)
+{
+	(void)user; /* prepare() opens the port again */
 }
 
 static void on_tls_timer(void *user)
@@ -270,7 +305,15 @@ static void arm_or_cancel(struct espat_loop *l, struct espat_loop_timer *t, uint
 static void prepare(void *user)
 {
 	struct espat_app *app = user;
+	espat_uart_rx_run(&app->rx); /* input the module held back, if it takes it now */
 	uint64_t now = espat_loop_now_ns();
+	size_t room = rx_room(app, now);
+	espat_atport_pause_read(&app->port, room == 0);
+	arm_or_cancel(&app->loop, &app->rx_timer,
+	              room == 0 && espat_pacer_pending(&app->pacer) <= TX_HOLD_INPUT
+	                  ? espat_uart_rx_next_ns(&app->rx, now)
+	                  : ESPAT_LOOP_NEVER,
+	              on_rx_timer, app);
 	espat_pacer_run(&app->pacer, now);
 	if (espat_pacer_pending(&app->pacer) < ESPAT_TX_HIGH / 2)
 		espat_module_tx_room(&app->module);
@@ -392,6 +435,7 @@ static int open_port(struct espat_app *app, const struct espat_uart_cfg *cfg)
 {
 	const struct espat_atport_cbs cbs = {
 	    .input = port_input,
+	    .room = port_room,
 	    .writable = port_writable,
 	    .closed = port_closed,
 	    .user = app,
@@ -572,7 +616,12 @@ static int run(struct espat_app *app)
 	    .want_writable = sink_want_writable,
 	    .user = app,
 	};
-	espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log);
+	if (espat_pacer_init(&app->pacer, &app->sink, &app->uart0, app->opt.pace, &app->log) < 0) {
+		fprintf(stderr, "espat: out of memory for the UART's output queue\n");
+		return 1;
+	}
+	const struct espat_uart_rx_sink rx_sink = {.input = rx_deliver, .user = app};
+	espat_uart_rx_init(&app->rx, &rx_sink, &app->uart0, app->opt.pace, &app->log);
 
 	app->ports = (struct espat_ports){
 	    .pipe = {.write = pipe_write,

@@ -71,7 +71,10 @@ static void ipd(struct espat_link *l, const uint8_t *p, size_t n, const struct e
 
 /* Keeps data in the passive buffer. UDP datagrams that do not fit are
  * dropped (as the real stack drops them); TCP never overflows by more than
- * one read, because the socket is paused at the window. */
+ * one read, because the socket is paused at the window. The buffer is
+ * allocated at the first data: out of memory, a datagram is dropped like
+ * one that does not fit, and a TCP link, whose bytes were already taken
+ * from the stream, is aborted and reported CLOSED (never a gap in it). */
 static void keep(struct espat_link *l, const uint8_t *p, size_t n, const struct espat_endpoint *from)
 {
 	bool udp = espat_link_is_udp(l);
@@ -80,8 +83,13 @@ static void keep(struct espat_link *l, const uint8_t *p, size_t n, const struct 
 		return;
 	if (!l->rx) {
 		l->rx = malloc(cap);
-		if (!l->rx)
+		if (!l->rx) {
+			if (!udp) {
+				espat_conn_close(&l->conn, ESPAT_CLOSE_ABORT);
+				espat_link_lost(l, ESPAT_NET_ENOMEM);
+			}
 			return;
+		}
 	}
 	memcpy(l->rx + l->rx_len, p, n);
 	l->rx_len += n;

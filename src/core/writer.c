@@ -14,9 +14,7 @@ void espat_wr_init(struct espat_writer *w, const struct espat_pipe *pipe)
 
 void espat_wr_free(struct espat_writer *w)
 {
-	free(w->queue);
-	w->queue = NULL;
-	w->qlen = w->qcap = 0;
+	w->qlen = 0;
 }
 
 static void emit(struct espat_writer *w, const uint8_t *p, size_t n)
@@ -65,7 +63,9 @@ void espat_wr_msg(struct espat_writer *w, const uint8_t *p, size_t n)
 }
 
 /* Formats fmt + "\r\n" and hands the whole line to sink. Short lines use the
- * stack; long ones (a +SYSMFG value, say) a heap buffer. */
+ * stack; long ones (a +SYSMFG value, say) a heap buffer. Out of memory, the
+ * line is not sent at all (never cut) and counted; a response line missing
+ * turns the command's OK into ERROR (see espat_wr_ok). */
 static void vformat_line(struct espat_writer *w, const char *fmt, va_list ap,
 			 void (*sink)(struct espat_writer *, const uint8_t *, size_t))
 {
@@ -87,6 +87,10 @@ static void vformat_line(struct espat_writer *w, const char *fmt, va_list ap,
 			memcpy(big + n, "\r\n", 2);
 			sink(w, (const uint8_t *)big, (size_t)n + 2);
 			free(big);
+		} else {
+			w->lost_lines++;
+			if (sink == emit_filtered)
+				w->incomplete = true;
 		}
 	}
 	va_end(ap2);
@@ -121,11 +125,16 @@ void espat_wr_result(struct espat_writer *w, const char *text)
 
 void espat_wr_ok(struct espat_writer *w)
 {
+	if (w->incomplete) {
+		espat_wr_error(w, ESPAT_ERR_EXEC);
+		return;
+	}
 	espat_wr_result(w, "OK");
 }
 
 void espat_wr_error(struct espat_writer *w, uint32_t code)
 {
+	w->incomplete = false;
 	errcode_line(w, code);
 	espat_wr_result(w, "ERROR");
 }
@@ -146,18 +155,6 @@ static void enqueue(struct espat_writer *w, const uint8_t *p, size_t n)
 	if (w->qlen + n > ESPAT_WR_QUEUE_MAX) {
 		w->dropped_reports++;
 		return;
-	}
-	if (w->qlen + n > w->qcap) {
-		size_t cap = w->qcap ? w->qcap : 256;
-		while (cap < w->qlen + n)
-			cap *= 2;
-		uint8_t *q = realloc(w->queue, cap);
-		if (!q) {
-			w->dropped_reports++;
-			return;
-		}
-		w->queue = q;
-		w->qcap = cap;
 	}
 	memcpy(w->queue + w->qlen, p, n);
 	w->qlen += n;

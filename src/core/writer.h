@@ -40,10 +40,13 @@ struct espat_writer {
 	bool syslog;                 /* AT+SYSLOG=1: ERR CODE before ERROR/busy */
 	bool open;                   /* a streamed message is in progress */
 	bool quiet;                  /* passthrough (AT+SYSMSG bit2 clear): reports are dropped */
-	uint8_t *queue;              /* queued report bytes, owned */
-	size_t qlen, qcap;
+	bool incomplete;             /* a response line was lost to memory: OK becomes ERROR */
+	size_t qlen;                 /* bytes in queue */
 	uint64_t dropped_reports;    /* reports lost to a full queue */
+	uint64_t lost_lines;         /* long lines lost to memory (never cut) */
 	uint64_t bytes_out;          /* everything written to the pipe */
+	/* Queued report bytes: inline, so queueing never allocates. */
+	uint8_t queue[ESPAT_WR_QUEUE_MAX];
 };
 
 void espat_wr_init(struct espat_writer *w, const struct espat_pipe *pipe);

@@ -79,10 +79,18 @@ static void on_data(void *user, uint32_t events)
 	/* A few reads per wake keep bulk input cheap without starving the
 	 * other fds. */
 	for (int round = 0; round < 4 && a->rfd >= 0; round++) {
-		ssize_t r = read(a->rfd, a->rbuf, sizeof(a->rbuf));
+		size_t want = sizeof(a->rbuf);
+		if (a->cb.room) {
+			size_t room = a->cb.room(a->cb.user);
+			if (room == 0)
+				return; /* the line has carried nothing more yet */
+			if (room < want)
+				want = room;
+		}
+		ssize_t r = read(a->rfd, a->rbuf, want);
 		if (r > 0) {
 			a->cb.input(a->cb.user, a->rbuf, (size_t)r);
-			if ((size_t)r < sizeof(a->rbuf) || a->rx_paused)
+			if ((size_t)r < want || a->rx_paused)
 				return;
 			continue;
 		}
@@ -162,6 +170,8 @@ size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n)
 
 void espat_atport_pause_read(struct espat_atport *a, bool on)
 {
+	if (a->rx_paused == on)
+		return; /* no epoll_ctl for nothing: this runs before every sleep */
 	a->rx_paused = on;
 	if (a->rwatch.added)
 		espat_loop_mod(a->loop, &a->rwatch, data_events(a, false));
@@ -260,7 +270,8 @@ static int make_link(const char *link, const char *target, char *err, size_t err
 {
 	struct stat st;
 	if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-		espat_errf(err, errlen, "%s exists and is not a symlink; refusing to replace it", link);
+		espat_errf(err, errlen, "%s exists and is not a symlink; refusing to replace it",
+		           link);
 		return -1;
 	}
 	char tmp[PATH_MAX];

@@ -43,6 +43,9 @@ enum espat_atport_kind {
 struct espat_atport_cbs {
 	/* Bytes from the host; p is valid only during the call. */
 	void (*input)(void *user, const uint8_t *p, size_t n);
+	/* How many bytes the next read may take (0: none now); NULL reads
+	 * whatever is there. The input side's pace (posix/uart_rx.h). */
+	size_t (*room)(void *user);
 	/* The port can take bytes again (after espat_atport_want_write). */
 	void (*writable)(void *user);
 	/* The port ended for good: end of stdin (error false), or a device
@@ -98,7 +101,8 @@ const char *espat_atport_name(const struct espat_atport *a);
 /* Writes up to n bytes without blocking; returns how many were taken (0
  * when the port would block or has no client). */
 size_t espat_atport_write(struct espat_atport *a, const uint8_t *p, size_t n);
-/* Stops (on) or resumes reading input, as RTS flow control would. */
+/* Stops (on) or resumes reading input: RTS flow control, or a paced line
+ * that has carried nothing more yet. */
 void espat_atport_pause_read(struct espat_atport *a, bool on);
 /* Asks for cb.writable when the port can take bytes (on), or stops. */
 void espat_atport_want_write(struct espat_atport *a, bool on);

@@ -3,26 +3,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S 1000000000ull
-
-uint32_t espat_uart_frame_bits2(const struct espat_uart_cfg *cfg)
-{
-	uint32_t data = cfg->databits >= 5 && cfg->databits <= 8 ? cfg->databits : 8;
-	uint32_t stop2 = cfg->stopbits == 2 ? 3 : cfg->stopbits == 3 ? 4 : 2;
-	return 2 * (1 + data + (cfg->parity ? 1 : 0)) + stop2;
-}
-
 static void set_rate(struct espat_pacer *p, const struct espat_uart_cfg *cfg)
 {
-	p->baud = cfg->baud ? cfg->baud : 115200;
-	p->frame_bits2 = espat_uart_frame_bits2(cfg);
-	p->line_frac = 0;
+	espat_uart_line_set(&p->line, cfg);
 }
 
-void espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
-                      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log)
+int espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
+                     const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log)
 {
 	*p = (struct espat_pacer){.sink = *sink, .log = log, .pace = pace};
+	set_rate(p, cfg);
+	/* The whole ring now: address space, not memory (pages are touched
+	 * only as far as the queue ever reaches, see advance), and no
+	 * allocation can fail later in the middle of a message. */
+	p->buf = malloc(ESPAT_PACER_CAP);
+	if (p->buf == NULL)
+		return -1;
+	p->cap = ESPAT_PACER_CAP;
+	return 0;
+}
+
+void espat_pacer_reset(struct espat_pacer *p, const struct espat_uart_cfg *cfg)
+{
+	uint8_t *buf = p->buf;
+	size_t cap = p->cap;
+	*p = (struct espat_pacer){.sink = p->sink, .log = p->log, .pace = p->pace};
+	p->buf = buf;
+	p->cap = cap;
 	set_rate(p, cfg);
 }
 
@@ -37,8 +44,10 @@ void espat_pacer_free(struct espat_pacer *p)
  * that were waiting for them. */
 static void advance(struct espat_pacer *p, size_t n)
 {
-	p->head = p->cap ? (p->head + n) % p->cap : 0;
 	p->len -= n;
+	/* An empty ring starts over at its first byte: a host that keeps up
+	 * keeps the queue in the first pages, which stay the only ones used. */
+	p->head = p->len && p->cap ? (p->head + n) % p->cap : 0;
 	p->sent += n;
 	size_t done = 0;
 	while (done < p->nmarks && p->marks[done].at <= p->sent) {
@@ -53,73 +62,28 @@ static void advance(struct espat_pacer *p, size_t n)
 	}
 }
 
-/* Makes room for need more bytes: grows the ring up to the cap, then
- * drops the oldest bytes. */
-static void reserve(struct espat_pacer *p, size_t need)
-{
-	if (p->len + need <= p->cap)
-		return;
-	if (p->cap < ESPAT_PACER_CAP) {
-		size_t cap = p->cap ? p->cap : 4096;
-		while (cap < p->len + need && cap < ESPAT_PACER_CAP)
-			cap *= 2;
-		if (cap > ESPAT_PACER_CAP)
-			cap = ESPAT_PACER_CAP;
-		uint8_t *nb = malloc(cap);
-		if (nb != NULL) {
-			/* Unwrap into the new buffer. */
-			size_t first = p->len < p->cap - p->head ? p->len : p->cap - p->head;
-			if (first)
-				memcpy(nb, p->buf + p->head, first);
-			if (p->len > first)
-				memcpy(nb + first, p->buf, p->len - first);
-			free(p->buf);
-			p->buf = nb;
-			p->cap = cap;
-			p->head = 0;
-		}
-	}
-	if (p->len + need <= p->cap)
-		return;
-	size_t drop = p->len + need - p->cap;
-	if (drop > p->len)
-		drop = p->len;
-	if (!p->warned_drop) {
-		espat_log_warn(p->log,
-		               "the host is not reading the AT port: output beyond %u "
-		               "bytes is dropped, oldest first",
-		               (unsigned)ESPAT_PACER_CAP);
-		p->warned_drop = true;
-	}
-	p->dropped += drop;
-	advance(p, drop);
-}
-
-/* Bytes become available at now: an idle line (or one the host stalled)
- * starts the next frame now, not in the past, so no burst makes up for
- * lost time. */
-static void line_resume(struct espat_pacer *p, uint64_t now)
-{
-	if (p->line_ns < now) {
-		p->line_ns = now;
-		p->line_frac = 0;
-	}
-}
-
 void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len, uint64_t now_ns)
 {
+	if (len == 0)
+		return;
 	if (p->len == 0)
-		line_resume(p, now_ns);
-	/* More than the whole cap in one call: only its tail can survive. */
-	if (len > ESPAT_PACER_CAP) {
-		p->dropped += len - ESPAT_PACER_CAP;
-		buf += len - ESPAT_PACER_CAP;
-		len = ESPAT_PACER_CAP;
+		espat_uart_line_resume(&p->line, now_ns);
+	if (p->cap - p->len < len) {
+		/* A host that has not read for megabytes (the module stops
+		 * reading the host and the sockets long before): the new
+		 * message is refused whole, so what is queued stays intact
+		 * and no message is cut. */
+		if (!p->warned_drop) {
+			espat_log_warn(p->log,
+			               "the host is not reading the AT port: %u bytes are "
+			               "queued; new output is dropped whole until it reads",
+			               (unsigned)p->len);
+			p->warned_drop = true;
+		}
+		p->dropped += len;
+		return;
 	}
-	reserve(p, len);
-	if (p->cap == 0)
-		return; /* out of memory: nothing can be queued */
-	len = len <= p->cap - p->len ? len : p->cap - p->len;
+	p->warned_drop = false;
 	size_t tail = (p->head + p->len) % p->cap;
 	size_t first = len < p->cap - tail ? len : p->cap - tail;
 	memcpy(p->buf + tail, buf, first);
@@ -152,41 +116,6 @@ void espat_pacer_set_uart(struct espat_pacer *p, const struct espat_uart_cfg *cf
 		memmove(p->marks, p->marks + 1, p->nmarks * sizeof(p->marks[0]));
 	}
 	p->marks[p->nmarks++] = (struct espat_pacer_mark){.at = at, .cfg = *cfg};
-}
-
-/* Bytes whose frames end by now + ahead: a byte reaches the host when
- * its last stop bit does. */
-static size_t due_bytes(struct espat_pacer *p, uint64_t now)
-{
-	uint64_t horizon = now + ESPAT_PACER_AHEAD_NS;
-	if (p->line_ns >= horizon)
-		return 0;
-	/* Whole frames that fit in (horizon - line clock). The line clock is
-	 * at most a few ms behind now (see line_resume), so the products stay
-	 * far below 2^64. */
-	uint64_t unit = 2ull * p->baud; /* fractions per ns */
-	uint64_t ahead = (horizon - p->line_ns) * unit;
-	if (ahead < p->line_frac)
-		return 0;
-	return (size_t)((ahead - p->line_frac) / ((uint64_t)p->frame_bits2 * NS_PER_S));
-}
-
-/* When the frame of the next byte would end, if it started at the line
- * clock. */
-static uint64_t next_end_ns(const struct espat_pacer *p)
-{
-	uint64_t unit = 2ull * p->baud;
-	uint64_t total = p->line_frac + (uint64_t)p->frame_bits2 * NS_PER_S;
-	return p->line_ns + (total + unit - 1) / unit;
-}
-
-static void line_advance(struct espat_pacer *p, size_t n)
-{
-	uint64_t unit = 2ull * p->baud;
-	/* n * bits2 * 1e9 overflows only past ~10^8 bytes in one write. */
-	uint64_t total = p->line_frac + (uint64_t)n * p->frame_bits2 * NS_PER_S;
-	p->line_ns += total / unit;
-	p->line_frac = total % unit;
 }
 
 /* Writes at most max bytes, stopping at the next marker (the rate may
@@ -225,14 +154,15 @@ void espat_pacer_run(struct espat_pacer *p, uint64_t now_ns)
 		}
 		if (p->len == 0)
 			return;
-		size_t max = p->pace ? due_bytes(p, now_ns) : p->len;
+		size_t max =
+		    p->pace ? espat_uart_line_due(&p->line, now_ns + ESPAT_PACER_AHEAD_NS) : p->len;
 		if (max == 0)
 			return;
 		size_t w = write_some(p, max);
 		if (w == 0)
 			return;
 		if (p->pace)
-			line_advance(p, w);
+			espat_uart_line_advance(&p->line, w);
 		advance(p, w);
 	}
 }
@@ -240,7 +170,7 @@ void espat_pacer_run(struct espat_pacer *p, uint64_t now_ns)
 void espat_pacer_writable(struct espat_pacer *p, uint64_t now_ns)
 {
 	if (p->blocked) {
-		line_resume(p, now_ns);
+		espat_uart_line_resume(&p->line, now_ns);
 		p->blocked = false;
 	}
 	espat_pacer_run(p, now_ns);
@@ -258,7 +188,7 @@ uint64_t espat_pacer_next_ns(const struct espat_pacer *p, uint64_t now_ns)
 		return ESPAT_PACER_NEVER;
 	if (!p->pace || p->len == 0)
 		return now_ns;
-	uint64_t end = next_end_ns(p);
+	uint64_t end = espat_uart_line_next_end(&p->line);
 	if (end <= now_ns + ESPAT_PACER_AHEAD_NS)
 		return now_ns;
 	/* Wake when the next frame ends within the horizon; the loop's 1 ms

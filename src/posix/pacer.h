@@ -14,8 +14,11 @@
  * set_uart markers are ordered in the FIFO: a new configuration applies
  * once every byte queued before it has gone out at the old rate.
  *
- * The FIFO holds at most ESPAT_PACER_CAP bytes; beyond that (a host that
- * never reads) the oldest bytes are dropped, with one warning. */
+ * The FIFO is ESPAT_PACER_CAP bytes, reserved at init (so no allocation
+ * can fail later, in the middle of a message). A message that does not fit
+ * (a host that has not read for megabytes, while the module has long
+ * stopped reading the sockets and the host) is refused whole and counted,
+ * with one warning: what is queued is never cut. */
 #ifndef ESPAT_POSIX_PACER_H
 #define ESPAT_POSIX_PACER_H
 
@@ -26,6 +29,7 @@
 
 #include "port/pipe.h"
 #include "posix/log.h"
+#include "posix/uart_line.h"
 
 #define ESPAT_PACER_CAP (4u * 1024u * 1024u)
 #define ESPAT_PACER_MARKS 64          /* pending UART changes */
@@ -54,27 +58,25 @@ struct espat_pacer {
 	struct espat_pacer_sink sink;
 	const struct espat_log *log; /* borrowed */
 	bool pace;                   /* false: --no-pace */
-	uint8_t *buf;                /* ring, cap bytes, grows up to ESPAT_PACER_CAP */
+	uint8_t *buf;                /* ring of cap bytes (ESPAT_PACER_CAP), owned */
 	size_t cap, head, len;       /* ring storage, first byte, bytes queued */
-	uint64_t sent;               /* bytes that left (or were dropped) since init */
+	uint64_t sent;               /* bytes that left since init */
 	struct espat_pacer_mark marks[ESPAT_PACER_MARKS];
 	size_t nmarks;
-	/* Frame timing: a byte lasts frame_bits2 / 2 bit times; the line
-	 * clock is line_ns + line_frac / (2 * baud) ns. */
-	uint32_t baud;
-	uint32_t frame_bits2; /* bits per byte, times two (1.5 stop bits) */
-	uint64_t line_ns;     /* when the last byte written ends */
-	uint64_t line_frac;   /* fraction of a ns, in 1/(2*baud) units */
-	bool blocked;         /* waiting for want_writable's callback */
-	bool watching;        /* want_writable(true) is in effect */
-	bool warned_drop;
-	uint64_t dropped; /* bytes dropped by the cap */
+	struct espat_uart_line line; /* the TX line's clock: when the last byte written ends */
+	bool blocked;                /* waiting for want_writable's callback */
+	bool watching;               /* want_writable(true) is in effect */
+	bool warned_drop;            /* said once per episode of a full FIFO */
+	uint64_t dropped;            /* bytes of messages refused by a full FIFO */
 };
 
-/* cfg: the UART in effect until the first marker. */
-void espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
-                      const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log);
+/* cfg: the UART in effect until the first marker. Returns 0, or -1 when
+ * the FIFO cannot be reserved (out of memory; p is then freed). */
+int espat_pacer_init(struct espat_pacer *p, const struct espat_pacer_sink *sink,
+                     const struct espat_uart_cfg *cfg, bool pace, const struct espat_log *log);
 void espat_pacer_free(struct espat_pacer *p);
+/* Empties the FIFO and forgets markers, keeping its memory (power cut). */
+void espat_pacer_reset(struct espat_pacer *p, const struct espat_uart_cfg *cfg);
 /* Queues bytes at now_ns (never blocks, never writes: call
  * espat_pacer_run). */
 void espat_pacer_push(struct espat_pacer *p, const uint8_t *buf, size_t len, uint64_t now_ns);
@@ -91,7 +93,5 @@ uint64_t espat_pacer_next_ns(const struct espat_pacer *p, uint64_t now_ns);
 size_t espat_pacer_pending(const struct espat_pacer *p);
 /* Writes what the sink takes right now, ignoring the pace (shutdown). */
 void espat_pacer_flush(struct espat_pacer *p);
-/* Bits per byte times two for cfg (20 at 8N1). */
-uint32_t espat_uart_frame_bits2(const struct espat_uart_cfg *cfg);
 
 #endif

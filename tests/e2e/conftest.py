@@ -109,6 +109,7 @@ class Dut:
         self.fd = None
         self.device = None
         self.buf = b""
+        self.preexec = None  # run in the child before exec: resource limits
 
     # ---- process ---------------------------------------------------------
 
@@ -125,7 +126,7 @@ class Dut:
         cmd += self.args
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=self.preexec)
         line = self._read_stdout_line(DEADLINE)
         self.device = line.decode().strip()
         assert self.device.startswith("/dev/"), f"espat printed {line!r} ({self.stderr()})"
