@@ -268,9 +268,14 @@ static const struct espat_sock_cbs nf_cbs;
 
 static struct espat_nf_sock *sock_new(struct espat_netfault *f, enum espat_sock_kind kind)
 {
-	struct espat_nf_sock *s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	struct espat_nf_sock *s = f->spare;
+	if (s != NULL) {
+		f->spare = s->next;
+		f->nspare--;
+		memset(s, 0, sizeof(*s));
+	} else if ((s = calloc(1, sizeof(*s))) == NULL) {
 		return NULL;
+	}
 	s->f = f;
 	s->kind = kind;
 	s->next = f->socks;
@@ -285,6 +290,21 @@ static void sock_unlink(struct espat_nf_sock *s)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = s->next;
+}
+
+/* A socket's memory, unlinked: kept for the next socket (a link opened
+ * and closed over and over allocates nothing here), up to
+ * ESPAT_NETFAULT_SPARE. */
+static void sock_free(struct espat_nf_sock *s)
+{
+	struct espat_netfault *f = s->f;
+	if (f->nspare >= ESPAT_NETFAULT_SPARE) {
+		free(s);
+		return;
+	}
+	s->next = f->spare;
+	f->spare = s;
+	f->nspare++;
 }
 
 static void on_accepted(void *user, struct espat_sock *low)
@@ -348,7 +368,7 @@ static struct espat_sock *sock_open(void *user, const struct espat_sock_opts *o,
 			struct nf_item *it = item_new(NF_CONNECTED, NULL, 0);
 			if (it == NULL) {
 				sock_unlink(s);
-				free(s);
+				sock_free(s);
 				*err = ESPAT_NET_ENOMEM;
 				return NULL;
 			}
@@ -361,7 +381,7 @@ static struct espat_sock *sock_open(void *user, const struct espat_sock_opts *o,
 	s->low = f->lower.open(f->lower.user, o, &nf_cbs, s, err);
 	if (s->low == NULL) {
 		sock_unlink(s);
-		free(s);
+		sock_free(s);
 		return NULL;
 	}
 	if (o->kind == ESPAT_SOCK_UDP)
@@ -385,7 +405,7 @@ static struct espat_sock *sock_listen(void *user, uint16_t port, bool v6,
 	s->low = f->lower.listen(f->lower.user, port, v6, tls, &nf_cbs, s, err);
 	if (s->low == NULL) {
 		sock_unlink(s);
-		free(s);
+		sock_free(s);
 		return NULL;
 	}
 	return (struct espat_sock *)s;
@@ -508,7 +528,7 @@ static void sock_close(void *user, struct espat_sock *sk, enum espat_close_how h
 	}
 	q_clear(f, &s->out);
 	q_clear(f, &s->in);
-	free(s);
+	sock_free(s);
 }
 
 /* ---- DNS and ping ------------------------------------------------------------ */
@@ -1004,6 +1024,12 @@ void espat_netfault_free(struct espat_netfault *f)
 		sock_close(f, (struct espat_sock *)f->socks, ESPAT_CLOSE_ABORT);
 	while (f->reqs)
 		req_cancel(f->reqs);
+	while (f->spare) {
+		struct espat_nf_sock *s = f->spare;
+		f->spare = s->next;
+		free(s);
+	}
+	f->nspare = 0;
 }
 
 struct espat_net espat_netfault_port(struct espat_netfault *f)

@@ -64,6 +64,7 @@
 #define ESPAT_NETFAULT_RETRIES 6u             /* at most this many lost tries per chunk */
 #define ESPAT_NETFAULT_HOLD_MAX (256u * 1024) /* inbound bytes held per socket */
 #define ESPAT_NETFAULT_LATENCY_MAX 60000u     /* ms */
+#define ESPAT_NETFAULT_SPARE 8                /* freed sockets kept for reuse */
 #define ESPAT_NETFAULT_NEVER UINT64_MAX
 
 enum espat_netfault_dns {
@@ -109,6 +110,8 @@ struct espat_netfault {
 	uint32_t rng;                /* xorshift32 state; never 0 */
 	struct espat_nf_sock *socks; /* every socket not yet closed by its owner */
 	struct espat_nf_req *reqs;   /* every request not yet answered or cancelled */
+	struct espat_nf_sock *spare; /* closed sockets' memory, for the next ones */
+	size_t nspare;
 	/* counters since init, for `fault list` */
 	uint64_t dgrams_lost, tcp_retransmits, dns_faulted, conns_faulted;
 };
