@@ -40,6 +40,7 @@ struct espat_options {
 	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
 	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
 	bool pace;              /* false with --no-pace */
+	const char *chip;       /* --chip: "esp32c3" or "esp8266"; NULL = the data dir's */
 	enum espat_log_level log_level;
 };
 

@@ -152,6 +152,8 @@ struct espat_tcpip {
 extern const struct espat_cmd_table espat_tcpip_table;
 
 extern const struct espat_family espat_tcpip_family;
+/* The same family speaking the ESP8266 v1.5 set (tcpip_v15.c). */
+extern const struct espat_family espat_tcpip_v15_family;
 
 /* ---- for other families and the app ---------------------------------------- */
 

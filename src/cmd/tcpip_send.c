@@ -201,7 +201,7 @@ static uint32_t parse_send(struct espat_module *m, const struct espat_args *a, i
 enum espat_rc espat_cipsend_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t len;
-	uint32_t err = parse_send(m, a, ESPAT_SEND_MAX, &len);
+	uint32_t err = parse_send(m, a, m->dialect->send_max, &len);
 	if (err)
 		return espat_fail(E(m), err);
 	T(m)->tx = ESPAT_TX_SEND;
@@ -214,7 +214,7 @@ enum espat_rc espat_cipsend_set(struct espat_module *m, const struct espat_args 
 enum espat_rc espat_cipsendex_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t len;
-	uint32_t err = parse_send(m, a, ESPAT_SEND_MAX, &len);
+	uint32_t err = parse_send(m, a, m->dialect->send_max, &len);
 	if (err)
 		return espat_fail(E(m), err);
 	T(m)->tx = ESPAT_TX_SENDEX;
