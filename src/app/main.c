@@ -303,8 +303,8 @@ static int chip_parse(const char *s, size_t n, enum espat_chip *out)
 
 /* The data dir is one device, so one chip: DIR/chip names it ("esp8266\n").
  * A dir without the file is new (the chip asked for, or esp32c3), or was
- * made before chips were remembered and holds an ESP32-C3's nvs.db
- * (COMPAT #303). Starting it as the other chip is a usage error. */
+ * made before chips were remembered and holds an ESP32-C3's nvs.db or
+ * efuse.bin (COMPAT #303). Starting it as the other chip is a usage error. */
 static int data_dir_chip(struct espat_app *app, int dfd)
 {
 	const char *dir = app->opt.data_dir;
@@ -329,7 +329,9 @@ static int data_dir_chip(struct espat_app *app, int dfd)
 	}
 	if (errno != ENOENT)
 		return usage_error("--data-dir %s: chip: %s", dir, espat_fs_strerror(errno));
-	if (faccessat(dfd, "nvs.db", F_OK, AT_SYMLINK_NOFOLLOW) == 0 && want != ESPAT_CHIP_ESP32C3)
+	bool used = faccessat(dfd, "nvs.db", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	            faccessat(dfd, "efuse.bin", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (used && want != ESPAT_CHIP_ESP32C3)
 		return usage_error("--data-dir %s holds an esp32c3 module; start it with --chip "
 		                   "esp32c3 or use another data dir",
 		                   dir);

@@ -147,14 +147,14 @@ static enum espat_rc cwjap_def_query(struct espat_module *m, const struct espat_
  * +CWJAP:<code> and the dialect's FAIL (whatever the suffix). */
 static enum espat_rc cwjap_set(struct espat_module *m, const struct espat_args *a)
 {
-	if (a->v[0].kind == ESPAT_ARG_OMITTED || a->v[1].kind == ESPAT_ARG_OMITTED)
+	if (a->n < 2 || a->v[0].kind == ESPAT_ARG_OMITTED || a->v[1].kind == ESPAT_ARG_OMITTED)
 		return espat_fail(E(m), ESPAT_ERR_NUM(2, a->n));
 	return with_store(m, a, espat_cwjap_set, true);
 }
 
 static enum espat_rc cwjap_cur_set(struct espat_module *m, const struct espat_args *a)
 {
-	if (a->v[0].kind == ESPAT_ARG_OMITTED || a->v[1].kind == ESPAT_ARG_OMITTED)
+	if (a->n < 2 || a->v[0].kind == ESPAT_ARG_OMITTED || a->v[1].kind == ESPAT_ARG_OMITTED)
 		return espat_fail(E(m), ESPAT_ERR_NUM(2, a->n));
 	return with_store(m, a, espat_cwjap_set, false);
 }
@@ -588,6 +588,7 @@ static void v15_init(struct espat_module *m)
 	espat_wifi_init(m);
 	m->wifi->lapopt.sort = 0;
 	m->wifi->lapopt.mask = 0x7F;
+	m->wifi->lapopt.auth_mask = 0x1F; /* v1.5 knows <ecn> 0..4 only (COMPAT #306) */
 	m->wifi->sap.max_conn = 4;
 }
 

@@ -1,0 +1,123 @@
+"""The ESP8266 v1.5 dialect over a real pty (--chip esp8266): the data dir
+remembers its chip, the v1.5 answers over the host's network (a real TCP
+peer), and docs/COMMANDS.md's v1.5 table against the module's own table
+(`espat ctl commands`: v1.5 has no AT+CMD)."""
+import os
+import re
+import socket
+import subprocess
+
+from conftest import BOOT_V15, ERROR, ESPAT, OK, PROMPT, REPO, TCPIP_WORLD, esc
+
+V15 = ("--chip", "esp8266")
+
+
+def v15(make_dut, **kw):
+    d = make_dut(args=V15, world=TCPIP_WORLD, **kw)
+    assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+    return d
+
+
+def join(d):
+    got = d.cmd('AT+CWJAP_CUR="espat","espatpass"', timeout=20)
+    assert got == b"WiFi CONNECTED\r\nWiFi GOT IP\r\n" + OK, esc(got)
+
+
+def test_data_dir_remembers_its_chip(make_dut, tmp_path):
+    data = tmp_path / "dev"
+    d = make_dut(data_dir=data, args=V15)
+    assert (data / "chip").read_text() == "esp8266\n"
+    assert (data / "chip").stat().st_mode & 0o777 == 0o600
+    assert d.cmd("AT+GMR").startswith(b"AT+GMR\r\nAT version:1.1.0.0(")
+    assert d.stop() == 0
+    # the other chip is a usage error, with a clear message
+    p = subprocess.run([ESPAT, "--chip", "esp32c3", "--no-pace", "--data-dir", str(data)],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 2
+    assert b"holds an esp8266 module; start it with --chip esp8266" in p.stderr, p.stderr
+    # without --chip the dir's chip is used: the v1.5 boot text
+    d2 = make_dut(data_dir=data)
+    d2.write(b"AT+RST\r\n")
+    d2.expect(b"AT+RST\r\n" + OK + BOOT_V15)
+
+
+def test_old_c3_dir_is_refused_as_esp8266(make_dut, tmp_path):
+    data = tmp_path / "c3"
+    d = make_dut(data_dir=data)
+    assert (data / "chip").read_text() == "esp32c3\n"
+    assert d.stop() == 0
+    os.remove(data / "chip")  # a dir made before chips were remembered (COMPAT #303)
+    p = subprocess.run([ESPAT, "--chip", "esp8266", "--no-pace", "--data-dir", str(data)],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 2 and b"holds an esp32c3 module" in p.stderr, p.stderr
+
+
+def test_chip_file_symlink_refused(make_dut, tmp_path):
+    data = tmp_path / "evil"
+    data.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("esp8266\n")
+    os.symlink(victim, data / "chip")
+    p = subprocess.run([ESPAT, "--chip", "esp8266", "--no-pace", "--data-dir", str(data)],
+                       capture_output=True, timeout=10)
+    assert p.returncode == 2, p.stderr
+    assert victim.read_text() == "esp8266\n"
+
+
+def test_tcp_link_v15(make_dut):
+    d = v15(make_dut)
+    assert d.cmd("AT+CIPSTATUS") == b"STATUS:5\r\n" + OK
+    join(d)
+    assert d.cmd("AT+CIPSTATUS") == b"STATUS:2\r\n" + OK
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    try:
+        got = d.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}')
+        assert got == b"CONNECT\r\n" + OK, esc(got)
+        peer, _ = srv.accept()
+        # already connected: v1.5's words
+        got = d.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}')
+        assert got == b"ALREADY CONNECT\r\n" + ERROR, esc(got)
+        got = d.cmd("AT+CIPSTATUS")
+        assert re.fullmatch(rb'STATUS:3\r\n\+CIPSTATUS:0,"TCP","127\.0\.0\.1",%d,\d+,0\r\n'
+                            % port + re.escape(OK), got), esc(got)
+        # 2048 bytes at most per send
+        assert d.cmd("AT+CIPSEND=2049") == ERROR
+        d.write(b"AT+CIPSEND=2048\r\n")
+        d.expect(PROMPT)
+        d.write(b"x" * 2048)
+        d.expect(b"\r\nRecv 2048 bytes\r\n\r\nSEND OK\r\n")
+        data = b""
+        while len(data) < 2048:
+            data += peer.recv(4096)
+        assert data == b"x" * 2048
+        # +IPD as v1.5 documents it
+        peer.sendall(b"hello")
+        d.expect(b"\r\n+IPD,5:hello")
+        # Link is builded: no mux change with a link open
+        assert d.cmd("AT+CIPMUX=1") == b"Link is builded\r\n" + ERROR
+        assert d.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+        assert d.cmd("AT+CIPSTATUS") == b"STATUS:4\r\n" + OK
+        peer.close()
+    finally:
+        srv.close()
+    # the v1.5 set has no AT+CIPSTATE or AT+CIPDOMAIN
+    assert d.cmd("AT+CIPSTATE?") == ERROR
+    assert d.cmd('AT+CIPDOMAIN="localhost"') == ERROR
+    assert d.cmd("AT+CIPSSLSIZE=4096") == OK
+    assert d.cmd("AT+CIPSSLSIZE=1024") == ERROR
+    assert d.cmd("AT+CWQAP") == OK
+    d.expect(b"WiFi DISCONNECT\r\n")
+
+
+def test_commands_md_v15_table(make_dut):
+    d = make_dut(args=V15)
+    reply = d.ctl("commands")
+    listed = {c["name"] for c in reply["commands"]}
+    doc = open(os.path.join(REPO, "docs", "COMMANDS.md")).read()
+    part = doc.split("\n# ESP8266 v1.5", 1)
+    assert len(part) == 2, "docs/COMMANDS.md has no '# ESP8266 v1.5' part"
+    supported = set(re.findall(r"^\| `(AT[^`]*)` \| supported \|", part[1], re.M))
+    assert listed == supported, (sorted(listed - supported), sorted(supported - listed))
