@@ -132,7 +132,7 @@ static bool host_ok(const struct espat_arg *a)
 	return a->kind == ESPAT_ARG_STR && a->len > 0 && a->len <= 64;
 }
 
-static enum espat_rc savetranslink_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_savetranslink_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t mode = a->v[0].i;
 	char text[ESPAT_LINE_MAX];
@@ -472,7 +472,7 @@ static const struct espat_cmd basic_rows[] = {
 	{.name = "E", .exec = espat_basic_ate_exec, .flags = ESPAT_CMD_DIGIT_SUFFIX,
 	 .help = "Configure AT command echoing (ATE0/ATE1)"},
 	{.name = "+RESTORE", .exec = espat_basic_restore_exec, .help = "Restore factory default settings"},
-	{.name = "+SAVETRANSLINK", .set = savetranslink_set, .params = p_translink,
+	{.name = "+SAVETRANSLINK", .set = espat_basic_savetranslink_set, .params = p_translink,
 	 .nparams = N(p_translink), .help = "Set whether to enter passthrough mode on power-up"},
 	{.name = "+TRANSINTVL", .query = transintvl_query, .set = transintvl_set,
 	 .params = p_transintvl, .nparams = N(p_transintvl),

@@ -96,6 +96,44 @@ static enum espat_rc rfvdd_exec(struct espat_module *m, const struct espat_args 
 	return ESPAT_RC_OK;
 }
 
+/* AT+SAVETRANSLINK=<mode>,<remote IP>,<remote port>[,<type>][,<TCP keep
+ * alive>][,<UDP local port>] [004:1314-1322]: TCP or UDP only; the keep
+ * alive counts 500 ms units (the ESP32-C3's, seconds: rounded up); a UDP
+ * local port may follow an empty keep-alive slot. Mode 0 ignores the rest. */
+static enum espat_rc savetranslink_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_args b = {.n = 1};
+	b.v[0] = a->v[0];
+	if (a->v[0].i == 0)
+		return espat_basic_savetranslink_set(m, &b);
+	if (a->n < 3)
+		return espat_fail(&m->eng, ESPAT_ERR_NUM(3, a->n));
+	bool udp = false;
+	if (a->n > 3 && a->v[3].kind != ESPAT_ARG_OMITTED) {
+		bool tcp = a->v[3].kind == ESPAT_ARG_STR && a->v[3].len == 3 &&
+			   memcmp(a->v[3].s, "TCP", 3) == 0;
+		udp = a->v[3].kind == ESPAT_ARG_STR && a->v[3].len == 3 &&
+		      memcmp(a->v[3].s, "UDP", 3) == 0;
+		if (!tcp && !udp)
+			return espat_fail(&m->eng, ESPAT_ERR_INVALID(3));
+	}
+	b = *a;
+	b.n = a->n > 5 ? 5 : a->n;
+	if (udp && a->n > 5) {
+		/* "UDP",<empty keep alive>,<local port> */
+		if (a->v[4].kind != ESPAT_ARG_OMITTED && !(a->v[4].kind == ESPAT_ARG_INT && a->v[4].i == 0))
+			return espat_fail(&m->eng, ESPAT_ERR_INVALID(4));
+		b.v[4] = a->v[5];
+	} else if (!udp && a->n > 4 && a->v[4].kind == ESPAT_ARG_INT) {
+		if (a->v[4].i < 0 || a->v[4].i > 7200)
+			return espat_fail(&m->eng, ESPAT_ERR_INVALID(4));
+		b.v[4].i = (a->v[4].i + 1) / 2;
+	}
+	if (!udp && a->n > 5)
+		return espat_fail(&m->eng, ESPAT_ERR_NUM(5, a->n));
+	return espat_basic_savetranslink_set(m, &b);
+}
+
 static const struct espat_param p_gslp[] = {P_INT("time", 0, UINT32_MAX)};
 static const struct espat_param p_uart[] = {
     P_INT("baudrate", 110, 4608000), P_INT("databits", 5, 8),     P_INT("stopbits", 1, 3),
@@ -104,6 +142,10 @@ static const struct espat_param p_uart[] = {
 static const struct espat_param p_sleep[] = {P_INT("sleep mode", 0, 2)};
 static const struct espat_param p_rfpower[] = {P_INT("TX power", 0, 82)};
 static const struct espat_param p_rfvdd[] = {P_INT("VDD33", 1900, 3300)};
+static const struct espat_param p_translink[] = {
+	P_INT("mode", 0, 1),           P_STR_OPT("remote IP", 64), P_INT_OPT("remote port", 1, 65535),
+	P_STR_OPT("type", 3),          P_ANY_OPT("TCP keep alive"), P_ANY_OPT("UDP local port"),
+};
 
 static const struct espat_cmd rows[] = {
     {.name = "", .exec = espat_basic_at_exec, .help = "Test AT startup"},
@@ -147,6 +189,11 @@ static const struct espat_cmd rows[] = {
      .params = p_rfpower,
      .nparams = N(p_rfpower),
      .help = "Set maximum value of RF TX power"},
+    {.name = "+SAVETRANSLINK",
+     .set = savetranslink_set,
+     .params = p_translink,
+     .nparams = N(p_translink),
+     .help = "Save transparent transmission link to Flash"},
     {.name = "+RFVDD",
      .query = rfvdd_query,
      .set = rfvdd_set,

@@ -51,6 +51,9 @@ struct espat_dialect {
 	const char *jap_fail_final;  /* after +CWJAP:<code>: "FAIL"; NULL: ERROR (ERR CODE) */
 	const char *already_connected; /* AT+CIPSTART on a busy link: "ALREADY CONNECTED" */
 	const char *link_builded;    /* AT+CIPMUX with links open: "Link is builded"; NULL: none */
+	const char *ping_prefix;     /* before the round trip in ms: "+PING:" / "+" */
+	const char *ping_timeout;    /* line before ERROR when no reply: "+PING:TIMEOUT"; NULL: none */
+	const char *ota_progress;    /* AT+CIUPDATE's progress prefix: "+CIPUPDATE:" / "+CIUPDATE:" */
 	uint32_t send_max;           /* AT+CIPSEND/AT+CIPSENDEX <length> limit */
 };
 

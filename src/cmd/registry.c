@@ -26,6 +26,9 @@ static const struct espat_dialect esp32c3_dialect = {
 	.jap_fail_final = NULL, /* the engine's ERROR, with its ERR CODE */
 	.already_connected = "ALREADY CONNECTED",
 	.link_builded = NULL,
+	.ping_prefix = "+PING:",
+	.ping_timeout = "+PING:TIMEOUT",
+	.ota_progress = "+CIPUPDATE:",
 	.send_max = 8192,
 };
 
@@ -42,6 +45,9 @@ static const struct espat_dialect esp8266_dialect = {
 	.jap_fail_final = "FAIL",
 	.already_connected = "ALREADY CONNECT",
 	.link_builded = "Link is builded",
+	.ping_prefix = "+",
+	.ping_timeout = NULL, /* "ERROR // means ping fail" */
+	.ota_progress = "+CIUPDATE:",
 	.send_max = 2048,
 };
 
@@ -71,6 +77,8 @@ static const struct espat_family *const esp8266_rows[] = {
 	&espat_conn_family,
 	&espat_tcpip_v15_family,
 	&espat_ssl_v15_family,
+	&espat_svc_v15_family, /* AT+PING, AT+MDNS */
+	&espat_ota_v15_family, /* AT+CIUPDATE */
 };
 /* clang-format on */
 

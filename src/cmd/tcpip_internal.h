@@ -43,6 +43,12 @@ void espat_tcpip_boot(struct espat_module *m);
 void espat_tcpip_free(struct espat_module *m);
 void espat_tcpip_event(struct espat_module *m, enum espat_event ev);
 
+/* tcpip_v15.c: AT+CIPSENDBUF's segments follow the link's queue (the
+ * net port drained part of it) and die with the link. No-ops for a link
+ * that never had one. */
+void espat_segs_drained(struct espat_link *l);
+void espat_segs_gone(struct espat_link *l);
+
 /* tcpip_recv.c */
 extern const struct espat_sock_cbs espat_link_cbs;
 void espat_recv_data(struct espat_link *l, const uint8_t *p, size_t n,

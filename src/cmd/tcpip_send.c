@@ -344,6 +344,7 @@ void espat_send_drained(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
 	struct espat_tcpip *t = T(m);
+	espat_segs_drained(l);
 	if (queued(l) > 0)
 		return; /* raised before a later send() queued more: its own follows */
 	if (t->pt_link == l) {
@@ -368,6 +369,7 @@ void espat_send_link_gone(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
 	struct espat_tcpip *t = T(m);
+	espat_segs_gone(l);
 	if (t->tx_link != l)
 		return;
 	if (t->tx == ESPAT_TX_SENDL) {

@@ -7,7 +7,8 @@ import re
 import socket
 import subprocess
 
-from conftest import BOOT_V15, ERROR, ESPAT, OK, PROMPT, REPO, TCPIP_WORLD, esc
+from conftest import (BOOT_V15, ERROR, ESPAT, OK, PROMPT, REPO, TCPIP_WORLD, esc,
+                      guarded_plus)
 
 V15 = ("--chip", "esp8266")
 
@@ -110,6 +111,103 @@ def test_tcp_link_v15(make_dut):
     assert d.cmd("AT+CIPSSLSIZE=1024") == ERROR
     assert d.cmd("AT+CWQAP") == OK
     d.expect(b"WiFi DISCONNECT\r\n")
+
+
+def _listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(10)
+    return srv, srv.getsockname()[1]
+
+
+def _recv(peer, n):
+    peer.settimeout(10)
+    data = b""
+    while len(data) < n:
+        chunk = peer.recv(4096)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_sendbuf_segments(make_dut):
+    """AT+CIPSENDBUF writes numbered segments and reports each sent one;
+    AT+CIPBUFSTATUS, AT+CIPCHECKSEQ and AT+CIPBUFRESET follow them."""
+    d = v15(make_dut)
+    # no link: ERROR
+    assert d.cmd("AT+CIPSENDBUF=4") == ERROR
+    assert d.cmd("AT+CIPBUFSTATUS") == ERROR
+    assert d.cmd("AT+CIPBUFRESET") == ERROR
+    join(d)
+    srv, port = _listener()
+    try:
+        assert d.cmd(f'AT+CIPSTART="TCP","127.0.0.1",{port}') == b"CONNECT\r\n" + OK
+        peer, _ = srv.accept()
+        assert d.cmd("AT+CIPBUFSTATUS") == b"1,0,0,5840,8\r\n" + OK
+        d.write(b"AT+CIPSENDBUF=5\r\n")
+        d.expect(b"1,0\r\n" + PROMPT)
+        d.write(b"hello")
+        d.expect(b"1,SEND OK\r\n")
+        assert _recv(peer, 5) == b"hello"
+        # back to back, without waiting
+        d.write(b"AT+CIPSENDBUF=3\r\n")
+        d.expect(b"2,1\r\n" + PROMPT)
+        d.write(b"abc")
+        d.expect(b"2,SEND OK\r\n")
+        assert _recv(peer, 3) == b"abc"
+        assert d.cmd("AT+CIPCHECKSEQ=2") == b"2,TRUE\r\n" + OK
+        assert d.cmd("AT+CIPCHECKSEQ=3") == ERROR
+        assert d.cmd("AT+CIPBUFSTATUS") == b"3,2,2,5840,8\r\n" + OK
+        assert d.cmd("AT+CIPSENDBUF=2049") == ERROR
+        # +++ before <length>: nothing is sent, no segment
+        d.write(b"AT+CIPSENDBUF=10\r\n")
+        d.expect(b"3,2\r\n" + PROMPT)
+        d.write(b"xy")
+        guarded_plus(d)
+        assert d.cmd("AT+CIPBUFSTATUS") == b"3,2,2,5840,8\r\n" + OK
+        assert d.cmd("AT+CIPBUFRESET") == OK
+        assert d.cmd("AT+CIPBUFSTATUS") == b"1,0,0,5840,8\r\n" + OK
+        assert d.cmd("AT+CIPCHECKSEQ=1") == ERROR
+        assert d.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+        peer.close()
+    finally:
+        srv.close()
+
+
+def test_ping_mdns(make_dut):
+    d = v15(make_dut)
+    # not joined: ERROR only, no +PING:TIMEOUT line in v1.5
+    assert d.cmd('AT+PING="127.0.0.1"') == ERROR
+    join(d)
+    got = d.cmd('AT+PING="127.0.0.1"')
+    assert re.fullmatch(rb"\+\d+\r\n" + re.escape(OK), got), esc(got)
+    assert d.cmd('AT+MDNS=1,"espressif","iot",8080') == OK
+    assert d.cmd("AT+MDNS=0") == OK
+    assert d.cmd('AT+MDNS=1,"esp.ressif","iot",8080') == ERROR
+    assert d.cmd('AT+MDNS=1,"espressif","iot"') == ERROR
+
+
+def test_savetranslink_passthrough_at_boot(make_dut):
+    d = v15(make_dut)
+    join(d)  # saved by AT+CWJAP_DEF below for the boot
+    assert d.cmd('AT+CWJAP_DEF="espat","espatpass"', timeout=20).endswith(OK)
+    srv, port = _listener()
+    try:
+        assert d.cmd(f'AT+SAVETRANSLINK=1,"127.0.0.1",{port},"TCP"') == OK
+        assert d.cmd(f'AT+SAVETRANSLINK=1,"127.0.0.1",{port},"SSL"') == ERROR
+        d.write(b"AT+RST\r\n")
+        d.expect(OK)
+        d.expect(BOOT_V15)
+        peer, _ = srv.accept()
+        d.write(b"through")
+        assert _recv(peer, 7) == b"through"
+        guarded_plus(d)
+        # echo is on again after the boot
+        assert d.cmd("AT+SAVETRANSLINK=0") == b"AT+SAVETRANSLINK=0\r\n" + OK
+        peer.close()
+    finally:
+        srv.close()
 
 
 def test_commands_md_v15_table(make_dut):

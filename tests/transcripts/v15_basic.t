@@ -73,3 +73,26 @@
 < \r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n
 > AT+SLEEP?\r\n
 < AT+SLEEP?\r\n+SLEEP:2\r\n\r\nOK\r\n
+# AT+CIUPDATE without a network: ERROR, no progress line (COMPAT #318)
+> AT+CIUPDATE\r\n
+< AT+CIUPDATE\r\n\r\nERROR\r\n
+> AT+CIUPDATE=1\r\n
+< AT+CIUPDATE=1\r\n\r\nERROR\r\n
+# AT+SAVETRANSLINK: TCP or UDP only (COMPAT #315)
+> AT+SAVETRANSLINK=1,"192.168.6.110",1002,"TCP"\r\n
+< AT+SAVETRANSLINK=1,"192.168.6.110",1002,"TCP"\r\n\r\nOK\r\n
+> AT+SAVETRANSLINK=1,"192.168.6.110",1002,"SSL"\r\n
+< AT+SAVETRANSLINK=1,"192.168.6.110",1002,"SSL"\r\n\r\nERROR\r\n
+> AT+SAVETRANSLINK=1,"192.168.6.110",1002,"TCP",7201\r\n
+< AT+SAVETRANSLINK=1,"192.168.6.110",1002,"TCP",7201\r\n\r\nERROR\r\n
+> AT+SAVETRANSLINK=0\r\n
+< AT+SAVETRANSLINK=0\r\n\r\nOK\r\n
+# offline: no Wi-Fi connection
+> AT+CIPSTATUS\r\n
+< AT+CIPSTATUS\r\nSTATUS:5\r\n\r\nOK\r\n
+> AT+PING="127.0.0.1"\r\n
+< AT+PING="127.0.0.1"\r\n\r\nERROR\r\n
+> AT+CIPSSLSIZE=4097\r\n
+< AT+CIPSSLSIZE=4097\r\n\r\nERROR\r\n
+> AT+CIPSENDBUF=10\r\n
+< AT+CIPSENDBUF=10\r\n\r\nERROR\r\n
