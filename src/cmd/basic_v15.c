@@ -111,7 +111,7 @@ static enum espat_rc savetranslink_set(struct espat_module *m, const struct espa
 	bool udp = false;
 	if (a->n > 3 && a->v[3].kind != ESPAT_ARG_OMITTED) {
 		bool tcp = a->v[3].kind == ESPAT_ARG_STR && a->v[3].len == 3 &&
-			   memcmp(a->v[3].s, "TCP", 3) == 0;
+		           memcmp(a->v[3].s, "TCP", 3) == 0;
 		udp = a->v[3].kind == ESPAT_ARG_STR && a->v[3].len == 3 &&
 		      memcmp(a->v[3].s, "UDP", 3) == 0;
 		if (!tcp && !udp)
@@ -121,7 +121,8 @@ static enum espat_rc savetranslink_set(struct espat_module *m, const struct espa
 	b.n = a->n > 5 ? 5 : a->n;
 	if (udp && a->n > 5) {
 		/* "UDP",<empty keep alive>,<local port> */
-		if (a->v[4].kind != ESPAT_ARG_OMITTED && !(a->v[4].kind == ESPAT_ARG_INT && a->v[4].i == 0))
+		if (a->v[4].kind != ESPAT_ARG_OMITTED &&
+		    !(a->v[4].kind == ESPAT_ARG_INT && a->v[4].i == 0))
 			return espat_fail(&m->eng, ESPAT_ERR_INVALID(4));
 		b.v[4] = a->v[5];
 	} else if (!udp && a->n > 4 && a->v[4].kind == ESPAT_ARG_INT) {
@@ -143,8 +144,8 @@ static const struct espat_param p_sleep[] = {P_INT("sleep mode", 0, 2)};
 static const struct espat_param p_rfpower[] = {P_INT("TX power", 0, 82)};
 static const struct espat_param p_rfvdd[] = {P_INT("VDD33", 1900, 3300)};
 static const struct espat_param p_translink[] = {
-	P_INT("mode", 0, 1),           P_STR_OPT("remote IP", 64), P_INT_OPT("remote port", 1, 65535),
-	P_STR_OPT("type", 3),          P_ANY_OPT("TCP keep alive"), P_ANY_OPT("UDP local port"),
+    P_INT("mode", 0, 1),  P_STR_OPT("remote IP", 64),  P_INT_OPT("remote port", 1, 65535),
+    P_STR_OPT("type", 3), P_ANY_OPT("TCP keep alive"), P_ANY_OPT("UDP local port"),
 };
 
 static const struct espat_cmd rows[] = {

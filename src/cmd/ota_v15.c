@@ -8,21 +8,21 @@
 #include "cmd/ota.h"
 
 static const struct espat_cmd rows[] = {
-	{.name = "+CIUPDATE", .exec = espat_ota_ciupdate_exec, .help = "Update through network"},
+    {.name = "+CIUPDATE", .exec = espat_ota_ciupdate_exec, .help = "Update through network"},
 };
 
 static const struct espat_cmd_table table = {
-	.family = "ota",
-	.rows = rows,
-	.n = sizeof(rows) / sizeof(rows[0]),
+    .family = "ota",
+    .rows = rows,
+    .n = sizeof(rows) / sizeof(rows[0]),
 };
 
 const struct espat_family espat_ota_v15_family = {
-	.name = "ota",
-	.table = &table,
-	.state_size = sizeof(struct espat_ota),
-	.state_slot = offsetof(struct espat_module, ota),
-	.init = espat_ota_init,
-	.boot = espat_ota_boot,
-	.free = espat_ota_free,
+    .name = "ota",
+    .table = &table,
+    .state_size = sizeof(struct espat_ota),
+    .state_slot = offsetof(struct espat_module, ota),
+    .init = espat_ota_init,
+    .boot = espat_ota_boot,
+    .free = espat_ota_free,
 };

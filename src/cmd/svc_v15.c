@@ -49,32 +49,38 @@ static enum espat_rc mdns_set(struct espat_module *m, const struct espat_args *a
 
 static const struct espat_param p_ping[] = {P_STR("IP", ESPAT_PING_HOST_MAX)};
 static const struct espat_param p_mdns[] = {
-	P_INT("enable", 0, 1),
-	P_STR_OPT("hostname", ESPAT_MDNS_LABEL_MAX),
-	P_STR_OPT("server_name", ESPAT_MDNS_LABEL_MAX),
-	P_INT_OPT("server_port", 1, 65535),
+    P_INT("enable", 0, 1),
+    P_STR_OPT("hostname", ESPAT_MDNS_LABEL_MAX),
+    P_STR_OPT("server_name", ESPAT_MDNS_LABEL_MAX),
+    P_INT_OPT("server_port", 1, 65535),
 };
 
 static const struct espat_cmd rows[] = {
-	{.name = "+MDNS", .set = mdns_set, .params = p_mdns, .nparams = N(p_mdns),
-	 .help = "Set MDNS function"},
-	{.name = "+PING", .set = espat_svc_ping_set, .params = p_ping, .nparams = N(p_ping),
-	 .help = "Function Ping"},
+    {.name = "+MDNS",
+     .set = mdns_set,
+     .params = p_mdns,
+     .nparams = N(p_mdns),
+     .help = "Set MDNS function"},
+    {.name = "+PING",
+     .set = espat_svc_ping_set,
+     .params = p_ping,
+     .nparams = N(p_ping),
+     .help = "Function Ping"},
 };
 
 static const struct espat_cmd_table table = {
-	.family = "svc",
-	.rows = rows,
-	.n = sizeof(rows) / sizeof(rows[0]),
+    .family = "svc",
+    .rows = rows,
+    .n = sizeof(rows) / sizeof(rows[0]),
 };
 
 const struct espat_family espat_svc_v15_family = {
-	.name = "svc",
-	.table = &table,
-	.state_size = sizeof(struct espat_svc),
-	.state_slot = offsetof(struct espat_module, svc),
-	.init = espat_svc_init,
-	.free = espat_svc_free,
-	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED),
-	.on_event = espat_svc_event,
+    .name = "svc",
+    .table = &table,
+    .state_size = sizeof(struct espat_svc),
+    .state_slot = offsetof(struct espat_module, svc),
+    .init = espat_svc_init,
+    .free = espat_svc_free,
+    .events = ESPAT_EV(ESPAT_EV_NET_CHANGED),
+    .on_event = espat_svc_event,
 };

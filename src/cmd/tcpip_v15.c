@@ -144,8 +144,7 @@ void espat_segs_gone(struct espat_link *l)
 /* The link a v1.5 buffer command names: "=<link ID>,..." with AT+CIPMUX=1,
  * link 0 without; it must be an open TCP link. *i is the index of the
  * next argument. NULL: answer ERROR. */
-static struct espat_link *seg_link(struct espat_module *m, const struct espat_args *a,
-				   size_t *i)
+static struct espat_link *seg_link(struct espat_module *m, const struct espat_args *a, size_t *i)
 {
 	struct espat_tcpip *t = T(m);
 	int64_t id = 0;
@@ -205,7 +204,8 @@ static enum espat_rc cipsendbuf_set(struct espat_module *m, const struct espat_a
 	int64_t len = a->v[i].i;
 	if (len < 1 || len > (int64_t)m->dialect->send_max)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(i));
-	if (queued(l) + (size_t)len > ESPAT_SEGBUF_SIZE || segs_pending(segs_of(l)) >= ESPAT_SEG_QUEUE)
+	if (queued(l) + (size_t)len > ESPAT_SEGBUF_SIZE ||
+	    segs_pending(segs_of(l)) >= ESPAT_SEG_QUEUE)
 		return espat_fail(E(m), ESPAT_ERR_EXEC); /* buffer full */
 	struct espat_segs *s = segs_of(l);
 	espat_wr_linef(&m->wr, "%u,%u", s->next, s->acked);
@@ -225,8 +225,8 @@ static enum espat_rc bufstatus(struct espat_module *m, const struct espat_args *
 	const struct espat_segs *s = segs_of(l);
 	size_t q = queued(l), pend = segs_pending(s);
 	espat_wr_linef(&m->wr, "%u,%u,%u,%u,%u", s->next, s->sent, s->acked,
-		       (unsigned)(q < ESPAT_SEGBUF_SIZE ? ESPAT_SEGBUF_SIZE - q : 0),
-		       (unsigned)(pend < ESPAT_SEG_QUEUE ? ESPAT_SEG_QUEUE - pend : 0));
+	               (unsigned)(q < ESPAT_SEGBUF_SIZE ? ESPAT_SEGBUF_SIZE - q : 0),
+	               (unsigned)(pend < ESPAT_SEG_QUEUE ? ESPAT_SEG_QUEUE - pend : 0));
 	return ESPAT_RC_OK;
 }
 
@@ -316,13 +316,13 @@ static const struct espat_param p_server[] = {P_INT("mode", 0, 1), P_INT_OPT("po
 static const struct espat_param p_sto[] = {P_INT("time", 0, 7200)};
 static const struct espat_param p_sslsize[] = {P_INT("size", 2048, 4096)};
 static const struct espat_param p_sendbuf[] = {
-	{.name = "link ID|length", .type = ESPAT_P_INT, .min = 0, .max = INT32_MAX},
-	P_INT_OPT("length", 0, INT32_MAX),
+    {.name = "link ID|length", .type = ESPAT_P_INT, .min = 0, .max = INT32_MAX},
+    P_INT_OPT("length", 0, INT32_MAX),
 };
 static const struct espat_param p_linkid[] = {P_INT("link ID", 0, ESPAT_LINKS - 1)};
 static const struct espat_param p_checkseq[] = {
-	{.name = "link ID|segment ID", .type = ESPAT_P_INT, .min = 0, .max = UINT32_MAX},
-	P_INT_OPT("segment ID", 0, UINT32_MAX),
+    {.name = "link ID|segment ID", .type = ESPAT_P_INT, .min = 0, .max = UINT32_MAX},
+    P_INT_OPT("segment ID", 0, UINT32_MAX),
 };
 
 /* clang-format off */

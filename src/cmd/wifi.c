@@ -250,7 +250,9 @@ void espat_wifi_init(struct espat_module *m)
 	w->ap_ip.mask = ESPAT_AP_MASK;
 }
 
-void espat_wifi_boot(struct espat_module *m)
+/* The settings in flash over the factory state of m->wifi: what a boot
+ * loads, without starting anything. */
+void espat_wifi_load(struct espat_module *m)
 {
 	struct espat_wifi *w = m->wifi;
 	int64_t v;
@@ -289,6 +291,11 @@ void espat_wifi_boot(struct espat_module *m)
 	}
 	load_sap(m);
 	load_cfg(m);
+}
+
+void espat_wifi_boot(struct espat_module *m)
+{
+	espat_wifi_load(m);
 	espat_sta_boot(m);
 }
 

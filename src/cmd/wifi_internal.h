@@ -38,6 +38,9 @@ void espat_wifi_save_sap(struct espat_module *m);     /* "cwsap" */
 
 void espat_wifi_init(struct espat_module *m);
 void espat_wifi_boot(struct espat_module *m);
+/* Loads the flash settings into m->wifi (in factory state) without
+ * starting anything: espat_wifi_boot's first half. */
+void espat_wifi_load(struct espat_module *m);
 void espat_wifi_free(struct espat_module *m);
 espat_handler_fn espat_wifi_cwmode_set, espat_wifi_cwautoconn_set, espat_wifi_cwdhcp_set;
 espat_handler_fn espat_wifi_cipstamac_set, espat_wifi_cipapmac_set;

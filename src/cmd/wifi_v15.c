@@ -11,6 +11,7 @@
  * suffix says (with_store). */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/addr.h"
@@ -54,6 +55,24 @@ static void quoted_line(struct espat_module *m, const char *prefix, const uint8_
 	espat_wr_msg(&m->wr, line, o);
 }
 
+/* The configuration in flash, as the next boot will have it: a scratch
+ * Wi-Fi state in factory condition with the saved settings loaded (no
+ * timer armed, nothing started). The _DEF queries print it. Free with
+ * free(). NULL when out of memory. */
+static struct espat_wifi *flash_view(struct espat_module *m)
+{
+	struct espat_wifi *live = m->wifi, *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	m->wifi = v;
+	espat_wifi_init(m);
+	espat_wifi_load(m);
+	if (v->sap.max_conn > 4)
+		v->sap.max_conn = 4; /* v1.5's softAP limit */
+	m->wifi = live;
+	return v;
+}
+
 /* ---- AT+CWMODE[_CUR|_DEF] ------------------------------------------------------- */
 
 static enum espat_rc mode_test(struct espat_module *m, const char *name)
@@ -92,12 +111,11 @@ static enum espat_rc cwmode_cur_query(struct espat_module *m, const struct espat
 /* The mode in flash: what the next boot starts in. */
 static enum espat_rc cwmode_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	struct espat_args saved;
-	unsigned mode = 1; /* factory */
-	if (espat_settings_load(&m->settings, "cwmode", &saved) && saved.n == 1 &&
-	    saved.v[0].kind == ESPAT_ARG_INT && saved.v[0].i >= 1 && saved.v[0].i <= 3)
-		mode = (unsigned)saved.v[0].i;
-	espat_wr_linef(&m->wr, "+CWMODE_DEF:%u", mode);
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	espat_wr_linef(&m->wr, "+CWMODE_DEF:%u", v->mode);
+	free(v);
 	return ESPAT_RC_OK;
 }
 
@@ -161,9 +179,9 @@ static enum espat_rc cwjap_cur_set(struct espat_module *m, const struct espat_ar
 
 /* ---- AT+CWSAP[_CUR|_DEF] -------------------------------------------------------- */
 
-static enum espat_rc sap_query(struct espat_module *m, const char *prefix)
+static enum espat_rc sap_query(struct espat_module *m, const char *prefix,
+                               const struct espat_wifi *w)
 {
-	const struct espat_wifi *w = m->wifi;
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	uint8_t pwd[ESPAT_PWD_MAX + 1];
@@ -178,17 +196,22 @@ static enum espat_rc sap_query(struct espat_module *m, const char *prefix)
 
 static enum espat_rc cwsap_query(struct espat_module *m, const struct espat_args *a)
 {
-	return sap_query(m, "+CWSAP:");
+	return sap_query(m, "+CWSAP:", m->wifi);
 }
 
 static enum espat_rc cwsap_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	return sap_query(m, "+CWSAP_CUR:");
+	return sap_query(m, "+CWSAP_CUR:", m->wifi);
 }
 
 static enum espat_rc cwsap_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return sap_query(m, "+CWSAP_DEF:");
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	enum espat_rc rc = sap_query(m, "+CWSAP_DEF:", v);
+	free(v);
+	return rc;
 }
 
 /* v1.5's softAP takes at most 4 stations; <max conn> left off means 4. */
@@ -235,26 +258,31 @@ static enum espat_rc cwlif_exec(struct espat_module *m, const struct espat_args 
 /* ---- AT+CWDHCP[_CUR|_DEF] --------------------------------------------------------- */
 
 /* v1.5 bits: bit0 softAP, bit1 station (the ESP32-C3 set swaps them). */
-static enum espat_rc dhcp_query(struct espat_module *m, const char *name)
+static enum espat_rc dhcp_query(struct espat_module *m, const char *name,
+                                const struct espat_wifi *w)
 {
-	const struct espat_wifi *w = m->wifi;
 	espat_wr_linef(&m->wr, "+%s:%u", name, (w->dhcp_ap ? 1u : 0u) | (w->dhcp_sta ? 2u : 0u));
 	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cwdhcp_query(struct espat_module *m, const struct espat_args *a)
 {
-	return dhcp_query(m, "CWDHCP");
+	return dhcp_query(m, "CWDHCP", m->wifi);
 }
 
 static enum espat_rc cwdhcp_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	return dhcp_query(m, "CWDHCP_CUR");
+	return dhcp_query(m, "CWDHCP_CUR", m->wifi);
 }
 
 static enum espat_rc cwdhcp_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return dhcp_query(m, "CWDHCP_DEF");
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	dhcp_query(m, "CWDHCP_DEF", v);
+	free(v);
+	return ESPAT_RC_OK;
 }
 
 /* AT+CWDHCP=<mode>,<en>: <mode> 0 softAP, 1 station, 2 both; the shared
@@ -281,9 +309,9 @@ static enum espat_rc cwdhcp_cur_set(struct espat_module *m, const struct espat_a
 
 /* ---- AT+CWDHCPS_CUR / _DEF ---------------------------------------------------------- */
 
-static enum espat_rc dhcps_query(struct espat_module *m, const char *name)
+static enum espat_rc dhcps_query(struct espat_module *m, const char *name,
+                                 const struct espat_wifi *w)
 {
-	const struct espat_wifi *w = m->wifi;
 	char s1[16], s2[16];
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
@@ -298,12 +326,17 @@ static enum espat_rc dhcps_query(struct espat_module *m, const char *name)
 
 static enum espat_rc cwdhcps_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	return dhcps_query(m, "CWDHCPS_CUR");
+	return dhcps_query(m, "CWDHCPS_CUR", m->wifi);
 }
 
 static enum espat_rc cwdhcps_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return dhcps_query(m, "CWDHCPS_DEF");
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	enum espat_rc rc = dhcps_query(m, "CWDHCPS_DEF", v);
+	free(v);
+	return rc;
 }
 
 static enum espat_rc cwdhcps_cur_set(struct espat_module *m, const struct espat_args *a)
@@ -338,7 +371,12 @@ static enum espat_rc cipstamac_cur_query(struct espat_module *m, const struct es
 
 static enum espat_rc cipstamac_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPSTAMAC_DEF", m->wifi->sta_mac);
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	mac_query(m, "CIPSTAMAC_DEF", v->sta_mac);
+	free(v);
+	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_args *a)
@@ -353,7 +391,12 @@ static enum espat_rc cipapmac_cur_query(struct espat_module *m, const struct esp
 
 static enum espat_rc cipapmac_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPAPMAC_DEF", m->wifi->ap_mac);
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	mac_query(m, "CIPAPMAC_DEF", v->ap_mac);
+	free(v);
+	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cipstamac_set(struct espat_module *m, const struct espat_args *a)
@@ -398,7 +441,12 @@ static enum espat_rc cipsta_cur_query(struct espat_module *m, const struct espat
 
 static enum espat_rc cipsta_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return ip_query(m, "CIPSTA_DEF", m->wifi->sta_ip.ip);
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	ip_query(m, "CIPSTA_DEF", v->sta_static.ip); /* the saved static address, 0 when none */
+	free(v);
+	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cipap_query(struct espat_module *m, const struct espat_args *a)
@@ -413,7 +461,12 @@ static enum espat_rc cipap_cur_query(struct espat_module *m, const struct espat_
 
 static enum espat_rc cipap_def_query(struct espat_module *m, const struct espat_args *a)
 {
-	return ip_query(m, "CIPAP_DEF", m->wifi->ap_ip.ip);
+	struct espat_wifi *v = flash_view(m);
+	if (!v)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	ip_query(m, "CIPAP_DEF", v->ap_ip.ip);
+	free(v);
+	return ESPAT_RC_OK;
 }
 
 static enum espat_rc cipsta_set(struct espat_module *m, const struct espat_args *a)

@@ -50,7 +50,7 @@
 < \r\nERROR\r\n
 # a failed join: +CWJAP:<code> then FAIL, whatever the suffix
 > AT+CWJAP_CUR="lab","wrongpass1"\r\n
-~ 20000
+~ 300
 <~ {LINES}+CWJAP:{INT}\r\n\r\nFAIL\r\n
 > AT+CWJAP?\r\n
 < No AP\r\n\r\nOK\r\n
@@ -121,3 +121,37 @@
 < \r\nERROR\r\n
 > AT+CWJAP\r\n
 < \r\nERROR\r\n
+# _DEF? prints flash, _CUR? RAM (COMPAT #304); a new softAP drops its stations
+> AT+CWSAP_CUR="cur-only","1234567890",6,3\r\n
+< +STA_DISCONNECTED:"12:34:56:78:9a:bc"\r\n\r\nOK\r\n
+> AT+CWSAP_DEF?\r\n
+<~ +CWSAP_DEF:"ESP_{HEX}","",1,0,4,0\r\n\r\nOK\r\n
+> AT+CWSAP_DEF="saved","1234567890",7,4,2\r\n
+< \r\nOK\r\n
+> AT+CWSAP_CUR="cur-only","1234567890",6,3\r\n
+< \r\nOK\r\n
+> AT+CWSAP_DEF?\r\n
+< +CWSAP_DEF:"saved","1234567890",7,4,2,0\r\n\r\nOK\r\n
+> AT+CWSAP?\r\n
+< +CWSAP:"cur-only","1234567890",6,3,4,0\r\n\r\nOK\r\n
+> AT+CIPAPMAC_DEF?\r\n
+<~ +CIPAPMAC_DEF:"{STR}"\r\n\r\nOK\r\n
+> AT+CIPAP_CUR="192.168.7.1"\r\n
+< \r\nOK\r\n
+> AT+CIPAP_DEF?\r\n
+< +CIPAP_DEF:"192.168.4.1"\r\n\r\nOK\r\n
+> AT+CIPAP_CUR?\r\n
+< +CIPAP_CUR:"192.168.7.1"\r\n\r\nOK\r\n
+> AT+CWDHCP_DEF?\r\n
+< +CWDHCP_DEF:3\r\n\r\nOK\r\n
+> AT+CWDHCPS_DEF?\r\n
+< +CWDHCPS_DEF:120,"192.168.4.2","192.168.4.101"\r\n\r\nOK\r\n
+> AT+CIPSTA_DEF?\r\n
+< +CIPSTA_DEF:"0.0.0.0"\r\n\r\nOK\r\n
+= power-cycle
+> ATE0\r\n
+< ATE0\r\n\r\nOK\r\n
+> AT+CWSAP?\r\n
+< +CWSAP:"saved","1234567890",7,4,2,0\r\n\r\nOK\r\n
+> AT+CIPAP?\r\n
+< +CIPAP:"192.168.4.1"\r\n\r\nOK\r\n
