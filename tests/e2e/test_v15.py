@@ -3,12 +3,18 @@ remembers its chip, the v1.5 answers over the host's network (a real TCP
 peer), and docs/COMMANDS.md's v1.5 table against the module's own table
 (`espat ctl commands`: v1.5 has no AT+CMD)."""
 import os
+import queue
 import re
 import socket
+import ssl
 import subprocess
+import threading
+
+import pki
 
 from conftest import (BOOT_V15, ERROR, ESPAT, OK, PROMPT, REPO, TCPIP_WORLD, esc,
                       guarded_plus)
+from peers import free_port
 
 V15 = ("--chip", "esp8266")
 
@@ -219,3 +225,110 @@ def test_commands_md_v15_table(make_dut):
     assert len(part) == 2, "docs/COMMANDS.md has no '# ESP8266 v1.5' part"
     supported = set(re.findall(r"^\| `(AT[^`]*)` \| supported \|", part[1], re.M))
     assert listed == supported, (sorted(listed - supported), sorted(supported - listed))
+
+
+def _tls_listener():
+    """A TLS server on a free loopback port with the factory server
+    certificate; accepted and handshaken connections arrive in the queue."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.factory("server_cert", "server_cert.crt"),
+                        pki.factory("server_key", "server.key"))
+    srv, port = _listener()
+    conns = queue.Queue()
+
+    def run():
+        while True:
+            try:
+                raw, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                s = ctx.wrap_socket(raw, server_side=True)
+            except OSError:
+                raw.close()
+                continue
+            conns.put(s)
+
+    threading.Thread(target=run, daemon=True).start()
+    return srv, port, conns
+
+
+def test_tcpip_examples(make_dut):
+    """The v1.5 TCP/IP examples against local peers: UDP with <mode> 2,
+    AT+CIPSENDEX, AT+CIPDINFO, a server with AT+CIPSTO, AT+CIFSR, and SSL:
+    one link at most, never passthrough."""
+    d = v15(make_dut)
+    join(d)
+    got = d.cmd("AT+CIFSR")
+    assert re.fullmatch(rb'\+CIFSR:STAIP,"192\.168\.3\.\d+"\r\n\+CIFSR:STAMAC,"[0-9a-f:]{17}"\r\n'
+                        + re.escape(OK), got), esc(got)
+    # UDP, the seed's form: local port and <mode> 2
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(10)
+    pport = peer.getsockname()[1]
+    lport = free_port()
+    try:
+        got = d.cmd(f'AT+CIPSTART="UDP","127.0.0.1",{pport},{lport},2')
+        assert got == b"CONNECT\r\n" + OK, esc(got)
+        d.write(b"AT+CIPSENDEX=10\r\n")
+        d.expect(PROMPT)
+        d.write(b"ping\\0")
+        d.expect(b"\r\nRecv 4 bytes\r\n\r\nSEND OK\r\n")
+        data, addr = peer.recvfrom(100)
+        assert data == b"ping" and addr[1] == lport
+        peer.sendto(b"pong", ("127.0.0.1", lport))
+        d.expect(b"\r\n+IPD,4:pong")
+        assert d.cmd("AT+CIPDINFO=1") == OK
+        peer.sendto(b"more", ("127.0.0.1", lport))
+        d.expect(b'\r\n+IPD,4,"127.0.0.1",%d:more' % pport)
+        assert d.cmd("AT+CIPDINFO=0") == OK
+        assert d.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+    finally:
+        peer.close()
+    # a server: AT+CIPMUX=1, AT+CIPSERVER=1,<port>, AT+CIPSTO=10
+    port = free_port()
+    assert d.cmd("AT+CIPMUX=1") == OK
+    assert d.cmd(f"AT+CIPSERVER=1,{port}") == OK
+    assert d.cmd("AT+CIPSTO=10") == OK
+    assert d.cmd("AT+CIPSTO?") == b"+CIPSTO:10\r\n" + OK
+    assert d.cmd("AT+CIPSERVER?") == ERROR  # v1.5 has no query
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        d.expect(b"0,CONNECT\r\n")
+        c.sendall(b"hi")
+        d.expect(b"\r\n+IPD,0,2:hi")
+        d.write(b"AT+CIPSEND=0,3\r\n")
+        d.expect(PROMPT)
+        d.write(b"yes")
+        d.expect(b"\r\nRecv 3 bytes\r\n\r\nSEND OK\r\n")
+        assert _recv(c, 3) == b"yes"
+        assert d.cmd("AT+CIPCLOSE=0") == b"0,CLOSED\r\n" + OK
+    finally:
+        c.close()
+    assert d.cmd("AT+CIPSERVER=0") == OK
+    # SSL: AT+CIPSSLSIZE first (the seed's example), then one SSL link
+    srv, sport, conns = _tls_listener()
+    try:
+        assert d.cmd("AT+CIPSSLSIZE=4096") == OK
+        got = d.cmd(f'AT+CIPSTART=0,"SSL","127.0.0.1",{sport}', timeout=15)
+        assert got == b"0,CONNECT\r\n" + OK, esc(got)
+        tls = conns.get(timeout=10)
+        got = d.cmd(f'AT+CIPSTART=1,"SSL","127.0.0.1",{sport}')
+        assert got == ERROR, esc(got)
+        tls.sendall(b"secure")
+        d.expect(b"\r\n+IPD,0,6:secure")
+        assert d.cmd("AT+CIPCLOSE=0") == b"0,CLOSED\r\n" + OK
+        tls.close()
+        # single connection: no passthrough over SSL
+        assert d.cmd("AT+CIPMUX=0") == OK
+        got = d.cmd(f'AT+CIPSTART="SSL","127.0.0.1",{sport}', timeout=15)
+        assert got == b"CONNECT\r\n" + OK, esc(got)
+        tls = conns.get(timeout=10)
+        assert d.cmd("AT+CIPMODE=1") == OK
+        assert d.cmd("AT+CIPSEND") == ERROR
+        assert d.cmd("AT+CIPMODE=0") == OK
+        assert d.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+        tls.close()
+    finally:
+        srv.close()
