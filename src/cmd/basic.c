@@ -232,7 +232,7 @@ static void uart_line(struct espat_module *m, const char *name, const struct esp
 		       (unsigned)u->flow);
 }
 
-static enum espat_rc uart_cur_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_cur_query(struct espat_module *m, const struct espat_args *a)
 {
 	uart_line(m, "UART_CUR", &m->uart);
 	return ESPAT_RC_OK;
@@ -244,7 +244,7 @@ static enum espat_rc uart_query(struct espat_module *m, const struct espat_args 
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_def_query(struct espat_module *m, const struct espat_args *a)
 {
 	uart_line(m, "UART_DEF", &m->basic->uart_def);
 	return ESPAT_RC_OK;
@@ -477,13 +477,13 @@ static const struct espat_cmd basic_rows[] = {
 	{.name = "+TRANSINTVL", .query = transintvl_query, .set = transintvl_set,
 	 .params = p_transintvl, .nparams = N(p_transintvl),
 	 .help = "Set the data transmission interval in passthrough mode"},
-	{.name = "+UART_CUR", .query = uart_cur_query, .set = espat_basic_uart_cur_set, .params = p_uart,
+	{.name = "+UART_CUR", .query = espat_basic_uart_cur_query, .set = espat_basic_uart_cur_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Current UART configuration, not saved in flash"},
 	/* Deprecated alias of AT+UART_DEF that real firmware still registers
 	 * (esp-at at_uart_cmd.c); its query reads the live UART. */
 	{.name = "+UART", .query = uart_query, .set = espat_basic_uart_def_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Deprecated: AT+UART_DEF"},
-	{.name = "+UART_DEF", .query = uart_def_query, .set = espat_basic_uart_def_set, .params = p_uart,
+	{.name = "+UART_DEF", .query = espat_basic_uart_def_query, .set = espat_basic_uart_def_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Default UART configuration, saved in flash"},
 	{.name = "+SLEEP", .query = sleep_query, .set = sleep_set, .params = p_sleep,
 	 .nparams = N(p_sleep), .help = "Set the sleep mode"},

@@ -54,6 +54,7 @@ espat_handler_fn espat_basic_at_exec, espat_basic_ate_exec, espat_basic_rst_exec
 espat_handler_fn espat_basic_gslp_set, espat_basic_restore_exec;
 espat_handler_fn espat_basic_uart_cur_set, espat_basic_uart_def_set;
 espat_handler_fn espat_basic_savetranslink_set;
+espat_handler_fn espat_basic_uart_cur_query, espat_basic_uart_def_query;
 void espat_basic_init(struct espat_module *m);
 void espat_basic_boot(struct espat_module *m);
 void espat_basic_free(struct espat_module *m);

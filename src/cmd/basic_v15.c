@@ -37,26 +37,6 @@ static enum espat_rc gslp_set(struct espat_module *m, const struct espat_args *a
 	return espat_basic_gslp_set(m, a);
 }
 
-/* The UART's query forms: 1.5-era firmware answers them although the
- * instruction set documents only the set forms (COMPAT #302). */
-static void uart_line(struct espat_module *m, const char *name, const struct espat_uart_cfg *u)
-{
-	espat_wr_linef(&m->wr, "+%s:%u,%u,%u,%u,%u", name, (unsigned)u->baud, (unsigned)u->databits,
-	               (unsigned)u->stopbits, (unsigned)u->parity, (unsigned)u->flow);
-}
-
-static enum espat_rc uart_cur_query(struct espat_module *m, const struct espat_args *a)
-{
-	uart_line(m, "UART_CUR", &m->uart);
-	return ESPAT_RC_OK;
-}
-
-static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_args *a)
-{
-	uart_line(m, "UART_DEF", &m->basic->uart_def);
-	return ESPAT_RC_OK;
-}
-
 /* v1.5 numbers sleep modes 0 disable, 1 light, 2 modem (the ESP32-C3 set
  * swaps 1 and 2); the value is kept as v1.5 numbers it. */
 static enum espat_rc sleep_query(struct espat_module *m, const struct espat_args *a)
@@ -167,14 +147,16 @@ static const struct espat_cmd rows[] = {
      .params = p_uart,
      .nparams = N(p_uart),
      .help = "UART configuration, saved in flash (deprecated)"},
+    /* The query forms are the ESP32-C3's: 1.5-era firmware answers them
+     * although the instruction set documents only the set forms (COMPAT #302). */
     {.name = "+UART_CUR",
-     .query = uart_cur_query,
+     .query = espat_basic_uart_cur_query,
      .set = espat_basic_uart_cur_set,
      .params = p_uart,
      .nparams = N(p_uart),
      .help = "UART current configuration"},
     {.name = "+UART_DEF",
-     .query = uart_def_query,
+     .query = espat_basic_uart_def_query,
      .set = espat_basic_uart_def_set,
      .params = p_uart,
      .nparams = N(p_uart),

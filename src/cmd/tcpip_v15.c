@@ -216,6 +216,8 @@ static enum espat_rc cipsendbuf_set(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK_PROMPT;
 }
 
+/* "=<link ID>" with AT+CIPMUX=1, bare without (seg_link() refuses the
+ * other form): both rows' set and execute. */
 static enum espat_rc bufstatus(struct espat_module *m, const struct espat_args *a)
 {
 	size_t i;
@@ -228,20 +230,6 @@ static enum espat_rc bufstatus(struct espat_module *m, const struct espat_args *
 	               (unsigned)(q < ESPAT_SEGBUF_SIZE ? ESPAT_SEGBUF_SIZE - q : 0),
 	               (unsigned)(pend < ESPAT_SEG_QUEUE ? ESPAT_SEG_QUEUE - pend : 0));
 	return ESPAT_RC_OK;
-}
-
-static enum espat_rc cipbufstatus_exec(struct espat_module *m, const struct espat_args *a)
-{
-	if (T(m)->mux)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	return bufstatus(m, a);
-}
-
-static enum espat_rc cipbufstatus_set(struct espat_module *m, const struct espat_args *a)
-{
-	if (!T(m)->mux)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	return bufstatus(m, a);
 }
 
 static enum espat_rc cipcheckseq_set(struct espat_module *m, const struct espat_args *a)
@@ -274,20 +262,6 @@ static enum espat_rc bufreset(struct espat_module *m, const struct espat_args *a
 	memset(s, 0, sizeof(*s));
 	s->next = 1;
 	return ESPAT_RC_OK;
-}
-
-static enum espat_rc cipbufreset_exec(struct espat_module *m, const struct espat_args *a)
-{
-	if (T(m)->mux)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	return bufreset(m, a);
-}
-
-static enum espat_rc cipbufreset_set(struct espat_module *m, const struct espat_args *a)
-{
-	if (!T(m)->mux)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	return bufreset(m, a);
 }
 
 static enum espat_rc cipsslsize_set(struct espat_module *m, const struct espat_args *a)
@@ -336,11 +310,11 @@ static const struct espat_cmd rows[] = {
 	 .help = "Send data, ended by \\0"},
 	{.name = "+CIPSENDBUF", .set = cipsendbuf_set, .params = p_sendbuf,
 	 .nparams = N(p_sendbuf), .help = "Write data into TCP-send-buffer"},
-	{.name = "+CIPBUFSTATUS", .set = cipbufstatus_set, .exec = cipbufstatus_exec,
+	{.name = "+CIPBUFSTATUS", .set = bufstatus, .exec = bufstatus,
 	 .params = p_linkid, .nparams = N(p_linkid), .help = "Check status of TCP-send-buffer"},
 	{.name = "+CIPCHECKSEQ", .set = cipcheckseq_set, .params = p_checkseq,
 	 .nparams = N(p_checkseq), .help = "Check if specific segment sent successfully or not"},
-	{.name = "+CIPBUFRESET", .set = cipbufreset_set, .exec = cipbufreset_exec,
+	{.name = "+CIPBUFRESET", .set = bufreset, .exec = bufreset,
 	 .params = p_linkid, .nparams = N(p_linkid), .help = "Reset segment ID count"},
 	{.name = "+CIPCLOSE", .set = espat_tcpip_cipclose_set, .exec = espat_tcpip_cipclose_exec,
 	 .params = p_close, .nparams = N(p_close), .help = "Close TCP/UDP/SSL connection"},

@@ -525,21 +525,21 @@ static enum espat_rc cwapproto_set(struct espat_module *m, const struct espat_ar
 
 /* ---- AT+CIPSTAMAC, AT+CIPAPMAC -------------------------------------------------- */
 
-static enum espat_rc mac_query(struct espat_module *m, const char *name, const uint8_t mac[6])
+enum espat_rc espat_wifi_mac_query(struct espat_module *m, const char *name, const uint8_t mac[6])
 {
 	char s[18];
 	espat_wr_linef(&m->wr, "+%s:\"%s\"", name, espat_mac_str(mac, s));
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipstamac_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipstamac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
+	return espat_wifi_mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
 }
 
-static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipapmac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
+	return espat_wifi_mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
 }
 
 /* A unicast address, not all zeros or all ones, and not the other
@@ -792,9 +792,9 @@ static const struct espat_cmd wifi_rows[] = {
 	 .nparams = N(p_proto), .help = "Query/Set the 802.11 b/g/n protocol standard of SoftAP mode"},
 	{.name = "+CWSTAPROTO", .query = cwstaproto_query, .set = cwstaproto_set, .params = p_proto,
 	 .nparams = N(p_proto), .help = "Query/Set the 802.11 b/g/n protocol standard of station mode"},
-	{.name = "+CIPSTAMAC", .query = cipstamac_query, .set = espat_wifi_cipstamac_set, .params = p_mac,
+	{.name = "+CIPSTAMAC", .query = espat_wifi_cipstamac_query, .set = espat_wifi_cipstamac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "Query/Set the MAC address of an ESP32-C3 station"},
-	{.name = "+CIPAPMAC", .query = cipapmac_query, .set = espat_wifi_cipapmac_set, .params = p_mac,
+	{.name = "+CIPAPMAC", .query = espat_wifi_cipapmac_query, .set = espat_wifi_cipapmac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "Query/Set the MAC address of an ESP32-C3 SoftAP"},
 	{.name = "+CIPSTA", .query = cipsta_query, .set = espat_wifi_cipsta_set, .params = p_ip,
 	 .nparams = N(p_ip), .help = "Query/Set the IP address of an ESP32-C3 station"},

@@ -45,6 +45,9 @@ void espat_wifi_free(struct espat_module *m);
 espat_handler_fn espat_wifi_cwmode_set, espat_wifi_cwautoconn_set, espat_wifi_cwdhcp_set;
 espat_handler_fn espat_wifi_cipstamac_set, espat_wifi_cipapmac_set;
 espat_handler_fn espat_wifi_cipsta_set, espat_wifi_cipap_set;
+espat_handler_fn espat_wifi_cipstamac_query, espat_wifi_cipapmac_query;
+/* "+<name>:"<mac>"" and OK. */
+enum espat_rc espat_wifi_mac_query(struct espat_module *m, const char *name, const uint8_t mac[6]);
 
 /* ---- wifi_sta.c: the station's connection machine ---------------------- */
 

@@ -352,21 +352,9 @@ static enum espat_rc cwdhcps_def_set(struct espat_module *m, const struct espat_
 
 /* ---- AT+CIPSTAMAC / AT+CIPAPMAC [_CUR|_DEF] ------------------------------------------ */
 
-static enum espat_rc mac_query(struct espat_module *m, const char *name, const uint8_t mac[6])
-{
-	char s[18];
-	espat_wr_linef(&m->wr, "+%s:\"%s\"", name, espat_mac_str(mac, s));
-	return ESPAT_RC_OK;
-}
-
-static enum espat_rc cipstamac_query(struct espat_module *m, const struct espat_args *a)
-{
-	return mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
-}
-
 static enum espat_rc cipstamac_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPSTAMAC_CUR", m->wifi->sta_mac);
+	return espat_wifi_mac_query(m, "CIPSTAMAC_CUR", m->wifi->sta_mac);
 }
 
 static enum espat_rc cipstamac_def_query(struct espat_module *m, const struct espat_args *a)
@@ -374,19 +362,14 @@ static enum espat_rc cipstamac_def_query(struct espat_module *m, const struct es
 	struct espat_wifi *v = flash_view(m);
 	if (!v)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	mac_query(m, "CIPSTAMAC_DEF", v->sta_mac);
+	espat_wifi_mac_query(m, "CIPSTAMAC_DEF", v->sta_mac);
 	free(v);
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_args *a)
-{
-	return mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
-}
-
 static enum espat_rc cipapmac_cur_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPAPMAC_CUR", m->wifi->ap_mac);
+	return espat_wifi_mac_query(m, "CIPAPMAC_CUR", m->wifi->ap_mac);
 }
 
 static enum espat_rc cipapmac_def_query(struct espat_module *m, const struct espat_args *a)
@@ -394,7 +377,7 @@ static enum espat_rc cipapmac_def_query(struct espat_module *m, const struct esp
 	struct espat_wifi *v = flash_view(m);
 	if (!v)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	mac_query(m, "CIPAPMAC_DEF", v->ap_mac);
+	espat_wifi_mac_query(m, "CIPAPMAC_DEF", v->ap_mac);
 	free(v);
 	return ESPAT_RC_OK;
 }
@@ -593,13 +576,13 @@ static const struct espat_cmd rows[] = {
 	 .params = p_cwdhcps, .nparams = N(p_cwdhcps), .help = "softAP DHCP range, saved in flash"},
 	{.name = "+CWAUTOCONN", .set = espat_wifi_cwautoconn_set, .params = p_bool,
 	 .nparams = N(p_bool), .help = "Connect to AP automatically on power-up"},
-	{.name = "+CIPSTAMAC", .query = cipstamac_query, .set = cipstamac_set, .params = p_mac,
+	{.name = "+CIPSTAMAC", .query = espat_wifi_cipstamac_query, .set = cipstamac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "station MAC (deprecated, saved)"},
 	{.name = "+CIPSTAMAC_CUR", .query = cipstamac_cur_query, .set = cipstamac_cur_set,
 	 .params = p_mac, .nparams = N(p_mac), .help = "station MAC, not saved"},
 	{.name = "+CIPSTAMAC_DEF", .query = cipstamac_def_query, .set = cipstamac_set,
 	 .params = p_mac, .nparams = N(p_mac), .help = "station MAC, saved in flash"},
-	{.name = "+CIPAPMAC", .query = cipapmac_query, .set = cipapmac_set, .params = p_mac,
+	{.name = "+CIPAPMAC", .query = espat_wifi_cipapmac_query, .set = cipapmac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "softAP MAC (deprecated, saved)"},
 	{.name = "+CIPAPMAC_CUR", .query = cipapmac_cur_query, .set = cipapmac_cur_set,
 	 .params = p_mac, .nparams = N(p_mac), .help = "softAP MAC, not saved"},

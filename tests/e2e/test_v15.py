@@ -177,6 +177,23 @@ def test_sendbuf_segments(make_dut):
         assert d.cmd("AT+CIPCHECKSEQ=1") == ERROR
         assert d.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
         peer.close()
+        # multiple connections: the link ID comes first, and in the report
+        assert d.cmd("AT+CIPMUX=1") == OK
+        assert d.cmd(f'AT+CIPSTART=3,"TCP","127.0.0.1",{port}') == b"3,CONNECT\r\n" + OK
+        peer, _ = srv.accept()
+        d.write(b"AT+CIPSENDBUF=3,4\r\n")
+        d.expect(b"1,0\r\n" + PROMPT)
+        d.write(b"mux!")
+        d.expect(b"3,1,SEND OK\r\n")
+        assert _recv(peer, 4) == b"mux!"
+        assert d.cmd("AT+CIPBUFSTATUS=3") == b"2,1,1,5840,8\r\n" + OK
+        assert d.cmd("AT+CIPCHECKSEQ=3,1") == b"3,1,TRUE\r\n" + OK
+        assert d.cmd("AT+CIPBUFSTATUS") == ERROR
+        assert d.cmd("AT+CIPBUFSTATUS=2") == ERROR  # no link 2
+        assert d.cmd("AT+CIPBUFRESET") == ERROR
+        assert d.cmd("AT+CIPBUFRESET=3") == OK
+        assert d.cmd("AT+CIPCLOSE=3") == b"3,CLOSED\r\n" + OK
+        peer.close()
     finally:
         srv.close()
 
