@@ -50,8 +50,9 @@ void espat_options_usage(FILE *f)
 	fputs(
 	    "Usage: espat [OPTION]...\n"
 	    "       espat ctl [--ctl PATH | --data-dir DIR] COMMAND [ARG]...\n"
-	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
-	    "a serial device, a TCP socket or stdin/stdout.\n"
+	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware (or, with --chip esp8266,\n"
+	    "an ESP8266 speaking the AT v1.5 instruction set), on a pseudo-terminal, a serial\n"
+	    "device, a TCP socket or stdin/stdout.\n"
 	    "\n"
 	    "AT port (at most one; default: a new pty, named on stdout):\n"
 	    "  --pty PATH         create a pseudo-terminal and a symlink to it at PATH\n"
