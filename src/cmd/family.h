@@ -54,6 +54,7 @@ struct espat_dialect {
 	const char *ping_prefix;     /* before the round trip in ms: "+PING:" / "+" */
 	const char *ping_timeout;    /* line before ERROR when no reply: "+PING:TIMEOUT"; NULL: none */
 	const char *ota_progress;    /* AT+CIUPDATE's progress prefix: "+CIPUPDATE:" / "+CIUPDATE:" */
+	size_t sap_pwd_max;          /* AT+CWSAP <pwd>: 63 (ESP32-C3), 64 (v1.5) */
 	uint32_t send_max;           /* AT+CIPSEND/AT+CIPSENDEX <length> limit */
 };
 

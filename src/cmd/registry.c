@@ -29,6 +29,7 @@ static const struct espat_dialect esp32c3_dialect = {
 	.ping_prefix = "+PING:",
 	.ping_timeout = "+PING:TIMEOUT",
 	.ota_progress = "+CIPUPDATE:",
+	.sap_pwd_max = 63,
 	.send_max = 8192,
 };
 
@@ -48,6 +49,7 @@ static const struct espat_dialect esp8266_dialect = {
 	.ping_prefix = "+",
 	.ping_timeout = NULL, /* "ERROR // means ping fail" */
 	.ota_progress = "+CIUPDATE:",
+	.sap_pwd_max = 64,
 	.send_max = 2048,
 };
 
