@@ -314,9 +314,12 @@ static json_t *links_json(struct espat_module *m)
 	return a;
 }
 
+/* null when the chip's registry has no MQTT row (ESP8266 v1.5) */
 static json_t *mqtt_json(struct espat_module *m)
 {
 	const struct espat_mqtt *q = m->mqtt;
+	if (!q)
+		return json_null();
 	return json_pack("{s:i,s:i,s:s,s:i,s:b,s:i}", "state", (int)q->state, "scheme",
 	                 (int)q->scheme, "host", q->host, "port", (int)q->port, "connected",
 	                 q->phase == ESPAT_MQTT_LINK_UP, "subscriptions", (int)q->nsubs);
@@ -565,7 +568,7 @@ static char *cmd_link_reset(struct espat_ctl *c, size_t argc, const char *const 
 {
 	int64_t id;
 	if (strcmp(argv[0], "mqtt") == 0) {
-		if (espat_mqtt_link_reset(module_of(c)) < 0)
+		if (!module_of(c)->mqtt || espat_mqtt_link_reset(module_of(c)) < 0)
 			return fail("link reset: the MQTT client has no connection");
 		return ok(NULL, NULL);
 	}
@@ -589,10 +592,34 @@ static char *cmd_power_cut(struct espat_ctl *c, size_t argc, const char *const *
 	return ok(NULL, NULL);
 }
 
+/* The command table the module answers from, in registry order: the
+ * introspection AT+CMD? gives on an ESP32-C3, for every chip (v1.5 has no
+ * AT+CMD). Each entry: name ("AT+GMR") and its forms. */
+static char *cmd_commands(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	const struct espat_module *m = module_of(c);
+	json_t *a = json_array();
+	for (size_t t = 0; a && t < m->eng.ntables; t++) {
+		const struct espat_cmd_table *tab = m->eng.tables[t];
+		for (size_t i = 0; i < tab->n; i++) {
+			const struct espat_cmd *k = &tab->rows[i];
+			char name[64];
+			snprintf(name, sizeof(name), "AT%s", k->name);
+			json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", name,
+			                                   "family", tab->family, "test", k->test != NULL,
+			                                   "query", k->query != NULL, "set",
+			                                   k->set != NULL, "exec", k->exec != NULL));
+		}
+	}
+	return ok("commands", a);
+}
+
 static char *cmd_help(struct espat_ctl *c, size_t argc, const char *const *argv);
 
 static const struct ctl_cmd cmds[] = {
     {"state", NULL, 0, 0, cmd_state, "", "the module, its Wi-Fi and the world, as JSON"},
+    {"commands", NULL, 0, 0, cmd_commands, "",
+     "the AT commands the module answers (its chip's table), with their forms"},
     {"ap", "list", 0, 0, cmd_ap_list, "", "the world's access points"},
     {"ap", "add", 1, SIZE_MAX, cmd_ap_add, "LABEL [KEY=VALUE]...",
      "add an AP (keys as in a world file)"},

@@ -47,6 +47,7 @@
 
 struct espat_app {
 	struct espat_options opt;
+	enum espat_chip chip; /* the chip the data dir is (DIR/chip) */
 	struct espat_log log;
 	struct espat_loop loop;
 	struct espat_atport port;
@@ -369,6 +370,66 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+static const char *const chip_names[ESPAT_CHIP_COUNT] = {
+    [ESPAT_CHIP_ESP32C3] = "esp32c3",
+    [ESPAT_CHIP_ESP8266] = "esp8266",
+};
+
+static int chip_parse(const char *s, size_t n, enum espat_chip *out)
+{
+	for (int c = 0; c < ESPAT_CHIP_COUNT; c++) {
+		size_t l = strlen(chip_names[c]);
+		if (n == l && memcmp(s, chip_names[c], l) == 0) {
+			*out = (enum espat_chip)c;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The data dir is one device, so one chip: DIR/chip names it ("esp8266\n").
+ * A dir without the file is new (the chip asked for, or esp32c3), or was
+ * made before chips were remembered and holds an ESP32-C3's nvs.db or
+ * efuse.bin (COMPAT #303). Starting it as the other chip is a usage error. */
+static int data_dir_chip(struct espat_app *app, int dfd)
+{
+	const char *dir = app->opt.data_dir;
+	enum espat_chip want = ESPAT_CHIP_ESP32C3, have;
+	if (app->opt.chip && chip_parse(app->opt.chip, strlen(app->opt.chip), &want) < 0)
+		return usage_error("--chip %s: unknown chip", app->opt.chip);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (espat_read_all(dfd, "chip", 64, &buf, &len) == 0) {
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			len--;
+		int bad = chip_parse((const char *)buf, len, &have);
+		free(buf);
+		if (bad < 0)
+			return usage_error("--data-dir %s: chip: not a chip this espat knows", dir);
+		if (app->opt.chip && have != want)
+			return usage_error("--data-dir %s holds an %s module; start it with --chip %s "
+			                   "or use another data dir",
+			                   dir, chip_names[have], chip_names[have]);
+		app->chip = have;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return usage_error("--data-dir %s: chip: %s", dir, espat_fs_strerror(errno));
+	bool used = faccessat(dfd, "nvs.db", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	            faccessat(dfd, "efuse.bin", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (used && want != ESPAT_CHIP_ESP32C3)
+		return usage_error("--data-dir %s holds an esp32c3 module; start it with --chip "
+		                   "esp32c3 or use another data dir",
+		                   dir);
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%s\n", chip_names[want]);
+	if (espat_write_atomic(dfd, "chip", text, (size_t)n) < 0)
+		return usage_error("--data-dir %s: cannot write chip: %s", dir,
+		                   espat_fs_strerror(errno));
+	app->chip = want;
+	return 0;
+}
+
 /* Creates and locks the data dir. 0, or an exit status after printing. */
 static int open_data_dir(struct espat_app *app)
 {
@@ -387,12 +448,19 @@ static int open_data_dir(struct espat_app *app)
 		return usage_error("--data-dir %s: %s", dir, strerror(errno));
 	app->lock_fd = espat_file_open(dfd, ".lock", O_RDWR | O_CREAT);
 	int e = errno;
-	close(dfd);
-	if (app->lock_fd < 0)
+	if (app->lock_fd < 0) {
+		close(dfd);
 		return usage_error("--data-dir %s: .lock: %s", dir, espat_fs_strerror(e));
+	}
 	/* Two modules on one flash would corrupt each other's view. */
-	if (flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0)
+	if (flock(app->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		close(dfd);
 		return usage_error("--data-dir %s is in use by another espat", dir);
+	}
+	int rc = data_dir_chip(app, dfd);
+	close(dfd);
+	if (rc != 0)
+		return rc;
 	if (espat_kv_file_open(&app->nvs, dir, "nvs.db", &app->log) < 0)
 		return usage_error("--data-dir %s: cannot read nvs.db: %s", dir,
 		                   espat_fs_strerror(errno));
@@ -645,7 +713,7 @@ static int run(struct espat_app *app)
 		app->ports.radio = espat_air_radio(&app->air, &world);
 	}
 	app->mopts = (struct espat_module_opts){
-	    .chip = ESPAT_CHIP_ESP32C3,
+	    .chip = app->chip,
 	    .factory_baud = app->opt.baud,
 	    .paced = app->opt.pace,
 	};

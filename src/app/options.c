@@ -53,8 +53,9 @@ void espat_options_usage(FILE *f)
 	    "Usage: espat [OPTION]...\n"
 	    "       espat ctl [--ctl PATH | --data-dir DIR] COMMAND [ARG]...\n"
 	    "       espat air --socket PATH\n"
-	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware, on a pseudo-terminal,\n"
-	    "a serial device, a TCP socket or stdin/stdout.\n"
+	    "A virtual ESP32-C3 running Espressif's ESP-AT firmware (or, with --chip esp8266,\n"
+	    "an ESP8266 speaking the AT v1.5 instruction set), on a pseudo-terminal, a serial\n"
+	    "device, a TCP socket or stdin/stdout.\n"
 	    "\n"
 	    "AT port (at most one; default: a new pty, named on stdout):\n"
 	    "  --pty PATH         create a pseudo-terminal and a symlink to it at PATH\n"
@@ -73,14 +74,19 @@ void espat_options_usage(FILE *f)
 	    "                     saved AT+UART_DEF overrides it\n"
 	    "  --data-dir DIR     the module's flash (default ./espat-data, created if needed):\n"
 	    "                     nvs.db (settings), mfg_nvs.db (manufacturing NVS),\n"
-	    "                     flash/<partition>.bin (user partitions). One espat per DIR.\n"
+	    "                     flash/<partition>.bin (user partitions), chip (which chip\n"
+	    "                     the device is). One espat per DIR.\n"
 	    "  --mfg-raw DIR      flash PKI files into the manufacturing NVS at start, laid\n"
 	    "                     out as esp-at's raw_data (DIR/client_cert/client_cert_00.crt,\n"
 	    "                     DIR/server_key/server.key, ...): each subdirectory is a\n"
 	    "                     namespace and replaces the stored one; its .crt/.key/.pem\n"
 	    "                     files, sorted, become <ns>.0, <ns>.1 ... (a lone file: <ns>).\n"
 	    "                     A new device already holds the project's test PKI (pki/factory)\n"
-	    "  --chip CHIP        esp32c3 (the only chip supported so far)\n"
+	    "  --chip CHIP        esp32c3: ESP-AT v3.3 on an ESP32-C3 (the default for a new\n"
+	    "                     data dir); esp8266: the ESP8266 AT v1.5 instruction set\n"
+	    "                     (AT+CWJAP_CUR, +CWLAP's 7 fields, WiFi CONNECTED, FAIL...).\n"
+	    "                     A data dir remembers its chip (DIR/chip): without --chip\n"
+	    "                     espat starts it as that chip; the other chip is refused\n"
 	    "  --no-pace          write output as fast as the port takes it; by default output\n"
 	    "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
 	    "\n"
@@ -252,12 +258,11 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 			o->data_dir = optarg;
 			break;
 		case OPT_CHIP:
-			if (strcmp(optarg, "esp8266") == 0)
-				return espat_errf(err, errlen, "--chip esp8266 is not supported yet");
-			if (strcmp(optarg, "esp32c3") != 0)
+			if (strcmp(optarg, "esp32c3") != 0 && strcmp(optarg, "esp8266") != 0)
 				return espat_errf(err, errlen,
-				             "--chip %s: unknown chip (supported: esp32c3)",
+				             "--chip %s: unknown chip (supported: esp32c3, esp8266)",
 				             optarg);
+			o->chip = optarg;
 			break;
 		case OPT_WORLD:
 			if (optarg[0] == '\0')

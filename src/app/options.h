@@ -41,6 +41,7 @@ struct espat_options {
 	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
 	const char *air_path;   /* --air PATH: the shared air's hub, NULL = alone */
 	bool pace;              /* false with --no-pace */
+	const char *chip;       /* --chip: "esp32c3" or "esp8266"; NULL = the data dir's */
 	enum espat_log_level log_level;
 };
 

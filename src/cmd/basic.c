@@ -37,12 +37,12 @@ static struct espat_engine *E(struct espat_module *m)
 
 /* ---- AT, ATE, AT+RST, AT+GMR, AT+CMD, AT+GSLP, AT+RESTORE ---------------- */
 
-static enum espat_rc at_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_at_exec(struct espat_module *m, const struct espat_args *a)
 {
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc ate_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_ate_exec(struct espat_module *m, const struct espat_args *a)
 {
 	if (a->v[0].i != 0 && a->v[0].i != 1)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
@@ -58,7 +58,7 @@ static enum espat_rc restart_after_ok(struct espat_module *m)
 	return ESPAT_RC_DONE;
 }
 
-static enum espat_rc rst_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_rst_exec(struct espat_module *m, const struct espat_args *a)
 {
 	return restart_after_ok(m);
 }
@@ -102,7 +102,7 @@ static enum espat_rc cmd_query(struct espat_module *m, const struct espat_args *
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc gslp_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_gslp_set(struct espat_module *m, const struct espat_args *a)
 {
 	/* Deep sleep: the chip is off (the UART with it) for <time> ms, then
 	 * boots as after a reset. 0 restarts at once. */
@@ -112,7 +112,7 @@ static enum espat_rc gslp_set(struct espat_module *m, const struct espat_args *a
 	return ESPAT_RC_DONE;
 }
 
-static enum espat_rc restore_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_restore_exec(struct espat_module *m, const struct espat_args *a)
 {
 	/* Every saved parameter returns to its factory value: the settings
 	 * NVS is erased (the manufacturing NVS and partitions are not
@@ -132,7 +132,7 @@ static bool host_ok(const struct espat_arg *a)
 	return a->kind == ESPAT_ARG_STR && a->len > 0 && a->len <= 64;
 }
 
-static enum espat_rc savetranslink_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_savetranslink_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t mode = a->v[0].i;
 	char text[ESPAT_LINE_MAX];
@@ -232,7 +232,7 @@ static void uart_line(struct espat_module *m, const char *name, const struct esp
 		       (unsigned)u->flow);
 }
 
-static enum espat_rc uart_cur_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_cur_query(struct espat_module *m, const struct espat_args *a)
 {
 	uart_line(m, "UART_CUR", &m->uart);
 	return ESPAT_RC_OK;
@@ -244,7 +244,7 @@ static enum espat_rc uart_query(struct espat_module *m, const struct espat_args 
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc uart_def_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_def_query(struct espat_module *m, const struct espat_args *a)
 {
 	uart_line(m, "UART_DEF", &m->basic->uart_def);
 	return ESPAT_RC_OK;
@@ -261,14 +261,14 @@ static enum espat_rc uart_apply(struct espat_module *m, const struct espat_uart_
 	return ESPAT_RC_DONE;
 }
 
-static enum espat_rc uart_cur_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_cur_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_uart_cfg u;
 	uart_from_args(&u, a);
 	return uart_apply(m, &u);
 }
 
-static enum espat_rc uart_def_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_basic_uart_def_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_uart_cfg u;
 	uart_from_args(&u, a);
@@ -462,28 +462,28 @@ static const struct espat_param p_sysreg[] = {
 	P_INT("direct", 0, 1), P_INT("address", 0, UINT32_MAX), P_INT_OPT("write value", 0, UINT32_MAX)};
 
 static const struct espat_cmd basic_rows[] = {
-	{.name = "", .exec = at_exec, .help = "Test AT startup"},
-	{.name = "+RST", .exec = rst_exec, .set = rst_set, .params = p_rst, .nparams = N(p_rst),
+	{.name = "", .exec = espat_basic_at_exec, .help = "Test AT startup"},
+	{.name = "+RST", .exec = espat_basic_rst_exec, .set = rst_set, .params = p_rst, .nparams = N(p_rst),
 	 .help = "Restart the module"},
 	{.name = "+GMR", .exec = gmr_exec, .help = "Check version information"},
 	{.name = "+CMD", .query = cmd_query, .help = "List all AT commands and types supported"},
-	{.name = "+GSLP", .set = gslp_set, .params = p_gslp, .nparams = N(p_gslp),
+	{.name = "+GSLP", .set = espat_basic_gslp_set, .params = p_gslp, .nparams = N(p_gslp),
 	 .help = "Enter Deep-sleep mode"},
-	{.name = "E", .exec = ate_exec, .flags = ESPAT_CMD_DIGIT_SUFFIX,
+	{.name = "E", .exec = espat_basic_ate_exec, .flags = ESPAT_CMD_DIGIT_SUFFIX,
 	 .help = "Configure AT command echoing (ATE0/ATE1)"},
-	{.name = "+RESTORE", .exec = restore_exec, .help = "Restore factory default settings"},
-	{.name = "+SAVETRANSLINK", .set = savetranslink_set, .params = p_translink,
+	{.name = "+RESTORE", .exec = espat_basic_restore_exec, .help = "Restore factory default settings"},
+	{.name = "+SAVETRANSLINK", .set = espat_basic_savetranslink_set, .params = p_translink,
 	 .nparams = N(p_translink), .help = "Set whether to enter passthrough mode on power-up"},
 	{.name = "+TRANSINTVL", .query = transintvl_query, .set = transintvl_set,
 	 .params = p_transintvl, .nparams = N(p_transintvl),
 	 .help = "Set the data transmission interval in passthrough mode"},
-	{.name = "+UART_CUR", .query = uart_cur_query, .set = uart_cur_set, .params = p_uart,
+	{.name = "+UART_CUR", .query = espat_basic_uart_cur_query, .set = espat_basic_uart_cur_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Current UART configuration, not saved in flash"},
 	/* Deprecated alias of AT+UART_DEF that real firmware still registers
 	 * (esp-at at_uart_cmd.c); its query reads the live UART. */
-	{.name = "+UART", .query = uart_query, .set = uart_def_set, .params = p_uart,
+	{.name = "+UART", .query = uart_query, .set = espat_basic_uart_def_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Deprecated: AT+UART_DEF"},
-	{.name = "+UART_DEF", .query = uart_def_query, .set = uart_def_set, .params = p_uart,
+	{.name = "+UART_DEF", .query = espat_basic_uart_def_query, .set = espat_basic_uart_def_set, .params = p_uart,
 	 .nparams = N(p_uart), .help = "Default UART configuration, saved in flash"},
 	{.name = "+SLEEP", .query = sleep_query, .set = sleep_set, .params = p_sleep,
 	 .nparams = N(p_sleep), .help = "Set the sleep mode"},
@@ -527,7 +527,7 @@ const struct espat_cmd_table espat_basic_table = {
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
-static void basic_init(struct espat_module *m)
+void espat_basic_init(struct espat_module *m)
 {
 	struct espat_basic *b = m->basic;
 	memset(b, 0, sizeof(*b));
@@ -546,7 +546,7 @@ static void basic_init(struct espat_module *m)
 	espat_msgfilter_init(m);
 }
 
-static void basic_boot(struct espat_module *m)
+void espat_basic_boot(struct espat_module *m)
 {
 	struct espat_basic *b = m->basic;
 	struct espat_args a;
@@ -567,7 +567,7 @@ static void basic_boot(struct espat_module *m)
 	b->heap.min_free = b->heap.base_free - 18000u - m->ports.sys.random(m->ports.sys.user) % 4096u;
 }
 
-static void basic_free(struct espat_module *m)
+void espat_basic_free(struct espat_module *m)
 {
 	espat_timer_cancel(&m->timers, &m->basic->op_timer);
 	espat_msgfilter_free(m);
@@ -579,9 +579,9 @@ const struct espat_family espat_basic_family = {
 	.table = &espat_basic_table,
 	.state_size = sizeof(struct espat_basic),
 	.state_slot = offsetof(struct espat_module, basic),
-	.init = basic_init,
-	.boot = basic_boot,
-	.free = basic_free,
+	.init = espat_basic_init,
+	.boot = espat_basic_boot,
+	.free = espat_basic_free,
 };
 
 /* ---- for other families ------------------------------------------------------ */

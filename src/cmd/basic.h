@@ -55,6 +55,7 @@ struct espat_basic {
 	uint8_t wk_source, wk_gpio, wk_level; /* AT+SLEEPWKCFG */
 	uint8_t rf_wifi;              /* AT+RFPOWER, 0.25 dBm units as set */
 	uint8_t rf_ble[3];            /* adv, scan, conn levels 0..15 */
+	uint16_t rf_vdd;              /* v1.5 AT+RFVDD: VDD33 the TX power follows, 1/1024 V */
 	struct { uint32_t addr, value; } regs[ESPAT_REGS_MAX]; /* AT+SYSREG writes */
 	size_t nregs;
 	uint16_t transintvl;          /* AT+TRANSINTVL, ms */
@@ -76,6 +77,8 @@ struct espat_basic {
 
 extern const struct espat_cmd_table espat_basic_table;
 extern const struct espat_family espat_basic_family;
+/* The same family speaking the ESP8266 v1.5 set (basic_v15.c). */
+extern const struct espat_family espat_basic_v15_family;
 
 /* ---- for other families -------------------------------------------------- */
 

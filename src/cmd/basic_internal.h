@@ -49,6 +49,16 @@ extern const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS];
 #define ESPAT_SYSMFG_NPARAMS 6
 extern const struct espat_param espat_sysmfg_params[ESPAT_SYSMFG_NPARAMS];
 
+/* basic.c: the rows and lifecycle the v1.5 dialect (basic_v15.c) shares */
+espat_handler_fn espat_basic_at_exec, espat_basic_ate_exec, espat_basic_rst_exec;
+espat_handler_fn espat_basic_gslp_set, espat_basic_restore_exec;
+espat_handler_fn espat_basic_uart_cur_set, espat_basic_uart_def_set;
+espat_handler_fn espat_basic_savetranslink_set;
+espat_handler_fn espat_basic_uart_cur_query, espat_basic_uart_def_query;
+void espat_basic_init(struct espat_module *m);
+void espat_basic_boot(struct espat_module *m);
+void espat_basic_free(struct espat_module *m);
+
 /* Simulated time of a flash erase, per 4 KiB sector, on the module clock. */
 #define ESPAT_FLASH_ERASE_MS_PER_SECTOR 25u
 

@@ -31,7 +31,31 @@
 #include "port/ports.h"
 
 enum espat_chip {
-	ESPAT_CHIP_ESP32C3,
+	ESPAT_CHIP_ESP32C3, /* ESP-AT v3.3 for ESP32-C3 (the first seed) */
+	ESPAT_CHIP_ESP8266, /* the ESP8266 AT v1.5 instruction set (the second seed) */
+	ESPAT_CHIP_COUNT,
+};
+
+/* What the two instruction sets print differently in paths both share (the
+ * engine, the Wi-Fi station machine, the links). Data, never a chip test:
+ * the registry of a chip carries its dialect and shared code reads the
+ * field (docs/internals/dialect.md). */
+struct espat_dialect {
+	const char *chip;            /* "esp32c3", as --chip and the data dir name it */
+	const char *boot_text;       /* written whole at every boot, ending in ready */
+	const char *wifi_connected;  /* station reports: "WIFI CONNECTED" / "WiFi CONNECTED" */
+	const char *wifi_got_ip;
+	const char *wifi_disconnect;
+	const char *smart_got_info;  /* SmartConfig heard the phone: "Smart get wifi info" */
+	const char *smart_connected; /* ... and joined: "smartconfig connected wifi"; NULL: none */
+	const char *jap_fail_final;  /* after +CWJAP:<code>: "FAIL"; NULL: ERROR (ERR CODE) */
+	const char *already_connected; /* AT+CIPSTART on a busy link: "ALREADY CONNECTED" */
+	const char *link_builded;    /* AT+CIPMUX with links open: "Link is builded"; NULL: none */
+	const char *ping_prefix;     /* before the round trip in ms: "+PING:" / "+" */
+	const char *ping_timeout;    /* line before ERROR when no reply: "+PING:TIMEOUT"; NULL: none */
+	const char *ota_progress;    /* AT+CIUPDATE's progress prefix: "+CIPUPDATE:" / "+CIUPDATE:" */
+	size_t sap_pwd_max;          /* AT+CWSAP <pwd>: 63 (ESP32-C3), 64 (v1.5) */
+	uint32_t send_max;           /* AT+CIPSEND/AT+CIPSENDEX <length> limit */
 };
 
 /* How long a restart keeps the UART dead before "ready" (AT+RST, AT+RESTORE,
@@ -86,10 +110,11 @@ struct espat_family {
 	void (*on_event)(struct espat_module *m, enum espat_event ev);
 };
 
-/* A registry: the families in order. */
+/* A registry: the families in order, and the dialect they speak. */
 struct espat_registry {
 	const struct espat_family *const *rows;
 	size_t n;
+	const struct espat_dialect *dialect;
 };
 
 #define ESPAT_FAMILIES_MAX 16
@@ -109,6 +134,7 @@ struct espat_module {
 	struct espat_timers timers;
 	struct espat_settings settings;
 	struct espat_registry reg;                                /* the families, borrowed */
+	const struct espat_dialect *dialect;                      /* reg's, borrowed */
 	const struct espat_cmd_table *tables[ESPAT_FAMILIES_MAX]; /* the engine's view of reg */
 	/* Family state: each points to a struct only its family defines. One
 	 * line here per family; the row's state_slot names it. */

@@ -86,7 +86,8 @@ void espat_module_init(struct espat_module *m, const struct espat_ports *ports,
 		m->opts.restart_ms = ESPAT_RESTART_MS;
 	if (m->opts.factory_baud == 0)
 		m->opts.factory_baud = 115200;
-	m->reg = espat_registry;
+	m->reg = *espat_registry_of(m->opts.chip);
+	m->dialect = m->reg.dialect;
 	size_t nt = 0;
 	for (size_t i = 0; i < m->reg.n && nt < ESPAT_FAMILIES_MAX; i++)
 		if (m->reg.rows[i]->table)
@@ -112,9 +113,8 @@ static void boot(struct espat_module *m)
 		m->ports.pipe.set_uart(m->ports.pipe.user, &m->uart);
 	m->boot_ms = espat_module_now(m);
 	espat_engine_resume(&m->eng);
-	/* esp-at at_init.c writes "\r\nready\r\n" once the port is up */
-	static const char ready[] = "\r\nready\r\n";
-	espat_wr_msg(&m->wr, (const uint8_t *)ready, sizeof(ready) - 1);
+	const char *text = m->dialect->boot_text;
+	espat_wr_msg(&m->wr, (const uint8_t *)text, strlen(text));
 }
 
 void espat_module_power_on(struct espat_module *m)

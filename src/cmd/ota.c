@@ -302,9 +302,9 @@ static void progress(struct espat_module *m, int st)
 	struct espat_ota *o = m->ota;
 	o->progress = (int8_t)st;
 	if (o->blocking)
-		espat_wr_linef(&m->wr, "+CIPUPDATE:%d", st);
+		espat_wr_linef(&m->wr, "%s%d", m->dialect->ota_progress, st);
 	else
-		espat_wr_reportf(&m->wr, "+CIPUPDATE:%d", st);
+		espat_wr_reportf(&m->wr, "%s%d", m->dialect->ota_progress, st);
 }
 
 static void update_end(struct espat_module *m)
@@ -616,7 +616,7 @@ static enum espat_rc ciupdate_query(struct espat_module *m, const struct espat_a
 }
 
 /* AT+CIUPDATE: the latest version of the app, over plain HTTP, blocking. */
-static enum espat_rc ciupdate_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_ota_ciupdate_exec(struct espat_module *m, const struct espat_args *a)
 {
 	return update_start(m, false, "", "ota", true);
 }
@@ -731,7 +731,7 @@ static const struct espat_cmd ota_rows[] = {
     {.name = "+CIUPDATE",
      .query = ciupdate_query,
      .set = ciupdate_set,
-     .exec = ciupdate_exec,
+     .exec = espat_ota_ciupdate_exec,
      .params = p_ciupdate,
      .nparams = N(p_ciupdate),
      .help = "Upgrade firmware through Wi-Fi"},
@@ -746,14 +746,14 @@ const struct espat_cmd_table espat_ota_table = {
     .n = sizeof(ota_rows) / sizeof(ota_rows[0]),
 };
 
-static void ota_init(struct espat_module *m)
+void espat_ota_init(struct espat_module *m)
 {
 	m->ota->part = -1;
 }
 
 /* The boot slot's firmware runs: an updated one is the factory build with
  * the version its server named (nothing else of it is known). */
-static void ota_boot(struct espat_module *m)
+void espat_ota_boot(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
 	struct espat_ota_state st;
@@ -771,7 +771,7 @@ static void ota_boot(struct espat_module *m)
 	espat_basic_set_fw(m, &o->fw);
 }
 
-static void ota_free(struct espat_module *m)
+void espat_ota_free(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
 	update_end(m);
@@ -784,7 +784,7 @@ const struct espat_family espat_ota_family = {
 	.table = &espat_ota_table,
 	.state_size = sizeof(struct espat_ota),
 	.state_slot = offsetof(struct espat_module, ota),
-	.init = ota_init,
-	.boot = ota_boot, /* after basic's: it may replace the firmware identity */
-	.free = ota_free,
+	.init = espat_ota_init,
+	.boot = espat_ota_boot, /* after basic's: it may replace the firmware identity */
+	.free = espat_ota_free,
 };

@@ -109,5 +109,12 @@ int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *versio
 extern const struct espat_cmd_table espat_ota_table;
 
 extern const struct espat_family espat_ota_family;
+/* v1.5's AT+CIUPDATE (execute only) over the same family (ota_v15.c). */
+extern const struct espat_family espat_ota_v15_family;
+/* What ota_v15.c shares with ota.c (not for other families). */
+espat_handler_fn espat_ota_ciupdate_exec;
+void espat_ota_init(struct espat_module *m);
+void espat_ota_boot(struct espat_module *m);
+void espat_ota_free(struct espat_module *m);
 
 #endif

@@ -13,8 +13,48 @@
 #include "cmd/wifi.h"
 #include "cmd/ws.h"
 
+/* What ESP-AT v3.3 prints (guide 3.1-3.3). */
+static const struct espat_dialect esp32c3_dialect = {
+	.chip = "esp32c3",
+	/* esp-at at_init.c writes "\r\nready\r\n" once the port is up */
+	.boot_text = "\r\nready\r\n",
+	.wifi_connected = "WIFI CONNECTED",
+	.wifi_got_ip = "WIFI GOT IP",
+	.wifi_disconnect = "WIFI DISCONNECT",
+	.smart_got_info = "Smart get wifi info",
+	.smart_connected = "smartconfig connected wifi",
+	.jap_fail_final = NULL, /* the engine's ERROR, with its ERR CODE */
+	.already_connected = "ALREADY CONNECTED",
+	.link_builded = NULL,
+	.ping_prefix = "+PING:",
+	.ping_timeout = "+PING:TIMEOUT",
+	.ota_progress = "+CIPUPDATE:",
+	.sap_pwd_max = 63,
+	.send_max = 8192,
+};
+
+/* What the ESP8266 AT v1.5 firmware prints (the second seed; the boot
+ * text is COMPAT #300). */
+static const struct espat_dialect esp8266_dialect = {
+	.chip = "esp8266",
+	.boot_text = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n",
+	.wifi_connected = "WiFi CONNECTED",
+	.wifi_got_ip = "WiFi GOT IP",
+	.wifi_disconnect = "WiFi DISCONNECT",
+	.smart_got_info = "Smart get WiFi info",
+	.smart_connected = NULL, /* v1.5 says only WiFi CONNECTED, WiFi GOT IP */
+	.jap_fail_final = "FAIL",
+	.already_connected = "ALREADY CONNECT",
+	.link_builded = "Link is builded",
+	.ping_prefix = "+",
+	.ping_timeout = NULL, /* "ERROR // means ping fail" */
+	.ota_progress = "+CIUPDATE:",
+	.sap_pwd_max = 64,
+	.send_max = 2048,
+};
+
 /* clang-format off */
-static const struct espat_family *const rows[] = {
+static const struct espat_family *const esp32c3_rows[] = {
 	&espat_basic_family,
 	&espat_wifi_family,
 	&espat_conn_family, /* no commands: the service every family dials through */
@@ -29,6 +69,27 @@ static const struct espat_family *const rows[] = {
 	&espat_ws_family,
 	&espat_web_family,
 };
+
+/* The v1.5 set: basic (its section 3), Wi-Fi (4), TCP/IP (5); the
+ * client-connection service under the links. Nothing else: the services
+ * v1.5 lacks (MQTT, HTTP, FS, ...) are not rows, so they answer ERROR. */
+static const struct espat_family *const esp8266_rows[] = {
+	&espat_basic_v15_family,
+	&espat_wifi_v15_family,
+	&espat_conn_family,
+	&espat_tcpip_v15_family,
+	&espat_ssl_v15_family,
+	&espat_svc_v15_family, /* AT+PING, AT+MDNS */
+	&espat_ota_v15_family, /* AT+CIUPDATE */
+};
 /* clang-format on */
 
-const struct espat_registry espat_registry = {rows, sizeof(rows) / sizeof(rows[0])};
+const struct espat_registry espat_registry_esp32c3 = {
+    esp32c3_rows, sizeof(esp32c3_rows) / sizeof(esp32c3_rows[0]), &esp32c3_dialect};
+const struct espat_registry espat_registry_esp8266 = {
+    esp8266_rows, sizeof(esp8266_rows) / sizeof(esp8266_rows[0]), &esp8266_dialect};
+
+const struct espat_registry *espat_registry_of(enum espat_chip chip)
+{
+	return chip == ESPAT_CHIP_ESP8266 ? &espat_registry_esp8266 : &espat_registry_esp32c3;
+}

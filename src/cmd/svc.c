@@ -320,6 +320,13 @@ static enum espat_rc cipsntpintv_set(struct espat_module *m, const struct espat_
 
 /* ---- AT+PING ------------------------------------------------------------------- */
 
+/* "+PING:TIMEOUT" (ESP32-C3); v1.5 says only ERROR. */
+static void ping_timeout_line(struct espat_module *m)
+{
+	if (m->dialect->ping_timeout)
+		espat_wr_linef(&m->wr, "%s", m->dialect->ping_timeout);
+}
+
 /* Prints the outcome and finishes the pending command. */
 static void ping_end(struct espat_module *m, int err, uint32_t rtt_ms)
 {
@@ -328,10 +335,10 @@ static void ping_end(struct espat_module *m, int err, uint32_t rtt_ms)
 	p->req = NULL;
 	p->dns = NULL;
 	if (err == 0) {
-		espat_wr_linef(&m->wr, "+PING:%u", (unsigned)rtt_ms);
+		espat_wr_linef(&m->wr, "%s%u", m->dialect->ping_prefix, (unsigned)rtt_ms);
 		espat_engine_complete(E(m), ESPAT_RC_OK);
 	} else {
-		espat_wr_linef(&m->wr, "+PING:TIMEOUT");
+		ping_timeout_line(m);
 		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
 	}
 }
@@ -356,7 +363,7 @@ static void ping_resolved(void *user, int err, const struct espat_ip *ip)
 		ping_end(m, err ? err : ESPAT_NET_EIO, 0);
 }
 
-static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_svc_ping_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_svc_ping *p = P(m);
 	char host[ESPAT_PING_HOST_MAX + 1];
@@ -370,7 +377,7 @@ static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a
 	 * can a name be looked up: the guide's failure answer, at once. */
 	if (!espat_wifi_online(m) || (literal && ip.v6 && !espat_tcpip_ipv6(m)) ||
 	    (literal && !ping_go(m, &ip))) {
-		espat_wr_linef(&m->wr, "+PING:TIMEOUT");
+		ping_timeout_line(m);
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	}
 	p->running = true;
@@ -380,7 +387,7 @@ static enum espat_rc ping_set(struct espat_module *m, const struct espat_args *a
 	p->dns = espat_conn_resolve(m, host, dns_family(m), 0, ping_resolved, m, &err);
 	if (!p->dns) {
 		p->running = false;
-		espat_wr_linef(&m->wr, "+PING:TIMEOUT");
+		ping_timeout_line(m);
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	}
 	return ESPAT_RC_PENDING;
@@ -546,7 +553,7 @@ static uint32_t mdns_parse_args(const struct espat_args *a, struct espat_mdns_cf
 	return 0;
 }
 
-static enum espat_rc mdns_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_svc_mdns_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_svc_mdns *d = M(m);
 	if (a->v[0].i == 0) {
@@ -590,7 +597,7 @@ static void svc_net_changed(struct espat_module *m)
 	}
 }
 
-static void svc_init(struct espat_module *m)
+void espat_svc_init(struct espat_module *m)
 {
 	struct espat_svc_sntp *s = S(m);
 	sntp_default_servers(s);
@@ -598,7 +605,7 @@ static void svc_init(struct espat_module *m)
 	s->phase = ESPAT_SNTP_OFF;
 }
 
-static void svc_free(struct espat_module *m)
+void espat_svc_free(struct espat_module *m)
 {
 	struct espat_svc_ping *p = P(m);
 	sntp_cancel(m);
@@ -645,9 +652,9 @@ static const struct espat_cmd svc_rows[] = {
 	{.name = "+CIPSNTPINTV", .query = cipsntpintv_query, .set = cipsntpintv_set,
 	 .params = p_sntpintv, .nparams = N(p_sntpintv),
 	 .help = "Query/Set the SNTP time synchronization interval"},
-	{.name = "+PING", .set = ping_set, .params = p_ping, .nparams = N(p_ping),
+	{.name = "+PING", .set = espat_svc_ping_set, .params = p_ping, .nparams = N(p_ping),
 	 .help = "Ping the remote host"},
-	{.name = "+MDNS", .set = mdns_set, .params = p_mdns, .nparams = N(p_mdns),
+	{.name = "+MDNS", .set = espat_svc_mdns_set, .params = p_mdns, .nparams = N(p_mdns),
 	 .help = "Configure the mDNS function"},
 };
 
@@ -657,7 +664,7 @@ const struct espat_cmd_table espat_svc_table = {
 	.n = sizeof(svc_rows) / sizeof(svc_rows[0]),
 };
 
-static void svc_event(struct espat_module *m, enum espat_event ev)
+void espat_svc_event(struct espat_module *m, enum espat_event ev)
 {
 	svc_net_changed(m);
 }
@@ -667,8 +674,8 @@ const struct espat_family espat_svc_family = {
 	.table = &espat_svc_table,
 	.state_size = sizeof(struct espat_svc),
 	.state_slot = offsetof(struct espat_module, svc),
-	.init = svc_init,
-	.free = svc_free,
+	.init = espat_svc_init,
+	.free = espat_svc_free,
 	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED),
-	.on_event = svc_event,
+	.on_event = espat_svc_event,
 };

@@ -84,5 +84,12 @@ struct espat_svc {
 extern const struct espat_cmd_table espat_svc_table;
 
 extern const struct espat_family espat_svc_family;
+/* v1.5's rows of the family: AT+PING and its AT+MDNS (svc_v15.c). */
+extern const struct espat_family espat_svc_v15_family;
+/* What svc_v15.c shares with svc.c (not for other families). */
+espat_handler_fn espat_svc_ping_set, espat_svc_mdns_set;
+void espat_svc_init(struct espat_module *m);
+void espat_svc_free(struct espat_module *m);
+void espat_svc_event(struct espat_module *m, enum espat_event ev);
 
 #endif

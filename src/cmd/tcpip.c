@@ -400,7 +400,7 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 	else if (ex && !(l = free_link(m)))
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	if (link_open(l)) {
-		espat_wr_linef(&m->wr, "ALREADY CONNECTED");
+		espat_wr_linef(&m->wr, "%s", m->dialect->already_connected);
 		return espat_fail(e, ESPAT_ERR_EXEC);
 	}
 	if (!espat_wifi_online(m) || !NET(m)->open) {
@@ -423,7 +423,7 @@ static enum espat_rc start(struct espat_module *m, const struct espat_args *a, b
 	return ESPAT_RC_PENDING;
 }
 
-static enum espat_rc cipstart_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipstart_set(struct espat_module *m, const struct espat_args *a)
 {
 	return start(m, a, false);
 }
@@ -435,7 +435,7 @@ static enum espat_rc cipstartex_set(struct espat_module *m, const struct espat_a
 
 /* ---- AT+CIPCLOSE ------------------------------------------------------------ */
 
-static enum espat_rc cipclose_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipclose_exec(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_link *l = &T(m)->links[0];
 	if (T(m)->mux || !link_open(l) || l->state == ESPAT_LINK_RESOLVING ||
@@ -445,7 +445,7 @@ static enum espat_rc cipclose_exec(struct espat_module *m, const struct espat_ar
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipclose_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipclose_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t id = a->v[0].i;
 	if (!T(m)->mux)
@@ -505,7 +505,7 @@ static enum espat_rc cipstatus_exec(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cifsr_exec(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cifsr_exec(struct espat_module *m, const struct espat_args *a)
 {
 	char ip[16], mac[18];
 	if (espat_wifi_ap_enabled(m)) {
@@ -532,32 +532,34 @@ static bool any_link(const struct espat_module *m)
 	return false;
 }
 
-static enum espat_rc cipmux_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipmux_query(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&m->wr, "+CIPMUX:%u", T(m)->mux);
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipmux_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipmux_set(struct espat_module *m, const struct espat_args *a)
 {
 	uint8_t v = (uint8_t)a->v[0].i;
 	if (v == T(m)->mux)
 		return ESPAT_RC_OK;
 	/* guide 3.3.15: only without links; multiple needs normal mode;
 	 * single needs the server deleted */
+	if (any_link(m) && m->dialect->link_builded)
+		espat_wr_linef(&m->wr, "%s", m->dialect->link_builded);
 	if (any_link(m) || (v == 1 && T(m)->mode == 1) || (v == 0 && T(m)->srv))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	T(m)->mux = v;
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipmode_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipmode_query(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&m->wr, "+CIPMODE:%u", T(m)->mode);
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipmode_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipmode_set(struct espat_module *m, const struct espat_args *a)
 {
 	uint8_t v = (uint8_t)a->v[0].i;
 	/* Passthrough needs one link: single connection, or a server that
@@ -577,7 +579,7 @@ static enum espat_rc cipdinfo_query(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipdinfo_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipdinfo_set(struct espat_module *m, const struct espat_args *a)
 {
 	T(m)->dinfo = a->v[0].i == 1;
 	return ESPAT_RC_OK;
@@ -657,7 +659,7 @@ static enum espat_rc cipserver_query(struct espat_module *m, const struct espat_
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipserver_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipserver_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_tcpip *t = T(m);
 	struct espat_engine *e = E(m);
@@ -721,13 +723,13 @@ static enum espat_rc cipservermaxconn_set(struct espat_module *m, const struct e
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipsto_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipsto_query(struct espat_module *m, const struct espat_args *a)
 {
 	espat_wr_linef(&m->wr, "+CIPSTO:%u", T(m)->sto);
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipsto_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_tcpip_cipsto_set(struct espat_module *m, const struct espat_args *a)
 {
 	T(m)->sto = (uint16_t)a->v[0].i;
 	for (size_t i = 0; i < ESPAT_LINKS; i++) {
@@ -993,7 +995,7 @@ static const struct espat_cmd rows[] = {
 	{.name = "+CIPSTATUS", .exec = cipstatus_exec, .help = "connection status (deprecated)"},
 	{.name = "+CIPDOMAIN", .set = cipdomain_set, .params = p_domain, .nparams = N(p_domain),
 	 .help = "resolve a domain name"},
-	{.name = "+CIPSTART", .set = cipstart_set, .params = p_start, .nparams = N(p_start),
+	{.name = "+CIPSTART", .set = espat_tcpip_cipstart_set, .params = p_start, .nparams = N(p_start),
 	 .help = "open a TCP or UDP connection"},
 	{.name = "+CIPSTARTEX", .set = cipstartex_set, .params = p_start, .nparams = N(p_start),
 	 .help = "open a connection with an automatically assigned ID"},
@@ -1005,21 +1007,21 @@ static const struct espat_cmd rows[] = {
 	 .params = p_sendlcfg, .nparams = N(p_sendlcfg), .help = "configure AT+CIPSENDL"},
 	{.name = "+CIPSENDEX", .set = espat_cipsendex_set, .params = p_send, .nparams = N(p_send),
 	 .help = "send data ended by \\0"},
-	{.name = "+CIPCLOSE", .set = cipclose_set, .exec = cipclose_exec, .params = p_close,
+	{.name = "+CIPCLOSE", .set = espat_tcpip_cipclose_set, .exec = espat_tcpip_cipclose_exec, .params = p_close,
 	 .nparams = N(p_close), .help = "close a connection"},
-	{.name = "+CIFSR", .exec = cifsr_exec, .help = "local addresses"},
-	{.name = "+CIPMUX", .query = cipmux_query, .set = cipmux_set, .params = p_bit,
+	{.name = "+CIFSR", .exec = espat_tcpip_cifsr_exec, .help = "local addresses"},
+	{.name = "+CIPMUX", .query = espat_tcpip_cipmux_query, .set = espat_tcpip_cipmux_set, .params = p_bit,
 	 .nparams = N(p_bit), .help = "multiple connections"},
-	{.name = "+CIPSERVER", .query = cipserver_query, .set = cipserver_set, .params = p_server,
+	{.name = "+CIPSERVER", .query = cipserver_query, .set = espat_tcpip_cipserver_set, .params = p_server,
 	 .nparams = N(p_server), .help = "create or delete a TCP server"},
 	{.name = "+CIPSERVERMAXCONN", .query = cipservermaxconn_query,
 	 .set = cipservermaxconn_set, .params = p_maxconn, .nparams = N(p_maxconn),
 	 .help = "server connection limit"},
-	{.name = "+CIPMODE", .query = cipmode_query, .set = cipmode_set, .params = p_bit,
+	{.name = "+CIPMODE", .query = espat_tcpip_cipmode_query, .set = espat_tcpip_cipmode_set, .params = p_bit,
 	 .nparams = N(p_bit), .help = "transmission mode"},
-	{.name = "+CIPSTO", .query = cipsto_query, .set = cipsto_set, .params = p_sto,
+	{.name = "+CIPSTO", .query = espat_tcpip_cipsto_query, .set = espat_tcpip_cipsto_set, .params = p_sto,
 	 .nparams = N(p_sto), .help = "server idle timeout"},
-	{.name = "+CIPDINFO", .query = cipdinfo_query, .set = cipdinfo_set, .params = p_bit,
+	{.name = "+CIPDINFO", .query = cipdinfo_query, .set = espat_tcpip_cipdinfo_set, .params = p_bit,
 	 .nparams = N(p_bit), .help = "remote address in +IPD"},
 	{.name = "+CIPRECONNINTV", .query = cipreconnintv_query, .set = cipreconnintv_set,
 	 .params = p_reconnintv, .nparams = N(p_reconnintv),
@@ -1045,7 +1047,7 @@ const struct espat_cmd_table espat_tcpip_table = {
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static void tcpip_init(struct espat_module *m)
+void espat_tcpip_init(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	memset(t, 0, sizeof(*t));
@@ -1085,7 +1087,7 @@ static void load_settings(struct espat_module *m)
 	}
 }
 
-static void tcpip_boot(struct espat_module *m)
+void espat_tcpip_boot(struct espat_module *m)
 {
 	load_settings(m);
 	/* the SSL row's settings before an SSL AT+SAVETRANSLINK link opens */
@@ -1093,7 +1095,7 @@ static void tcpip_boot(struct espat_module *m)
 	espat_pt_boot(m);
 }
 
-static void tcpip_free(struct espat_module *m)
+void espat_tcpip_free(struct espat_module *m)
 {
 	struct espat_tcpip *t = T(m);
 	espat_pt_free(m);
@@ -1105,7 +1107,7 @@ static void tcpip_free(struct espat_module *m)
 	close_all(m, false);
 }
 
-static void tcpip_event(struct espat_module *m, enum espat_event ev)
+void espat_tcpip_event(struct espat_module *m, enum espat_event ev)
 {
 	switch (ev) {
 	case ESPAT_EV_NET_CHANGED:
@@ -1127,12 +1129,12 @@ const struct espat_family espat_tcpip_family = {
 	.table = &espat_tcpip_table,
 	.state_size = sizeof(struct espat_tcpip),
 	.state_slot = offsetof(struct espat_module, tcpip),
-	.init = tcpip_init,
-	.boot = tcpip_boot,
-	.free = tcpip_free,
+	.init = espat_tcpip_init,
+	.boot = espat_tcpip_boot,
+	.free = espat_tcpip_free,
 	.events = ESPAT_EV(ESPAT_EV_NET_CHANGED) | ESPAT_EV(ESPAT_EV_TX_ROOM) |
 		  ESPAT_EV(ESPAT_EV_INPUT_DONE),
-	.on_event = tcpip_event,
+	.on_event = espat_tcpip_event,
 };
 
 /* ---- for other families ------------------------------------------------------- */

@@ -92,8 +92,30 @@ enum espat_tx_kind {
 	ESPAT_TX_SENDL,
 };
 
+/* v1.5 AT+CIPSENDBUF: numbered segments written into a link's TCP send
+ * buffer (tcpip_v15.c). A segment is sent successfully once the stack has
+ * taken all of its bytes (the net port's queue has drained past its end). */
+#define ESPAT_SEG_HISTORY 32   /* AT+CIPCHECKSEQ keeps the latest 32 */
+#define ESPAT_SEGBUF_SIZE 5840 /* the TCP send buffer: two 2920-byte segments (TCP_SND_BUF) */
+#define ESPAT_SEG_QUEUE 8      /* AT+CIPBUFSTATUS <queue number> with nothing pending */
+struct espat_seg {
+	uint32_t id;  /* 0: unused slot */
+	uint64_t end; /* byte offset (of espat_segs.handed) where it ends */
+	bool done;    /* out of the queue (or failed) */
+	bool ok;      /* ... and sent successfully */
+};
+struct espat_segs {
+	uint32_t next;   /* the ID the next AT+CIPSENDBUF gets, from 1 */
+	uint32_t sent;   /* the latest handed to the stack */
+	uint32_t acked;  /* the latest sent successfully */
+	uint64_t handed; /* bytes handed to the socket by AT+CIPSENDBUF */
+	struct espat_seg ring[ESPAT_SEG_HISTORY]; /* by id % ESPAT_SEG_HISTORY */
+};
+
 struct espat_tcpip {
 	struct espat_link links[ESPAT_LINKS];
+	struct espat_segs segs[ESPAT_LINKS]; /* v1.5 AT+CIPSENDBUF, per link ID */
+	struct espat_link *seg_link;         /* AT+CIPSENDBUF's data entry goes to this link */
 	uint8_t mux;                 /* AT+CIPMUX */
 	uint8_t mode;                /* AT+CIPMODE: 0 normal, 1 passthrough */
 	bool ipv6;                   /* AT+CIPV6 */
@@ -152,6 +174,8 @@ struct espat_tcpip {
 extern const struct espat_cmd_table espat_tcpip_table;
 
 extern const struct espat_family espat_tcpip_family;
+/* The same family speaking the ESP8266 v1.5 set (tcpip_v15.c). */
+extern const struct espat_family espat_tcpip_v15_family;
 
 /* ---- for other families and the app ---------------------------------------- */
 

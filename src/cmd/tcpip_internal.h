@@ -33,6 +33,22 @@ void espat_link_lost(struct espat_link *l, int err);
  * only link). */
 struct espat_link *espat_link_get(struct espat_module *m, int64_t id);
 
+/* tcpip.c: the rows and lifecycle the v1.5 dialect (tcpip_v15.c) shares */
+espat_handler_fn espat_tcpip_cipstart_set, espat_tcpip_cipclose_set, espat_tcpip_cipclose_exec;
+espat_handler_fn espat_tcpip_cifsr_exec, espat_tcpip_cipmux_set, espat_tcpip_cipmux_query;
+espat_handler_fn espat_tcpip_cipmode_set, espat_tcpip_cipmode_query, espat_tcpip_cipserver_set;
+espat_handler_fn espat_tcpip_cipsto_query, espat_tcpip_cipsto_set, espat_tcpip_cipdinfo_set;
+void espat_tcpip_init(struct espat_module *m);
+void espat_tcpip_boot(struct espat_module *m);
+void espat_tcpip_free(struct espat_module *m);
+void espat_tcpip_event(struct espat_module *m, enum espat_event ev);
+
+/* tcpip_v15.c: AT+CIPSENDBUF's segments follow the link's queue (the
+ * net port drained part of it) and die with the link. No-ops for a link
+ * that never had one. */
+void espat_segs_drained(struct espat_link *l);
+void espat_segs_gone(struct espat_link *l);
+
 /* tcpip_recv.c */
 extern const struct espat_sock_cbs espat_link_cbs;
 void espat_recv_data(struct espat_link *l, const uint8_t *p, size_t n,

@@ -201,7 +201,7 @@ static uint32_t parse_send(struct espat_module *m, const struct espat_args *a, i
 enum espat_rc espat_cipsend_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t len;
-	uint32_t err = parse_send(m, a, ESPAT_SEND_MAX, &len);
+	uint32_t err = parse_send(m, a, m->dialect->send_max, &len);
 	if (err)
 		return espat_fail(E(m), err);
 	T(m)->tx = ESPAT_TX_SEND;
@@ -214,7 +214,7 @@ enum espat_rc espat_cipsend_set(struct espat_module *m, const struct espat_args 
 enum espat_rc espat_cipsendex_set(struct espat_module *m, const struct espat_args *a)
 {
 	int64_t len;
-	uint32_t err = parse_send(m, a, ESPAT_SEND_MAX, &len);
+	uint32_t err = parse_send(m, a, m->dialect->send_max, &len);
 	if (err)
 		return espat_fail(E(m), err);
 	T(m)->tx = ESPAT_TX_SENDEX;
@@ -344,6 +344,7 @@ void espat_send_drained(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
 	struct espat_tcpip *t = T(m);
+	espat_segs_drained(l);
 	if (queued(l) > 0)
 		return; /* raised before a later send() queued more: its own follows */
 	if (t->pt_link == l) {
@@ -368,6 +369,7 @@ void espat_send_link_gone(struct espat_link *l)
 {
 	struct espat_module *m = l->m;
 	struct espat_tcpip *t = T(m);
+	espat_segs_gone(l);
 	if (t->tx_link != l)
 		return;
 	if (t->tx == ESPAT_TX_SENDL) {

@@ -42,6 +42,7 @@ struct espat_ssl_conf {
 
 struct espat_ssl {
 	struct espat_ssl_conf c[ESPAT_LINKS];
+	uint16_t v15_bufsize; /* v1.5 AT+CIPSSLSIZE: the TLS buffer, 2048..4096 bytes */
 };
 
 /* A server's TLS options with the PEM they point into; owned, free with
@@ -54,6 +55,8 @@ struct espat_ssl_creds {
 extern const struct espat_cmd_table espat_ssl_table;
 
 extern const struct espat_family espat_ssl_family;
+/* v1.5's SSL row: AT+CIPSSLSIZE only (tcpip_v15.c). */
+extern const struct espat_family espat_ssl_v15_family;
 /* Loads the saved settings (the TCP/IP row's boot calls it before it may
  * open an SSL passthrough link). */
 void espat_ssl_load(struct espat_module *m);

@@ -226,7 +226,7 @@ static void factory_macs(struct espat_module *m, uint8_t sta[6], uint8_t ap[6])
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static void wifi_init(struct espat_module *m)
+void espat_wifi_init(struct espat_module *m)
 {
 	struct espat_wifi *w = m->wifi;
 	memset(w, 0, sizeof(*w));
@@ -250,7 +250,9 @@ static void wifi_init(struct espat_module *m)
 	w->ap_ip.mask = ESPAT_AP_MASK;
 }
 
-static void wifi_boot(struct espat_module *m)
+/* The settings in flash over the factory state of m->wifi: what a boot
+ * loads, without starting anything. */
+void espat_wifi_load(struct espat_module *m)
 {
 	struct espat_wifi *w = m->wifi;
 	int64_t v;
@@ -289,10 +291,15 @@ static void wifi_boot(struct espat_module *m)
 	}
 	load_sap(m);
 	load_cfg(m);
+}
+
+void espat_wifi_boot(struct espat_module *m)
+{
+	espat_wifi_load(m);
 	espat_sta_boot(m);
 }
 
-static void wifi_free(struct espat_module *m)
+void espat_wifi_free(struct espat_module *m)
 {
 	espat_sta_free(m);
 	espat_sap_free(m);
@@ -304,9 +311,9 @@ const struct espat_family espat_wifi_family = {
 	.table = &espat_wifi_table,
 	.state_size = sizeof(struct espat_wifi),
 	.state_slot = offsetof(struct espat_module, wifi),
-	.init = wifi_init,
-	.boot = wifi_boot,
-	.free = wifi_free,
+	.init = espat_wifi_init,
+	.boot = espat_wifi_boot,
+	.free = espat_wifi_free,
 };
 
 /* ---- for other families --------------------------------------------------------- */
@@ -425,7 +432,7 @@ static enum espat_rc cwmode_query(struct espat_module *m, const struct espat_arg
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cwmode_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cwmode_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_wifi *w = m->wifi;
 	uint8_t mode = (uint8_t)a->v[0].i;
@@ -456,7 +463,7 @@ static enum espat_rc cwautoconn_query(struct espat_module *m, const struct espat
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cwautoconn_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cwautoconn_set(struct espat_module *m, const struct espat_args *a)
 {
 	m->wifi->autoconn = a->v[0].i == 1;
 	espat_settings_savef(&m->settings, ESPAT_SAVE_ALWAYS, "cwautoconn", "%d",
@@ -473,7 +480,7 @@ static enum espat_rc cwdhcp_query(struct espat_module *m, const struct espat_arg
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cwdhcp_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cwdhcp_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_wifi *w = m->wifi;
 	bool on = a->v[0].i == 1;
@@ -537,21 +544,21 @@ static enum espat_rc cwapproto_set(struct espat_module *m, const struct espat_ar
 
 /* ---- AT+CIPSTAMAC, AT+CIPAPMAC -------------------------------------------------- */
 
-static enum espat_rc mac_query(struct espat_module *m, const char *name, const uint8_t mac[6])
+enum espat_rc espat_wifi_mac_query(struct espat_module *m, const char *name, const uint8_t mac[6])
 {
 	char s[18];
 	espat_wr_linef(&m->wr, "+%s:\"%s\"", name, espat_mac_str(mac, s));
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipstamac_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipstamac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
+	return espat_wifi_mac_query(m, "CIPSTAMAC", m->wifi->sta_mac);
 }
 
-static enum espat_rc cipapmac_query(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipapmac_query(struct espat_module *m, const struct espat_args *a)
 {
-	return mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
+	return espat_wifi_mac_query(m, "CIPAPMAC", m->wifi->ap_mac);
 }
 
 /* A unicast address, not all zeros or all ones, and not the other
@@ -574,12 +581,12 @@ static enum espat_rc mac_set(struct espat_module *m, const struct espat_args *a,
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipstamac_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipstamac_set(struct espat_module *m, const struct espat_args *a)
 {
 	return mac_set(m, a, true);
 }
 
-static enum espat_rc cipapmac_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipapmac_set(struct espat_module *m, const struct espat_args *a)
 {
 	return mac_set(m, a, false);
 }
@@ -639,7 +646,7 @@ static bool parse_ip_args(struct espat_module *m, const struct espat_args *a, st
 	return true;
 }
 
-static enum espat_rc cipsta_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipsta_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_wifi *w = m->wifi;
 	struct espat_ip4 v;
@@ -656,7 +663,7 @@ static enum espat_rc cipsta_set(struct espat_module *m, const struct espat_args 
 	return ESPAT_RC_OK;
 }
 
-static enum espat_rc cipap_set(struct espat_module *m, const struct espat_args *a)
+enum espat_rc espat_wifi_cipap_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_wifi *w = m->wifi;
 	struct espat_ip4 v;
@@ -776,7 +783,7 @@ static const struct espat_param p_country[] = {P_INT("country_policy", 0, 1),
 static const struct espat_cmd wifi_rows[] = {
 	{.name = "+CWINIT", .query = cwinit_query, .set = cwinit_set, .params = p_bool,
 	 .nparams = N(p_bool), .help = "Initialize or deinitialize Wi-Fi driver"},
-	{.name = "+CWMODE", .query = cwmode_query, .set = cwmode_set, .params = p_cwmode,
+	{.name = "+CWMODE", .query = cwmode_query, .set = espat_wifi_cwmode_set, .params = p_cwmode,
 	 .nparams = N(p_cwmode), .help = "Set the Wi-Fi mode (Station/SoftAP/Station+SoftAP)"},
 	{.name = "+CWSTATE", .query = espat_cwstate_query, .help = "Query the Wi-Fi state and Wi-Fi information"},
 	{.name = "+CWJAP", .query = espat_cwjap_query, .set = espat_cwjap_set, .exec = espat_cwjap_exec,
@@ -793,24 +800,24 @@ static const struct espat_cmd wifi_rows[] = {
 	{.name = "+CWLIF", .exec = espat_cwlif_exec, .help = "Obtain IP address of the station that connects to an ESP32-C3 SoftAP"},
 	{.name = "+CWQIF", .set = espat_cwqif_set, .exec = espat_cwqif_exec, .params = p_cwqif,
 	 .nparams = N(p_cwqif), .help = "Disconnect stations from an ESP32-C3 SoftAP"},
-	{.name = "+CWDHCP", .query = cwdhcp_query, .set = cwdhcp_set, .params = p_cwdhcp,
+	{.name = "+CWDHCP", .query = cwdhcp_query, .set = espat_wifi_cwdhcp_set, .params = p_cwdhcp,
 	 .nparams = N(p_cwdhcp), .help = "Enable/disable DHCP"},
 	{.name = "+CWDHCPS", .query = espat_cwdhcps_query, .set = espat_cwdhcps_set,
 	 .params = p_cwdhcps, .nparams = N(p_cwdhcps),
 	 .help = "Query/Set the IPv4 addresses allocated by an ESP32-C3 SoftAP DHCP server"},
-	{.name = "+CWAUTOCONN", .query = cwautoconn_query, .set = cwautoconn_set, .params = p_bool,
+	{.name = "+CWAUTOCONN", .query = cwautoconn_query, .set = espat_wifi_cwautoconn_set, .params = p_bool,
 	 .nparams = N(p_bool), .help = "Connect to an AP automatically when powered on"},
 	{.name = "+CWAPPROTO", .query = cwapproto_query, .set = cwapproto_set, .params = p_proto,
 	 .nparams = N(p_proto), .help = "Query/Set the 802.11 b/g/n protocol standard of SoftAP mode"},
 	{.name = "+CWSTAPROTO", .query = cwstaproto_query, .set = cwstaproto_set, .params = p_proto,
 	 .nparams = N(p_proto), .help = "Query/Set the 802.11 b/g/n protocol standard of station mode"},
-	{.name = "+CIPSTAMAC", .query = cipstamac_query, .set = cipstamac_set, .params = p_mac,
+	{.name = "+CIPSTAMAC", .query = espat_wifi_cipstamac_query, .set = espat_wifi_cipstamac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "Query/Set the MAC address of an ESP32-C3 station"},
-	{.name = "+CIPAPMAC", .query = cipapmac_query, .set = cipapmac_set, .params = p_mac,
+	{.name = "+CIPAPMAC", .query = espat_wifi_cipapmac_query, .set = espat_wifi_cipapmac_set, .params = p_mac,
 	 .nparams = N(p_mac), .help = "Query/Set the MAC address of an ESP32-C3 SoftAP"},
-	{.name = "+CIPSTA", .query = cipsta_query, .set = cipsta_set, .params = p_ip,
+	{.name = "+CIPSTA", .query = cipsta_query, .set = espat_wifi_cipsta_set, .params = p_ip,
 	 .nparams = N(p_ip), .help = "Query/Set the IP address of an ESP32-C3 station"},
-	{.name = "+CIPAP", .query = cipap_query, .set = cipap_set, .params = p_ip, .nparams = N(p_ip),
+	{.name = "+CIPAP", .query = cipap_query, .set = espat_wifi_cipap_set, .params = p_ip, .nparams = N(p_ip),
 	 .help = "Query/Set the IP address of an ESP32-C3 SoftAP"},
 	{.name = "+CWSTARTSMART", .set = espat_cwstartsmart_set, .exec = espat_cwstartsmart_exec,
 	 .params = p_smart, .nparams = N(p_smart), .help = "Start SmartConfig"},

@@ -152,10 +152,15 @@ struct espat_wifi {
 	uint8_t wps_auth_floor;
 	uint64_t wps_deadline;
 	struct espat_timer wps_timer;
+	/* v1.5 AT+CWSTARTDISCOVER: announcing the device to WeChat */
+	bool discover_on;
+	uint32_t discover_interval_s;     /* 0: answer probes only */
 };
 
 extern const struct espat_cmd_table espat_wifi_table;
 extern const struct espat_family espat_wifi_family;
+/* The same family speaking the ESP8266 v1.5 set (wifi_v15.c). */
+extern const struct espat_family espat_wifi_v15_family;
 
 /* ---- events from the world (the control interface calls these) ---------- */
 

@@ -196,7 +196,7 @@ enum espat_rc espat_cwsap_set(struct espat_module *m, const struct espat_args *a
 	/* the softAP does no WEP */
 	if (ecn == ESPAT_ECN_WEP)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
-	if (ecn != ESPAT_ECN_OPEN && (a->v[1].len < 8 || a->v[1].len > 63))
+	if (ecn != ESPAT_ECN_OPEN && (a->v[1].len < 8 || a->v[1].len > m->dialect->sap_pwd_max))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(1));
 	if (!espat_wifi_ap_enabled(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);

@@ -34,6 +34,21 @@ void espat_wifi_save_reconn(struct espat_module *m);  /* "reconncfg" */
 void espat_wifi_save_dhcp(struct espat_module *m);    /* "cwdhcp" */
 void espat_wifi_save_sap(struct espat_module *m);     /* "cwsap" */
 
+/* ---- wifi.c: the rows and lifecycle the v1.5 dialect (wifi_v15.c) shares - */
+
+void espat_wifi_init(struct espat_module *m);
+void espat_wifi_boot(struct espat_module *m);
+/* Loads the flash settings into m->wifi (in factory state) without
+ * starting anything: espat_wifi_boot's first half. */
+void espat_wifi_load(struct espat_module *m);
+void espat_wifi_free(struct espat_module *m);
+espat_handler_fn espat_wifi_cwmode_set, espat_wifi_cwautoconn_set, espat_wifi_cwdhcp_set;
+espat_handler_fn espat_wifi_cipstamac_set, espat_wifi_cipapmac_set;
+espat_handler_fn espat_wifi_cipsta_set, espat_wifi_cipap_set;
+espat_handler_fn espat_wifi_cipstamac_query, espat_wifi_cipapmac_query;
+/* "+<name>:"<mac>"" and OK. */
+enum espat_rc espat_wifi_mac_query(struct espat_module *m, const char *name, const uint8_t mac[6]);
+
 /* ---- wifi_sta.c: the station's connection machine ---------------------- */
 
 /* Starts connecting to the configured AP. A command waiting for the

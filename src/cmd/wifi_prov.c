@@ -114,7 +114,7 @@ static void sc_step(void *user)
 		return;
 	}
 	w->sc_phase = SC_JOINING;
-	espat_wifi_report(m, "Smart get wifi info");
+	espat_wifi_report(m, "%s", m->dialect->smart_got_info);
 	raw_line(m, "ssid:", p.ssid, p.ssid_len);
 	raw_line(m, "password:", p.pwd, p.pwd_len);
 	if (p.type == 4 && p.rvd_len > 0) {
@@ -193,7 +193,8 @@ void espat_prov_sta_up(struct espat_module *m)
 	struct espat_wifi *w = m->wifi;
 	if (w->sc_on && w->sc_phase == SC_JOINING) {
 		w->sc_phase = SC_DONE;
-		espat_wifi_report(m, "smartconfig connected wifi");
+		if (m->dialect->smart_connected)
+			espat_wifi_report(m, "%s", m->dialect->smart_connected);
 	}
 }
 

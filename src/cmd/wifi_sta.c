@@ -150,6 +150,12 @@ static void finish_failed(struct espat_module *m, int code)
 			espat_wr_linef(&m->wr, "+CWJEAP:Timeout");
 	} else {
 		espat_wr_linef(&m->wr, "+CWJAP:%d", code);
+		if (m->dialect->jap_fail_final) {
+			/* v1.5 ends a failed join with its own word (FAIL) */
+			espat_wr_result(&m->wr, m->dialect->jap_fail_final);
+			espat_engine_complete(E(m), ESPAT_RC_DONE);
+			return;
+		}
 	}
 	espat_fail(E(m), ESPAT_ERR_EXEC);
 	espat_engine_complete(E(m), ESPAT_RC_ERROR);
@@ -198,7 +204,7 @@ static void got_ip(struct espat_module *m)
 	w->phase = ESPAT_PH_UP;
 	w->reconn_done = 0;
 	w->last_fail = 0;
-	espat_wifi_report(m, "WIFI GOT IP");
+	espat_wifi_report(m, "%s", m->dialect->wifi_got_ip);
 	if (w->waiting) {
 		w->waiting = NULL;
 		espat_timer_cancel(&m->timers, &w->jap_timer);
@@ -250,7 +256,7 @@ static void assoc_done(void *user)
 	}
 	w->ap = b;
 	w->state = ESPAT_STA_CONNECTED;
-	espat_wifi_report(m, "WIFI CONNECTED");
+	espat_wifi_report(m, "%s", m->dialect->wifi_connected);
 	if (!w->dhcp_sta) {
 		/* a static address is up as soon as the link is */
 		w->sta_ip = w->sta_static;
@@ -319,7 +325,7 @@ static bool disassociate(struct espat_module *m)
 	w->air_wait = false;
 	if (was) {
 		drop_address(m);
-		espat_wifi_report(m, "WIFI DISCONNECT");
+		espat_wifi_report(m, "%s", m->dialect->wifi_disconnect);
 		espat_module_emit(m, ESPAT_EV_NET_CHANGED);
 	}
 	return was;

@@ -38,6 +38,8 @@ ESPAT = os.environ.get("ESPAT_BIN") or os.path.join(REPO, "build", "espat")
 SHARED = os.path.join(REPO, "..", "shared")
 
 READY = b"\r\nready\r\n"
+# What an ESP8266 v1.5 module prints at every boot (the dialect's boot text).
+BOOT_V15 = b"\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n"
 # How a command's answer ends: a final result code or a busy report.
 FINAL = re.compile(rb"\r\n(?:OK|ERROR|SEND OK|SEND FAIL|SET OK)\r\n|busy p\.\.\.\r\n")
 DEADLINE = 5.0  # seconds any single expectation may take
@@ -135,8 +137,17 @@ class Dut:
         tty.setraw(self.fd, termios.TCSANOW)
         self.buf = b""
         if wait_ready:
-            self.expect(READY)
+            self.expect(self.boot_text())
         return self
+
+    def boot_text(self):
+        """What this module prints at boot: its chip's (DIR/chip, else --chip)."""
+        try:
+            with open(os.path.join(self.data_dir, "chip")) as f:
+                chip = f.read().strip()
+        except OSError:
+            chip = "esp8266" if "esp8266" in self.args else "esp32c3"
+        return BOOT_V15 if chip == "esp8266" else READY
 
     def _read_stdout_line(self, timeout):
         out, end = b"", time.monotonic() + timeout

@@ -39,7 +39,8 @@ def play(path, make_dut):
     options, steps = transcript.parse(path)
     if "inproc-only" in options:
         pytest.skip(f"inproc-only: {options['inproc-only']}")
-    dut = make_dut(world=options.get("world"))
+    chip = options.get("chip")
+    dut = make_dut(world=options.get("world"), args=("--chip", chip) if chip else ())
     for kind, arg, line in steps:
         if kind == "expect":
             _await(dut, arg, line, path)

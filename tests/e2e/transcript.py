@@ -127,10 +127,12 @@ def parse(path):
                 if line.startswith("!"):
                     opt = payload(line, 1)
                     name, _, reason = opt.partition(" ")
-                    if name not in ("pty-only", "inproc-only", "world"):
+                    if name not in ("pty-only", "inproc-only", "world", "chip"):
                         raise FormatError(f"unknown option {name!r}")
                     if name == "world" and not reason:
                         raise FormatError("! world needs a path")
+                    if name == "chip" and reason not in ("esp32c3", "esp8266"):
+                        raise FormatError("! chip is esp32c3 or esp8266")
                     options[name] = reason
                 elif line.startswith("<~"):
                     exp_line = exp_line or ln

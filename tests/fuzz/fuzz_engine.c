@@ -4,7 +4,9 @@
  * the fuzzer explores chunking and timing along with content. Output is
  * bounded: it may not outgrow what the input could cause. No pending
  * command may hang, and the module must answer AT with OK at the end unless
- * it sits in download mode, deep sleep or data entry. */
+ * it sits in download mode, deep sleep or data entry. Inputs of odd length
+ * run an ESP8266 v1.5 module (--chip esp8266), even ones an ESP32-C3, so
+ * every seed exercises both dialects. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a peer for links (the seeds in tests/fuzz/seeds/fuzz_engine/) */
 	espat_net_mem_serve(&tp.net, (struct espat_endpoint){espat_ip4(10, 0, 0, 2), 8080});
 	espat_net_mem_dns_add(&tp.net, "peer.example", espat_ip4(10, 0, 0, 2));
-	espat_module_init(&m, &tp.ports, NULL);
+	const struct espat_module_opts opts = {
+	    .chip = (size & 1) ? ESPAT_CHIP_ESP8266 : ESPAT_CHIP_ESP32C3};
+	espat_module_init(&m, &tp.ports, &opts);
 	espat_module_power_on(&m);
 	espat_tp_clear(&tp);
 
@@ -58,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			espat_tp_advance(&tp, &m, (uint64_t)(op - 0xF0 + 1) * (op & 1 ? 7 : 1237));
 		} else if (op == 0xFE) {
 			espat_module_free(&m);
-			espat_module_init(&m, &tp.ports, NULL);
+			espat_module_init(&m, &tp.ports, &opts);
 			espat_module_power_on(&m);
 		} else {
 			espat_tp_advance(&tp, &m, 60000);

@@ -56,6 +56,7 @@ struct run {
 	bool verbose;
 	struct espat_testport tp;
 	struct espat_module m;
+	struct espat_module_opts opts; /* "! chip esp8266" sets opts.chip */
 	struct espat_ctl ctl;
 	struct expect ex;
 	char err[9000]; /* first failure */
@@ -317,7 +318,7 @@ static bool checkpoint(struct run *r, int line)
 
 static void power_on(struct run *r)
 {
-	espat_module_init(&r->m, &r->tp.ports, NULL);
+	espat_module_init(&r->m, &r->tp.ports, &r->opts);
 	espat_module_power_on(&r->m);
 }
 
@@ -336,10 +337,12 @@ static void ctl_power_cut(void *user)
 	power_on(r);
 }
 
+/* The chip's boot text ("\r\nready\r\n" on the ESP32-C3). */
 static bool consume_ready(struct run *r, int line)
 {
-	static const char ready[] = "\r\nready\r\n";
-	if (r->tp.out_len != sizeof(ready) - 1 || memcmp(r->tp.out, ready, sizeof(ready) - 1)) {
+	const char *ready = r->m.dialect->boot_text;
+	size_t n = strlen(ready);
+	if (r->tp.out_len != n || memcmp(r->tp.out, ready, n)) {
 		char got[512];
 		snprintf(r->err, sizeof(r->err), "%s:%d: no ready at power-on: \"%s\"", r->file,
 		         line, esc(got, sizeof(got), r->tp.out, r->tp.out_len));
@@ -483,6 +486,33 @@ static const char *payload(const char *line, size_t mlen)
 	return line + mlen;
 }
 
+/* "! chip esp8266" (or esp32c3, the default): the module's chip, as the
+ * pty runner's --chip. */
+static bool load_chip(struct run *r, FILE *f)
+{
+	char line[8192];
+	int ln = 0;
+	bool ok = true;
+	memset(&r->opts, 0, sizeof(r->opts));
+	rewind(f);
+	while (ok && fgets(line, sizeof(line), f)) {
+		ln++;
+		rstrip(line);
+		if (strncmp(line, "! chip ", 7) != 0)
+			continue;
+		if (strcmp(line + 7, "esp8266") == 0)
+			r->opts.chip = ESPAT_CHIP_ESP8266;
+		else if (strcmp(line + 7, "esp32c3") == 0)
+			r->opts.chip = ESPAT_CHIP_ESP32C3;
+		else {
+			snprintf(r->err, sizeof(r->err), "%s:%d: unknown chip", r->file, ln);
+			ok = false;
+		}
+	}
+	rewind(f);
+	return ok;
+}
+
 /* "! world PATH" (absolute, or relative to the repo root, which is two
  * levels above the transcript's folder): loads the world before the module powers on, as
  * the pty runner's --world does. */
@@ -534,7 +564,7 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 	    .fault = &r->tp.fault,
 	    .user = r,
 	};
-	ok = load_world(r, f);
+	ok = load_world(r, f) && load_chip(r, f);
 	if (!ok) {
 		fclose(f);
 		espat_tp_free(&r->tp);
@@ -556,7 +586,8 @@ static enum result run_file(struct run *r, char *reason, size_t rcap)
 				res = R_SKIP;
 				break;
 			}
-			if (strncmp(opt, "inproc-only", 11) == 0 || strncmp(opt, "world ", 6) == 0)
+			if (strncmp(opt, "inproc-only", 11) == 0 || strncmp(opt, "world ", 6) == 0 ||
+			    strncmp(opt, "chip ", 5) == 0)
 				continue;
 			snprintf(r->err, sizeof(r->err), "%s:%d: unknown option", r->file, ln);
 			ok = false;

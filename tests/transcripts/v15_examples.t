@@ -1,0 +1,154 @@
+! chip esp8266
+! world tests/worlds/lab.ini
+# The ESP8266 v1.5 instruction set's own examples, in its order (seed 004;
+# its '/' for '\' and the spaces around '=' and ',' are PDF artefacts).
+> ATE0\r\n
+< ATE0\r\n\r\nOK\r\n
+> AT+UART_CUR=115200,8,1,0,3\r\n
+< \r\nOK\r\n
+> AT+UART_DEF=115200,8,1,0,3\r\n
+< \r\nOK\r\n
+> AT+UART=115200,8,1,0,3\r\n
+< \r\nOK\r\n
+> AT+UART_DEF=115200,8,1,0,0\r\n
+< \r\nOK\r\n
+> AT+RFPOWER=50\r\n
+< \r\nOK\r\n
+> AT+CWMODE_CUR=3\r\n
+< \r\nOK\r\n
+> AT+CWMODE_DEF=3\r\n
+< \r\nOK\r\n
+# no AP "abc" in this world: +CWJAP:3, FAIL
+> AT+CWJAP="abc","0123456789"\r\n
+~ 300
+< +CWJAP:3\r\n\r\nFAIL\r\n
+# SSID ab\,c and password 0123456789"\ escaped in the command line
+> AT+CWJAP_CUR="ab\\\\\\,c","0123456789\\\"\\\\"\r\n
+~ 300
+< +CWJAP:3\r\n\r\nFAIL\r\n
+> AT+CWJAP_DEF="abc","0123456789","ca:d7:19:d8:a6:44"\r\n
+~ 300
+< +CWJAP:3\r\n\r\nFAIL\r\n
+> AT+CWLAPOPT=1,127\r\n
+< \r\nOK\r\n
+> AT+CWLAP\r\n
+~ 200
+<~ +CWLAP:(3,"lab",-40,"02:11:22:33:44:55",1,-1,-1)\r\n{LINES}\r\nOK\r\n
+> AT+CWLAP="WiFi","ca:d7:19:d8:a6:44",6\r\n
+~ 200
+< \r\nOK\r\n
+> AT+CWSAP="ESP8266","1234567890",5,3\r\n
+< \r\nOK\r\n
+> AT+CWSAP_CUR="ESP8266","1234567890",5,3\r\n
+< \r\nOK\r\n
+> AT+CWSAP_DEF="ESP8266","1234567890",5,3\r\n
+< \r\nOK\r\n
+> AT+CWSAP_DEF?\r\n
+< +CWSAP_DEF:"ESP8266","1234567890",5,3,4,0\r\n\r\nOK\r\n
+> AT+CWDHCPS_CUR=1,3,"192.168.4.10","192.168.4.15"\r\n
+< \r\nOK\r\n
+> AT+CWDHCPS_CUR?\r\n
+< +CWDHCPS_CUR:3,"192.168.4.10","192.168.4.15"\r\n\r\nOK\r\n
+> AT+CWDHCPS_CUR=0\r\n
+< \r\nOK\r\n
+> AT+CWDHCPS_DEF=1,3,"192.168.4.10","192.168.4.15"\r\n
+< \r\nOK\r\n
+> AT+CWDHCPS_DEF=0\r\n
+< \r\nOK\r\n
+# the seed's lower-case "CWDHCPs" is a typo: names are upper case (COMPAT #319)
+> AT+CWDHCPs_CUR=0\r\n
+< \r\nERROR\r\n
+> AT+CWAUTOCONN=1\r\n
+< \r\nOK\r\n
+> AT+CIPSTAMAC="18:fe:35:98:d3:7b"\r\n
+< \r\nOK\r\n
+> AT+CIPSTAMAC_CUR="18:fe:35:98:d3:7b"\r\n
+< \r\nOK\r\n
+> AT+CIPSTAMAC_DEF="18:fe:35:98:d3:7b"\r\n
+< \r\nOK\r\n
+> AT+CIPSTAMAC?\r\n
+< +CIPSTAMAC:"18:fe:35:98:d3:7b"\r\n\r\nOK\r\n
+> AT+CIPAPMAC="1a:fe:36:97:d5:7b"\r\n
+< \r\nOK\r\n
+> AT+CIPAPMAC_CUR="1a:fe:36:97:d5:7b"\r\n
+< \r\nOK\r\n
+> AT+CIPAPMAC_DEF="1a:fe:36:97:d5:7b"\r\n
+< \r\nOK\r\n
+# the same MAC on both interfaces is refused
+> AT+CIPAPMAC_CUR="18:fe:35:98:d3:7b"\r\n
+< \r\nERROR\r\n
+> AT+CIPSTA="192.168.6.100","192.168.6.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPSTA_CUR="192.168.6.100","192.168.6.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPSTA_DEF="192.168.6.100","192.168.6.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPAP="192.168.5.1","192.168.5.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPAP_CUR="192.168.5.1","192.168.5.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPAP_DEF="192.168.5.1","192.168.5.1","255.255.255.0"\r\n
+< \r\nOK\r\n
+> AT+CIPAP?\r\n
+< +CIPAP:"192.168.5.1"\r\n\r\nOK\r\n
+# "ESP8266 only support class C IP address" for its softAP
+> AT+CIPAP_CUR="10.0.0.1"\r\n
+< \r\nERROR\r\n
+> AT+CWMODE=1\r\n
+< \r\nOK\r\n
+> AT+CWSTARTSMART\r\n
+< \r\nOK\r\n
+> AT+CWSTOPSMART\r\n
+< \r\nOK\r\n
+> AT+WPS=1\r\n
+< \r\nOK\r\n
+> AT+WPS=0\r\n
+< \r\nOK\r\n
+# needs the station's address
+> AT+CWSTARTDISCOVER="gh_sdfe235xfs7k","122475",10\r\n
+< \r\nERROR\r\n
+> AT+CIPMUX=1\r\n
+< \r\nOK\r\n
+> AT+CIPMODE=1\r\n
+< \r\nERROR\r\n
+> AT+CIPMUX=0\r\n
+< \r\nOK\r\n
+> AT+CIPMODE=1\r\n
+< \r\nOK\r\n
+> AT+CIPMODE?\r\n
+< +CIPMODE:1\r\n\r\nOK\r\n
+> AT+CIPMODE=0\r\n
+< \r\nOK\r\n
+> AT+SAVETRANSLINK=1,"192.168.6.110",1002,"TCP"\r\n
+< \r\nOK\r\n
+> AT+SAVETRANSLINK=0\r\n
+< \r\nOK\r\n
+> AT+CIPDINFO=1\r\n
+< \r\nOK\r\n
+> AT+CIPDINFO?\r\n
+< \r\nERROR\r\n
+> AT+CIPSTO=10\r\n
+< \r\nOK\r\n
+> AT+CIPSTO?\r\n
+< +CIPSTO:10\r\n\r\nOK\r\n
+# a join with the static address set above: no DHCP
+> AT+CWJAP_CUR="lab","labpass123"\r\n
+~ 300
+< WiFi CONNECTED\r\nWiFi GOT IP\r\n\r\nOK\r\n
+> AT+CIPSTA_CUR?\r\n
+< +CIPSTA_CUR:"192.168.6.100"\r\n\r\nOK\r\n
+> AT+CWSTARTDISCOVER="gh_sdfe235xfs7k","122475",10\r\n
+< \r\nOK\r\n
+> AT+CWSTOPDISCOVER\r\n
+< \r\nOK\r\n
+> AT+CIFSR\r\n
+< +CIFSR:STAIP,"192.168.6.100"\r\n+CIFSR:STAMAC,"18:fe:35:98:d3:7b"\r\n\r\nOK\r\n
+# AT+RESTORE: every saved setting back to the factory's
+> AT+RESTORE\r\n
+< \r\nOK\r\n
+~ 300
+< \r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n
+> AT+CWMODE_DEF?\r\n
+< AT+CWMODE_DEF?\r\n+CWMODE_DEF:1\r\n\r\nOK\r\n
+> AT+CIPSTA?\r\n
+< AT+CIPSTA?\r\n+CIPSTA:"0.0.0.0"\r\n\r\nOK\r\n
