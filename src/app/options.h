@@ -39,6 +39,11 @@ struct espat_options {
 	const char *world_path; /* --world FILE, NULL = the built-in world */
 	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
 	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
+	/* the host's buses for the driver commands; all NULL: simulated */
+	const char *i2c_dev;  /* --i2c DEV */
+	const char *spi_dev;  /* --spi DEV */
+	const char *adc_iio;  /* --adc-iio DIR */
+	const char *pwm_chip; /* --pwm-chip DIR */
 	bool pace;              /* false with --no-pace */
 	enum espat_log_level log_level;
 };

@@ -591,6 +591,11 @@ uint8_t espat_basic_sysmsg(const struct espat_module *m)
 	return m->basic->sysmsg;
 }
 
+uint8_t espat_basic_sleep_mode(const struct espat_module *m)
+{
+	return m->basic->sleep;
+}
+
 uint16_t espat_basic_transintvl(const struct espat_module *m)
 {
 	return m->basic->transintvl;

@@ -82,6 +82,8 @@ extern const struct espat_family espat_basic_family;
 /* AT+SYSMSG's bits (bit0 passthrough exit message, bit1 +LINK_CONN, bit2
  * messages in passthrough). */
 uint8_t espat_basic_sysmsg(const struct espat_module *m);
+/* AT+SLEEP's mode (0 none, 1 modem, 2 light, 3 listen). */
+uint8_t espat_basic_sleep_mode(const struct espat_module *m);
 /* AT+TRANSINTVL, ms. */
 uint16_t espat_basic_transintvl(const struct espat_module *m);
 

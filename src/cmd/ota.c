@@ -301,6 +301,8 @@ static void progress(struct espat_module *m, int st)
 {
 	struct espat_ota *o = m->ota;
 	o->progress = (int8_t)st;
+	if (o->by_url)
+		return;
 	if (o->blocking)
 		espat_wr_linef(&m->wr, "+CIPUPDATE:%d", st);
 	else
@@ -313,12 +315,33 @@ static void update_end(struct espat_module *m)
 	xfer_end(m, &o->x);
 	o->step = ESPAT_OTA_NONE;
 	o->target_ready = false;
+	free(o->url);
+	o->url = NULL;
+}
+
+/* An update by URL has ended: its owner hears it (once). */
+static bool url_end(struct espat_module *m, bool ok)
+{
+	struct espat_ota *o = m->ota;
+	if (!o->by_url)
+		return false;
+	void (*done)(struct espat_module *, bool) = o->url_done;
+	o->by_url = false;
+	o->url_done = NULL;
+	if (!ok)
+		o->progress = ESPAT_OTA_ST_FAILED;
+	update_end(m);
+	if (done)
+		done(m, ok);
+	return true;
 }
 
 static void update_fail(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking;
+	if (url_end(m, false))
+		return;
 	update_end(m);
 	o->progress = ESPAT_OTA_ST_FAILED;
 	if (blocking)
@@ -509,6 +532,8 @@ static void update_succeed(struct espat_module *m)
 	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking, app = o->part < 0;
 	progress(m, ESPAT_OTA_ST_DONE);
+	if (url_end(m, true))
+		return;
 	update_end(m);
 	if (!blocking)
 		return; /* the host restarts the module when it likes */
@@ -551,7 +576,7 @@ static void update_done(void *user, int err)
 			update_fail(m);
 			return;
 		}
-		if (espat_ota_boot_from(m, o->slot, at_form(o->version)) != 0) {
+		if (espat_ota_boot_from(m, o->slot, o->by_url ? NULL : at_form(o->version)) != 0) {
 			update_fail(m);
 			return;
 		}
@@ -606,6 +631,47 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 	espat_timer_arm(&m->timers, &o->x.timer, espat_module_now(m) + ESPAT_OTA_TIMEOUT_MS,
 	                update_timeout, m);
 	return blocking ? ESPAT_RC_PENDING : ESPAT_RC_OK;
+}
+
+int espat_ota_fetch_url(struct espat_module *m, const char *url, size_t len,
+                        void (*done)(struct espat_module *m, bool ok))
+{
+	struct espat_ota *o = m->ota;
+	if (o->step != ESPAT_OTA_NONE || !espat_wifi_online(m))
+		return -1;
+	espat_timer_cancel(&m->timers, &o->fail_timer);
+	if (!(o->url = malloc(len + 1)))
+		return -1;
+	memcpy(o->url, url, len);
+	o->url[len] = '\0';
+	o->by_url = true;
+	o->url_done = done;
+	o->blocking = true;
+	o->tls = len >= 8 && memcmp(url, "https://", 8) == 0;
+	o->version_given = true;
+	o->version[0] = '\0';
+	snprintf(o->name, sizeof(o->name), "ota");
+	o->part = -1;
+	memset(o->head, 0, sizeof(o->head));
+	/* the slot is chosen now: a second image before the restart is
+	 * refused before anything is fetched */
+	o->target_ready = true;
+	o->step = ESPAT_OTA_FETCH;
+	struct espat_httpc_req r = {.method = "GET", .url = o->url, .url_len = len};
+	int err = 0;
+	if (!espat_ota_target_slot(m, &o->slot) ||
+	    espat_httpc_start(&o->x.http, m, &r, &update_cbs, m, &err) != 0) {
+		o->by_url = false;
+		o->url_done = NULL;
+		update_end(m);
+		return -1;
+	}
+	o->x.status = 0;
+	o->x.length = -1;
+	o->x.got = 0;
+	espat_timer_arm(&m->timers, &o->x.timer, espat_module_now(m) + ESPAT_OTA_TIMEOUT_MS,
+	                update_timeout, m);
+	return 0;
 }
 
 static enum espat_rc ciupdate_query(struct espat_module *m, const struct espat_args *a)
@@ -774,6 +840,8 @@ static void ota_boot(struct espat_module *m)
 static void ota_free(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
+	o->by_url = false; /* its owner is going too: no done() */
+	o->url_done = NULL;
 	update_end(m);
 	xfer_end(m, &o->fwver);
 	espat_timer_cancel(&m->timers, &o->fail_timer);

@@ -94,6 +94,11 @@ struct espat_ota {
 	struct espat_fw fw;
 	char fw_at[ESPAT_OTA_FWVER_MAX + 1];  /* "3.4.0.0" */
 	char fw_bin[ESPAT_OTA_FWVER_MAX + 2]; /* "v3.4.0.0" */
+	/* an update from a URL (espat_ota_fetch_url): no server API, no
+	 * +CIPUPDATE lines; url_done hears the end */
+	bool by_url;
+	char *url; /* owned while it runs */
+	void (*url_done)(struct espat_module *m, bool ok);
 };
 
 /* The app slots as every writer of an app image uses them (AT+CIUPDATE,
@@ -105,6 +110,17 @@ struct espat_ota {
  * an image whose own version is not read). 0, or -1 (too long, flash). */
 bool espat_ota_target_slot(struct espat_module *m, uint8_t *slot);
 int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *version);
+
+/* AT+USEROTA's download: the app image at url[0..len) (http:// or
+ * https://, TLS unchecked as the module's OTA client does) goes to the app
+ * slot espat_ota_target_slot() names, with AT+CIUPDATE's rules (magic,
+ * Content-Length, slot size, the 3-minute limit); once complete it becomes
+ * the boot slot, keeping the running version (the image's own is not
+ * read). done(m, ok) ends it, unless the module restarts first. 0 when
+ * under way; -1 when it cannot start (an update runs, no way out, no slot,
+ * a URL the HTTP client refuses), and done() is not called. */
+int espat_ota_fetch_url(struct espat_module *m, const char *url, size_t len,
+                        void (*done)(struct espat_module *m, bool ok));
 
 extern const struct espat_cmd_table espat_ota_table;
 

@@ -165,7 +165,9 @@ static void enqueue(struct espat_writer *w, const uint8_t *p, size_t n)
 
 static void report_out(struct espat_writer *w, const uint8_t *p, size_t n)
 {
-	if (w->open)
+	if (!w->held && w->gate && !w->gate(w->gate_user))
+		w->held = true;
+	if (w->open || w->held)
 		enqueue(w, p, n);
 	else
 		emit(w, p, n);
@@ -203,10 +205,19 @@ void espat_wr_part(struct espat_writer *w, const uint8_t *p, size_t n)
 	emit(w, p, n);
 }
 
+void espat_wr_release(struct espat_writer *w)
+{
+	w->held = false;
+	if (!w->open && w->qlen) {
+		emit(w, w->queue, w->qlen);
+		w->qlen = 0;
+	}
+}
+
 void espat_wr_close(struct espat_writer *w)
 {
 	w->open = false;
-	if (w->qlen) {
+	if (!w->held && w->qlen) {
 		emit(w, w->queue, w->qlen);
 		w->qlen = 0;
 	}

@@ -107,6 +107,7 @@ void espat_world_init(struct espat_world *w)
 	w->scan_channel_ms = ESPAT_WORLD_SCAN_MS;
 	memcpy(w->ota_server[0], ESPAT_OTA_SERVER, sizeof(ESPAT_OTA_SERVER));
 	memcpy(w->ota_server[1], ESPAT_OTA_SSL_SERVER, sizeof(ESPAT_OTA_SSL_SERVER));
+	espat_sim_periph_init(&w->periph);
 }
 
 struct espat_world_ap *espat_world_find(struct espat_world *w, const char *label)
@@ -676,6 +677,8 @@ static int set_world_key(struct espat_world *w, const char *key, const char *val
 		return set_ota_url(key, value, w->ota_server[0], err);
 	if (strcmp(key, "ota_ssl_server") == 0)
 		return set_ota_url(key, value, w->ota_server[1], err);
+	if (strncmp(key, "adc", 3) == 0 && key[3] >= '0' && key[3] <= '9' && key[4] == '\0')
+		return espat_sim_adc_set(&w->periph, (uint8_t)(key[3] - '0'), value, err);
 	return fail(err, "unknown key '%.40s'", key);
 }
 

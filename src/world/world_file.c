@@ -25,6 +25,9 @@ struct parse {
 	bool failed;               /* err holds the first error found here */
 	bool in_section;           /* a [world] or [ap X] header has been read */
 	struct espat_world_ap *ap; /* the [ap X] being read; NULL in [world] */
+	struct espat_sim_i2c *i2c; /* the [i2c X] being read */
+	bool spi;                  /* in the [spi X] section */
+	int i2c_line[ESPAT_SIM_I2C_MAX];
 	bool world_seen;
 	int ap_line[ESPAT_WORLD_APS_MAX]; /* header line of each AP, by index */
 	bool has_ssid[ESPAT_WORLD_APS_MAX];
@@ -64,6 +67,32 @@ static int section(struct parse *st, const char *s, size_t n)
 	memcpy(name, s + 1, len);
 	name[len] = '\0';
 	st->in_section = true;
+	st->i2c = NULL;
+	st->spi = false;
+	if (strncmp(name, "i2c ", 4) == 0) {
+		struct espat_world_err e;
+		st->ap = NULL;
+		st->i2c = espat_sim_i2c_add(&st->w->periph, name + 4, &e);
+		if (!st->i2c)
+			return fail_at(st, "%s", e.msg);
+		st->i2c_line[st->i2c - st->w->periph.i2c] = st->line;
+		return 0;
+	}
+	if (strncmp(name, "spi ", 4) == 0) {
+		struct espat_sim_spi *d = &st->w->periph.spi;
+		if (d->present)
+			return fail_at(st, "a second [spi] device (the SPI master has one chip select)");
+		size_t ln = strlen(name + 4);
+		if (ln == 0 || ln > ESPAT_SIM_LABEL_MAX)
+			return fail_at(st, "bad SPI device label");
+		memcpy(d->label, name + 4, ln + 1);
+		d->present = true;
+		d->size = 256;
+		memset(d->mem, 0xff, sizeof(d->mem));
+		st->ap = NULL;
+		st->spi = true;
+		return 0;
+	}
 	if (strcmp(name, "world") == 0) {
 		if (st->world_seen)
 			return fail_at(st, "duplicate section [world]");
@@ -72,7 +101,8 @@ static int section(struct parse *st, const char *s, size_t n)
 		return 0;
 	}
 	if (strncmp(name, "ap ", 3) != 0)
-		return fail_at(st, "unknown section [%s] (expected [world] or [ap LABEL])", name);
+		return fail_at(st, "unknown section [%s] (expected [world], [ap LABEL], [i2c LABEL] or "
+		                   "[spi LABEL])", name);
 	struct espat_world_err e;
 	struct espat_world_ap *ap = espat_world_add(st->w, name + 3, &e);
 	if (!ap)
@@ -138,7 +168,10 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 		return 0;
 	}
 	struct espat_world_err e;
-	if (espat_world_set(st->w, st->ap, name, value, &e) < 0) {
+	int rc = st->i2c ? espat_sim_i2c_set(st->i2c, name, value, &e)
+	         : st->spi ? espat_sim_spi_set(&st->w->periph.spi, name, value, &e)
+	                   : espat_world_set(st->w, st->ap, name, value, &e);
+	if (rc < 0) {
 		fail_at(st, "%s", e.msg);
 		return 0;
 	}
@@ -150,6 +183,13 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 /* What the whole world must satisfy once every key is read. */
 static int validate(struct parse *st)
 {
+	const struct espat_sim_periph *pe = &st->w->periph;
+	for (size_t i = 0; i < pe->ni2c; i++) {
+		struct espat_world_err e;
+		st->line = st->i2c_line[i];
+		if (espat_sim_i2c_check(pe, &pe->i2c[i], &e) < 0)
+			return fail_at(st, "%s", e.msg);
+	}
 	for (size_t i = 0; i < st->w->nap; i++) {
 		const struct espat_world_ap *ap = &st->w->ap[i];
 		st->line = st->ap_line[i];
