@@ -359,10 +359,11 @@ static json_t *pwm_json(struct espat_module *m)
 	for (size_t i = 0; i < d->nch; i++) {
 		const struct espat_drv_pwm *c = &d->ch[i];
 		json_array_append_new(
-		    chs, json_pack("{s:i,s:i,s:b,s:i,s:I}", "gpio", c->gpio, "duty",
-		                   (int)espat_drv_pwm_duty(m, i), "fading", c->fading && now < c->t1,
-		                   "target", (int)(c->fading ? c->target : c->duty), "fade_left_ms",
-		                   (json_int_t)(c->fading && now < c->t1 ? c->t1 - now : 0)));
+		    chs,
+		    json_pack("{s:i,s:i,s:b,s:i,s:I}", "gpio", c->gpio, "duty",
+		              (int)espat_drv_pwm_duty(m, i), "fading", c->fading && now < c->t1,
+		              "target", (int)(c->fading ? c->target : c->duty), "fade_left_ms",
+		              (json_int_t)(c->fading && now < c->t1 ? c->t1 - now : 0)));
 	}
 	return json_pack("{s:b,s:i,s:i,s:o}", "on", d->pwm_on, "freq", (int)d->freq, "res",
 	                 (int)d->res, "channels", chs);
@@ -371,9 +372,8 @@ static json_t *pwm_json(struct espat_module *m)
 static json_t *wake_json(struct espat_module *m, const struct espat_sim_periph *pe)
 {
 	const struct espat_user *u = espat_user_state(m);
-	int level = u->wk_mode == ESPAT_WAKE_GPIO && u->wk_num <= ESPAT_GPIO_MAX
-	                ? pe->gpio[u->wk_num]
-	                : -1;
+	int level =
+	    u->wk_mode == ESPAT_WAKE_GPIO && u->wk_num <= ESPAT_GPIO_MAX ? pe->gpio[u->wk_num] : -1;
 	return json_pack("{s:b,s:s,s:i,s:i,s:i,s:i,s:b,s:b,s:i,s:i}", "enabled", u->wk_on, "mode",
 	                 u->wk_mode == ESPAT_WAKE_UART ? "uart" : "gpio", "number", (int)u->wk_num,
 	                 "signal", (int)u->wk_signal, "delay_ms", (int)u->wk_delay, "check",
@@ -397,16 +397,15 @@ static json_t *periph_json(struct espat_ctl *c, struct espat_module *m)
 		snprintf(k, sizeof(k), "%d", i);
 		json_object_set_new(gpio, k, json_integer(pe->gpio[i]));
 	}
-	json_t *spi_dev = pe->spi.present ? json_pack("{s:s,s:i,s:I}", "label", pe->spi.label,
-	                                              "size", (int)pe->spi.size, "xfers",
-	                                              (json_int_t)pe->spi.xfers)
-	                                  : json_null();
+	json_t *spi_dev = pe->spi.present
+	                      ? json_pack("{s:s,s:i,s:I}", "label", pe->spi.label, "size",
+	                                  (int)pe->spi.size, "xfers", (json_int_t)pe->spi.xfers)
+	                      : json_null();
 	return json_pack("{s:{s:b,s:i,s:i,s:i,s:o},s:{s:b,s:i,s:i,s:o},s:o,s:o,s:o,s:o}", "i2c",
 	                 "open", d->i2c_on, "clock", (int)d->i2c_clock, "scl", d->scl, "sda",
 	                 d->sda, "devices", devs, "spi", "open", d->spi_on, "clock",
 	                 (int)d->spi.clock_hz, "mode", (int)d->spi.mode, "device", spi_dev,
-	                 "adc_mv", adc, "pwm", pwm_json(m), "gpio", gpio, "wake",
-	                 wake_json(m, pe));
+	                 "adc_mv", adc, "pwm", pwm_json(m), "gpio", gpio, "wake", wake_json(m, pe));
 }
 
 static json_t *plcp_json(struct espat_module *m)
@@ -441,7 +440,8 @@ static long hex_arg(const char *s, uint8_t *out, size_t cap)
 	if (n % 2 || n / 2 > cap)
 		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = espat_hexval((unsigned char)s[i]), lo = espat_hexval((unsigned char)s[i + 1]);
+		int hi = espat_hexval((unsigned char)s[i]),
+		    lo = espat_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -582,12 +582,12 @@ static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv
 {
 	struct espat_module *m = module_of(c);
 	uint64_t now = espat_module_now(m);
-	json_t *st = json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
-	                       (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
-	                       (int)m->boots, "mode", (int)m->wifi->mode, "station",
-	                       station_json(c, m), "softap", softap_json(m), "links", links_json(m),
-	                       "mqtt", mqtt_json(m), "aps", aps_json(c->world), "periph",
-	                       periph_json(c, m), "plcp", plcp_json(m));
+	json_t *st =
+	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
+	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
+	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
+	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
+	              aps_json(c->world), "periph", periph_json(c, m), "plcp", plcp_json(m));
 	return ok("state", st);
 }
 

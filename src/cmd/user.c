@@ -177,17 +177,29 @@ static enum espat_rc userota_set(struct espat_module *m, const struct espat_args
 
 /* ---- waking the host ------------------------------------------------------ */
 
+/* With the AT+SLEEP linkage, an AT+SLEEP set command since the last look
+ * is the host's word: 0 awake, 1..3 asleep. */
+static void take_sleep_cmd(struct espat_module *m)
+{
+	struct espat_user *u = m->user;
+	uint32_t n = espat_basic_sleep_sets(m);
+	if (n == u->sleep_seen)
+		return;
+	u->sleep_seen = n;
+	if (u->wk_check & ESPAT_WAKE_CHECK_SLEEP)
+		u->mcu_asleep = espat_basic_sleep_mode(m) != 0;
+}
+
 /* Whether AT takes the host to be asleep now. With neither linkage on it
  * cannot know, so every report wakes it (the guide's note: a wake signal
  * before each active message). */
-static bool host_asleep(const struct espat_module *m)
+static bool host_asleep(struct espat_module *m)
 {
-	const struct espat_user *u = m->user;
-	unsigned link = u->wk_check & (ESPAT_WAKE_CHECK_USERMCUSLEEP | ESPAT_WAKE_CHECK_SLEEP);
-	if (!link)
+	struct espat_user *u = m->user;
+	if (!(u->wk_check & (ESPAT_WAKE_CHECK_USERMCUSLEEP | ESPAT_WAKE_CHECK_SLEEP)))
 		return true;
-	return ((u->wk_check & ESPAT_WAKE_CHECK_USERMCUSLEEP) && u->mcu_asleep) ||
-	       ((u->wk_check & ESPAT_WAKE_CHECK_SLEEP) && espat_basic_sleep_mode(m) != 0);
+	take_sleep_cmd(m);
+	return u->mcu_asleep;
 }
 
 static void gpio_level(struct espat_module *m, int level)
@@ -279,6 +291,7 @@ static enum espat_rc wkcfg_set(struct espat_module *m, const struct espat_args *
 	u->wk_delay = (uint32_t)a->v[4].i;
 	u->wk_check = given(a, 5) ? (uint8_t)a->v[5].i : ESPAT_WAKE_CHECK_USERMCUSLEEP;
 	u->mcu_asleep = false; /* it just sent this command */
+	u->sleep_seen = espat_basic_sleep_sets(m);
 	if (mode == ESPAT_WAKE_GPIO)
 		gpio_level(m, !u->wk_signal); /* idle: the other level */
 	return ESPAT_RC_OK;
@@ -291,9 +304,12 @@ static const struct espat_param p_mcusleep[] = {
 static enum espat_rc mcusleep_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_user *u = m->user;
+	if (!(u->wk_check & ESPAT_WAKE_CHECK_USERMCUSLEEP))
+		return ESPAT_RC_OK; /* the linkage is off: AT does not listen */
+	take_sleep_cmd(m);          /* an earlier AT+SLEEP is older news */
 	u->mcu_asleep = a->v[0].i == 1;
 	/* a wake event of the linkage ends the wait at once */
-	if (!u->mcu_asleep && (u->wk_check & ESPAT_WAKE_CHECK_USERMCUSLEEP))
+	if (!u->mcu_asleep)
 		wake_end(m, false);
 	return ESPAT_RC_OK;
 }

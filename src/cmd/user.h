@@ -40,14 +40,15 @@ struct espat_user {
 	size_t url_len, url_got;
 	/* AT+USERWKMCUCFG / AT+USERMCUSLEEP */
 	bool wk_on;
-	uint8_t wk_mode;   /* enum espat_wake_mode */
-	uint8_t wk_num;    /* GPIO number or UART number */
-	uint8_t wk_signal; /* level, or the wake byte */
-	uint32_t wk_delay; /* ms */
-	uint8_t wk_check;  /* ESPAT_WAKE_CHECK_* */
-	bool mcu_asleep;   /* what AT believes of the host */
-	bool waking;       /* a wake signal is out; reports wait */
-	uint32_t wakes;    /* wake signals sent since boot */
+	uint8_t wk_mode;     /* enum espat_wake_mode */
+	uint8_t wk_num;      /* GPIO number or UART number */
+	uint8_t wk_signal;   /* level, or the wake byte */
+	uint32_t wk_delay;   /* ms */
+	uint8_t wk_check;    /* ESPAT_WAKE_CHECK_* */
+	bool mcu_asleep;     /* what AT believes of the host */
+	uint32_t sleep_seen; /* espat_basic_sleep_sets() last taken into account */
+	bool waking;         /* a wake signal is out; reports wait */
+	uint32_t wakes;      /* wake signals sent since boot */
 	struct espat_timer wk_timer;
 };
 

@@ -356,7 +356,7 @@ static void sim_gpio_set(void *user, int gpio, int level)
 	if (gpio < 0 || gpio > ESPAT_GPIO_MAX)
 		return;
 	int8_t l = level ? 1 : 0;
-	if (s->gpio[gpio] != l)
+	if (s->gpio[gpio] >= 0 && s->gpio[gpio] != l) /* the first level driven is no edge */
 		s->gpio_edges[gpio]++;
 	s->gpio[gpio] = l;
 }
