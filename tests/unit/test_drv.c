@@ -36,10 +36,15 @@ static struct espat_sim_i2c *attach(struct fx *f, const char *label, const char 
 	return d;
 }
 
+/* The default world's devices go: each test attaches its own. */
 static int setup(void **state)
 {
 	fx_setup(state);
-	cmd(*state, "AT+SYSLOG=1\r\n", OK);
+	struct fx *f = *state;
+	bus(f)->ni2c = 0;
+	bus(f)->spi.present = false;
+	memset(bus(f)->adc_mv, 0, sizeof(bus(f)->adc_mv));
+	cmd(f, "AT+SYSLOG=1\r\n", OK);
 	return 0;
 }
 
