@@ -393,7 +393,7 @@ static json_t *periph_json(struct espat_ctl *c, struct espat_module *m)
 	for (int i = 0; i <= ESPAT_GPIO_MAX; i++) {
 		if (pe->gpio[i] < 0)
 			continue;
-		char k[8];
+		char k[16];
 		snprintf(k, sizeof(k), "%d", i);
 		json_object_set_new(gpio, k, json_integer(pe->gpio[i]));
 	}
