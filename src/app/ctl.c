@@ -434,21 +434,6 @@ static bool range_args(size_t argc, const char *const *argv, uint32_t size, uint
 	return true;
 }
 
-static long hex_arg(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = espat_hexval((unsigned char)s[i]),
-		    lo = espat_hexval((unsigned char)s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(n / 2);
-}
-
 static char *cmd_i2c_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	struct espat_sim_periph *pe = &c->world->periph;
@@ -501,7 +486,7 @@ static char *cmd_i2c_write(struct espat_ctl *c, size_t argc, const char *const *
 	int64_t off;
 	if (!d)
 		return no_dev(argv[0]);
-	long n = hex_arg(argv[2], buf, sizeof(buf));
+	long n = espat_sim_hex(argv[2], buf, sizeof(buf));
 	if (!espat_parse_int(argv[1], strlen(argv[1]), &off) || off < 0 || n < 0 ||
 	    espat_sim_mem_write(d->mem, d->size, (uint32_t)off, buf, (size_t)n) < 0)
 		return fail("i2c write: HEX bytes at OFFSET must fit the device's %u bytes",
@@ -511,23 +496,15 @@ static char *cmd_i2c_write(struct espat_ctl *c, size_t argc, const char *const *
 
 static char *cmd_spi_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
-	struct espat_sim_spi *d = &c->world->periph.spi, before = *d;
+	struct espat_sim_periph *pe = &c->world->periph;
 	struct espat_world_err e;
-	if (d->present)
-		return fail("spi add: the SPI master has one device ('%s')", d->label);
-	size_t n = strlen(argv[0]);
-	if (n == 0 || n > ESPAT_SIM_LABEL_MAX)
-		return fail("spi add: bad label");
-	memcpy(d->label, argv[0], n + 1);
-	d->present = true;
-	d->size = 256;
-	d->xfers = 0;
-	memset(d->mem, 0xff, sizeof(d->mem));
+	if (espat_sim_spi_attach(pe, argv[0], &e) < 0)
+		return fail("spi add: %s", e.msg);
 	for (size_t i = 1; i < argc; i++) {
 		char key[KEY_MAX];
 		const char *val;
-		if (!split_kv(argv[i], key, &val) || espat_sim_spi_set(d, key, val, &e) < 0) {
-			*d = before;
+		if (!split_kv(argv[i], key, &val) || espat_sim_spi_set(&pe->spi, key, val, &e) < 0) {
+			pe->spi.present = false;
 			return fail("spi add: bad setting '%.60s'", argv[i]);
 		}
 	}

@@ -22,6 +22,15 @@
 #define ESPAT_PWM_CHANNELS 4 /* AT+DRVPWMINIT takes up to four GPIOs */
 #define ESPAT_GPIO_MAX 21    /* the ESP32-C3 has GPIO0..GPIO21 */
 
+/* A byte with its bit order turned around: what an LSB-first byte is to a
+ * device that reads MSB first (SPI's <bits_msb>). */
+static inline uint8_t espat_bit_reverse(uint8_t b)
+{
+	b = (uint8_t)((b & 0xF0) >> 4 | (b & 0x0F) << 4);
+	b = (uint8_t)((b & 0xCC) >> 2 | (b & 0x33) << 2);
+	return (uint8_t)((b & 0xAA) >> 1 | (b & 0x55) << 1);
+}
+
 /* What a transfer came to. */
 enum espat_periph_rc {
 	ESPAT_PERIPH_OK = 0,

@@ -167,13 +167,6 @@ static void spi_close(void *user)
 	}
 }
 
-static uint8_t bit_reverse(uint8_t b)
-{
-	b = (uint8_t)((b & 0xF0) >> 4 | (b & 0x0F) << 4);
-	b = (uint8_t)((b & 0xCC) >> 2 | (b & 0x33) << 2);
-	return (uint8_t)((b & 0xAA) >> 1 | (b & 0x55) << 1);
-}
-
 /* The command and address phases as bytes, MSB first (whole bytes: the
  * AT commands give their lengths in bytes). */
 static size_t phase_bytes(uint8_t *out, uint64_t v, uint8_t bits)
@@ -198,7 +191,7 @@ static int spi_xfer(void *user, const struct espat_spi_xfer *x)
 		if (!(tx = malloc(x->len)))
 			return ESPAT_PERIPH_FAIL;
 		for (size_t i = 0; i < x->len; i++)
-			tx[i] = bit_reverse(x->tx[i]);
+			tx[i] = espat_bit_reverse(x->tx[i]);
 	}
 	struct spi_ioc_transfer t[2];
 	memset(t, 0, sizeof(t));
@@ -220,7 +213,7 @@ static int spi_xfer(void *user, const struct espat_spi_xfer *x)
 		return ESPAT_PERIPH_FAIL;
 	if (x->rx && mixed && (p->spi_lsb & 2))
 		for (size_t i = 0; i < x->len; i++)
-			x->rx[i] = bit_reverse(x->rx[i]);
+			x->rx[i] = espat_bit_reverse(x->rx[i]);
 	return ESPAT_PERIPH_OK;
 }
 

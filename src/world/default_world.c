@@ -3,7 +3,6 @@
 #include "world/world.h"
 
 #include <stddef.h>
-#include <string.h>
 
 /* One row per setting; a new label starts an AP. */
 static const struct {
@@ -67,11 +66,8 @@ static void default_periph(struct espat_world *w)
 		if (d)
 			espat_sim_i2c_set(d, i2c_rows[i].key, i2c_rows[i].value, &err);
 	}
-	struct espat_sim_spi *spi = &w->periph.spi;
-	spi->present = true;
-	memcpy(spi->label, "flash", sizeof("flash"));
-	spi->size = 4096;
-	memset(spi->mem, 0xff, sizeof(spi->mem));
+	if (espat_sim_spi_attach(&w->periph, "flash", &err) == 0)
+		espat_sim_spi_set(&w->periph.spi, "size", "4096", &err);
 	espat_sim_adc_set(&w->periph, 0, "1200", &err);
 }
 

@@ -1,38 +1,11 @@
 /* The simulated pins and buses (world/periph.h). */
 #include "world/periph.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/args.h"
 #include "world/world.h"
-
-static int fail(struct espat_world_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(struct espat_world_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	err->line = 0;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static bool label_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > ESPAT_SIM_LABEL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
 
 static bool uint_arg(const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
@@ -47,22 +20,39 @@ int espat_sim_mem_write(uint8_t *mem, uint32_t size, uint32_t off, const uint8_t
 	return 0;
 }
 
-/* "data = 0102ff...": hex bytes from offset 0. */
-static int data_set(uint8_t *mem, uint32_t size, const char *v, struct espat_world_err *err)
+long espat_sim_hex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t n = strlen(v);
-	if (n % 2)
-		return fail(err, "data: an even number of hex digits");
-	if (n / 2 > size)
-		return fail(err, "data: %zu bytes do not fit the device's %u", n / 2,
-		            (unsigned)size);
+	size_t n = strlen(s);
+	if (n % 2 || n / 2 > cap)
+		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = espat_hexval((unsigned char)v[i]),
-		    lo = espat_hexval((unsigned char)v[i + 1]);
+		int hi = espat_hexval((unsigned char)s[i]),
+		    lo = espat_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
-			return fail(err, "data: '%.2s' is not a hex byte", v + i);
-		mem[i / 2] = (uint8_t)(hi << 4 | lo);
+			return -1;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
+	return (long)(n / 2);
+}
+
+/* The keys of a memory ("size", then "data": hex bytes from offset 0);
+ * 1 when key is another. */
+static int mem_key(uint8_t *mem, uint32_t *size, const char *key, const char *value,
+                   struct espat_world_err *err)
+{
+	int64_t v;
+	if (strcmp(key, "size") == 0) {
+		if (!uint_arg(value, 1, ESPAT_SIM_MEM_MAX, &v))
+			return espat_world_errf(err, "size: 1..%d bytes", ESPAT_SIM_MEM_MAX);
+		*size = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "data") != 0)
+		return 1;
+	if (espat_sim_hex(value, mem, *size) < 0)
+		return espat_world_errf(err,
+		                        "data: hex bytes (two digits each), at most the size (%u)",
+		                        (unsigned)*size);
 	return 0;
 }
 
@@ -85,17 +75,17 @@ struct espat_sim_i2c *espat_sim_i2c_find(struct espat_sim_periph *s, const char 
 struct espat_sim_i2c *espat_sim_i2c_add(struct espat_sim_periph *s, const char *label,
                                         struct espat_world_err *err)
 {
-	if (!label_ok(label)) {
-		fail(err, "bad device label '%.40s': 1..%d of A-Z a-z 0-9 _ . -", label,
-		     ESPAT_SIM_LABEL_MAX);
+	if (!espat_world_label_ok(label)) {
+		espat_world_errf(err, "bad device label '%.40s': 1..%d of A-Z a-z 0-9 _ . -", label,
+		                 ESPAT_SIM_LABEL_MAX);
 		return NULL;
 	}
 	if (espat_sim_i2c_find(s, label)) {
-		fail(err, "duplicate I2C device '%s'", label);
+		espat_world_errf(err, "duplicate I2C device '%s'", label);
 		return NULL;
 	}
 	if (s->ni2c >= ESPAT_SIM_I2C_MAX) {
-		fail(err, "too many I2C devices (at most %d)", ESPAT_SIM_I2C_MAX);
+		espat_world_errf(err, "too many I2C devices (at most %d)", ESPAT_SIM_I2C_MAX);
 		return NULL;
 	}
 	struct espat_sim_i2c *d = &s->i2c[s->ni2c++];
@@ -126,14 +116,15 @@ int espat_sim_i2c_set(struct espat_sim_i2c *d, const char *key, const char *valu
 	if (strcmp(key, "addr") == 0) {
 		/* 0..0x7f: 7-bit; 0x80..0x3ff: a 10-bit address */
 		if (!uint_arg(value, 0, 0x3ff, &v))
-			return fail(err, "addr: 0..0x7f (7-bit) or up to 0x3ff (10-bit)");
+			return espat_world_errf(err,
+			                        "addr: 0..0x7f (7-bit) or up to 0x3ff (10-bit)");
 		d->addr = (uint16_t)v;
 		d->ten_bit = v > 0x7f;
 		return 0;
 	}
 	if (strcmp(key, "ten_bit") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-			return fail(err, "ten_bit: yes or no");
+			return espat_world_errf(err, "ten_bit: yes or no");
 		d->ten_bit = strcmp(value, "yes") == 0 || d->addr > 0x7f;
 		return 0;
 	}
@@ -145,21 +136,14 @@ int espat_sim_i2c_set(struct espat_sim_i2c *d, const char *key, const char *valu
 			d->size = 256;
 			memset(d->mem, 0, sizeof(d->mem));
 		} else {
-			return fail(err, "type: eeprom or sensor");
+			return espat_world_errf(err, "type: eeprom or sensor");
 		}
 		return 0;
 	}
-	if (strcmp(key, "size") == 0) {
-		if (d->kind == ESPAT_SIM_SENSOR)
-			return fail(err, "size: a sensor has 256 registers");
-		if (!uint_arg(value, 1, ESPAT_SIM_MEM_MAX, &v))
-			return fail(err, "size: 1..%d bytes", ESPAT_SIM_MEM_MAX);
-		d->size = (uint32_t)v;
-		return 0;
-	}
-	if (strcmp(key, "data") == 0)
-		return data_set(d->mem, d->size, value, err);
-	return fail(err, "unknown I2C device key '%.40s'", key);
+	if (strcmp(key, "size") == 0 && d->kind == ESPAT_SIM_SENSOR)
+		return espat_world_errf(err, "size: a sensor has 256 registers");
+	int rc = mem_key(d->mem, &d->size, key, value, err);
+	return rc <= 0 ? rc : espat_world_errf(err, "unknown I2C device key '%.40s'", key);
 }
 
 int espat_sim_i2c_check(const struct espat_sim_periph *s, const struct espat_sim_i2c *d,
@@ -168,8 +152,8 @@ int espat_sim_i2c_check(const struct espat_sim_periph *s, const struct espat_sim
 	for (size_t i = 0; i < s->ni2c; i++) {
 		const struct espat_sim_i2c *o = &s->i2c[i];
 		if (o != d && o->addr == d->addr && o->ten_bit == d->ten_bit)
-			return fail(err, "I2C devices '%s' and '%s' share address 0x%x", o->label,
-			            d->label, (unsigned)d->addr);
+			return espat_world_errf(err, "I2C devices '%s' and '%s' share address 0x%x",
+			                        o->label, d->label, (unsigned)d->addr);
 	}
 	return 0;
 }
@@ -247,26 +231,26 @@ static int sim_i2c_xfer(void *user, uint8_t bus, uint16_t addr, bool ten_bit, co
 
 /* ---- SPI ----------------------------------------------------------------- */
 
+int espat_sim_spi_attach(struct espat_sim_periph *s, const char *label, struct espat_world_err *err)
+{
+	struct espat_sim_spi *d = &s->spi;
+	if (d->present)
+		return espat_world_errf(err, "the SPI master has one device ('%s')", d->label);
+	if (!espat_world_label_ok(label))
+		return espat_world_errf(err, "bad SPI device label '%.40s'", label);
+	memset(d, 0, sizeof(*d));
+	memcpy(d->label, label, strlen(label) + 1);
+	d->present = true;
+	d->size = 256;
+	memset(d->mem, 0xff, sizeof(d->mem));
+	return 0;
+}
+
 int espat_sim_spi_set(struct espat_sim_spi *d, const char *key, const char *value,
                       struct espat_world_err *err)
 {
-	int64_t v;
-	if (strcmp(key, "size") == 0) {
-		if (!uint_arg(value, 1, ESPAT_SIM_MEM_MAX, &v))
-			return fail(err, "size: 1..%d bytes", ESPAT_SIM_MEM_MAX);
-		d->size = (uint32_t)v;
-		return 0;
-	}
-	if (strcmp(key, "data") == 0)
-		return data_set(d->mem, d->size, value, err);
-	return fail(err, "unknown SPI device key '%.40s'", key);
-}
-
-static uint8_t bit_reverse(uint8_t b)
-{
-	b = (uint8_t)((b & 0xF0) >> 4 | (b & 0x0F) << 4);
-	b = (uint8_t)((b & 0xCC) >> 2 | (b & 0x33) << 2);
-	return (uint8_t)((b & 0xAA) >> 1 | (b & 0x55) << 1);
+	int rc = mem_key(d->mem, &d->size, key, value, err);
+	return rc <= 0 ? rc : espat_world_errf(err, "unknown SPI device key '%.40s'", key);
 }
 
 static int sim_spi_open(void *user, const struct espat_spi_cfg *cfg)
@@ -300,11 +284,12 @@ static int sim_spi_xfer(void *user, const struct espat_spi_xfer *x)
 			uint8_t b = 0xff; /* nobody drives MISO */
 			if (ours && x->cmd == ESPAT_SIM_SPI_READ)
 				b = d->mem[(at + i) % d->size];
-			x->rx[i] = s->spi_cfg.rx_lsb_first ? bit_reverse(b) : b;
+			x->rx[i] = s->spi_cfg.rx_lsb_first ? espat_bit_reverse(b) : b;
 		}
 		if (x->tx && ours && x->cmd == ESPAT_SIM_SPI_WRITE) {
 			uint8_t b = x->tx[i];
-			d->mem[(at + i) % d->size] = s->spi_cfg.tx_lsb_first ? bit_reverse(b) : b;
+			d->mem[(at + i) % d->size] =
+			    s->spi_cfg.tx_lsb_first ? espat_bit_reverse(b) : b;
 		}
 	}
 	return ESPAT_PERIPH_OK;
@@ -317,9 +302,9 @@ int espat_sim_adc_set(struct espat_sim_periph *s, uint8_t ch, const char *value,
 {
 	int64_t v;
 	if (ch >= ESPAT_ADC_CHANNELS)
-		return fail(err, "ADC channels are 0..%d", ESPAT_ADC_CHANNELS - 1);
+		return espat_world_errf(err, "ADC channels are 0..%d", ESPAT_ADC_CHANNELS - 1);
 	if (!uint_arg(value, 0, ESPAT_SIM_ADC_MAX_MV, &v))
-		return fail(err, "adc%u: 0..%d mV", (unsigned)ch, ESPAT_SIM_ADC_MAX_MV);
+		return espat_world_errf(err, "adc%u: 0..%d mV", (unsigned)ch, ESPAT_SIM_ADC_MAX_MV);
 	s->adc_mv[ch] = (uint32_t)v;
 	return 0;
 }

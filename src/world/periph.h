@@ -18,9 +18,9 @@
 
 #include "port/periph.h"
 
-#define ESPAT_SIM_I2C_MAX 8    /* devices on the bus */
-#define ESPAT_SIM_MEM_MAX 4096 /* bytes of a device's memory (a 24C32) */
-#define ESPAT_SIM_LABEL_MAX 31
+#define ESPAT_SIM_I2C_MAX 8       /* devices on the bus */
+#define ESPAT_SIM_MEM_MAX 4096    /* bytes of a device's memory (a 24C32) */
+#define ESPAT_SIM_LABEL_MAX 31    /* = ESPAT_WORLD_LABEL_MAX */
 #define ESPAT_SIM_ADC_MAX_MV 3300 /* the supply: no pin sees more */
 
 enum espat_sim_kind {
@@ -92,13 +92,19 @@ int espat_sim_i2c_set(struct espat_sim_i2c *d, const char *key, const char *valu
 int espat_sim_i2c_check(const struct espat_sim_periph *s, const struct espat_sim_i2c *d,
                         struct espat_world_err *err);
 
-/* The SPI memory: "size", "data". */
+/* Attaches the SPI memory (256 bytes, erased, by default); -1 when there is
+ * one already or the label is bad. Then its keys "size", "data". */
+int espat_sim_spi_attach(struct espat_sim_periph *s, const char *label,
+                         struct espat_world_err *err);
 int espat_sim_spi_set(struct espat_sim_spi *d, const char *key, const char *value,
                       struct espat_world_err *err);
 /* adcN = millivolts. */
 int espat_sim_adc_set(struct espat_sim_periph *s, uint8_t ch, const char *value,
                       struct espat_world_err *err);
 
+/* Hex text ("0a1b") into out: the byte count, or -1 (odd length, not hex,
+ * more than cap bytes). */
+long espat_sim_hex(const char *s, uint8_t *out, size_t cap);
 /* Writes bytes into a memory at off (ctl, world file "data"); -1 when they
  * do not fit. */
 int espat_sim_mem_write(uint8_t *mem, uint32_t size, uint32_t off, const uint8_t *p, size_t n);

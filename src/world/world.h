@@ -67,6 +67,14 @@ struct espat_world_err {
 	char msg[160]; /* the reason, one line, no trailing period */
 };
 
+/* For the world's parts (world.c, world/periph.c): err->msg from fmt,
+ * err->line 0; returns -1. */
+int espat_world_errf(struct espat_world_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A label of an AP or a device: 1..ESPAT_WORLD_LABEL_MAX of A-Z a-z 0-9
+ * _ . - */
+bool espat_world_label_ok(const char *s);
+
 /* An empty world: no APs, default timings. */
 void espat_world_init(struct espat_world *w);
 /* The built-in world used without --world (see docs/internals/world.md):
@@ -97,11 +105,12 @@ struct espat_world_ap *espat_world_add(struct espat_world *w, const char *label,
 bool espat_world_remove(struct espat_world *w, const char *label);
 /* Sets one property of an AP from text, exactly as a world-file line
  * "key = value" does ("rssi", "-40"); with ap NULL, a key of the [world]
- * section ("scan_channel_ms", "ota_server", "ota_ssl_server", "adc0".."adc4"). The keys are documented in
- * docs/internals/world.md. Returns 0, or -1 with err->msg (err->line 0).
- * Each value is checked alone: whether the password suits the security is
- * espat_world_check()'s business, once all keys are set. Bumps
- * ap->key_epoch when the security, password or EAP settings change. */
+ * section ("scan_channel_ms", "ota_server", "ota_ssl_server", "adc0" ..
+ * "adc4"). The keys are documented in docs/internals/world.md. Returns 0,
+ * or -1 with err->msg (err->line 0). Each value is checked alone: whether
+ * the password suits the security is espat_world_check()'s business, once
+ * all keys are set. Bumps ap->key_epoch when the security, password or EAP
+ * settings change. */
 int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char *key,
                     const char *value, struct espat_world_err *err);
 /* Checks that an AP's settings fit together: the password against the

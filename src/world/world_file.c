@@ -79,16 +79,9 @@ static int section(struct parse *st, const char *s, size_t n)
 		return 0;
 	}
 	if (strncmp(name, "spi ", 4) == 0) {
-		struct espat_sim_spi *d = &st->w->periph.spi;
-		if (d->present)
-			return fail_at(st, "a second [spi] device (the SPI master has one chip select)");
-		size_t ln = strlen(name + 4);
-		if (ln == 0 || ln > ESPAT_SIM_LABEL_MAX)
-			return fail_at(st, "bad SPI device label");
-		memcpy(d->label, name + 4, ln + 1);
-		d->present = true;
-		d->size = 256;
-		memset(d->mem, 0xff, sizeof(d->mem));
+		struct espat_world_err e;
+		if (espat_sim_spi_attach(&st->w->periph, name + 4, &e) < 0)
+			return fail_at(st, "%s", e.msg);
 		st->ap = NULL;
 		st->spi = true;
 		return 0;
@@ -101,8 +94,10 @@ static int section(struct parse *st, const char *s, size_t n)
 		return 0;
 	}
 	if (strncmp(name, "ap ", 3) != 0)
-		return fail_at(st, "unknown section [%s] (expected [world], [ap LABEL], [i2c LABEL] or "
-		                   "[spi LABEL])", name);
+		return fail_at(st,
+		               "unknown section [%s] (expected [world], [ap LABEL], [i2c LABEL] or "
+		               "[spi LABEL])",
+		               name);
 	struct espat_world_err e;
 	struct espat_world_ap *ap = espat_world_add(st->w, name + 3, &e);
 	if (!ap)
@@ -168,7 +163,7 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 		return 0;
 	}
 	struct espat_world_err e;
-	int rc = st->i2c ? espat_sim_i2c_set(st->i2c, name, value, &e)
+	int rc = st->i2c   ? espat_sim_i2c_set(st->i2c, name, value, &e)
 	         : st->spi ? espat_sim_spi_set(&st->w->periph.spi, name, value, &e)
 	                   : espat_world_set(st->w, st->ap, name, value, &e);
 	if (rc < 0) {
