@@ -8,12 +8,12 @@ chapter-3 examples of these sections (conformance corpus)."""
 import http.server
 import os
 import ssl
-import subprocess
 import threading
 
 import pytest
 
 from conftest import READY, prompt, wait_for
+from pki import make_ca, make_leaf
 from test_conformance import _lines, run_entries, section_blocks
 
 WORLD = "tests/worlds/periph.ini"
@@ -23,8 +23,7 @@ IMAGE = b"\xe9" + bytes(range(256)) * 400
 
 
 class FirmwareServer:
-    """Serves IMAGE at /fw/... over HTTP and HTTPS (a throw-away
-    self-signed certificate: AT+USEROTA checks none) on 127.0.0.1."""
+    """Serves IMAGE at /fw/... over HTTP and HTTPS on 127.0.0.1."""
 
     def __init__(self, tls_dir):
         self.seen = []
@@ -43,13 +42,12 @@ class FirmwareServer:
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        key, crt = os.path.join(tls_dir, "key.pem"), os.path.join(tls_dir, "crt.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                        key, "-out", crt, "-days", "1", "-subj", "/CN=fw.test"],
-                       check=True, capture_output=True)
+        # a CA the module does not know: AT+USEROTA checks nothing
+        leaf = make_leaf(tls_dir, make_ca(tls_dir, "fw-ca"), "fw", "fw.test",
+                         sans=["127.0.0.1"])
         self.tls = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key)
+        ctx.load_cert_chain(leaf.cert, leaf.key)
         self.tls.socket = ctx.wrap_socket(self.tls.socket, server_side=True)
         for srv in (self.httpd, self.tls):
             threading.Thread(target=srv.serve_forever, daemon=True).start()
