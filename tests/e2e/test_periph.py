@@ -8,11 +8,12 @@ chapter-3 examples of these sections (conformance corpus)."""
 import http.server
 import os
 import ssl
+import subprocess
 import threading
 
 import pytest
 
-from conftest import READY, prompt, wait_for
+from conftest import ESPAT, READY, prompt, wait_for
 from pki import make_ca, make_leaf
 from test_conformance import _lines, run_entries, section_blocks
 
@@ -334,3 +335,41 @@ def test_chapter3_examples(make_dut, server):
 
         run_entries(entries, different, run)
         d.stop()
+
+
+# ---- the host's buses (posix/periph_linux.c) on plain files -----------------------------
+
+def test_host_buses_on_files(make_dut, tmp_path):
+    """--adc-iio and --pwm-chip on directories laid out as the kernel's
+    sysfs; --i2c on /dev/null, which takes no I2C_RDWR; no --spi."""
+    iio, pwm = tmp_path / "iio", tmp_path / "pwmchip0"
+    iio.mkdir()
+    (iio / "in_voltage2_raw").write_text("2048\n")
+    (iio / "in_voltage_scale").write_text("0.5\n")
+    (pwm / "pwm0").mkdir(parents=True)
+    for name in ("export", "pwm0/period", "pwm0/duty_cycle", "pwm0/enable"):
+        (pwm / name).write_text("")
+    d = make_dut(args=("--adc-iio", str(iio), "--pwm-chip", str(pwm), "--i2c", "/dev/null"))
+    assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+    # 2048 x 0.5 mV = 1024 mV at 11 dB (2500 mV full scale)
+    assert d.cmd("AT+DRVADC=2,3") == b"+DRVADC:1677\r\n" + OK
+    assert d.cmd("AT+DRVADC=1,3") == b"\r\nERROR\r\n"  # no in_voltage1_raw
+    assert d.cmd("AT+DRVPWMINIT=5000,13,17") == OK
+    assert d.cmd("AT+DRVPWMDUTY=4096") == OK
+    assert (pwm / "export").read_text() == "0"
+    assert (pwm / "pwm0" / "period").read_text() == "200000"
+    assert (pwm / "pwm0" / "duty_cycle").read_text() == "100000"
+    assert (pwm / "pwm0" / "enable").read_text() == "1"
+    assert d.cmd("AT+DRVI2CINIT=0,4,5,100000") == OK
+    assert d.cmd("AT+DRVI2CRD=0,0x50,1") == b"\r\nERROR\r\n"
+    assert d.cmd("AT+DRVSPICONFGPIO=7,2,6,10") == OK
+    assert d.cmd("AT+DRVSPIINIT=1000000,0,0,0,0") == b"\r\nERROR\r\n"  # not mapped
+    assert d.cmd("AT") == OK
+
+
+def test_host_bus_option_needs_a_path(tmp_path):
+    for opt in ("--i2c", "--spi", "--adc-iio", "--pwm-chip"):
+        p = subprocess.run([ESPAT, "--no-pace", "--data-dir", str(tmp_path / "d"), opt, ""],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=5)
+        assert p.returncode == 2
+        assert p.stderr.decode() == f"espat: {opt} needs a path\n"
