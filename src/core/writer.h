@@ -48,6 +48,7 @@ struct espat_writer {
 	espat_wr_gate_fn *gate;      /* the host-wake hook, or NULL */
 	void *gate_user;
 	bool held;                   /* the gate holds reports back */
+	bool waved;                  /* released while a message was open: its close sends them */
 	uint8_t *queue;              /* queued report bytes, owned */
 	size_t qlen, qcap;
 	uint64_t dropped_reports;    /* reports lost to a full queue */

@@ -342,6 +342,19 @@ static void gate_holds_reports(void **state)
 	gate_open = true;
 	espat_wr_reportf(&f->w, "+D");
 	expect_cap(f, "+D\r\n");
+	/* inside an open message the gate is not asked: at its close */
+	gate_calls = 0;
+	gate_open = false;
+	espat_wr_open(&f->w);
+	espat_wr_part(&f->w, (const uint8_t *)"+Y:", 3);
+	espat_wr_reportf(&f->w, "+E");
+	assert_int_equal(gate_calls, 0);
+	espat_wr_part(&f->w, (const uint8_t *)"z\r\n", 3);
+	espat_wr_close(&f->w);
+	assert_int_equal(gate_calls, 1);
+	expect_cap(f, "+Y:z\r\n");
+	espat_wr_release(&f->w);
+	expect_cap(f, "+E\r\n");
 }
 
 int main(void)
