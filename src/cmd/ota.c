@@ -225,7 +225,7 @@ static size_t magic_need(const char *name)
 	return i < 0 ? 1 : (size_t)image_magic[i].off + image_magic[i].len;
 }
 
-static bool magic_ok(const char *name, const uint8_t head[4])
+static bool magic_ok(const char *name, const uint8_t head[ESPAT_OTA_HEAD_MAX])
 {
 	long i = magic_index(name);
 	return i >= 0 &&
@@ -393,6 +393,27 @@ int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *versio
 static bool is_app(const struct espat_ota *o)
 {
 	return strcmp(o->name, "ota") == 0;
+}
+
+/* The version an app image's descriptor names ("v3.4.0.0" as AT+GMR's
+ * form), or NULL when its first bytes hold no descriptor or no version
+ * AT+GMR can show. */
+static const char *desc_version(struct espat_ota *o, char out[ESPAT_OTA_FWVER_MAX + 1])
+{
+	const uint8_t *d = o->head + ESPAT_OTA_DESC_OFF;
+	uint32_t magic = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+	                 (uint32_t)d[3] << 24; /* little-endian, as the chip writes it */
+	if (o->x.got < ESPAT_OTA_HEAD_MAX || magic != ESPAT_OTA_DESC_MAGIC)
+		return NULL;
+	const uint8_t *v = o->head + ESPAT_OTA_DESC_VERSION_OFF;
+	size_t n = 0;
+	while (n < 32 && v[n])
+		n++;
+	if (n == 0 || n == 32 || !version_ok((const char *)v, n))
+		return NULL;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return at_form(out);
 }
 
 /* Picks what the image overwrites, as esp-at does before the download:
@@ -576,7 +597,9 @@ static void update_done(void *user, int err)
 			update_fail(m);
 			return;
 		}
-		if (espat_ota_boot_from(m, o->slot, o->by_url ? NULL : at_form(o->version)) != 0) {
+		char dv[ESPAT_OTA_FWVER_MAX + 1];
+		const char *v = o->by_url ? desc_version(o, dv) : at_form(o->version);
+		if (espat_ota_boot_from(m, o->slot, v) != 0) {
 			update_fail(m);
 			return;
 		}

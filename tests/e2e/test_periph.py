@@ -20,7 +20,9 @@ from test_conformance import _lines, run_entries, section_blocks
 WORLD = "tests/worlds/periph.ini"
 OK = b"\r\nOK\r\n"
 JOINED = b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"
-IMAGE = b"\xe9" + bytes(range(256)) * 400
+# an app image: the magic, then at 32 an app descriptor naming v3.6.0.0
+IMAGE = (b"\xe9" + bytes(31) + bytes.fromhex("3254cdab") + bytes(12)
+         + b"v3.6.0.0".ljust(32, b"\0") + bytes(range(256)) * 400)
 
 
 class FirmwareServer:
@@ -217,6 +219,7 @@ def test_userota(dut, server, tls):
         assert f.read() == IMAGE
     assert server.seen[-1] == "/fw/esp-at.bin"
     assert dut.cmd("ATE0") == b"ATE0\r\n" + OK
+    assert dut.cmd("AT+GMR").startswith(b"AT version:3.6.0.0(")
     # a second image before anything else: the slot after the boot slot is
     # the other one again
     assert userota(dut, url) == OK

@@ -262,16 +262,31 @@ static void updated(struct fx *f, const char *url)
 	assert_int_equal(f->m.ota->running_slot, 1);
 }
 
+#define GMR(ver)                                                                                   \
+	"AT version:" ver "(3b13d04 - ESP32C3 - May  8 2024 08:21:54)\r\n"                         \
+	"SDK version:v5.0.6-dirty\r\n"                                                             \
+	"compile time(be332568):May  8 2024 08:51:33\r\n"                                          \
+	"Bin version:v" ver "(MINI-1)\r\n\r\nOK\r\n"
+
 static void test_userota_http(void **state)
 {
 	updated(*state, URL);
+	/* no app descriptor in the image: AT+GMR keeps the running version */
+	cmd(*state, "AT+GMR\r\n", GMR("3.3.0.0"));
 	/* the request is a plain GET of the URL, without the OTA API's token */
 	assert_string_equal(espat_http_mem_last(&((struct fx *)*state)->tp.http)->headers, "");
 }
 
+/* An image with an app descriptor (esp_app_desc_t after the image and
+ * segment headers): AT+GMR shows its version once it runs. */
 static void test_userota_https(void **state)
 {
+	static const uint8_t magic[4] = {0x32, 0x54, 0xcd, 0xab};
+	memcpy(image + ESPAT_OTA_DESC_OFF, magic, 4);
+	memset(image + ESPAT_OTA_DESC_VERSION_OFF, 0, 32);
+	memcpy(image + ESPAT_OTA_DESC_VERSION_OFF, "v3.5.1.0", 8);
 	updated(*state, SURL);
+	cmd(*state, "AT+GMR\r\n", GMR("3.5.1.0"));
 }
 
 static void test_userota_fail(void **state)
