@@ -368,6 +368,18 @@ static void user_init(struct espat_module *m)
 	m->wr.gate_user = m;
 }
 
+/* The AT+SLEEP linkage's wake event: an AT+SLEEP=0 during a wake ends it
+ * at once, as AT+USERMCUSLEEP=0 does (its OK first: the command ran). */
+static void user_event(struct espat_module *m, enum espat_event ev)
+{
+	struct espat_user *u = m->user;
+	if (ev != ESPAT_EV_INPUT_DONE || !u->waking || !(u->wk_check & ESPAT_WAKE_CHECK_SLEEP))
+		return;
+	take_sleep_cmd(m);
+	if (!u->mcu_asleep)
+		wake_end(m, false);
+}
+
 /* A restart loses the RAM and the wake configuration (nothing persists). */
 static void user_free(struct espat_module *m)
 {
@@ -386,4 +398,6 @@ const struct espat_family espat_user_family = {
     .state_slot = offsetof(struct espat_module, user),
     .init = user_init,
     .free = user_free,
+    .events = ESPAT_EV(ESPAT_EV_INPUT_DONE),
+    .on_event = user_event,
 };

@@ -170,6 +170,15 @@ static void test_wake_uart_timeout_awake(void **state)
 	advance(f, 1);
 	expect(f, "+F\r\n");
 	cmd(f, "AT+SLEEP=0\r\n", OK);
+	/* ... and AT+SLEEP=0 during a wake ends it at once */
+	cmd(f, "AT+USERWKMCUCFG=1,2,1,2,5000,2\r\n", OK);
+	cmd(f, "AT+SLEEP=1\r\n", OK);
+	report(f, "+G");
+	expect(f, "\x02");
+	advance(f, 100);
+	cmd(f, "AT+SLEEP=0\r\n", OK "+G\r\n");
+	report(f, "+H");
+	expect(f, "+H\r\n");
 }
 
 static void test_wake_bad(void **state)
