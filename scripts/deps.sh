@@ -16,6 +16,7 @@ PACKAGES=(
 	gunicorn python3-httpbin
 	mtools dosfstools
 	chromium chromium-driver python3-selenium
+	linux-libc-dev
 )
 
 missing=()

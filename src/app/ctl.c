@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include "cmd/addr.h"
+#include "cmd/drv.h"
 #include "cmd/module.h"
 #include "cmd/mqtt.h"
+#include "cmd/sig.h"
 #include "cmd/tcpip.h"
+#include "cmd/user.h"
 #include "cmd/wifi.h"
 #include "world/world.h"
 
@@ -325,17 +328,249 @@ static json_t *mqtt_json(struct espat_module *m)
 	                 q->phase == ESPAT_MQTT_LINK_UP, "subscriptions", (int)q->nsubs);
 }
 
+/* ---- pins and buses ------------------------------------------------------------ */
+
+static json_t *jhex(const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *s = malloc(2 * n + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = hex[p[i] >> 4];
+		s[2 * i + 1] = hex[p[i] & 15];
+	}
+	json_t *j = json_stringn(s, 2 * n);
+	free(s);
+	return j;
+}
+
+static json_t *i2c_dev_json(const struct espat_sim_i2c *d)
+{
+	return json_pack("{s:s,s:i,s:b,s:s,s:i,s:i,s:I,s:I}", "label", d->label, "addr",
+	                 (int)d->addr, "ten_bit", d->ten_bit, "type",
+	                 d->kind == ESPAT_SIM_SENSOR ? "sensor" : "eeprom", "size", (int)d->size,
+	                 "ptr", (int)d->ptr, "writes", (json_int_t)d->writes, "reads",
+	                 (json_int_t)d->reads);
+}
+
+/* The LEDC as the driver family keeps it; duty is where a fade is now. */
+static json_t *pwm_json(struct espat_module *m)
+{
+	const struct espat_drv *d = m->drv;
+	json_t *chs = json_array();
+	uint64_t now = espat_module_now(m);
+	for (size_t i = 0; i < d->nch; i++) {
+		const struct espat_drv_pwm *c = &d->ch[i];
+		json_array_append_new(
+		    chs,
+		    json_pack("{s:i,s:i,s:b,s:i,s:I}", "gpio", c->gpio, "duty",
+		              (int)espat_drv_pwm_duty(m, i), "fading", c->fading && now < c->t1,
+		              "target", (int)(c->fading ? c->target : c->duty), "fade_left_ms",
+		              (json_int_t)(c->fading && now < c->t1 ? c->t1 - now : 0)));
+	}
+	return json_pack("{s:b,s:i,s:i,s:o}", "on", d->pwm_on, "freq", (int)d->freq, "res",
+	                 (int)d->res, "channels", chs);
+}
+
+static json_t *wake_json(struct espat_module *m, const struct espat_sim_periph *pe)
+{
+	const struct espat_user *u = espat_user_state(m);
+	int level =
+	    u->wk_mode == ESPAT_WAKE_GPIO && u->wk_num <= ESPAT_GPIO_MAX ? pe->gpio[u->wk_num] : -1;
+	return json_pack("{s:b,s:s,s:i,s:i,s:i,s:i,s:b,s:b,s:i,s:i}", "enabled", u->wk_on, "mode",
+	                 u->wk_mode == ESPAT_WAKE_UART ? "uart" : "gpio", "number", (int)u->wk_num,
+	                 "signal", (int)u->wk_signal, "delay_ms", (int)u->wk_delay, "check",
+	                 (int)u->wk_check, "mcu_asleep", u->mcu_asleep, "waking", u->waking,
+	                 "wakes", (int)u->wakes, "level", level);
+}
+
+static json_t *periph_json(struct espat_ctl *c, struct espat_module *m)
+{
+	const struct espat_sim_periph *pe = &c->world->periph;
+	const struct espat_drv *d = m->drv;
+	json_t *devs = json_array(), *adc = json_array(), *gpio = json_object();
+	for (size_t i = 0; i < pe->ni2c; i++)
+		json_array_append_new(devs, i2c_dev_json(&pe->i2c[i]));
+	for (size_t i = 0; i < ESPAT_ADC_CHANNELS; i++)
+		json_array_append_new(adc, json_integer(pe->adc_mv[i]));
+	for (int i = 0; i <= ESPAT_GPIO_MAX; i++) {
+		if (pe->gpio[i] < 0)
+			continue;
+		char k[16];
+		snprintf(k, sizeof(k), "%d", i);
+		json_object_set_new(gpio, k, json_integer(pe->gpio[i]));
+	}
+	json_t *spi_dev = pe->spi.present
+	                      ? json_pack("{s:s,s:i,s:I}", "label", pe->spi.label, "size",
+	                                  (int)pe->spi.size, "xfers", (json_int_t)pe->spi.xfers)
+	                      : json_null();
+	return json_pack("{s:{s:b,s:i,s:i,s:i,s:o},s:{s:b,s:i,s:i,s:o},s:o,s:o,s:o,s:o}", "i2c",
+	                 "open", d->i2c_on, "clock", (int)d->i2c_clock, "scl", d->scl, "sda",
+	                 d->sda, "devices", devs, "spi", "open", d->spi_on, "clock",
+	                 (int)d->spi.clock_hz, "mode", (int)d->spi.mode, "device", spi_dev,
+	                 "adc_mv", adc, "pwm", pwm_json(m), "gpio", gpio, "wake", wake_json(m, pe));
+}
+
+static json_t *plcp_json(struct espat_module *m)
+{
+	return json_pack("{s:b,s:s}", "manual", espat_sig_plcp_manual(m), "preamble",
+	                 espat_sig_plcp_long(m) ? "long" : "short");
+}
+
+static char *no_dev(const char *label)
+{
+	return fail("no I2C device '%s'", label);
+}
+
+/* OFFSET and LEN of a memory of size bytes, as [1] and [2] of argv
+ * (defaults: 0, the rest). */
+static bool range_args(size_t argc, const char *const *argv, uint32_t size, uint32_t *off,
+                       uint32_t *len)
+{
+	int64_t o = 0, n = -1;
+	if (argc > 0 && (!espat_parse_int(argv[0], strlen(argv[0]), &o) || o < 0 || o > size))
+		return false;
+	if (argc > 1 && (!espat_parse_int(argv[1], strlen(argv[1]), &n) || n < 0 || n > size - o))
+		return false;
+	*off = (uint32_t)o;
+	*len = n < 0 ? size - (uint32_t)o : (uint32_t)n;
+	return true;
+}
+
+static char *cmd_i2c_add(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_periph *pe = &c->world->periph;
+	struct espat_world_err e;
+	struct espat_sim_i2c *d = espat_sim_i2c_add(pe, argv[0], &e);
+	if (!d)
+		return fail("i2c add: %s", e.msg);
+	for (size_t i = 1; i < argc; i++) {
+		char key[KEY_MAX];
+		const char *val;
+		if (!split_kv(argv[i], key, &val)) {
+			espat_sim_i2c_remove(pe, argv[0]);
+			return fail("i2c add: expected KEY=VALUE, got '%.60s'", argv[i]);
+		}
+		if (espat_sim_i2c_set(d, key, val, &e) < 0) {
+			espat_sim_i2c_remove(pe, argv[0]);
+			return fail("i2c add: %s", e.msg);
+		}
+	}
+	if (espat_sim_i2c_check(pe, d, &e) < 0) {
+		espat_sim_i2c_remove(pe, argv[0]);
+		return fail("i2c add: %s", e.msg);
+	}
+	return ok("device", i2c_dev_json(d));
+}
+
+static char *cmd_i2c_rm(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	if (!espat_sim_i2c_remove(&c->world->periph, argv[0]))
+		return no_dev(argv[0]);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_i2c_read(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_i2c *d = espat_sim_i2c_find(&c->world->periph, argv[0]);
+	uint32_t off, len;
+	if (!d)
+		return no_dev(argv[0]);
+	if (!range_args(argc - 1, argv + 1, d->size, &off, &len))
+		return fail("i2c read: OFFSET and LEN must lie within the device's %u bytes",
+		            (unsigned)d->size);
+	return ok("data", jhex(d->mem + off, len));
+}
+
+static char *cmd_i2c_write(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_i2c *d = espat_sim_i2c_find(&c->world->periph, argv[0]);
+	uint8_t buf[ESPAT_SIM_MEM_MAX];
+	int64_t off;
+	if (!d)
+		return no_dev(argv[0]);
+	long n = espat_sim_hex(argv[2], buf, sizeof(buf));
+	if (!espat_parse_int(argv[1], strlen(argv[1]), &off) || off < 0 || n < 0 ||
+	    espat_sim_mem_write(d->mem, d->size, (uint32_t)off, buf, (size_t)n) < 0)
+		return fail("i2c write: HEX bytes at OFFSET must fit the device's %u bytes",
+		            (unsigned)d->size);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_spi_add(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_periph *pe = &c->world->periph;
+	struct espat_world_err e;
+	if (espat_sim_spi_attach(pe, argv[0], &e) < 0)
+		return fail("spi add: %s", e.msg);
+	for (size_t i = 1; i < argc; i++) {
+		char key[KEY_MAX];
+		const char *val;
+		if (!split_kv(argv[i], key, &val) ||
+		    espat_sim_spi_set(&pe->spi, key, val, &e) < 0) {
+			pe->spi.present = false;
+			return fail("spi add: bad setting '%.60s'", argv[i]);
+		}
+	}
+	return ok(NULL, NULL);
+}
+
+static char *cmd_spi_rm(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_spi *d = &c->world->periph.spi;
+	if (!d->present)
+		return fail("spi rm: no SPI device");
+	d->present = false;
+	return ok(NULL, NULL);
+}
+
+static char *cmd_spi_read(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_sim_spi *d = &c->world->periph.spi;
+	uint32_t off, len;
+	if (!d->present)
+		return fail("spi read: no SPI device");
+	if (!range_args(argc, argv, d->size, &off, &len))
+		return fail("spi read: OFFSET and LEN must lie within the device's %u bytes",
+		            (unsigned)d->size);
+	return ok("data", jhex(d->mem + off, len));
+}
+
+static char *cmd_adc(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	int64_t ch;
+	struct espat_world_err e;
+	if (!espat_parse_int(argv[0], strlen(argv[0]), &ch) || ch < 0 || ch >= ESPAT_ADC_CHANNELS)
+		return fail("adc: CHANNEL must be 0..%d", ESPAT_ADC_CHANNELS - 1);
+	if (espat_sim_adc_set(&c->world->periph, (uint8_t)ch, argv[1], &e) < 0)
+		return fail("adc: %s", e.msg);
+	return ok(NULL, NULL);
+}
+
+static char *cmd_gpio(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	int64_t pin;
+	const struct espat_sim_periph *pe = &c->world->periph;
+	if (!espat_parse_int(argv[0], strlen(argv[0]), &pin) || pin < 0 || pin > ESPAT_GPIO_MAX)
+		return fail("gpio: PIN must be 0..%d", ESPAT_GPIO_MAX);
+	return ok("gpio", json_pack("{s:i,s:i,s:i}", "pin", (int)pin, "level", (int)pe->gpio[pin],
+	                            "edges", (int)pe->gpio_edges[pin]));
+}
+
 /* ---- commands ---------------------------------------------------------------- */
 
 static char *cmd_state(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	struct espat_module *m = module_of(c);
 	uint64_t now = espat_module_now(m);
-	json_t *st = json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
-	                       (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
-	                       (int)m->boots, "mode", (int)m->wifi->mode, "station",
-	                       station_json(c, m), "softap", softap_json(m), "links", links_json(m),
-	                       "mqtt", mqtt_json(m), "aps", aps_json(c->world));
+	json_t *st =
+	    json_pack("{s:I,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "uptime_ms",
+	              (json_int_t)(now >= m->boot_ms ? now - m->boot_ms : 0), "boots",
+	              (int)m->boots, "mode", (int)m->wifi->mode, "station", station_json(c, m),
+	              "softap", softap_json(m), "links", links_json(m), "mqtt", mqtt_json(m), "aps",
+	              aps_json(c->world), "periph", m->drv ? periph_json(c, m) : json_null(),
+	              "plcp", m->sig ? plcp_json(m) : json_null()); /* none on a v1.5 chip */
 	if (st) {
 		json_object_set_new(st, "faults", espat_ctl_fault_json(c));
 		json_object_set_new(st, "air", c->air_state ? c->air_state(c->user) : json_null());
@@ -605,10 +840,11 @@ static char *cmd_commands(struct espat_ctl *c, size_t argc, const char *const *a
 			const struct espat_cmd *k = &tab->rows[i];
 			char name[64];
 			snprintf(name, sizeof(name), "AT%s", k->name);
-			json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", name,
-			                                   "family", tab->family, "test", k->test != NULL,
-			                                   "query", k->query != NULL, "set",
-			                                   k->set != NULL, "exec", k->exec != NULL));
+			json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name",
+			                                   name, "family", tab->family, "test",
+			                                   k->test != NULL, "query",
+			                                   k->query != NULL, "set", k->set != NULL,
+			                                   "exec", k->exec != NULL));
 		}
 	}
 	return ok("commands", a);
@@ -637,6 +873,17 @@ static const struct ctl_cmd cmds[] = {
     {"deauth", NULL, 0, 0, cmd_deauth, "", "the AP deauthenticates the station"},
     {"link", "reset", 1, 1, cmd_link_reset, "ID|mqtt",
      "the network resets link ID or the MQTT connection (the module sees a reset)"},
+    {"i2c", "add", 1, SIZE_MAX, cmd_i2c_add, "LABEL [KEY=VALUE]...",
+     "attach an I2C device (addr=, type=eeprom|sensor, size=, data=HEX)"},
+    {"i2c", "rm", 1, 1, cmd_i2c_rm, "LABEL", "detach an I2C device"},
+    {"i2c", "read", 1, 3, cmd_i2c_read, "LABEL [OFFSET [LEN]]", "a device's memory, as hex"},
+    {"i2c", "write", 3, 3, cmd_i2c_write, "LABEL OFFSET HEX",
+     "change a device's memory (a sensor's readings)"},
+    {"spi", "add", 1, 3, cmd_spi_add, "LABEL [size=N] [data=HEX]", "attach the SPI memory"},
+    {"spi", "rm", 0, 0, cmd_spi_rm, "", "detach the SPI memory"},
+    {"spi", "read", 0, 2, cmd_spi_read, "[OFFSET [LEN]]", "the SPI memory, as hex"},
+    {"adc", NULL, 2, 2, cmd_adc, "CHANNEL MV", "the voltage on an ADC1 channel (0..3300 mV)"},
+    {"gpio", NULL, 1, 1, cmd_gpio, "PIN", "a pin's level and level changes (the wake pin)"},
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
     /* faults on the world's network: app/ctl_fault.c */
     {"fault", "list", 0, 0, espat_ctl_fault_list, "", "the network faults in effect"},

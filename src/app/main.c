@@ -23,6 +23,7 @@
 #include "posix/atport.h"
 #include "posix/ctl_server.h"
 #include "posix/flash_file.h"
+#include "posix/periph_linux.h"
 #include "posix/fsutil.h"
 #include "posix/files_dir.h"
 #include "posix/kv_file.h"
@@ -71,6 +72,8 @@ struct espat_app {
 	bool tls_open;
 	struct espat_files_dir files; /* whole files in the data dir (OTA images) */
 	bool files_open;
+	struct espat_periph_linux periph; /* the host's buses (--i2c, --spi, ...) */
+	bool periph_linux;                /* mapped: used instead of the world's */
 	struct espat_ports ports; /* the module's wiring, kept for power cuts */
 	struct espat_module_opts mopts;
 	struct espat_uart_cfg uart0; /* the port's UART at start (factory) */
@@ -544,6 +547,8 @@ static void app_free(struct espat_app *app)
 	espat_pacer_free(&app->pacer);
 	if (app->files_open)
 		espat_files_dir_close(&app->files);
+	if (app->periph_linux)
+		espat_periph_linux_free(&app->periph);
 	if (app->tls_open) {
 		espat_loop_timer_cancel(&app->loop, &app->tls_timer);
 		espat_tls_filter_free(&app->tls);
@@ -668,6 +673,18 @@ static int run(struct espat_app *app)
 		return 1;
 	}
 	app->files_open = true;
+	const struct espat_periph_linux_cfg pcfg = {
+	    .i2c_dev = app->opt.i2c_dev,
+	    .spi_dev = app->opt.spi_dev,
+	    .iio_dir = app->opt.adc_iio,
+	    .pwm_chip = app->opt.pwm_chip,
+	};
+	if (pcfg.i2c_dev || pcfg.spi_dev || pcfg.iio_dir || pcfg.pwm_chip) {
+		if (espat_periph_linux_init(&app->periph, &pcfg, NULL) < 0)
+			return usage_error("a bus path is longer than %d bytes",
+			                   ESPAT_PERIPH_PATH_MAX - 1);
+		app->periph_linux = true;
+	}
 	app->uart0 = (struct espat_uart_cfg){
 	    .baud = app->opt.baud ? app->opt.baud : 115200,
 	    .databits = 8,
@@ -705,6 +722,8 @@ static int run(struct espat_app *app)
 	    .radio = espat_world_radio(&app->world),
 	    .net = espat_tls_filter_port(&app->tls),
 	    .files = espat_files_dir_port(&app->files),
+	    .periph = app->periph_linux ? espat_periph_linux_port(&app->periph)
+	                                : espat_sim_periph_port(&app->world.periph),
 	    .on_restart = on_restart,
 	    .restart_user = app,
 	};

@@ -19,6 +19,10 @@ enum {
 	OPT_WORLD,
 	OPT_CTL,
 	OPT_MFG_RAW,
+	OPT_I2C,
+	OPT_SPI,
+	OPT_ADC_IIO,
+	OPT_PWM_CHIP,
 	OPT_NO_PACE,
 	OPT_TRACE,
 	OPT_LOG_LEVEL,
@@ -38,6 +42,10 @@ static const struct option long_opts[] = {
     {"world", required_argument, NULL, OPT_WORLD},
     {"ctl", required_argument, NULL, OPT_CTL},
     {"mfg-raw", required_argument, NULL, OPT_MFG_RAW},
+    {"i2c", required_argument, NULL, OPT_I2C},
+    {"spi", required_argument, NULL, OPT_SPI},
+    {"adc-iio", required_argument, NULL, OPT_ADC_IIO},
+    {"pwm-chip", required_argument, NULL, OPT_PWM_CHIP},
     {"no-pace", no_argument, NULL, OPT_NO_PACE},
     {"trace", required_argument, NULL, OPT_TRACE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -89,6 +97,17 @@ void espat_options_usage(FILE *f)
 	    "                     espat starts it as that chip; the other chip is refused\n"
 	    "  --no-pace          write output as fast as the port takes it; by default output\n"
 	    "                     is paced at the UART rate (10 bit times per byte at 8N1)\n"
+	    "\n"
+	    "Pins and buses (the driver commands, AT+DRV*; default: the world's simulated\n"
+	    "devices, docs/internals/periph.md). Each maps one of the module's buses to\n"
+	    "this Linux board's own, for a board that stands in as the co-processor:\n"
+	    "  --i2c DEV          I2C bus 0 is DEV, an i2c-dev node (/dev/i2c-1)\n"
+	    "  --spi DEV          the SPI master is DEV, a spidev node (/dev/spidev0.0)\n"
+	    "  --adc-iio DIR      ADC1 channel N reads DIR/in_voltageN_raw times\n"
+	    "                     DIR/in_voltage_scale (/sys/bus/iio/devices/iio:device0)\n"
+	    "  --pwm-chip DIR     LEDC channel N drives DIR/pwmN (/sys/class/pwm/pwmchip0)\n"
+	    "                     Mapping any of them replaces every simulated bus: the\n"
+	    "                     buses not mapped are absent (their commands answer ERROR)\n"
 	    "\n"
 	    "World and control:\n"
 	    "  --world FILE       the radio world around the module: access points, their\n"
@@ -186,7 +205,9 @@ static const char *long_name(int c)
 	    [OPT_BAUD - OPT_PTY] = "--baud",   [OPT_DATA_DIR - OPT_PTY] = "--data-dir",
 	    [OPT_CHIP - OPT_PTY] = "--chip",   [OPT_NO_PACE - OPT_PTY] = "--no-pace",
 	    [OPT_WORLD - OPT_PTY] = "--world", [OPT_CTL - OPT_PTY] = "--ctl",
-	    [OPT_MFG_RAW - OPT_PTY] = "--mfg-raw",
+	    [OPT_MFG_RAW - OPT_PTY] = "--mfg-raw", [OPT_I2C - OPT_PTY] = "--i2c",
+	    [OPT_SPI - OPT_PTY] = "--spi",     [OPT_ADC_IIO - OPT_PTY] = "--adc-iio",
+	    [OPT_PWM_CHIP - OPT_PTY] = "--pwm-chip",
 	    [OPT_TRACE - OPT_PTY] = "--trace", [OPT_LOG_LEVEL - OPT_PTY] = "--log-level",
 	    [OPT_HELP - OPT_PTY] = "--help",   [OPT_VERSION - OPT_PTY] = "--version",
 	    [OPT_AIR - OPT_PTY] = "--air",
@@ -284,6 +305,19 @@ int espat_options_parse(struct espat_options *o, int argc, char **argv, char *er
 				return espat_errf(err, errlen, "--mfg-raw needs a directory");
 			o->mfg_raw = optarg;
 			break;
+		case OPT_I2C:
+		case OPT_SPI:
+		case OPT_ADC_IIO:
+		case OPT_PWM_CHIP: {
+			if (optarg[0] == '\0')
+				return espat_errf(err, errlen, "%s needs a path", long_name(c));
+			const char **slot = c == OPT_I2C ? &o->i2c_dev
+			                    : c == OPT_SPI ? &o->spi_dev
+			                    : c == OPT_ADC_IIO ? &o->adc_iio
+			                                       : &o->pwm_chip;
+			*slot = optarg;
+			break;
+		}
 		case OPT_NO_PACE:
 			o->pace = false;
 			break;

@@ -40,6 +40,11 @@ struct espat_options {
 	const char *ctl_path;   /* --ctl PATH, NULL = DATA_DIR/ctl.sock */
 	const char *mfg_raw;    /* --mfg-raw DIR: PKI files flashed at start, NULL = none */
 	const char *air_path;   /* --air PATH: the shared air's hub, NULL = alone */
+	/* the host's buses for the driver commands; all NULL: simulated */
+	const char *i2c_dev;  /* --i2c DEV */
+	const char *spi_dev;  /* --spi DEV */
+	const char *adc_iio;  /* --adc-iio DIR */
+	const char *pwm_chip; /* --pwm-chip DIR */
 	bool pace;              /* false with --no-pace */
 	const char *chip;       /* --chip: "esp32c3" or "esp8266"; NULL = the data dir's */
 	enum espat_log_level log_level;

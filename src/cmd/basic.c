@@ -291,6 +291,7 @@ static enum espat_rc sleep_query(struct espat_module *m, const struct espat_args
 static enum espat_rc sleep_set(struct espat_module *m, const struct espat_args *a)
 {
 	m->basic->sleep = (uint8_t)a->v[0].i;
+	m->basic->sleep_sets++;
 	return ESPAT_RC_OK;
 }
 
@@ -589,6 +590,16 @@ const struct espat_family espat_basic_family = {
 uint8_t espat_basic_sysmsg(const struct espat_module *m)
 {
 	return m->basic->sysmsg;
+}
+
+uint8_t espat_basic_sleep_mode(const struct espat_module *m)
+{
+	return m->basic->sleep;
+}
+
+uint32_t espat_basic_sleep_sets(const struct espat_module *m)
+{
+	return m->basic->sleep_sets;
 }
 
 uint16_t espat_basic_transintvl(const struct espat_module *m)

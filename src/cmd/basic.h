@@ -52,6 +52,7 @@ struct espat_basic {
 	struct espat_msgfilter filters[ESPAT_FILTERS_MAX];
 	uint8_t nfilters;
 	uint8_t sleep;                /* AT+SLEEP */
+	uint32_t sleep_sets;          /* AT+SLEEP set commands since boot */
 	uint8_t wk_source, wk_gpio, wk_level; /* AT+SLEEPWKCFG */
 	uint8_t rf_wifi;              /* AT+RFPOWER, 0.25 dBm units as set */
 	uint8_t rf_ble[3];            /* adv, scan, conn levels 0..15 */
@@ -85,6 +86,11 @@ extern const struct espat_family espat_basic_v15_family;
 /* AT+SYSMSG's bits (bit0 passthrough exit message, bit1 +LINK_CONN, bit2
  * messages in passthrough). */
 uint8_t espat_basic_sysmsg(const struct espat_module *m);
+/* AT+SLEEP's mode (0 none, 1 modem, 2 light, 3 listen), and how many
+ * AT+SLEEP set commands came since boot (AT+USERWKMCUCFG's linkage takes
+ * each as the host saying it sleeps or wakes). */
+uint8_t espat_basic_sleep_mode(const struct espat_module *m);
+uint32_t espat_basic_sleep_sets(const struct espat_module *m);
 /* AT+TRANSINTVL, ms. */
 uint16_t espat_basic_transintvl(const struct espat_module *m);
 

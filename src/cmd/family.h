@@ -117,7 +117,7 @@ struct espat_registry {
 	const struct espat_dialect *dialect;
 };
 
-#define ESPAT_FAMILIES_MAX 16
+#define ESPAT_FAMILIES_MAX 20
 
 /* The RTC (AT+SYSTIMESTAMP, SNTP): it starts at the epoch at power-on and
  * runs on through soft restarts, as the chip's does. */
@@ -150,6 +150,9 @@ struct espat_module {
 	struct espat_ws *ws;       /* the WebSocket client links (3.8) */
 	struct espat_web *web;     /* the web server (3.10) */
 	struct espat_fs *fs;       /* the file system (3.7) */
+	struct espat_sig *sig;     /* signaling test (3.9): the PLCP preamble */
+	struct espat_drv *drv;     /* driver (3.11): ADC, PWM, I2C, SPI */
+	struct espat_user *user;   /* user commands (3.12) */
 	/* Module-wide hardware state that outlives a family's restart. */
 	struct espat_rtc rtc;
 	struct espat_uart_cfg uart; /* the UART in effect (AT+UART_CUR; set by basic) */

@@ -225,7 +225,7 @@ static size_t magic_need(const char *name)
 	return i < 0 ? 1 : (size_t)image_magic[i].off + image_magic[i].len;
 }
 
-static bool magic_ok(const char *name, const uint8_t head[4])
+static bool magic_ok(const char *name, const uint8_t head[ESPAT_OTA_HEAD_MAX])
 {
 	long i = magic_index(name);
 	return i >= 0 &&
@@ -301,6 +301,8 @@ static void progress(struct espat_module *m, int st)
 {
 	struct espat_ota *o = m->ota;
 	o->progress = (int8_t)st;
+	if (o->by_url)
+		return;
 	if (o->blocking)
 		espat_wr_linef(&m->wr, "%s%d", m->dialect->ota_progress, st);
 	else
@@ -313,12 +315,33 @@ static void update_end(struct espat_module *m)
 	xfer_end(m, &o->x);
 	o->step = ESPAT_OTA_NONE;
 	o->target_ready = false;
+	free(o->url);
+	o->url = NULL;
+}
+
+/* An update by URL has ended: its owner hears it (once). */
+static bool url_end(struct espat_module *m, bool ok)
+{
+	struct espat_ota *o = m->ota;
+	if (!o->by_url)
+		return false;
+	void (*done)(struct espat_module *, bool) = o->url_done;
+	o->by_url = false;
+	o->url_done = NULL;
+	if (!ok)
+		o->progress = ESPAT_OTA_ST_FAILED;
+	update_end(m);
+	if (done)
+		done(m, ok);
+	return true;
 }
 
 static void update_fail(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking;
+	if (url_end(m, false))
+		return;
 	update_end(m);
 	o->progress = ESPAT_OTA_ST_FAILED;
 	if (blocking)
@@ -370,6 +393,27 @@ int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *versio
 static bool is_app(const struct espat_ota *o)
 {
 	return strcmp(o->name, "ota") == 0;
+}
+
+/* The version an app image's descriptor names ("v3.4.0.0" as AT+GMR's
+ * form), or NULL when its first bytes hold no descriptor or no version
+ * AT+GMR can show. */
+static const char *desc_version(struct espat_ota *o, char out[ESPAT_OTA_FWVER_MAX + 1])
+{
+	const uint8_t *d = o->head + ESPAT_OTA_DESC_OFF;
+	uint32_t magic = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+	                 (uint32_t)d[3] << 24; /* little-endian, as the chip writes it */
+	if (o->x.got < ESPAT_OTA_HEAD_MAX || magic != ESPAT_OTA_DESC_MAGIC)
+		return NULL;
+	const uint8_t *v = o->head + ESPAT_OTA_DESC_VERSION_OFF;
+	size_t n = 0;
+	while (n < 32 && v[n])
+		n++;
+	if (n == 0 || n == 32 || !version_ok((const char *)v, n))
+		return NULL;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return at_form(out);
 }
 
 /* Picks what the image overwrites, as esp-at does before the download:
@@ -509,6 +553,8 @@ static void update_succeed(struct espat_module *m)
 	struct espat_ota *o = m->ota;
 	bool blocking = o->blocking, app = o->part < 0;
 	progress(m, ESPAT_OTA_ST_DONE);
+	if (url_end(m, true))
+		return;
 	update_end(m);
 	if (!blocking)
 		return; /* the host restarts the module when it likes */
@@ -551,7 +597,9 @@ static void update_done(void *user, int err)
 			update_fail(m);
 			return;
 		}
-		if (espat_ota_boot_from(m, o->slot, at_form(o->version)) != 0) {
+		char dv[ESPAT_OTA_FWVER_MAX + 1];
+		const char *v = o->by_url ? desc_version(o, dv) : at_form(o->version);
+		if (espat_ota_boot_from(m, o->slot, v) != 0) {
 			update_fail(m);
 			return;
 		}
@@ -606,6 +654,47 @@ static enum espat_rc update_start(struct espat_module *m, bool tls, const char *
 	espat_timer_arm(&m->timers, &o->x.timer, espat_module_now(m) + ESPAT_OTA_TIMEOUT_MS,
 	                update_timeout, m);
 	return blocking ? ESPAT_RC_PENDING : ESPAT_RC_OK;
+}
+
+int espat_ota_fetch_url(struct espat_module *m, const char *url, size_t len,
+                        void (*done)(struct espat_module *m, bool ok))
+{
+	struct espat_ota *o = m->ota;
+	if (o->step != ESPAT_OTA_NONE || !espat_wifi_online(m))
+		return -1;
+	espat_timer_cancel(&m->timers, &o->fail_timer);
+	if (!(o->url = malloc(len + 1)))
+		return -1;
+	memcpy(o->url, url, len);
+	o->url[len] = '\0';
+	o->by_url = true;
+	o->url_done = done;
+	o->blocking = true;
+	o->tls = len >= 8 && memcmp(url, "https://", 8) == 0;
+	o->version_given = true;
+	o->version[0] = '\0';
+	snprintf(o->name, sizeof(o->name), "ota");
+	o->part = -1;
+	memset(o->head, 0, sizeof(o->head));
+	/* the slot is chosen now: a second image before the restart is
+	 * refused before anything is fetched */
+	o->target_ready = true;
+	o->step = ESPAT_OTA_FETCH;
+	struct espat_httpc_req r = {.method = "GET", .url = o->url, .url_len = len};
+	int err = 0;
+	if (!espat_ota_target_slot(m, &o->slot) ||
+	    espat_httpc_start(&o->x.http, m, &r, &update_cbs, m, &err) != 0) {
+		o->by_url = false;
+		o->url_done = NULL;
+		update_end(m);
+		return -1;
+	}
+	o->x.status = 0;
+	o->x.length = -1;
+	o->x.got = 0;
+	espat_timer_arm(&m->timers, &o->x.timer, espat_module_now(m) + ESPAT_OTA_TIMEOUT_MS,
+	                update_timeout, m);
+	return 0;
 }
 
 static enum espat_rc ciupdate_query(struct espat_module *m, const struct espat_args *a)
@@ -774,6 +863,8 @@ void espat_ota_boot(struct espat_module *m)
 void espat_ota_free(struct espat_module *m)
 {
 	struct espat_ota *o = m->ota;
+	o->by_url = false; /* its owner is going too: no done() */
+	o->url_done = NULL;
 	update_end(m);
 	xfer_end(m, &o->fwver);
 	espat_timer_cancel(&m->timers, &o->fail_timer);

@@ -40,6 +40,13 @@ struct espat_module;
 #define ESPAT_OTA_ARG_MAX 64
 /* Bytes of a URL the module builds (esp-at's buffer). */
 #define ESPAT_OTA_URL_MAX 1024
+/* An app image's first bytes kept during a download: the image header (24
+ * bytes), the first segment's header (8), then esp_app_desc_t, whose
+ * version (32 bytes) starts 16 bytes in, after its magic word. */
+#define ESPAT_OTA_DESC_OFF 32u
+#define ESPAT_OTA_DESC_MAGIC 0xABCD5432u
+#define ESPAT_OTA_DESC_VERSION_OFF (ESPAT_OTA_DESC_OFF + 16u)
+#define ESPAT_OTA_HEAD_MAX (ESPAT_OTA_DESC_VERSION_OFF + 32u)
 /* A version as AT+GMR shows it ("3.4.0.0"); the app descriptor of an
  * image has 32 bytes for it. */
 #define ESPAT_OTA_FWVER_MAX 31
@@ -85,7 +92,7 @@ struct espat_ota {
 	char name[ESPAT_OTA_ARG_MAX + 1];    /* <firmware name>: "ota" = the app */
 	long part;       /* user partition written (flash port index); -1: an app slot */
 	uint8_t slot;    /* app slot written */
-	uint8_t head[4]; /* first body bytes, for the image's magic */
+	uint8_t head[ESPAT_OTA_HEAD_MAX]; /* first body bytes: the magic, the app descriptor */
 	struct espat_ota_xfer x;
 	struct espat_timer fail_timer; /* non-blocking: the failure report after OK */
 	/* AT+CIPFWVER */
@@ -94,6 +101,11 @@ struct espat_ota {
 	struct espat_fw fw;
 	char fw_at[ESPAT_OTA_FWVER_MAX + 1];  /* "3.4.0.0" */
 	char fw_bin[ESPAT_OTA_FWVER_MAX + 2]; /* "v3.4.0.0" */
+	/* an update from a URL (espat_ota_fetch_url): no server API, no
+	 * +CIPUPDATE lines; url_done hears the end */
+	bool by_url;
+	char *url; /* owned while it runs */
+	void (*url_done)(struct espat_module *m, bool ok);
 };
 
 /* The app slots as every writer of an app image uses them (AT+CIUPDATE,
@@ -105,6 +117,18 @@ struct espat_ota {
  * an image whose own version is not read). 0, or -1 (too long, flash). */
 bool espat_ota_target_slot(struct espat_module *m, uint8_t *slot);
 int espat_ota_boot_from(struct espat_module *m, uint8_t slot, const char *version);
+
+/* AT+USEROTA's download: the app image at url[0..len) (http:// or
+ * https://, TLS unchecked as the module's OTA client does) goes to the app
+ * slot espat_ota_target_slot() names, with AT+CIUPDATE's rules (magic,
+ * Content-Length, slot size, the 3-minute limit); once complete it becomes
+ * the boot slot, with the version its app descriptor names
+ * (esp_app_desc_t's, when the image has one; else the running one's).
+ * done(m, ok) ends it, unless the module restarts first. 0 when
+ * under way; -1 when it cannot start (an update runs, no way out, no slot,
+ * a URL the HTTP client refuses), and done() is not called. */
+int espat_ota_fetch_url(struct espat_module *m, const char *url, size_t len,
+                        void (*done)(struct espat_module *m, bool ok));
 
 extern const struct espat_cmd_table espat_ota_table;
 

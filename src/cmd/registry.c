@@ -2,13 +2,16 @@
 
 #include "cmd/basic.h"
 #include "cmd/conn.h"
+#include "cmd/drv.h"
 #include "cmd/fs.h"
 #include "cmd/http.h"
 #include "cmd/mqtt.h"
 #include "cmd/ota.h"
+#include "cmd/sig.h"
 #include "cmd/svc.h"
 #include "cmd/tcpip.h"
 #include "cmd/tcpip_ssl.h"
+#include "cmd/user.h"
 #include "cmd/web.h"
 #include "cmd/wifi.h"
 #include "cmd/ws.h"
@@ -62,12 +65,15 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ssl_family,
 	&espat_svc_family,
 	&espat_ota_family,
-	/* the services, in the guide's section order (3.5-3.10) */
+	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,
 	&espat_fs_family,
 	&espat_ws_family,
+	&espat_sig_family,
 	&espat_web_family,
+	&espat_drv_family,
+	&espat_user_family,
 };
 
 /* The v1.5 set: basic (its section 3), Wi-Fi (4), TCP/IP (5); the

@@ -160,9 +160,13 @@ static void enqueue(struct espat_writer *w, const uint8_t *p, size_t n)
 	w->qlen += n;
 }
 
+/* The gate is asked only where a report could go out now: never inside
+ * an open message (a UART wake byte must not split it). */
 static void report_out(struct espat_writer *w, const uint8_t *p, size_t n)
 {
-	if (w->open)
+	if (!w->open && !w->held && w->gate && !w->gate(w->gate_user))
+		w->held = true;
+	if (w->open || w->held)
 		enqueue(w, p, n);
 	else
 		emit(w, p, n);
@@ -200,10 +204,25 @@ void espat_wr_part(struct espat_writer *w, const uint8_t *p, size_t n)
 	emit(w, p, n);
 }
 
+void espat_wr_release(struct espat_writer *w)
+{
+	w->held = false;
+	w->waved = w->open;
+	if (!w->open && w->qlen) {
+		emit(w, w->queue, w->qlen);
+		w->qlen = 0;
+	}
+}
+
 void espat_wr_close(struct espat_writer *w)
 {
 	w->open = false;
-	if (w->qlen) {
+	/* reports queued inside the message: the gate decides now, unless it
+	 * already let them through (released while the message was open) */
+	if (w->qlen && !w->held && !w->waved && w->gate && !w->gate(w->gate_user))
+		w->held = true;
+	w->waved = false;
+	if (!w->held && w->qlen) {
 		emit(w, w->queue, w->qlen);
 		w->qlen = 0;
 	}

@@ -33,6 +33,11 @@ struct espat_span {
 typedef size_t espat_wr_filter_fn(void *user, const uint8_t *p, size_t n,
 				  struct espat_span cut[2]);
 
+/* AT+USERWKMCUCFG: asked before a report goes out while nothing holds
+ * reports back; true lets it out now, false holds it (and every report
+ * after it) until espat_wr_release(). The gate starts waking the host. */
+typedef bool espat_wr_gate_fn(void *user);
+
 struct espat_writer {
 	struct espat_pipe pipe;      /* borrowed sink */
 	espat_wr_filter_fn *filter;  /* AT+SYSMSGFILTER hook, or NULL */
@@ -41,6 +46,10 @@ struct espat_writer {
 	bool open;                   /* a streamed message is in progress */
 	bool quiet;                  /* passthrough (AT+SYSMSG bit2 clear): reports are dropped */
 	bool incomplete;             /* a response line was lost to memory: OK becomes ERROR */
+	espat_wr_gate_fn *gate;      /* the host-wake hook, or NULL */
+	void *gate_user;
+	bool held;                   /* the gate holds reports back */
+	bool waved;                  /* released while a message was open: its close sends them */
 	size_t qlen;                 /* bytes in queue */
 	uint64_t dropped_reports;    /* reports lost to a full queue */
 	uint64_t lost_lines;         /* long lines lost to memory (never cut) */
@@ -85,5 +94,9 @@ void espat_wr_report(struct espat_writer *w, const uint8_t *p, size_t n);
 void espat_wr_open(struct espat_writer *w);
 void espat_wr_part(struct espat_writer *w, const uint8_t *p, size_t n);
 void espat_wr_close(struct espat_writer *w);
+
+/* The gate let the held reports go (the host is awake, or the wait is
+ * over): they are written now, unless a message is open. */
+void espat_wr_release(struct espat_writer *w);
 
 #endif

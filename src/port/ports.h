@@ -8,6 +8,7 @@
 #include "port/files.h"
 #include "port/kv.h"
 #include "port/net.h"
+#include "port/periph.h"
 #include "port/pipe.h"
 #include "port/radio.h"
 #include "port/regex.h"
@@ -23,6 +24,7 @@ struct espat_ports {
 	struct espat_radio radio; /* the air: access points, provisioning */
 	struct espat_net net;     /* sockets, DNS, ping (NULL ops: no network) */
 	struct espat_files files; /* whole files in the data dir (OTA images) */
+	struct espat_periph periph; /* pins and buses (NULL ops: none) */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */

@@ -1,4 +1,4 @@
-/* The built-in world (used without --world): the same APs as
+/* The built-in world (used without --world): the same APs and devices as
  * docs/world.example.ini, which a unit test parses and compares with this. */
 #include "world/world.h"
 
@@ -45,6 +45,32 @@ static const struct {
     {"wpa3", "rssi", "-75"},
 };
 
+/* The devices on the pins (world/periph.h): "i2c" rows, then the SPI
+ * memory's and the ADC's. */
+static const struct {
+	const char *label, *key, *value;
+} i2c_rows[] = {
+    {"eeprom", "addr", "0x50"},   {"eeprom", "type", "eeprom"},
+    {"eeprom", "size", "256"},    {"sensor", "addr", "0x34"},
+    {"sensor", "type", "sensor"}, {"sensor", "data", "0000000000000000000000000000001a"},
+};
+
+static void default_periph(struct espat_world *w)
+{
+	struct espat_world_err err;
+	struct espat_sim_i2c *d = NULL;
+	for (size_t i = 0; i < sizeof(i2c_rows) / sizeof(i2c_rows[0]); i++) {
+		if (!d || espat_sim_i2c_find(&w->periph, i2c_rows[i].label) != d)
+			d = espat_sim_i2c_add(&w->periph, i2c_rows[i].label, &err);
+		/* constant rows, checked by test_world */
+		if (d)
+			espat_sim_i2c_set(d, i2c_rows[i].key, i2c_rows[i].value, &err);
+	}
+	if (espat_sim_spi_attach(&w->periph, "flash", &err) == 0)
+		espat_sim_spi_set(&w->periph.spi, "size", "4096", &err);
+	espat_sim_adc_set(&w->periph, 0, "1200", &err);
+}
+
 void espat_world_default(struct espat_world *w)
 {
 	struct espat_world_err err;
@@ -57,4 +83,5 @@ void espat_world_default(struct espat_world *w)
 		if (ap)
 			espat_world_set(w, ap, rows[i].key, rows[i].value, &err);
 	}
+	default_periph(w);
 }

@@ -14,10 +14,7 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static int fail(struct espat_world_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int fail(struct espat_world_err *err, const char *fmt, ...)
+int espat_world_errf(struct espat_world_err *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -54,7 +51,7 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
-static bool label_ok(const char *s)
+bool espat_world_label_ok(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > ESPAT_WORLD_LABEL_MAX)
@@ -107,6 +104,7 @@ void espat_world_init(struct espat_world *w)
 	w->scan_channel_ms = ESPAT_WORLD_SCAN_MS;
 	memcpy(w->ota_server[0], ESPAT_OTA_SERVER, sizeof(ESPAT_OTA_SERVER));
 	memcpy(w->ota_server[1], ESPAT_OTA_SSL_SERVER, sizeof(ESPAT_OTA_SSL_SERVER));
+	espat_sim_periph_init(&w->periph);
 }
 
 struct espat_world_ap *espat_world_find(struct espat_world *w, const char *label)
@@ -120,17 +118,17 @@ struct espat_world_ap *espat_world_find(struct espat_world *w, const char *label
 struct espat_world_ap *espat_world_add(struct espat_world *w, const char *label,
                                        struct espat_world_err *err)
 {
-	if (!label_ok(label)) {
-		fail(err, "bad AP label '%.40s': 1..%d of A-Z a-z 0-9 _ . -", label,
-		     ESPAT_WORLD_LABEL_MAX);
+	if (!espat_world_label_ok(label)) {
+		espat_world_errf(err, "bad AP label '%.40s': 1..%d of A-Z a-z 0-9 _ . -", label,
+		                 ESPAT_WORLD_LABEL_MAX);
 		return NULL;
 	}
 	if (espat_world_find(w, label)) {
-		fail(err, "duplicate AP '%s'", label);
+		espat_world_errf(err, "duplicate AP '%s'", label);
 		return NULL;
 	}
 	if (w->nap >= ESPAT_WORLD_APS_MAX) {
-		fail(err, "too many APs (at most %d)", ESPAT_WORLD_APS_MAX);
+		espat_world_errf(err, "too many APs (at most %d)", ESPAT_WORLD_APS_MAX);
 		return NULL;
 	}
 	struct espat_world_ap *ap = &w->ap[w->nap++];
@@ -257,15 +255,16 @@ static int get_string(const char *key, const char *v, uint8_t *out, size_t max, 
 	case UNESC_OK:
 		return 0;
 	case UNESC_BAD_ESCAPE:
-		return fail(err, "%s: bad escape (use \\\\ \\\" \\n \\r \\t \\xHH)", key);
+		return espat_world_errf(err, "%s: bad escape (use \\\\ \\\" \\n \\r \\t \\xHH)",
+		                        key);
 	case UNESC_UNTERMINATED:
-		return fail(err, "%s: unterminated quote", key);
+		return espat_world_errf(err, "%s: unterminated quote", key);
 	case UNESC_AFTER_QUOTE:
-		return fail(err, "%s: text after the closing quote", key);
+		return espat_world_errf(err, "%s: text after the closing quote", key);
 	case UNESC_TOO_LONG:
 		break;
 	}
-	return fail(err, "%s: at most %zu bytes", key, max);
+	return espat_world_errf(err, "%s: at most %zu bytes", key, max);
 }
 
 /* A NUL-free string of at most ESPAT_EAP_STR_MAX bytes, NUL-terminated. */
@@ -276,7 +275,7 @@ static int get_cstring(const char *key, const char *v, char *out, struct espat_w
 	if (get_string(key, v, tmp, sizeof(tmp), &n, err) < 0)
 		return -1;
 	if (memchr(tmp, '\0', n))
-		return fail(err, "%s: must not contain NUL", key);
+		return espat_world_errf(err, "%s: must not contain NUL", key);
 	memcpy(out, tmp, n);
 	out[n] = '\0';
 	return 0;
@@ -289,8 +288,8 @@ static int get_int(const char *key, const char *v, int64_t min, int64_t max, int
 {
 	int64_t x;
 	if (!espat_parse_int(v, strlen(v), &x) || x < min || x > max)
-		return fail(err, "%s must be an integer %lld..%lld (got '%.40s')", key,
-		            (long long)min, (long long)max, v);
+		return espat_world_errf(err, "%s must be an integer %lld..%lld (got '%.40s')", key,
+		                        (long long)min, (long long)max, v);
 	*out = x;
 	return 0;
 }
@@ -309,7 +308,7 @@ static int get_bool(const char *key, const char *v, bool *out, struct espat_worl
 			return 0;
 		}
 	}
-	return fail(err, "%s must be yes/no/true/false/1/0 (got '%.40s')", key, v);
+	return espat_world_errf(err, "%s must be yes/no/true/false/1/0 (got '%.40s')", key, v);
 }
 
 /* Dotted quad at s[0..len): four decimal parts 0..255. */
@@ -342,7 +341,8 @@ static bool parse_ip4(const char *s, size_t len, uint32_t *out)
 static int get_ip4(const char *key, const char *v, uint32_t *out, struct espat_world_err *err)
 {
 	if (!parse_ip4(v, strlen(v), out))
-		return fail(err, "%s must be an IPv4 address a.b.c.d (got '%.40s')", key, v);
+		return espat_world_errf(err, "%s must be an IPv4 address a.b.c.d (got '%.40s')",
+		                        key, v);
 	return 0;
 }
 
@@ -383,8 +383,8 @@ static int set_bssid(struct espat_world_ap *ap, const char *key, const char *v,
 	uint8_t b[6] = {0};
 	static const uint8_t zero[6];
 	if (!espat_mac_parse(v, strlen(v), b) || (b[0] & 1) || memcmp(b, zero, 6) == 0)
-		return fail(err, "%s must be a unicast MAC aa:bb:cc:dd:ee:ff (got '%.40s')", key,
-		            v);
+		return espat_world_errf(
+		    err, "%s must be a unicast MAC aa:bb:cc:dd:ee:ff (got '%.40s')", key, v);
 	memcpy(ap->bss.bssid, b, 6);
 	return 0;
 }
@@ -403,10 +403,10 @@ static int set_security_key(struct espat_world_ap *ap, const char *key, const ch
 		set_security(ap, (uint8_t)x);
 		return 0;
 	}
-	return fail(err,
-	            "%s must be open, wep, wpa, wpa2, wpa-wpa2, wpa2-enterprise, wpa3, "
-	            "wpa2-wpa3, wapi, owe or 0..9 (got '%.40s')",
-	            key, v);
+	return espat_world_errf(err,
+	                        "%s must be open, wep, wpa, wpa2, wpa-wpa2, wpa2-enterprise, wpa3, "
+	                        "wpa2-wpa3, wapi, owe or 0..9 (got '%.40s')",
+	                        key, v);
 }
 
 static int set_password(struct espat_world_ap *ap, const char *key, const char *v,
@@ -437,10 +437,11 @@ static int set_eap_methods(struct espat_world_ap *ap, const char *key, const cha
 			                     memcmp(p, eap_method_names[i], n) == 0))
 				i++;
 			if (i == NEAP)
-				return fail(err,
-				            "%s must be a comma list of tls, peap, ttls, or none "
-				            "(got '%.40s')",
-				            key, v);
+				return espat_world_errf(
+				    err,
+				    "%s must be a comma list of tls, peap, ttls, or none "
+				    "(got '%.40s')",
+				    key, v);
 			bits |= (uint8_t)(1u << i);
 			p += n;
 			while (*p == ' ')
@@ -461,8 +462,9 @@ static int set_bgn(struct espat_world_ap *ap, const char *key, const char *v,
 	int64_t x;
 	if (espat_parse_int(v, strlen(v), &x)) {
 		if (x < 0 || x > 15)
-			return fail(err, "%s must be 0..15 or letters of b, g, n, lr (got '%.40s')",
-			            key, v);
+			return espat_world_errf(
+			    err, "%s must be 0..15 or letters of b, g, n, lr (got '%.40s')", key,
+			    v);
 		ap->bss.bgn = (uint8_t)x;
 		return 0;
 	}
@@ -481,13 +483,15 @@ static int set_bgn(struct espat_world_ap *ap, const char *key, const char *v,
 		else
 			bit = 0;
 		if (bit == 0 || (bits & bit))
-			return fail(err, "%s must be 0..15 or letters of b, g, n, lr (got '%.40s')",
-			            key, v);
+			return espat_world_errf(
+			    err, "%s must be 0..15 or letters of b, g, n, lr (got '%.40s')", key,
+			    v);
 		bits |= bit;
 		p += bit == 8 ? 2 : 1;
 	}
 	if (bits == 0)
-		return fail(err, "%s must be 0..15 or letters of b, g, n, lr (got '')", key);
+		return espat_world_errf(err, "%s must be 0..15 or letters of b, g, n, lr (got '')",
+		                        key);
 	ap->bss.bgn = (uint8_t)bits;
 	return 0;
 }
@@ -500,7 +504,7 @@ static int set_network(struct espat_world_ap *ap, const char *key, const char *v
 	else if (strcmp(v, "none") == 0)
 		ap->net.to_host = false;
 	else
-		return fail(err, "%s must be host or none (got '%.40s')", key, v);
+		return espat_world_errf(err, "%s must be host or none (got '%.40s')", key, v);
 	return 0;
 }
 
@@ -514,7 +518,8 @@ static int set_subnet(struct espat_world_ap *ap, const char *key, const char *v,
 	int64_t len;
 	if (!slash || !parse_ip4(v, (size_t)(slash - v), &addr) ||
 	    !espat_parse_int(slash + 1, strlen(slash + 1), &len) || len < 8 || len > 30)
-		return fail(err, "%s must be a.b.c.d/len with len 8..30 (got '%.40s')", key, v);
+		return espat_world_errf(err, "%s must be a.b.c.d/len with len 8..30 (got '%.40s')",
+		                        key, v);
 	uint32_t mask = prefix_mask((unsigned)len);
 	uint32_t base = addr & mask, bcast = base | ~mask;
 	uint32_t start = base + 100 < bcast ? base + 100 : base + 2;
@@ -535,9 +540,9 @@ static int set_dns(struct espat_world_ap *ap, const char *key, const char *v,
 	const char *comma = strchr(v, ',');
 	size_t n1 = comma ? (size_t)(comma - v) : strlen(v);
 	if (!parse_ip4(v, n1, &d[0]) || (comma && !parse_ip4(comma + 1, strlen(comma + 1), &d[1])))
-		return fail(err,
-		            "%s must be one or two IPv4 addresses a.b.c.d[,a.b.c.d] (got '%.40s')",
-		            key, v);
+		return espat_world_errf(
+		    err, "%s must be one or two IPv4 addresses a.b.c.d[,a.b.c.d] (got '%.40s')",
+		    key, v);
 	ap->net.dns[0] = d[0];
 	ap->net.dns[1] = d[1];
 	return 0;
@@ -646,7 +651,7 @@ static int set_ota_url(const char *key, const char *v, char *out, struct espat_w
 		n--;
 	size_t scheme = n >= 7 && memcmp(tmp, "http://", 7) == 0    ? 7
 	                : n >= 8 && memcmp(tmp, "https://", 8) == 0 ? 8
-	                                                             : 0;
+	                                                            : 0;
 	bool ok = scheme > 0 && n > scheme;
 	for (size_t i = scheme; i < n && ok; i++) {
 		uint8_t c = tmp[i];
@@ -654,8 +659,9 @@ static int set_ota_url(const char *key, const char *v, char *out, struct espat_w
 		     c != '\\';
 	}
 	if (!ok)
-		return fail(err, "%s must be http://HOST[:PORT] or https://HOST[:PORT] (got '%.60s')",
-		            key, v);
+		return espat_world_errf(
+		    err, "%s must be http://HOST[:PORT] or https://HOST[:PORT] (got '%.60s')", key,
+		    v);
 	memcpy(out, tmp, n);
 	out[n] = '\0';
 	return 0;
@@ -676,7 +682,9 @@ static int set_world_key(struct espat_world *w, const char *key, const char *val
 		return set_ota_url(key, value, w->ota_server[0], err);
 	if (strcmp(key, "ota_ssl_server") == 0)
 		return set_ota_url(key, value, w->ota_server[1], err);
-	return fail(err, "unknown key '%.40s'", key);
+	if (strncmp(key, "adc", 3) == 0 && key[3] >= '0' && key[3] <= '9' && key[4] == '\0')
+		return espat_sim_adc_set(&w->periph, (uint8_t)(key[3] - '0'), value, err);
+	return espat_world_errf(err, "unknown key '%.40s'", key);
 }
 
 int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char *key,
@@ -694,7 +702,7 @@ int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char
 			ap->key_epoch++;
 		return 0;
 	}
-	return fail(err, "unknown key '%.40s'", key);
+	return espat_world_errf(err, "unknown key '%.40s'", key);
 }
 
 /* ---- the consistency check --------------------------------------------- */
@@ -714,43 +722,45 @@ int espat_world_check(const struct espat_world_ap *ap, struct espat_world_err *e
 {
 	uint8_t ecn = ap->bss.ecn;
 	if (ecn >= NSECURITY)
-		return fail(err, "security must be 0..%zu", NSECURITY - 1);
+		return espat_world_errf(err, "security must be 0..%zu", NSECURITY - 1);
 	const char *sec = security[ecn].name;
 	switch (ecn) {
 	case ESPAT_ECN_OPEN:
 	case ESPAT_ECN_OWE:
 		if (ap->pwd_len)
-			return fail(err, "security %s takes no password", sec);
+			return espat_world_errf(err, "security %s takes no password", sec);
 		break;
 	case ESPAT_ECN_WEP:
 		if (!wep_ok(ap->pwd, ap->pwd_len))
-			return fail(err, "security wep needs a password of 5 or 13 printable ASCII "
-			                 "characters or 10 or 26 hex digits");
+			return espat_world_errf(
+			    err, "security wep needs a password of 5 or 13 printable ASCII "
+			         "characters or 10 or 26 hex digits");
 		break;
 	case ESPAT_ECN_WPA2_ENTERPRISE:
 		if (ap->pwd_len)
-			return fail(err,
-			            "security wpa2-enterprise takes eap_password, not password");
+			return espat_world_errf(
+			    err, "security wpa2-enterprise takes eap_password, not password");
 		if (!ap->eap_methods)
-			return fail(err, "security wpa2-enterprise needs eap_methods");
+			return espat_world_errf(err, "security wpa2-enterprise needs eap_methods");
 		break;
 	default:
 		if (!psk_ok(ap->pwd, ap->pwd_len))
-			return fail(err,
-			            "security %s needs a password of 8..63 printable ASCII "
-			            "characters or 64 hex digits",
-			            sec);
+			return espat_world_errf(
+			    err,
+			    "security %s needs a password of 8..63 printable ASCII "
+			    "characters or 64 hex digits",
+			    sec);
 		break;
 	}
 	const struct espat_ipnet *n = &ap->net;
 	uint32_t base = n->ip & n->mask, bcast = base | ~n->mask;
 	if (n->ip == base || n->ip >= bcast || ap->pool > bcast - n->ip)
-		return fail(err,
-		            "the DHCP pool (pool_start, pool_size) must lie inside the subnet");
+		return espat_world_errf(
+		    err, "the DHCP pool (pool_start, pool_size) must lie inside the subnet");
 	if ((n->gw & n->mask) != base || n->gw == base || n->gw == bcast)
-		return fail(err, "the gateway must lie inside the subnet");
+		return espat_world_errf(err, "the gateway must lie inside the subnet");
 	if (n->gw >= n->ip && n->gw - n->ip < ap->pool)
-		return fail(err, "the gateway must not lie inside the DHCP pool");
+		return espat_world_errf(err, "the gateway must not lie inside the DHCP pool");
 	return 0;
 }
 

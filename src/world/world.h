@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "port/radio.h"
+#include "world/periph.h"
 
 #define ESPAT_WORLD_APS_MAX 64
 #define ESPAT_WORLD_LABEL_MAX 31
@@ -55,6 +56,9 @@ struct espat_world {
 	 * [0] for AT+CIUPDATE's plain-HTTP mode, [1] for its TLS mode and
 	 * AT+CIPFWVER. The world decides which server answers. */
 	char ota_server[2][ESPAT_WORLD_URL_MAX + 1];
+	/* The devices on the module's pins (world/periph.h): [i2c LABEL],
+	 * [spi LABEL] and the [world] keys adc0..adc4. */
+	struct espat_sim_periph periph;
 };
 
 /* Where a world file (or a ctl setting) went wrong. */
@@ -62,6 +66,14 @@ struct espat_world_err {
 	int line;      /* 1-based line of the file; 0 when not from a file */
 	char msg[160]; /* the reason, one line, no trailing period */
 };
+
+/* For the world's parts (world.c, world/periph.c): err->msg from fmt,
+ * err->line 0; returns -1. */
+int espat_world_errf(struct espat_world_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A label of an AP or a device: 1..ESPAT_WORLD_LABEL_MAX of A-Z a-z 0-9
+ * _ . - */
+bool espat_world_label_ok(const char *s);
 
 /* An empty world: no APs, default timings. */
 void espat_world_init(struct espat_world *w);
@@ -93,11 +105,12 @@ struct espat_world_ap *espat_world_add(struct espat_world *w, const char *label,
 bool espat_world_remove(struct espat_world *w, const char *label);
 /* Sets one property of an AP from text, exactly as a world-file line
  * "key = value" does ("rssi", "-40"); with ap NULL, a key of the [world]
- * section ("scan_channel_ms", "ota_server", "ota_ssl_server"). The keys are documented in
- * docs/internals/world.md. Returns 0, or -1 with err->msg (err->line 0).
- * Each value is checked alone: whether the password suits the security is
- * espat_world_check()'s business, once all keys are set. Bumps
- * ap->key_epoch when the security, password or EAP settings change. */
+ * section ("scan_channel_ms", "ota_server", "ota_ssl_server", "adc0" ..
+ * "adc4"). The keys are documented in docs/internals/world.md. Returns 0,
+ * or -1 with err->msg (err->line 0). Each value is checked alone: whether
+ * the password suits the security is espat_world_check()'s business, once
+ * all keys are set. Bumps ap->key_epoch when the security, password or EAP
+ * settings change. */
 int espat_world_set(struct espat_world *w, struct espat_world_ap *ap, const char *key,
                     const char *value, struct espat_world_err *err);
 /* Checks that an AP's settings fit together: the password against the

@@ -25,6 +25,9 @@ struct parse {
 	bool failed;               /* err holds the first error found here */
 	bool in_section;           /* a [world] or [ap X] header has been read */
 	struct espat_world_ap *ap; /* the [ap X] being read; NULL in [world] */
+	struct espat_sim_i2c *i2c; /* the [i2c X] being read */
+	bool spi;                  /* in the [spi X] section */
+	int i2c_line[ESPAT_SIM_I2C_MAX];
 	bool world_seen;
 	int ap_line[ESPAT_WORLD_APS_MAX]; /* header line of each AP, by index */
 	bool has_ssid[ESPAT_WORLD_APS_MAX];
@@ -64,6 +67,25 @@ static int section(struct parse *st, const char *s, size_t n)
 	memcpy(name, s + 1, len);
 	name[len] = '\0';
 	st->in_section = true;
+	st->i2c = NULL;
+	st->spi = false;
+	if (strncmp(name, "i2c ", 4) == 0) {
+		struct espat_world_err e;
+		st->ap = NULL;
+		st->i2c = espat_sim_i2c_add(&st->w->periph, name + 4, &e);
+		if (!st->i2c)
+			return fail_at(st, "%s", e.msg);
+		st->i2c_line[st->i2c - st->w->periph.i2c] = st->line;
+		return 0;
+	}
+	if (strncmp(name, "spi ", 4) == 0) {
+		struct espat_world_err e;
+		if (espat_sim_spi_attach(&st->w->periph, name + 4, &e) < 0)
+			return fail_at(st, "%s", e.msg);
+		st->ap = NULL;
+		st->spi = true;
+		return 0;
+	}
 	if (strcmp(name, "world") == 0) {
 		if (st->world_seen)
 			return fail_at(st, "duplicate section [world]");
@@ -72,7 +94,10 @@ static int section(struct parse *st, const char *s, size_t n)
 		return 0;
 	}
 	if (strncmp(name, "ap ", 3) != 0)
-		return fail_at(st, "unknown section [%s] (expected [world] or [ap LABEL])", name);
+		return fail_at(st,
+		               "unknown section [%s] (expected [world], [ap LABEL], [i2c LABEL] or "
+		               "[spi LABEL])",
+		               name);
 	struct espat_world_err e;
 	struct espat_world_ap *ap = espat_world_add(st->w, name + 3, &e);
 	if (!ap)
@@ -138,7 +163,10 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 		return 0;
 	}
 	struct espat_world_err e;
-	if (espat_world_set(st->w, st->ap, name, value, &e) < 0) {
+	int rc = st->i2c   ? espat_sim_i2c_set(st->i2c, name, value, &e)
+	         : st->spi ? espat_sim_spi_set(&st->w->periph.spi, name, value, &e)
+	                   : espat_world_set(st->w, st->ap, name, value, &e);
+	if (rc < 0) {
 		fail_at(st, "%s", e.msg);
 		return 0;
 	}
@@ -150,6 +178,13 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 /* What the whole world must satisfy once every key is read. */
 static int validate(struct parse *st)
 {
+	const struct espat_sim_periph *pe = &st->w->periph;
+	for (size_t i = 0; i < pe->ni2c; i++) {
+		struct espat_world_err e;
+		st->line = st->i2c_line[i];
+		if (espat_sim_i2c_check(pe, &pe->i2c[i], &e) < 0)
+			return fail_at(st, "%s", e.msg);
+	}
 	for (size_t i = 0; i < st->w->nap; i++) {
 		const struct espat_world_ap *ap = &st->w->ap[i];
 		st->line = st->ap_line[i];

@@ -235,7 +235,9 @@ def test_savetranslink_passthrough_at_boot(make_dut):
 
 def test_commands_md_v15_table(make_dut):
     d = make_dut(args=V15)
-    assert d.ctl("state")["state"]["mqtt"] is None  # no MQTT on this chip
+    st = d.ctl("state")["state"]
+    # no MQTT, no driver or signaling commands on this chip
+    assert st["mqtt"] is None and st["periph"] is None and st["plcp"] is None
     reply = d.ctl("commands")
     listed = {c["name"] for c in reply["commands"]}
     doc = open(os.path.join(REPO, "docs", "COMMANDS.md")).read()

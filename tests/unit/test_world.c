@@ -486,6 +486,23 @@ static void default_world_matches_example(void **state)
 	assert_int_equal(ap_of(&w, "office")->eap_methods, 0x6);
 	assert_int_equal(ap_of(&w, "wpa3")->bss.channel, 13);
 	assert_true(ap_of(&w, "wpa3")->bss.pmf_required);
+	/* the devices on the pins */
+	const struct espat_sim_periph *a = &w.periph, *b = &w2.periph;
+	assert_int_equal(a->ni2c, 2);
+	assert_int_equal(b->ni2c, a->ni2c);
+	for (size_t i = 0; i < a->ni2c; i++) {
+		assert_string_equal(a->i2c[i].label, b->i2c[i].label);
+		assert_int_equal(a->i2c[i].addr, b->i2c[i].addr);
+		assert_int_equal(a->i2c[i].kind, b->i2c[i].kind);
+		assert_int_equal(a->i2c[i].size, b->i2c[i].size);
+		assert_memory_equal(a->i2c[i].mem, b->i2c[i].mem, a->i2c[i].size);
+	}
+	assert_int_equal(a->i2c[1].mem[0x0f], 0x1a);
+	assert_true(a->spi.present && b->spi.present);
+	assert_int_equal(a->spi.size, b->spi.size);
+	assert_memory_equal(a->spi.mem, b->spi.mem, a->spi.size);
+	assert_memory_equal(a->adc_mv, b->adc_mv, sizeof(a->adc_mv));
+	assert_int_equal(a->adc_mv[0], 1200);
 }
 
 /* ---- the radio port ---------------------------------------------------- */

@@ -306,6 +306,57 @@ static void filter_spares_echo_raw_parts(void **state)
 	assert_int_equal(ft.calls, 2);
 }
 
+/* The host-wake gate: asked once per held stretch; a held report and the
+ * ones after it wait for espat_wr_release(), and an open message keeps
+ * them until it closes; responses never wait. */
+static unsigned gate_calls;
+static bool gate_open;
+
+static bool gate(void *user)
+{
+	(void)user;
+	gate_calls++;
+	return gate_open;
+}
+
+static void gate_holds_reports(void **state)
+{
+	struct fix *f = *state;
+	f->w.gate = gate;
+	gate_calls = 0;
+	gate_open = true;
+	espat_wr_reportf(&f->w, "+A");
+	expect_cap(f, "+A\r\n");
+	gate_open = false;
+	espat_wr_reportf(&f->w, "+B");
+	espat_wr_reportf(&f->w, "+C");
+	espat_wr_ok(&f->w);
+	expect_cap(f, "\r\nOK\r\n");
+	assert_int_equal(gate_calls, 2); /* not asked again while held */
+	espat_wr_open(&f->w);
+	espat_wr_part(&f->w, (const uint8_t *)"+X:", 3);
+	espat_wr_release(&f->w); /* a message is open: still after it */
+	expect_cap(f, "+X:");
+	espat_wr_close(&f->w);
+	expect_cap(f, "+B\r\n+C\r\n");
+	gate_open = true;
+	espat_wr_reportf(&f->w, "+D");
+	expect_cap(f, "+D\r\n");
+	/* inside an open message the gate is not asked: at its close */
+	gate_calls = 0;
+	gate_open = false;
+	espat_wr_open(&f->w);
+	espat_wr_part(&f->w, (const uint8_t *)"+Y:", 3);
+	espat_wr_reportf(&f->w, "+E");
+	assert_int_equal(gate_calls, 0);
+	espat_wr_part(&f->w, (const uint8_t *)"z\r\n", 3);
+	espat_wr_close(&f->w);
+	assert_int_equal(gate_calls, 1);
+	expect_cap(f, "+Y:z\r\n");
+	espat_wr_release(&f->w);
+	expect_cap(f, "+E\r\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +372,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(filter_drops_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(filter_spares_echo_raw_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(filter_cuts_ranges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gate_holds_reports, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
