@@ -4,7 +4,7 @@ data dir. Module A runs a softAP; module B sees it in AT+CWLAP with A's
 real SSID, channel, security and MAC, joins it (A reports +STA_CONNECTED /
 +DIST_STA_IP), and TCP and UDP go both ways between them through the hub.
 A wrong password, A's power cut and A's kill -9 are seen by B as a real
-station would see them. Decided behaviour: docs/COMPAT.md #280-#289.
+station would see them. Decided behaviour: docs/COMPAT.md #280-#291.
 
 Each test starts its own hub (a few ms) in its tmp dir; nothing waits on
 time, only on output and the control socket's state."""
@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from conftest import DEADLINE, ESPAT, wait_for
+from conftest import (DEADLINE, ESPAT, guarded_plus, ipd_stream, joined, note, pattern,
+                      rss_kib, sha, wait_for, write_thread)
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -277,3 +278,85 @@ def test_station_stops(pair):
     bmac, _ = join(a, b)
     assert b.stop() == 0
     a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
+
+
+# ---- flow control (COMPAT #290) -------------------------------------------------
+
+WINDOW = 65536  # ESPAT_AIR_WINDOW (src/proto/air.h)
+
+
+def streams(d):
+    return d.ctl("state")["state"]["air"]["streams"]
+
+
+def passthrough_to_a(a, b, port):
+    """B (single link) dials A's server on port and enters passthrough."""
+    join(a, b)
+    assert a.cmd("AT+CIPMUX=1") == OK
+    assert a.cmd(f"AT+CIPSERVER=1,{port}") == OK
+    assert b.cmd(f'AT+CIPSTART="TCP","192.168.4.1",{port}') == b"CONNECT\r\n" + OK
+    a.expect(b"0,CONNECT\r\n")
+    assert b.cmd("AT+CIPMODE=1") == OK
+    b.write(b"AT+CIPSEND\r\n")
+    b.expect(b"\r\nOK\r\n>")
+
+
+def stuck(a, b):
+    """A's host reads nothing: A's link is paused with a whole window held,
+    and B's stream has bytes queued and no credit. Nothing moves from here
+    until A's host reads."""
+    sa, sb = streams(a), streams(b)
+    return (len(sa) == 1 and len(sb) == 1 and sa[0]["paused"] and sa[0]["room"] == 0
+            and sa[0]["held"] == WINDOW and sb[0]["credit"] == 0 and sb[0]["queued"] > 0)
+
+
+def test_flow_control_bounds_the_receiver(pair):
+    """B pours 8 MiB in passthrough into A, whose host does not read: the
+    window stops B (its queue, then its UART), A's memory stays bounded; then
+    A's host reads every byte, in order."""
+    a, b = pair
+    passthrough_to_a(a, b, 3334)
+    total = 8 * 1024 * 1024
+    data = pattern(total, seed=290)
+    base = rss_kib(a)
+    writer = write_thread(b, data, timeout=120.0)
+    wait_for(lambda: stuck(a, b), "B's stream to wait on A's window", timeout=30)
+    grown = rss_kib(a) - base
+    note(f"air flow control: A's RSS grew by {grown} KiB while B sent {total >> 20} MiB")
+    # A holds one window, its UART's back-pressure threshold (256 KiB) and
+    # the pty's buffer (about 0.8 MiB of RSS; 2.5 MiB under ASan, whose
+    # allocator keeps freed memory); without the window it would hold all
+    # 8 MiB
+    assert grown < total // 1024 // 2, f"A grew by {grown} KiB while its host did not read"
+    assert writer.is_alive(), "B's host was not held back"
+    assert streams(b)[0]["queued"] <= 1024 * 1024  # ESPAT_AIR_SNDQ_MAX
+    got = ipd_stream(a, total, link=0, timeout=30)
+    assert sha(got) == sha(data), "A's host got other bytes"
+    joined(writer, timeout=30)
+    wait_for(lambda: streams(b)[0]["queued"] == 0, "B's queue to drain")
+    assert streams(a)[0]["room"] == WINDOW and streams(b)[0]["credit"] == WINDOW
+
+
+def test_close_with_bytes_queued_sends_them_then_fin(pair):
+    """B leaves passthrough and closes its link while the window still holds
+    bytes back: they still reach A's host (once it reads), then CLOSED, as a
+    host socket's graceful close flushes in the background."""
+    a, b = pair
+    passthrough_to_a(a, b, 3335)
+    # less than what A's UART, the window and B's queue hold together: B's
+    # host gets rid of all of it while A's host reads nothing
+    total = 512 * 1024
+    data = pattern(total, seed=2901)
+    writer = write_thread(b, data, timeout=60.0)
+    joined(writer)
+    wait_for(lambda: stuck(a, b), "B's stream to wait on A's window", timeout=30)
+    guarded_plus(b)
+    assert b.cmd("AT+CIPMODE=0") == OK
+    assert b.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+    closing = streams(b)
+    assert len(closing) == 1 and closing[0]["closing"] and closing[0]["queued"] > 0
+    assert b.ctl("state")["state"]["air"]["sockets"] == 0
+    got = ipd_stream(a, total, link=0, timeout=30)
+    assert sha(got) == sha(data), "A's host got other bytes"
+    a.expect(b"0,CLOSED\r\n")
+    wait_for(lambda: streams(b) == [] and streams(a) == [], "both ends to forget the stream")
