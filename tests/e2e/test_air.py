@@ -4,18 +4,23 @@ data dir. Module A runs a softAP; module B sees it in AT+CWLAP with A's
 real SSID, channel, security and MAC, joins it (A reports +STA_CONNECTED /
 +DIST_STA_IP), and TCP and UDP go both ways between them through the hub.
 A wrong password, A's power cut and A's kill -9 are seen by B as a real
-station would see them. Decided behaviour: docs/COMPAT.md #280-#291.
+station would see them. TCP across the air has a window (#290): a module
+whose host does not read holds one window, the sender holds the rest; one
+test plays the hub itself to check the grants on the wire. Decided
+behaviour: docs/COMPAT.md #280-#291.
 
 Each test starts its own hub (a few ms) in its tmp dir; nothing waits on
 time, only on output and the control socket's state."""
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 
 import pytest
 
-from conftest import (DEADLINE, ESPAT, guarded_plus, ipd_stream, joined, note, pattern,
+from conftest import (DEADLINE, ESPAT, READY, guarded_plus, ipd_stream, joined, note, pattern,
                       rss_kib, sha, wait_for, write_thread)
 
 OK = b"\r\nOK\r\n"
@@ -360,3 +365,110 @@ def test_close_with_bytes_queued_sends_them_then_fin(pair):
     assert sha(got) == sha(data), "A's host got other bytes"
     a.expect(b"0,CLOSED\r\n")
     wait_for(lambda: streams(b) == [] and streams(a) == [], "both ends to forget the stream")
+
+
+# ---- the window as the protocol sees it: a hub played by the test --------------
+
+HDR = struct.Struct(">BBIIIIHIH6s")  # type code net peer cid src_ip sport dst_ip dport mac
+
+
+class FakeHub:
+    """One module's hub connection, spoken by the test (docs/internals/air.md:
+    the protocol), to check what a module says on the wire."""
+
+    def __init__(self, path):
+        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.lsock.bind(path)
+        self.lsock.listen(1)
+        self.conn, self.buf = None, b""
+
+    def accept(self):
+        self.lsock.settimeout(DEADLINE)
+        self.conn, _ = self.lsock.accept()
+        self.conn.setblocking(False)
+
+    def send(self, typ, code=0, net=0, peer=0, cid=0, src=(0, 0), dst=(0, 0), payload=b""):
+        h = HDR.pack(typ, code, net, peer, cid, src[0], src[1], dst[0], dst[1], b"\0" * 6)
+        self.conn.sendall(struct.pack(">I", len(h) + len(payload)) + h + payload)
+
+    def frames(self):
+        """Every whole frame that arrived so far: (type, code, peer, cid, payload)."""
+        try:
+            while True:
+                got = self.conn.recv(65536)
+                if not got:
+                    break
+                self.buf += got
+        except BlockingIOError:
+            pass
+        out = []
+        while len(self.buf) >= 4 and len(self.buf) >= 4 + struct.unpack(">I", self.buf[:4])[0]:
+            n = struct.unpack(">I", self.buf[:4])[0]
+            f = HDR.unpack(self.buf[4:4 + HDR.size])
+            out.append((f[0], f[1], f[3], f[4], self.buf[4 + HDR.size:4 + n]))
+            self.buf = self.buf[4 + n:]
+        return out
+
+    def close(self):
+        for s in (self.conn, self.lsock):
+            if s:
+                s.close()
+
+
+def test_window_on_the_wire(make_dut, tmp_path):
+    """The module grants (TCP_WINDOW) exactly the bytes it handed to its link,
+    holds at most one window while its host does not read, and resets a
+    stream whose sender goes past the window; the bytes it held still reach
+    its host, then CLOSED."""
+    hub = FakeHub(str(tmp_path / "fake.sock"))
+    try:
+        d = make_dut(args=["--air", str(tmp_path / "fake.sock")], start=False)
+        d.start(wait_ready=False)
+        hub.accept()
+        wait_for(lambda: any(f[0] == 0x01 for f in hub.frames()), "HELLO")
+        hub.send(0x02, peer=5)  # WELCOME: the module is 5
+        d.expect(READY)
+        assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert d.cmd("AT+CIPMUX=1") == OK
+        assert d.cmd("AT+CIPSERVER=1,3336") == OK
+        me, peer = (0xC0A80401, 3336), (0xC0A80402, 50000)
+        hub.send(0x40, net=5, peer=9, cid=1, src=peer, dst=me)  # TCP_OPEN from module 9
+        acc = wait_for(lambda: [f for f in hub.frames() if f[0] == 0x41], "TCP_ACCEPT")
+        assert acc[0][1:4] == (0, 9, 1)
+        d.expect(b"0,CONNECT\r\n")
+
+        data = pattern(2 * 1024 * 1024, seed=2902)
+        sent = granted = 0
+        credit = WINDOW
+
+        def pour():
+            """Sends what the window allows; true once the module stops granting."""
+            nonlocal sent, granted, credit
+            for f in hub.frames():
+                if f[0] == 0x45:
+                    assert f[2:4] == (9, 1) and len(f[4]) == 4
+                    g = struct.unpack(">I", f[4])[0]
+                    granted += g
+                    credit += g
+            while credit > 0 and sent < len(data):
+                k = min(credit, 16384)
+                hub.send(0x42, peer=9, cid=1, payload=data[sent:sent + k])
+                sent += k
+                credit -= k
+            st = streams(d)
+            return credit == 0 and len(st) == 1 and st[0]["paused"] and st[0]["room"] == 0
+        wait_for(pour, "the module to hold a whole window and grant nothing more", timeout=30)
+        assert sent < len(data), "the module never paused"
+        assert granted == sent - WINDOW  # all but the window it holds
+        st = streams(d)[0]
+        assert st["held"] == WINDOW and st["queued"] == 0
+        # one byte past the window: the stream is reset toward the sender
+        hub.send(0x42, peer=9, cid=1, payload=data[sent:sent + 1])
+        rst = wait_for(lambda: [f for f in hub.frames() if f[0] == 0x43], "TCP_CLOSE")
+        assert rst[0][1:4] == (1, 9, 1)  # RST, the stream's name
+        got = ipd_stream(d, sent, link=0, timeout=30)
+        assert sha(got) == sha(data[:sent])
+        d.expect(b"0,CLOSED\r\n")
+        assert streams(d) == []
+    finally:
+        hub.close()
