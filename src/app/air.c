@@ -13,6 +13,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/module.h"
+#include "posix/bytebuf.h"
 
 #define EPHEMERAL_FIRST 49152u /* lwIP's dynamic port range */
 
@@ -50,8 +51,17 @@ struct espat_air_sock {
 	/* deferred callbacks (run from the kick timer, never inside a call) */
 	bool ev_connected, ev_drained, ev_closed;
 	int ev_err;
+	/* TCP flow control (proto/air.h): rx never holds more than the
+	 * window, tx holds what the peer's window does not take yet */
+	struct espat_air_flow flow;
 	uint8_t *rx; /* TCP bytes held while paused (or not yet handed on) */
 	size_t rx_len, rx_cap;
+	struct espat_bytebuf tx; /* TCP bytes past the peer's window: queued() */
+	bool want_drained;       /* a send() since the queue last emptied */
+	/* closed gracefully by its owner with tx not empty: no owner, no
+	 * callbacks; sends the rest, then FIN, or RST when linger runs out */
+	bool orphan;
+	struct espat_loop_timer linger;
 	struct dgram *dq, **dq_tail; /* UDP datagrams held while paused */
 	size_t dq_n;
 };
@@ -382,7 +392,10 @@ static void sock_free(struct espat_air *a, struct espat_air_sock *s)
 			break;
 		}
 	}
+	if (s->orphan)
+		espat_loop_timer_cancel(a->loop, &s->linger);
 	free(s->rx);
+	espat_bytebuf_free(&s->tx);
 	while (s->dq) {
 		struct dgram *d = s->dq;
 		s->dq = d->next;
@@ -399,6 +412,7 @@ static struct espat_air_sock *sock_new(struct espat_air *a, enum sock_kind kind)
 	s->air = a;
 	s->kind = kind;
 	s->dq_tail = &s->dq;
+	espat_air_flow_init(&s->flow);
 	s->next = a->socks;
 	a->socks = s;
 	return s;
@@ -446,6 +460,49 @@ static bool rx_append(struct espat_air_sock *s, const uint8_t *p, size_t n)
 	return true;
 }
 
+/* Tells the peer that n more bytes fit (they went to the owner). */
+static void grant(struct espat_air_sock *s, size_t n)
+{
+	uint32_t g = espat_air_flow_consumed(&s->flow, n);
+	if (g == 0 || s->peer_closed)
+		return;
+	uint8_t w[ESPAT_AIR_WINDOW_LEN];
+	espat_air_window_encode(g, w);
+	struct espat_air_msg m = {.type = ESPAT_AIR_TCP_WINDOW,
+	                          .peer = s->origin,
+	                          .cid = s->cid,
+	                          .payload = w,
+	                          .len = sizeof(w)};
+	send_msg(s->air, &m);
+}
+
+/* Sends as much of tx as the peer's window takes; drained() once it is
+ * empty after a send(). false when the hub connection failed (its end
+ * reaches every stream through on_gone). */
+static bool pump(struct espat_air_sock *s)
+{
+	size_t k;
+	while ((k = espat_air_flow_sendable(&s->flow, espat_bytebuf_size(&s->tx))) > 0) {
+		if (k > ESPAT_AIR_PAYLOAD_MAX)
+			k = ESPAT_AIR_PAYLOAD_MAX;
+		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_DATA,
+		                          .peer = s->origin,
+		                          .cid = s->cid,
+		                          .payload = s->tx.p + s->tx.off,
+		                          .len = k};
+		if (!send_msg(s->air, &m))
+			return false;
+		espat_air_flow_sent(&s->flow, k);
+		espat_bytebuf_take(&s->tx, k);
+	}
+	if (espat_bytebuf_size(&s->tx) == 0 && s->want_drained) {
+		s->want_drained = false;
+		s->ev_drained = true;
+		kick_soon(s->air);
+	}
+	return true;
+}
+
 /* One deferred callback, if any is due; false when none was. The owner
  * may close any socket inside it, so the caller starts over each time. */
 static bool run_one(struct espat_air *a)
@@ -462,6 +519,9 @@ static bool run_one(struct espat_air *a)
 			size_t n = s->rx_len;
 			s->rx = NULL;
 			s->rx_len = s->rx_cap = 0;
+			/* granted as they are handed over: the owner may close
+			 * the socket inside data() */
+			grant(s, n);
 			s->cb.data(s->cbuser, p, n, NULL);
 			free(p);
 			return true;
@@ -508,9 +568,17 @@ static void kick_soon(struct espat_air *a)
  * bytes already here. */
 static void peer_gone(struct espat_air_sock *s, int err)
 {
+	if (s->orphan) {
+		sock_free(s->air, s); /* nobody to tell; what it held is lost */
+		return;
+	}
 	if (s->peer_closed)
 		return;
 	s->peer_closed = true;
+	/* nothing more can go: what waited for the window is lost, as a
+	 * reset connection's send queue */
+	espat_bytebuf_free(&s->tx);
+	s->want_drained = false;
 	if (s->connecting) {
 		s->connecting = false;
 		s->ev_connected = true;
@@ -520,6 +588,15 @@ static void peer_gone(struct espat_air_sock *s, int err)
 		s->ev_err = err;
 	}
 	kick_soon(s->air);
+}
+
+/* The peer broke the window: the stream is reset both ways. */
+static void reset_stream(struct espat_air_sock *s)
+{
+	struct espat_air_msg m = {
+	    .type = ESPAT_AIR_TCP_CLOSE, .peer = s->origin, .cid = s->cid, .code = ESPAT_AIR_RST};
+	send_msg(s->air, &m);
+	peer_gone(s, ESPAT_NET_ERESET);
 }
 
 static int close_err(uint8_t code)
@@ -584,12 +661,39 @@ static void on_tcp(struct espat_air *a, const struct espat_air_msg *in)
 	case ESPAT_AIR_TCP_DATA:
 		if (!s->established || in->len == 0)
 			return;
+		if (!espat_air_flow_received(&s->flow, in->len)) {
+			reset_stream(s);
+			return;
+		}
+		if (s->orphan) {
+			grant(s, in->len); /* its owner is gone: the bytes go nowhere */
+			return;
+		}
 		if (!rx_append(s, in->payload, in->len)) {
-			peer_gone(s, ESPAT_NET_ENOMEM);
+			reset_stream(s);
 			return;
 		}
 		kick_soon(a);
 		break;
+	case ESPAT_AIR_TCP_WINDOW: {
+		uint32_t g;
+		if (!s->established || !espat_air_window_decode(in->payload, in->len, &g))
+			return;
+		if (!espat_air_flow_granted(&s->flow, g)) {
+			reset_stream(s);
+			return;
+		}
+		if (!pump(s) || !s->orphan || espat_bytebuf_size(&s->tx) > 0)
+			return;
+		/* an orphan's last byte left: now its FIN */
+		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_CLOSE,
+		                          .peer = s->origin,
+		                          .cid = s->cid,
+		                          .code = ESPAT_AIR_FIN};
+		send_msg(a, &m);
+		sock_free(a, s);
+		break;
+	}
 	case ESPAT_AIR_TCP_CLOSE:
 		peer_gone(s, close_err(in->code));
 		break;
@@ -730,27 +834,21 @@ static int net_send(void *user, struct espat_sock *sock, const uint8_t *p, size_
 	}
 	if (!s->established || s->peer_closed)
 		return ESPAT_NET_ERESET;
-	for (size_t off = 0; off < n;) {
-		size_t k = n - off < ESPAT_AIR_PAYLOAD_MAX ? n - off : ESPAT_AIR_PAYLOAD_MAX;
-		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_DATA,
-		                          .peer = s->origin,
-		                          .cid = s->cid,
-		                          .payload = p + off,
-		                          .len = k};
-		if (!send_msg(a, &m))
-			return ESPAT_NET_ERESET;
-		off += k;
-	}
-	s->ev_drained = true;
-	kick_soon(a);
-	return 0;
+	/* all or nothing: a refused send leaves the stream as it was */
+	if (n > ESPAT_AIR_SNDQ_MAX - espat_bytebuf_size(&s->tx) ||
+	    !espat_bytebuf_append(&s->tx, p, n))
+		return ESPAT_NET_ENOMEM;
+	s->want_drained = true;
+	return pump(s) ? 0 : ESPAT_NET_ERESET;
 }
 
 static size_t net_queued(void *user, struct espat_sock *sock)
 {
 	struct espat_air *a = user;
-	/* air frames are the hub connection's to deliver: nothing waits here */
-	return air_sock(a, sock) ? 0 : a->lower.queued(a->lower.user, sock);
+	struct espat_air_sock *s = air_sock(a, sock);
+	/* what the peer's window does not take yet; sent frames are the hub
+	 * connection's to deliver, and at most a window of them is in flight */
+	return s ? espat_bytebuf_size(&s->tx) : a->lower.queued(a->lower.user, sock);
 }
 
 static void net_pause(void *user, struct espat_sock *sock, bool paused)
@@ -792,6 +890,13 @@ static void net_endpoints(void *user, struct espat_sock *sock, struct espat_endp
 		*remote = endpoint(s->rip, s->rport);
 }
 
+/* An orphan's peer did not take the rest in time: reset. */
+static void on_linger(void *user)
+{
+	struct espat_air_sock *s = user;
+	reset_stream(s); /* frees it */
+}
+
 static void net_close(void *user, struct espat_sock *sock, enum espat_close_how how)
 {
 	struct espat_air *a = user;
@@ -802,6 +907,23 @@ static void net_close(void *user, struct espat_sock *sock, enum espat_close_how 
 	}
 	if (s->kind == AS_LISTEN && s->inner)
 		a->lower.close(a->lower.user, s->inner, how);
+	if (s->kind == AS_TCP && how == ESPAT_CLOSE_GRACEFUL && s->established && !s->peer_closed &&
+	    a->connected && espat_bytebuf_size(&s->tx) > 0) {
+		/* the rest still goes as the window opens, then FIN; as a host
+		 * socket's graceful close does in the background */
+		s->orphan = true;
+		memset(&s->cb, 0, sizeof(s->cb));
+		s->cbuser = NULL;
+		s->ev_connected = s->ev_drained = s->ev_closed = false;
+		s->want_drained = false;
+		free(s->rx);
+		s->rx = NULL;
+		s->rx_len = s->rx_cap = 0;
+		espat_loop_timer_arm(a->loop, &s->linger,
+		                     espat_loop_now_ns() + (uint64_t)ESPAT_AIR_LINGER_MS * 1000000u,
+		                     on_linger, s);
+		return;
+	}
 	if (s->kind == AS_TCP && !s->peer_closed && (s->established || s->connecting)) {
 		struct espat_air_msg m = {.type = ESPAT_AIR_TCP_CLOSE,
 		                          .peer = s->origin,
@@ -1001,6 +1123,7 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 	case ESPAT_AIR_TCP_ACCEPT:
 	case ESPAT_AIR_TCP_DATA:
 	case ESPAT_AIR_TCP_CLOSE:
+	case ESPAT_AIR_TCP_WINDOW:
 		on_tcp(a, in);
 		break;
 	case ESPAT_AIR_UDP:
@@ -1028,9 +1151,11 @@ static void forget_air(struct espat_air *a)
 		memset(&a->rsta[i], 0, sizeof(a->rsta[i]));
 		espat_wifi_ap_leave(a->m, mac, &why);
 	}
-	for (struct espat_air_sock *s = a->socks; s; s = s->next)
+	for (struct espat_air_sock *s = a->socks, *next; s; s = next) {
+		next = s->next; /* an orphan is freed */
 		if (s->kind == AS_TCP)
 			peer_gone(s, ESPAT_NET_ERESET);
+	}
 	world_changed(a);
 }
 
@@ -1096,6 +1221,12 @@ void espat_air_power_cut(struct espat_air *a)
 	if (a->ap_pub)
 		publish(a, false, NULL);
 	memset(a->rsta, 0, sizeof(a->rsta));
+	/* the power is gone: streams closing in the background end now */
+	for (struct espat_air_sock *s = a->socks, *next; s; s = next) {
+		next = s->next;
+		if (s->orphan)
+			reset_stream(s);
+	}
 }
 
 void espat_air_close(struct espat_air *a)
@@ -1136,12 +1267,23 @@ json_t *espat_air_state(struct espat_air *a)
 	}
 	static const char *const sta_names[] = {"none", "joining", "joined"};
 	size_t nsock = 0;
-	for (struct espat_air_sock *s = a->socks; s; s = s->next)
-		nsock += s->kind != AS_LISTEN;
-	return json_pack(
-	    "{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i}", "socket", a->path, "connected",
-	    a->connected, "id", (int)a->id, "aps", aps ? aps : json_null(), "station", "state",
-	    sta_names[a->sta], "net", (int)a->sta_net, "ip",
-	    a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(), "softap",
-	    "published", a->ap_pub, "stations", st ? st : json_null(), "sockets", (int)nsock);
+	json_t *streams = json_array();
+	for (struct espat_air_sock *s = a->socks; s; s = s->next) {
+		nsock += s->kind != AS_LISTEN && !s->orphan;
+		if (s->kind != AS_TCP || !streams)
+			continue;
+		json_array_append_new(
+		    streams,
+		    json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:b}", "origin", (int)s->origin, "cid",
+		              (int)s->cid, "queued", (int)espat_bytebuf_size(&s->tx), "credit",
+		              (int)s->flow.credit, "held", (int)s->rx_len, "room",
+		              (int)s->flow.room, "paused", s->paused, "closing", s->orphan));
+	}
+	return json_pack("{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i,s:o}", "socket", a->path,
+	                 "connected", a->connected, "id", (int)a->id, "aps",
+	                 aps ? aps : json_null(), "station", "state", sta_names[a->sta], "net",
+	                 (int)a->sta_net, "ip",
+	                 a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(),
+	                 "softap", "published", a->ap_pub, "stations", st ? st : json_null(),
+	                 "sockets", (int)nsock, "streams", streams ? streams : json_null());
 }

@@ -37,6 +37,15 @@
 #define ESPAT_AIR_ASSOC_MS 200u        /* a join's association time at least */
 #define ESPAT_AIR_DHCP_MS 100u         /* its DHCP time at least (the AP's lease decides) */
 #define ESPAT_AIR_UDP_QUEUE 64         /* datagrams kept for a paused UDP socket */
+/* A TCP socket's send queue (bytes past the peer's window, ESPAT_AIR_WINDOW
+ * in proto/air.h) holds at most this much: a send() that would exceed it
+ * takes nothing and fails (ESPAT_NET_ENOMEM). The cmd layer stops feeding
+ * a socket past ESPAT_SOCK_HIGH (256 KiB), far below. */
+#define ESPAT_AIR_SNDQ_MAX (1024u * 1024u)
+/* A gracefully closed socket with bytes still queued keeps sending them
+ * (then FIN) for at most this long, then resets: as the host port's
+ * ESPAT_NET_CLOSE_FLUSH_MS. */
+#define ESPAT_AIR_LINGER_MS 10000u
 
 struct json_t;
 struct espat_module;

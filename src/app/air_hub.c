@@ -244,6 +244,7 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 	case ESPAT_AIR_TCP_ACCEPT:
 	case ESPAT_AIR_TCP_DATA:
 	case ESPAT_AIR_TCP_CLOSE:
+	case ESPAT_AIR_TCP_WINDOW: /* relayed: the window is the two modules' affair */
 		on_tcp(h, from, in);
 		break;
 	case ESPAT_AIR_UDP: {

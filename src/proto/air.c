@@ -125,3 +125,57 @@ bool espat_air_ap_decode(const uint8_t *p, size_t n, struct espat_air_ap *ap)
 	ap->rssi = (int8_t)(r > 127 ? (int)r - 256 : (int)r);
 	return true;
 }
+
+void espat_air_window_encode(uint32_t grant, uint8_t out[ESPAT_AIR_WINDOW_LEN])
+{
+	put32(out, grant);
+}
+
+bool espat_air_window_decode(const uint8_t *p, size_t n, uint32_t *grant)
+{
+	if (n != ESPAT_AIR_WINDOW_LEN)
+		return false;
+	*grant = get32(p);
+	return *grant != 0;
+}
+
+void espat_air_flow_init(struct espat_air_flow *f)
+{
+	f->credit = ESPAT_AIR_WINDOW;
+	f->room = ESPAT_AIR_WINDOW;
+}
+
+size_t espat_air_flow_sendable(const struct espat_air_flow *f, size_t queued)
+{
+	return queued < f->credit ? queued : f->credit;
+}
+
+void espat_air_flow_sent(struct espat_air_flow *f, size_t n)
+{
+	f->credit -= n <= f->credit ? (uint32_t)n : f->credit;
+}
+
+bool espat_air_flow_granted(struct espat_air_flow *f, uint32_t grant)
+{
+	if (grant > ESPAT_AIR_WINDOW - f->credit)
+		return false;
+	f->credit += grant;
+	return true;
+}
+
+bool espat_air_flow_received(struct espat_air_flow *f, size_t n)
+{
+	if (n > f->room)
+		return false;
+	f->room -= (uint32_t)n;
+	return true;
+}
+
+uint32_t espat_air_flow_consumed(struct espat_air_flow *f, size_t n)
+{
+	/* only what was received can be consumed: the grant never lets the
+	 * peer past the window */
+	uint32_t g = n <= ESPAT_AIR_WINDOW - f->room ? (uint32_t)n : ESPAT_AIR_WINDOW - f->room;
+	f->room += g;
+	return g;
+}

@@ -26,7 +26,9 @@
 #define ESPAT_AIR_PAYLOAD_MAX 16384u /* bytes of one message's payload */
 #define ESPAT_AIR_FRAME_MAX (ESPAT_AIR_FRAME_HDR + ESPAT_AIR_PAYLOAD_MAX)
 #define ESPAT_AIR_SSID_MAX 32u
-#define ESPAT_AIR_AP_LEN 49u /* bytes of an encoded softAP record */
+#define ESPAT_AIR_AP_LEN 49u    /* bytes of an encoded softAP record */
+#define ESPAT_AIR_WINDOW 65536u /* a TCP stream's receive window: bytes in flight at most */
+#define ESPAT_AIR_WINDOW_LEN 4u /* bytes of TCP_WINDOW's payload */
 
 enum espat_air_type {
 	/* session */
@@ -52,6 +54,8 @@ enum espat_air_type {
 	ESPAT_AIR_TCP_CLOSE = 0x43,  /* peer, cid, code = enum espat_air_close */
 	ESPAT_AIR_UDP = 0x44,        /* net, peer = sender, src_ip:sport -> dst_ip:dport,
 	                              * payload = the datagram */
+	ESPAT_AIR_TCP_WINDOW = 0x45, /* peer, cid, payload = 4-byte big-endian grant: the
+	                              * receiver takes that many more bytes of the stream */
 	                             /* BLE: 0x80-0xbf, not used yet */
 };
 
@@ -121,5 +125,36 @@ enum espat_air_rc espat_air_decode(const uint8_t *p, size_t n, struct espat_air_
  * when the payload is not one (wrong length, SSID longer than 32). */
 void espat_air_ap_encode(const struct espat_air_ap *ap, uint8_t out[ESPAT_AIR_AP_LEN]);
 bool espat_air_ap_decode(const uint8_t *p, size_t n, struct espat_air_ap *ap);
+
+/* TCP_WINDOW's payload: encode writes ESPAT_AIR_WINDOW_LEN bytes; decode
+ * is false when the payload is not one (wrong length, a grant of 0). */
+void espat_air_window_encode(uint32_t grant, uint8_t out[ESPAT_AIR_WINDOW_LEN]);
+bool espat_air_window_decode(const uint8_t *p, size_t n, uint32_t *grant);
+
+/* A TCP stream's flow control, one per end (both directions at once), as
+ * TCP's window without sequence numbers: frames are never lost or
+ * reordered on the hub's stream sockets, so counting is enough. Each end
+ * starts allowed to send ESPAT_AIR_WINDOW bytes (credit) and to receive as
+ * many (room). A receiver grants back (TCP_WINDOW) the bytes it handed to
+ * its owner; a sender holds whatever exceeds its credit. Both counters
+ * stay within [0, ESPAT_AIR_WINDOW]; a peer that breaks that (sends past
+ * the room, grants more than it was sent) breaks the stream. */
+struct espat_air_flow {
+	uint32_t credit; /* bytes we may still send before a grant */
+	uint32_t room;   /* bytes the peer may still send us before we grant */
+};
+
+void espat_air_flow_init(struct espat_air_flow *f);
+/* How many of `queued` bytes may go now (at most the credit). */
+size_t espat_air_flow_sendable(const struct espat_air_flow *f, size_t queued);
+/* n bytes went out (n <= sendable). */
+void espat_air_flow_sent(struct espat_air_flow *f, size_t n);
+/* The peer granted `grant` more; false (nothing changed) when that would
+ * exceed the window: the peer is broken. */
+bool espat_air_flow_granted(struct espat_air_flow *f, uint32_t grant);
+/* n bytes arrived; false (nothing changed) when they exceed the room. */
+bool espat_air_flow_received(struct espat_air_flow *f, size_t n);
+/* n held bytes went to the owner: returns the grant to send the peer. */
+uint32_t espat_air_flow_consumed(struct espat_air_flow *f, size_t n);
 
 #endif

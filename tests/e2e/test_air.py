@@ -4,18 +4,24 @@ data dir. Module A runs a softAP; module B sees it in AT+CWLAP with A's
 real SSID, channel, security and MAC, joins it (A reports +STA_CONNECTED /
 +DIST_STA_IP), and TCP and UDP go both ways between them through the hub.
 A wrong password, A's power cut and A's kill -9 are seen by B as a real
-station would see them. Decided behaviour: docs/COMPAT.md #280-#289.
+station would see them. TCP across the air has a window (#290): a module
+whose host does not read holds one window, the sender holds the rest; one
+test plays the hub itself to check the grants on the wire. Decided
+behaviour: docs/COMPAT.md #280-#291.
 
 Each test starts its own hub (a few ms) in its tmp dir; nothing waits on
 time, only on output and the control socket's state."""
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 
 import pytest
 
-from conftest import DEADLINE, ESPAT, wait_for
+from conftest import (DEADLINE, ESPAT, READY, guarded_plus, ipd_stream, joined, note, pattern,
+                      rss_kib, sha, wait_for, write_thread)
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -277,3 +283,192 @@ def test_station_stops(pair):
     bmac, _ = join(a, b)
     assert b.stop() == 0
     a.expect(b'+STA_DISCONNECTED:"%s"\r\n' % bmac.encode())
+
+
+# ---- flow control (COMPAT #290) -------------------------------------------------
+
+WINDOW = 65536  # ESPAT_AIR_WINDOW (src/proto/air.h)
+
+
+def streams(d):
+    return d.ctl("state")["state"]["air"]["streams"]
+
+
+def passthrough_to_a(a, b, port):
+    """B (single link) dials A's server on port and enters passthrough."""
+    join(a, b)
+    assert a.cmd("AT+CIPMUX=1") == OK
+    assert a.cmd(f"AT+CIPSERVER=1,{port}") == OK
+    assert b.cmd(f'AT+CIPSTART="TCP","192.168.4.1",{port}') == b"CONNECT\r\n" + OK
+    a.expect(b"0,CONNECT\r\n")
+    assert b.cmd("AT+CIPMODE=1") == OK
+    b.write(b"AT+CIPSEND\r\n")
+    b.expect(b"\r\nOK\r\n>")
+
+
+def stuck(a, b):
+    """A's host reads nothing: A's link is paused with a whole window held,
+    and B's stream has bytes queued and no credit. Nothing moves from here
+    until A's host reads."""
+    sa, sb = streams(a), streams(b)
+    return (len(sa) == 1 and len(sb) == 1 and sa[0]["paused"] and sa[0]["room"] == 0
+            and sa[0]["held"] == WINDOW and sb[0]["credit"] == 0 and sb[0]["queued"] > 0)
+
+
+def test_flow_control_bounds_the_receiver(pair):
+    """B pours 8 MiB in passthrough into A, whose host does not read: the
+    window stops B (its queue, then its UART), A's memory stays bounded; then
+    A's host reads every byte, in order."""
+    a, b = pair
+    passthrough_to_a(a, b, 3334)
+    total = 8 * 1024 * 1024
+    data = pattern(total, seed=290)
+    base = rss_kib(a)
+    writer = write_thread(b, data, timeout=120.0)
+    wait_for(lambda: stuck(a, b), "B's stream to wait on A's window", timeout=30)
+    grown = rss_kib(a) - base
+    note(f"air flow control: A's RSS grew by {grown} KiB while B sent {total >> 20} MiB")
+    # A holds one window, its UART's back-pressure threshold (256 KiB) and
+    # the pty's buffer (about 0.8 MiB of RSS; 2.5 MiB under ASan, whose
+    # allocator keeps freed memory); without the window it would hold all
+    # 8 MiB
+    assert grown < total // 1024 // 2, f"A grew by {grown} KiB while its host did not read"
+    assert writer.is_alive(), "B's host was not held back"
+    assert streams(b)[0]["queued"] <= 1024 * 1024  # ESPAT_AIR_SNDQ_MAX
+    got = ipd_stream(a, total, link=0, timeout=30)
+    assert sha(got) == sha(data), "A's host got other bytes"
+    joined(writer, timeout=30)
+    wait_for(lambda: streams(b)[0]["queued"] == 0, "B's queue to drain")
+    assert streams(a)[0]["room"] == WINDOW and streams(b)[0]["credit"] == WINDOW
+
+
+def test_close_with_bytes_queued_sends_them_then_fin(pair):
+    """B leaves passthrough and closes its link while the window still holds
+    bytes back: they still reach A's host (once it reads), then CLOSED, as a
+    host socket's graceful close flushes in the background."""
+    a, b = pair
+    passthrough_to_a(a, b, 3335)
+    # less than what A's UART, the window and B's queue hold together: B's
+    # host gets rid of all of it while A's host reads nothing
+    total = 512 * 1024
+    data = pattern(total, seed=2901)
+    writer = write_thread(b, data, timeout=60.0)
+    joined(writer)
+    wait_for(lambda: stuck(a, b), "B's stream to wait on A's window", timeout=30)
+    guarded_plus(b)
+    assert b.cmd("AT+CIPMODE=0") == OK
+    assert b.cmd("AT+CIPCLOSE") == b"CLOSED\r\n" + OK
+    closing = streams(b)
+    assert len(closing) == 1 and closing[0]["closing"] and closing[0]["queued"] > 0
+    assert b.ctl("state")["state"]["air"]["sockets"] == 0
+    got = ipd_stream(a, total, link=0, timeout=30)
+    assert sha(got) == sha(data), "A's host got other bytes"
+    a.expect(b"0,CLOSED\r\n")
+    wait_for(lambda: streams(b) == [] and streams(a) == [], "both ends to forget the stream")
+
+
+# ---- the window as the protocol sees it: a hub played by the test --------------
+
+HDR = struct.Struct(">BBIIIIHIH6s")  # type code net peer cid src_ip sport dst_ip dport mac
+
+
+class FakeHub:
+    """One module's hub connection, spoken by the test (docs/internals/air.md:
+    the protocol), to check what a module says on the wire."""
+
+    def __init__(self, path):
+        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.lsock.bind(path)
+        self.lsock.listen(1)
+        self.conn, self.buf = None, b""
+
+    def accept(self):
+        self.lsock.settimeout(DEADLINE)
+        self.conn, _ = self.lsock.accept()
+        self.conn.setblocking(False)
+
+    def send(self, typ, code=0, net=0, peer=0, cid=0, src=(0, 0), dst=(0, 0), payload=b""):
+        h = HDR.pack(typ, code, net, peer, cid, src[0], src[1], dst[0], dst[1], b"\0" * 6)
+        self.conn.sendall(struct.pack(">I", len(h) + len(payload)) + h + payload)
+
+    def frames(self):
+        """Every whole frame that arrived so far: (type, code, peer, cid, payload)."""
+        try:
+            while True:
+                got = self.conn.recv(65536)
+                if not got:
+                    break
+                self.buf += got
+        except BlockingIOError:
+            pass
+        out = []
+        while len(self.buf) >= 4 and len(self.buf) >= 4 + struct.unpack(">I", self.buf[:4])[0]:
+            n = struct.unpack(">I", self.buf[:4])[0]
+            f = HDR.unpack(self.buf[4:4 + HDR.size])
+            out.append((f[0], f[1], f[3], f[4], self.buf[4 + HDR.size:4 + n]))
+            self.buf = self.buf[4 + n:]
+        return out
+
+    def close(self):
+        for s in (self.conn, self.lsock):
+            if s:
+                s.close()
+
+
+def test_window_on_the_wire(make_dut, tmp_path):
+    """The module grants (TCP_WINDOW) exactly the bytes it handed to its link,
+    holds at most one window while its host does not read, and resets a
+    stream whose sender goes past the window; the bytes it held still reach
+    its host, then CLOSED."""
+    hub = FakeHub(str(tmp_path / "fake.sock"))
+    try:
+        d = make_dut(args=["--air", str(tmp_path / "fake.sock")], start=False)
+        d.start(wait_ready=False)
+        hub.accept()
+        wait_for(lambda: any(f[0] == 0x01 for f in hub.frames()), "HELLO")
+        hub.send(0x02, peer=5)  # WELCOME: the module is 5
+        d.expect(READY)
+        assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert d.cmd("AT+CIPMUX=1") == OK
+        assert d.cmd("AT+CIPSERVER=1,3336") == OK
+        me, peer = (0xC0A80401, 3336), (0xC0A80402, 50000)
+        hub.send(0x40, net=5, peer=9, cid=1, src=peer, dst=me)  # TCP_OPEN from module 9
+        acc = wait_for(lambda: [f for f in hub.frames() if f[0] == 0x41], "TCP_ACCEPT")
+        assert acc[0][1:4] == (0, 9, 1)
+        d.expect(b"0,CONNECT\r\n")
+
+        data = pattern(2 * 1024 * 1024, seed=2902)
+        sent = granted = 0
+        credit = WINDOW
+
+        def pour():
+            """Sends what the window allows; true once the module stops granting."""
+            nonlocal sent, granted, credit
+            for f in hub.frames():
+                if f[0] == 0x45:
+                    assert f[2:4] == (9, 1) and len(f[4]) == 4
+                    g = struct.unpack(">I", f[4])[0]
+                    granted += g
+                    credit += g
+            while credit > 0 and sent < len(data):
+                k = min(credit, 16384)
+                hub.send(0x42, peer=9, cid=1, payload=data[sent:sent + k])
+                sent += k
+                credit -= k
+            st = streams(d)
+            return credit == 0 and len(st) == 1 and st[0]["paused"] and st[0]["room"] == 0
+        wait_for(pour, "the module to hold a whole window and grant nothing more", timeout=30)
+        assert sent < len(data), "the module never paused"
+        assert granted == sent - WINDOW  # all but the window it holds
+        st = streams(d)[0]
+        assert st["held"] == WINDOW and st["queued"] == 0
+        # one byte past the window: the stream is reset toward the sender
+        hub.send(0x42, peer=9, cid=1, payload=data[sent:sent + 1])
+        rst = wait_for(lambda: [f for f in hub.frames() if f[0] == 0x43], "TCP_CLOSE")
+        assert rst[0][1:4] == (1, 9, 1)  # RST, the stream's name
+        got = ipd_stream(d, sent, link=0, timeout=30)
+        assert sha(got) == sha(data[:sent])
+        d.expect(b"0,CLOSED\r\n")
+        assert streams(d) == []
+    finally:
+        hub.close()

@@ -3,8 +3,10 @@
  * first byte picks, checking the decoder's contract: need-more never
  * consumes, a message consumes its whole frame and its payload lies inside
  * the input, malformed is final. Every decoded message is encoded again and
- * must give back the same bytes, and an AP_UP payload that decodes as a
- * softAP record must encode back to itself. */
+ * must give back the same bytes, an AP_UP payload that decodes as a
+ * softAP record must encode back to itself, and a TCP_WINDOW payload that
+ * decodes as a grant must too (and feed the flow control without breaking
+ * its bounds). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,6 +62,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(memcmp(rec + 1 + ESPAT_AIR_SSID_MAX,
 			             m.payload + 1 + ESPAT_AIR_SSID_MAX,
 			             ESPAT_AIR_AP_LEN - 1 - ESPAT_AIR_SSID_MAX) == 0);
+		}
+		uint32_t g;
+		if (m.type == ESPAT_AIR_TCP_WINDOW &&
+		    espat_air_window_decode(m.payload, m.len, &g)) {
+			uint8_t w[ESPAT_AIR_WINDOW_LEN];
+			espat_air_window_encode(g, w);
+			CHECK(g != 0 && m.len == sizeof(w) && memcmp(w, m.payload, sizeof(w)) == 0);
+			struct espat_air_flow f;
+			espat_air_flow_init(&f);
+			espat_air_flow_sent(&f, m.cid);
+			uint32_t before = f.credit;
+			bool ok = espat_air_flow_granted(&f, g);
+			CHECK(f.credit <= ESPAT_AIR_WINDOW);
+			CHECK(ok ? f.credit == before + g : f.credit == before);
+			CHECK(espat_air_flow_received(&f, m.peer) == (m.peer <= ESPAT_AIR_WINDOW));
+			CHECK(espat_air_flow_consumed(&f, m.net) <= ESPAT_AIR_WINDOW);
+			CHECK(f.room <= ESPAT_AIR_WINDOW);
 		}
 		off += used;
 		if (have < off)

@@ -1,6 +1,7 @@
 /* The shared air's frame codec (src/proto/air.c): round trips of every
  * field, the incremental decoder fed byte by byte and in pieces, bounds on
- * the length, and the softAP record. */
+ * the length, the softAP record, TCP_WINDOW's grant and the streams' flow
+ * control (credit and room). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,6 +208,110 @@ static void ap_record(void **state)
 	same_ap(&ap, &back);
 }
 
+static void window_frame(void **state)
+{
+	(void)state;
+	uint8_t w[ESPAT_AIR_WINDOW_LEN];
+	espat_air_window_encode(0x00012345u, w);
+	assert_memory_equal(w, "\x00\x01\x23\x45", 4);
+	struct espat_air_msg m = {
+	    .type = ESPAT_AIR_TCP_WINDOW, .peer = 3, .cid = 9, .payload = w, .len = sizeof(w)};
+	uint8_t buf[ESPAT_AIR_FRAME_HDR + ESPAT_AIR_WINDOW_LEN];
+	assert_int_equal(espat_air_encode(&m, buf, sizeof(buf)), sizeof(buf));
+	struct espat_air_msg d;
+	size_t used = 0;
+	assert_int_equal(espat_air_decode(buf, sizeof(buf), &d, &used), ESPAT_AIR_MSG);
+	assert_int_equal(d.type, 0x45);
+	assert_int_equal(d.peer, 3);
+	assert_int_equal(d.cid, 9);
+	uint32_t g = 0;
+	assert_true(espat_air_window_decode(d.payload, d.len, &g));
+	assert_int_equal(g, 0x12345u);
+	/* not a grant: wrong length, nothing, zero */
+	assert_false(espat_air_window_decode(w, 3, &g));
+	assert_false(espat_air_window_decode(w, 5, &g));
+	assert_false(espat_air_window_decode(NULL, 0, &g));
+	espat_air_window_encode(0, w);
+	assert_false(espat_air_window_decode(w, sizeof(w), &g));
+}
+
+static void flow_sender(void **state)
+{
+	(void)state;
+	struct espat_air_flow f;
+	espat_air_flow_init(&f);
+	assert_int_equal(f.credit, ESPAT_AIR_WINDOW);
+	assert_int_equal(espat_air_flow_sendable(&f, 10), 10);
+	assert_int_equal(espat_air_flow_sendable(&f, 1u << 20), ESPAT_AIR_WINDOW);
+	espat_air_flow_sent(&f, ESPAT_AIR_WINDOW - 100);
+	assert_int_equal(espat_air_flow_sendable(&f, 1u << 20), 100);
+	espat_air_flow_sent(&f, 100);
+	assert_int_equal(espat_air_flow_sendable(&f, 1u << 20), 0); /* held until a grant */
+	assert_true(espat_air_flow_granted(&f, 4096));
+	assert_int_equal(espat_air_flow_sendable(&f, 1u << 20), 4096);
+	/* more than was sent: a broken peer, nothing changes */
+	assert_false(espat_air_flow_granted(&f, ESPAT_AIR_WINDOW - 4096 + 1));
+	assert_int_equal(f.credit, 4096);
+	assert_false(espat_air_flow_granted(&f, UINT32_MAX));
+	assert_true(espat_air_flow_granted(&f, ESPAT_AIR_WINDOW - 4096));
+	assert_int_equal(f.credit, ESPAT_AIR_WINDOW);
+	assert_false(espat_air_flow_granted(&f, 1));
+}
+
+static void flow_receiver(void **state)
+{
+	(void)state;
+	struct espat_air_flow f;
+	espat_air_flow_init(&f);
+	assert_int_equal(espat_air_flow_consumed(&f, 10), 0); /* nothing received yet */
+	assert_true(espat_air_flow_received(&f, ESPAT_AIR_WINDOW - 1));
+	assert_true(espat_air_flow_received(&f, 1));
+	assert_int_equal(f.room, 0);
+	assert_false(espat_air_flow_received(&f, 1)); /* past the window: broken */
+	assert_int_equal(f.room, 0);
+	assert_int_equal(espat_air_flow_consumed(&f, 1000), 1000);
+	assert_int_equal(f.room, 1000);
+	assert_false(espat_air_flow_received(&f, 1001));
+	assert_true(espat_air_flow_received(&f, 1000));
+	/* never grants past what arrived */
+	assert_int_equal(espat_air_flow_consumed(&f, 2u * ESPAT_AIR_WINDOW), ESPAT_AIR_WINDOW);
+	assert_int_equal(f.room, ESPAT_AIR_WINDOW);
+}
+
+/* Two ends in memory: a sender with 1 MiB to send, a receiver whose owner
+ * reads only now and then. What the receiver holds never exceeds the
+ * window, every byte arrives, and grants bring the sender back to a full
+ * window at the end. */
+static void flow_two_ends(void **state)
+{
+	(void)state;
+	struct espat_air_flow snd, rcv;
+	espat_air_flow_init(&snd);
+	espat_air_flow_init(&rcv);
+	size_t queued = 1u << 20, held = 0, got = 0;
+	for (unsigned round = 0; queued > 0 || held > 0; round++) {
+		assert_true(round < 10000);
+		size_t k = espat_air_flow_sendable(&snd, queued);
+		if (k > ESPAT_AIR_PAYLOAD_MAX)
+			k = ESPAT_AIR_PAYLOAD_MAX;
+		espat_air_flow_sent(&snd, k);
+		queued -= k;
+		assert_true(espat_air_flow_received(&rcv, k));
+		held += k;
+		assert_true(held <= ESPAT_AIR_WINDOW);
+		if (round % 7 == 6) { /* the owner reads what is held */
+			uint32_t g = espat_air_flow_consumed(&rcv, held);
+			assert_int_equal(g, held);
+			got += held;
+			held = 0;
+			assert_true(espat_air_flow_granted(&snd, g));
+		}
+	}
+	assert_int_equal(got, 1u << 20);
+	assert_int_equal(snd.credit, ESPAT_AIR_WINDOW);
+	assert_int_equal(rcv.room, ESPAT_AIR_WINDOW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +323,10 @@ int main(void)
 	    cmocka_unit_test(largest_payload),
 	    cmocka_unit_test(unknown_type_is_decoded),
 	    cmocka_unit_test(ap_record),
+	    cmocka_unit_test(window_frame),
+	    cmocka_unit_test(flow_sender),
+	    cmocka_unit_test(flow_receiver),
+	    cmocka_unit_test(flow_two_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
