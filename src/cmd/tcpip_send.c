@@ -392,12 +392,22 @@ void espat_send_link_gone(struct espat_link *l)
 
 /* Hands passthrough bytes to the link's socket; the UART stops being
  * read while the socket's queue is long. */
-static void pt_out(struct espat_module *m, struct espat_link *l, const uint8_t *p, size_t k)
+/* Hands k typed bytes to the link. A send the socket refuses (it died, or
+ * its queue is out of memory) loses the link as a reset does, reported and
+ * reconnected like any lost passthrough link, never a silent gap in the
+ * stream. False then. */
+static bool pt_out(struct espat_module *m, struct espat_link *l, const uint8_t *p, size_t k)
 {
-	NET(m)->send(NET(m)->user, l->conn.sock, p, k, NULL);
+	int err = NET(m)->send(NET(m)->user, l->conn.sock, p, k, NULL);
+	if (err != 0) {
+		espat_conn_close(&l->conn, ESPAT_CLOSE_ABORT);
+		espat_link_lost(l, err);
+		return false;
+	}
 	espat_link_touch(l);
 	if (queued(l) > ESPAT_SOCK_HIGH)
 		rx_pause(m, true);
+	return true;
 }
 
 /* Sends the first k gathered bytes. */
@@ -430,7 +440,7 @@ static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
 	if (up && t->pt_len == 0 && n >= ESPAT_PT_CHUNK) {
 		/* the fast path: whole packets straight from the UART's chunk */
 		size_t k = n - n % ESPAT_PT_CHUNK;
-		pt_out(m, l, p, k);
+		up = pt_out(m, l, p, k);
 		p += k;
 		n -= k;
 	}

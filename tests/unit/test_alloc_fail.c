@@ -213,6 +213,82 @@ static void test_ipd_path_survives_every_failure(void **state)
 	print_message("ipd path: %zu runs, %zu allocation sites failed\n", runs, failed);
 }
 
+/* ---- passthrough: typed bytes the socket cannot queue -------------------------------- */
+
+#define GUARD_MS 1100 /* past the +++ guard time (1 s) */
+#define PT_BYTES 7000 /* two whole 2920-byte packets and a rest */
+
+/* Types PT_BYTES in passthrough while allocation fail_at fails: the peer
+ * gets a prefix of what was typed with no gap, and a send the socket
+ * refused lost the link (closed by the module, reconnected) instead of a
+ * silent hole in the stream; +++ then leaves and the module answers.
+ * Returns how many allocations the armed stretch made. */
+static size_t pt_run(size_t fail_at)
+{
+	struct fx fx, *f = &fx;
+	espat_tp_init(&f->tp);
+	static const uint8_t zeros[1 << 16];
+	f->tp.ports.pipe.write(f->tp.ports.pipe.user, zeros, sizeof(zeros));
+	espat_tp_clear(&f->tp);
+	fx_boot(f);
+	cmd(f, "AT+CWMODE=1\r\n", "\r\nOK\r\n");
+	send(f, "AT+CWJAP=\"espat\",\"espatpass\"\r\n");
+	advance(f, 3000);
+	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
+	assert_int_equal(espat_net_mem_serve(
+	                     &f->tp.net, (struct espat_endpoint){espat_mem_ip("10.0.0.2"), 8080}),
+	                 0);
+	cmd(f, "AT+CIPMODE=1\r\n", "\r\nOK\r\n");
+	send(f, "AT+CIPSTART=\"TCP\",\"10.0.0.2\",8080\r\n");
+	settle(f);
+	expect(f, "CONNECT\r\n\r\nOK\r\n");
+	struct espat_mem_conn *c = espat_net_mem_last_conn(&f->tp.net);
+	cmd(f, "AT+CIPSEND\r\n", "\r\nOK\r\n>");
+	static uint8_t d[PT_BYTES];
+	for (size_t i = 0; i < PT_BYTES; i++)
+		d[i] = (uint8_t)(i * 13 + i / 253);
+	d[0] = 'x'; /* not a '+' */
+
+	arm(fail_at);
+	sendn(f, d, PT_BYTES);
+	settle(f);
+	advance(f, 30); /* AT+TRANSINTVL: the rest goes */
+	disarm();
+
+	static uint8_t got[PT_BYTES + 1];
+	size_t k = espat_mem_conn_take(c, got, sizeof(got));
+	assert_true(k <= PT_BYTES);
+	assert_memory_equal(got, d, k); /* a prefix: no gap */
+	if (k < PT_BYTES)
+		assert_int_not_equal(c->closed_by_module, ESPAT_MEM_OPEN); /* the link went */
+	advance(f, 1000);
+	advance(f, GUARD_MS);
+	send(f, "+++");
+	advance(f, GUARD_MS);
+	espat_tp_clear(&f->tp); /* passthrough prints nothing of the link */
+	cmd(f, "AT\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+CIPMODE=0\r\n", "\r\nOK\r\n");
+	espat_module_free(&f->m);
+	espat_tp_free(&f->tp);
+	return A.seen;
+}
+
+static void test_passthrough_survives_every_failure(void **state)
+{
+	(void)state;
+	size_t runs = 0, failed = 0;
+	for (size_t n = 0;; n++) {
+		size_t made = pt_run(n);
+		failed += A.failed;
+		runs++;
+		if (made <= n)
+			break;
+		assert_true(n < 1000);
+	}
+	assert_true(failed >= 1); /* the memory network's send queue at least */
+	print_message("passthrough: %zu runs, %zu allocation sites failed\n", runs, failed);
+}
+
 /* ---- the UART's output queue ----------------------------------------------------------- */
 
 static size_t sink_write(void *user, const uint8_t *p, size_t n)
@@ -305,6 +381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ipd_path_survives_every_failure),
+	    cmocka_unit_test(test_passthrough_survives_every_failure),
 	    cmocka_unit_test(test_pacer_reserves_at_init),
 	    cmocka_unit_test(test_a_long_line_is_never_cut),
 	};
