@@ -140,11 +140,10 @@ static void parse(struct fx *f, const uint8_t *data0, struct seen *s)
 	espat_tp_clear(&f->tp);
 }
 
-/* Runs the scenario failing allocation fail_at; returns how many
- * allocations the armed stretch made. */
-static size_t ipd_run(size_t fail_at)
+/* A module on the test port, joined to the world's AP, with a server at
+ * 10.0.0.2:8080 on the memory network. */
+static void joined(struct fx *f)
 {
-	struct fx fx, *f = &fx;
 	espat_tp_init(&f->tp);
 	/* the test port's own capture buffer, grown before arming */
 	static const uint8_t zeros[1 << 16];
@@ -158,6 +157,14 @@ static size_t ipd_run(size_t fail_at)
 	assert_int_equal(espat_net_mem_serve(
 	                     &f->tp.net, (struct espat_endpoint){espat_mem_ip("10.0.0.2"), 8080}),
 	                 0);
+}
+
+/* Runs the scenario failing allocation fail_at; returns how many
+ * allocations the armed stretch made. */
+static size_t ipd_run(size_t fail_at)
+{
+	struct fx fx, *f = &fx;
+	joined(f);
 	cmd(f, "AT+CIPMUX=1\r\n", "\r\nOK\r\n");
 	cmd(f, "AT+CIPRECVTYPE=1,1\r\n", "\r\nOK\r\n");
 	struct espat_mem_conn *c0 = open_link(f, 0), *c1 = open_link(f, 1);
@@ -226,18 +233,7 @@ static void test_ipd_path_survives_every_failure(void **state)
 static size_t pt_run(size_t fail_at)
 {
 	struct fx fx, *f = &fx;
-	espat_tp_init(&f->tp);
-	static const uint8_t zeros[1 << 16];
-	f->tp.ports.pipe.write(f->tp.ports.pipe.user, zeros, sizeof(zeros));
-	espat_tp_clear(&f->tp);
-	fx_boot(f);
-	cmd(f, "AT+CWMODE=1\r\n", "\r\nOK\r\n");
-	send(f, "AT+CWJAP=\"espat\",\"espatpass\"\r\n");
-	advance(f, 3000);
-	expect(f, "WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n");
-	assert_int_equal(espat_net_mem_serve(
-	                     &f->tp.net, (struct espat_endpoint){espat_mem_ip("10.0.0.2"), 8080}),
-	                 0);
+	joined(f);
 	cmd(f, "AT+CIPMODE=1\r\n", "\r\nOK\r\n");
 	send(f, "AT+CIPSTART=\"TCP\",\"10.0.0.2\",8080\r\n");
 	settle(f);
