@@ -104,6 +104,10 @@ fuzz:
 fuzz-long:
 	@scripts/fuzz.sh --long
 
+# The reliability figures (docs/RELIABILITY.md), bounded; outside CI.
+soak: all
+	@scripts/soak.sh
+
 bench: all
 	@scripts/bench.sh
 
