@@ -16,11 +16,12 @@ FIGURE is one of:
   while the host reads the AT port slowly (SOAK_READ_BPS bytes/s, default 2 MB/s, in 4 KiB
   reads); every link's +IPD payload must hash to what its peer sent.
 - malformed: every command of the tables (tests/tools/schema_dump, cross-checked with
-  AT+CMD?) fed argument lists generated from its schema to break it one way each (too
-  many, too few, a required one left out, wrong type, out of range, overflowing, too long,
-  broken quoting) plus its absent forms, SOAK_MALFORMED_PER_CMD (default 40) random lists per
-  command on top; each must get ERROR with the ERR CODE the schema predicts (AT+SYSLOG=1),
-  and AT must answer OK every 50 lines and at the end.
+  AT+CMD?) fed the argument lists tests/e2e/schema_malformed.py generates from its schema to
+  break it one way each (too many, too few, a required one left empty, wrong type, out of
+  range, not a number, too long, broken quoting) plus its absent forms, and
+  SOAK_MALFORMED_PER_CMD (default 40) random ones per command on top; each must get ERROR
+  with the ERR CODE the schema predicts (AT+SYSLOG=1), and AT must answer OK every 50
+  lines and at the end.
 - fdlimit: the module started with RLIMIT_NOFILE a few descriptors above what it uses when
   idle; AT+CIPSTART on five links, a UDP link, a server and AT+PING must each be answered
   (OK or ERROR, never silence or a crash), at least one with ERROR; after the links close,
@@ -32,7 +33,6 @@ runs it). Each figure prints "figure NAME: ..." lines and ends with "RESULT NAME
 figure.
 """
 import hashlib
-import json
 import os
 import random
 import re
@@ -46,11 +46,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_tcpip import ESPAT, ROOT, WORLD, Espat, Reader, accept, listener, open_pty  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "e2e"))
+from bench_tcpip import ESPAT, WORLD, Espat, Reader, accept, listener, open_pty  # noqa: E402
+import schema_malformed  # noqa: E402
 
 BUDGET_S = float(os.environ.get("SOAK_BUDGET_S", "600"))
-SCHEMA_DUMP = os.environ.get("SOAK_SCHEMA_DUMP", os.path.join(ROOT, "build", "tests",
-                                                              "schema_dump"))
 CHUNK = 1 << 16
 
 
@@ -310,150 +311,48 @@ def fig_links():
 
 # ---- malformed argument lists from the schema ------------------------------------------
 
-OP = 0x010C0000
-
-
-def err_num(need, given):
-    return 0x01060000 | (need << 8) | (given & 0xFF)
-
-
-def err_type(i):
-    return 0x01050000 | i
-
-
-def err_invalid(i):
-    return 0x01070000 | i
-
-
-def err_length(i):
-    return 0x01040000 | i
-
-
-def err_parse(i):
-    return 0x01080000 | i
-
-
-def quote(s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace(",", "\\,") + '"'
-
-
-def valid(p, rng):
-    """A value that passes p's schema check."""
-    if p["type"] == "int":
-        lo, hi = p["min"], p["max"]
-        return str(rng.choice([lo, hi, rng.randint(lo, hi)]))
-    if p["type"] == "str":
-        n = rng.randint(0, min(p["maxlen"], 12))
-        return quote("".join(rng.choice('ab,"\\ z09') for _ in range(n)))
-    return rng.choice(["0", '"x"'])
-
-
-def breakers(c):
-    """Every (argument list, expected ERR CODE) that breaks c's set form
-    one way, with None where a valid value goes (filled in later)."""
-    ps = c["params"]
-    n = len(ps)
-    req = max([i + 1 for i, p in enumerate(ps) if not p["optional"]], default=0)
-    out = []
-    if n + 1 <= 32:
-        out.append((["0"] * (n + 1), err_num(n, n + 1)))
-    out.append((["0"] * 33, err_num(n, 32)))  # past the tokenizer's 32
-    if req >= 2:
-        out.append(([None] * (req - 1), err_num(req, req - 1)))
-    for i, p in enumerate(ps):
-        head = [None] * i
-        tail = ["0"] * (max(req, i + 1) - i - 1)
-        if not p["optional"] and i + 2 <= n:
-            out.append((head + [""] + ["0"] * (max(req, i + 2) - i - 1), err_invalid(i)))
-        if p["type"] == "int":
-            out.append((head + ['"1"'] + tail, err_type(i)))
-            if p["min"] > -(1 << 63):
-                out.append((head + [str(p["min"] - 1)] + tail, err_invalid(i)))
-            if p["max"] < (1 << 63) - 1:
-                out.append((head + [str(p["max"] + 1)] + tail, err_invalid(i)))
-        if p["type"] in ("int", "any"):
-            for junk in ("99999999999999999999", "-9223372036854775809", "1a", "0x", "1.5",
-                         " 1", "1 ", "+", "--1", "0x1G"):
-                out.append((head + [junk] + tail, err_type(i)))
-        if p["type"] == "str":
-            out.append((head + ["7"] + tail, err_type(i)))
-            if p["maxlen"] < 200:
-                out.append((head + [quote("x" * (p["maxlen"] + 1))] + tail, err_length(i)))
-        out.append((head + ['"abc'], err_parse(i)))        # unterminated
-        out.append((head + ['"a"b'] + tail, err_parse(i)))  # junk after the quote
-    return out
-
-
-def line_of(name, args, ps, rng):
-    vals = [valid(ps[k], rng) if v is None else v for k, v in enumerate(args)]
-    return f"AT{name}={','.join(vals)}"
-
-
 def fig_malformed():
     per_cmd = int(os.environ.get("SOAK_MALFORMED_PER_CMD", "40"))
     rng = random.Random(int(os.environ.get("SOAK_SEED", "1")))
-    schema = [json.loads(x) for x in subprocess.run([SCHEMA_DUMP], check=True,
-                                                    capture_output=True).stdout.splitlines()]
+    schema = schema_malformed.load()
     e = Espat()
     sent = answered = 0
     per_name = {}
     wrong = []
+    err = re.compile(rb"ERR CODE:0x([0-9a-f]{8})\r\n\r\nERROR\r\n")
     try:
         e.r.cmd("AT+SYSLOG=1")
-        listed = e.r.cmd("AT+CMD?").decode()
-        names = set(re.findall(r"\+CMD:\d+,\"([^\"]*)\"", listed))
+        listed = set(re.findall(r"\+CMD:\d+,\"([^\"]*)\"", e.r.cmd("AT+CMD?").decode()))
         ours = {"AT" + c["name"] for c in schema}
-        if names != ours:
-            print(f"figure malformed: AT+CMD? and the tables differ: "
-                  f"{sorted(names ^ ours)[:10]}", flush=True)
+        if listed != ours:
+            wrong.append(f"AT+CMD? and the tables differ: {sorted(listed ^ ours)[:10]}")
         deadline = time.monotonic() + BUDGET_S
-        err = re.compile(rb"ERR CODE:0x([0-9a-f]{8})\r\n\r\nERROR\r\n")
-
-        for c in schema:
-            if time.monotonic() > deadline:
+        for name, line, want in schema_malformed.cases(schema, rng, per_cmd):
+            if time.monotonic() > deadline or len(wrong) > 20:
                 break
-            if c["digit_suffix"]:
-                continue  # ATE0/ATE1: test_malformed.py's lines cover their forms
-            name = c["name"]
-            cases = []
-            for form, suffix in (("T", "=?"), ("Q", "?"), ("S", "=1"), ("E", "")):
-                if form not in c["forms"]:
-                    cases.append((f"AT{name}{suffix}", OP))
-            if "S" in c["forms"]:
-                brk = breakers(c)
-                for args, want in brk:
-                    cases.append((line_of(name, args, c["params"], rng), want))
-                for _ in range(per_cmd):
-                    args, want = rng.choice(brk)
-                    cases.append((line_of(name, args, c["params"], rng), want))
-            for line, want in cases:
-                if len(line) > 250:
-                    continue  # the line assembler's limit is another test's
-                sent += 1
-                per_name[name] = per_name.get(name, 0) + 1
-                os.write(e.fd, line.encode() + b"\r\n")
-                try:
-                    out = e.r.until(b"\r\n", timeout=5)
-                    while not (out.endswith(b"ERROR\r\n") or out.endswith(b"OK\r\n")):
-                        out += e.r.until(b"\r\n", timeout=5)
-                except TimeoutError as x:
-                    wrong.append(f"{line!r}: no answer ({x})")
-                    break
-                m = err.search(out)
-                if m and int(m.group(1), 16) == want:
-                    answered += 1
-                else:
-                    wrong.append(f"{line!r}: want 0x{want:08x}, got {out[-80:]!r}")
-                if sent % 50 == 0 and not e.r.cmd("AT").endswith(b"\r\nOK\r\n"):
-                    wrong.append(f"after {line!r}: AT got no OK")
-            if wrong and len(wrong) > 20:
+            sent += 1
+            per_name[name] = per_name.get(name, 0) + 1
+            os.write(e.fd, line.encode() + b"\r\n")
+            try:
+                out = e.r.until(b"\r\n", timeout=5)
+                while not (out.endswith(b"ERROR\r\n") or out.endswith(b"OK\r\n")):
+                    out += e.r.until(b"\r\n", timeout=5)
+            except TimeoutError as x:
+                wrong.append(f"{line!r}: no answer ({x})")
                 break
+            m = err.search(out)
+            if m and int(m.group(1), 16) == want:
+                answered += 1
+            else:
+                wrong.append(f"{line!r}: want 0x{want:08x}, got {out[-80:]!r}")
+            if sent % 50 == 0 and not e.r.cmd("AT").endswith(b"\r\nOK\r\n"):
+                wrong.append(f"after {line!r}: AT got no OK")
         alive = e.proc.poll() is None and e.r.cmd("AT").endswith(b"\r\nOK\r\n")
     finally:
         e.close()
     for w in wrong[:20]:
         print(f"figure malformed: wrong answer: {w}", flush=True)
-    counts = sorted(per_name.values())
+    counts = sorted(per_name.values()) or [0]
     print(f"figure malformed: {len(per_name)} commands, {sent} lines, {answered} answered "
           f"ERROR with the predicted ERR CODE; lines per command {counts[0]}..{counts[-1]}",
           flush=True)
