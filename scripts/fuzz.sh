@@ -9,7 +9,7 @@
 #                                        corpus, longest input, findings (make fuzz-long)
 #   scripts/fuzz.sh --merge [TARGET...]  minimise build/fuzz/corpus/NAME into the committed
 #                                        tests/fuzz/corpus/NAME (libFuzzer -merge=1 into a
-#                                        fresh dir; inputs past FUZZ_MERGE_MAX_LEN left out)
+#                                        fresh dir)
 #
 # A run's corpus is build/fuzz/corpus/NAME (kept between runs), filled first
 # from the committed, minimised tests/fuzz/corpus/NAME (so a short run
@@ -32,8 +32,6 @@ else
 fi
 OUT=${FUZZ_OUT:-build/fuzz}
 CC_FUZZ=${CC_FUZZ:-clang}
-# inputs longer than this stay out of the committed corpora (keeps them light)
-MERGE_MAX_LEN=${FUZZ_MERGE_MAX_LEN:-4096}
 mkdir -p "$OUT/obj"
 
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
@@ -125,16 +123,24 @@ PYEOF
 	done
 }
 
-# -max_len 4096 bounds an input (fuzz_engine's scripts reach deep states in
-# far less); -len_control=20 lets inputs grow to it five times sooner than
-# libFuzzer's default, so a short run from a small corpus still goes deep.
-FLAGS="-max_len=4096 -len_control=20 -rss_limit_mb=2048 -print_final_stats=1"
+# -max_len bounds an input: 4096 bytes (fuzz_engine's scripts reach deep
+# states in far less), but a whole FAT image for fuzz_fat (its seeds are
+# 100 KiB volumes; cut to 4096 bytes none mounts). -len_control=20 lets
+# inputs grow to it five times sooner than libFuzzer's default, so a short
+# run from a small corpus still goes deep.
+max_len() {
+	case $1 in
+	fuzz_fat) echo 131072 ;;
+	*) echo 4096 ;;
+	esac
+}
+FLAGS="-len_control=20 -rss_limit_mb=2048 -print_final_stats=1"
 
 run() {
 	name=$1
 	shift
-	"$OUT/$name" $FLAGS -artifact_prefix="$OUT/$name-" "$@" "$OUT/corpus/$name" \
-		>"$OUT/$name.log" 2>&1
+	"$OUT/$name" $FLAGS -max_len="$(max_len "$name")" -artifact_prefix="$OUT/$name-" "$@" \
+		"$OUT/corpus/$name" >"$OUT/$name.log" 2>&1
 }
 
 stat_of() {
@@ -185,7 +191,7 @@ long)
 	for name in $built; do
 		(
 			start=$(date +%s)
-			nice -n 19 "$OUT/$name" $FLAGS -artifact_prefix="$OUT/$name-" \
+			nice -n 19 "$OUT/$name" $FLAGS -max_len="$(max_len "$name")" -artifact_prefix="$OUT/$name-" \
 				-max_total_time="$SECONDS_EACH" -timeout=60 "$OUT/corpus/$name" \
 				>"$OUT/$name.log" 2>&1
 			echo "$? $(($(date +%s) - start))" >"$OUT/$name.status"
@@ -196,10 +202,14 @@ long)
 	for name in $built; do
 		read -r rc wall <"$OUT/$name.status"
 		set -- $(corpus_stats "$OUT/corpus/$name")
-		found=$(find "$OUT" -maxdepth 1 -name "$name-*" -type f | wc -l)
+		# libFuzzer's slow-unit-* files are no finding: inputs past 10 s,
+		# which on a loaded machine a niced process meets; they are listed
+		found=$(find "$OUT" -maxdepth 1 -type f \( -name "$name-crash-*" -o -name "$name-leak-*" \
+			-o -name "$name-timeout-*" -o -name "$name-oom-*" \) | wc -l)
+		slow=$(find "$OUT" -maxdepth 1 -type f -name "$name-slow-unit-*" | wc -l)
 		printf '%-16s %8s %12s %8s %8s %10s %9s %s\n' "$name" "$wall" \
 			"$(stat_of "$name" number_of_executed_units)" "$(stat_of "$name" average_exec_per_sec)" \
-			"$1" "$2" "$3" "$found"
+			"$1" "$2" "$3" "$found$([ "$slow" -gt 0 ] && echo " ($slow slow)")"
 		if [ "$rc" -eq 0 ] && [ "$found" -eq 0 ]; then
 			pass=$((pass + 1))
 		else
@@ -214,7 +224,7 @@ merge)
 		fresh="$OUT/merge-$name"
 		rm -rf "$fresh"
 		mkdir -p "$fresh" "$dest"
-		if "$OUT/$name" -merge=1 -max_len="$MERGE_MAX_LEN" "$fresh" "$OUT/corpus/$name" "$dest" \
+		if "$OUT/$name" -merge=1 -max_len="$(max_len "$name")" "$fresh" "$OUT/corpus/$name" "$dest" \
 			>"$OUT/$name.merge.log" 2>&1; then
 			rm -rf "$dest"
 			mv "$fresh" "$dest"
