@@ -9,7 +9,7 @@
 #                                        corpus, longest input, findings (make fuzz-long)
 #   scripts/fuzz.sh --merge [TARGET...]  minimise build/fuzz/corpus/NAME into the committed
 #                                        tests/fuzz/corpus/NAME (libFuzzer -merge=1 into a
-#                                        fresh dir)
+#                                        fresh dir; at most FUZZ_CORPUS_MAX bytes, 400 KiB)
 #
 # A run's corpus is build/fuzz/corpus/NAME (kept between runs), filled first
 # from the committed, minimised tests/fuzz/corpus/NAME (so a short run
@@ -32,6 +32,8 @@ else
 fi
 OUT=${FUZZ_OUT:-build/fuzz}
 CC_FUZZ=${CC_FUZZ:-clang}
+# bytes a committed corpus may hold (--merge)
+CORPUS_MAX=${FUZZ_CORPUS_MAX:-409600}
 mkdir -p "$OUT/obj"
 
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
@@ -228,8 +230,15 @@ merge)
 			>"$OUT/$name.merge.log" 2>&1; then
 			rm -rf "$dest"
 			mv "$fresh" "$dest"
+			# bounded: past CORPUS_MAX bytes the largest inputs go first
+			# (fuzz_fat's whole images would otherwise weigh megabytes)
+			trimmed=0
+			while [ "$(corpus_stats "$dest" | awk '{print $2}')" -gt "$CORPUS_MAX" ]; do
+				rm -f "$dest/$(ls -S "$dest" | head -1)"
+				trimmed=$((trimmed + 1))
+			done
 			set -- $(corpus_stats "$dest")
-			echo "ok   $name: $dest holds $1 inputs, $2 bytes, longest $3"
+			echo "ok   $name: $dest holds $1 inputs, $2 bytes, longest $3$([ "$trimmed" -gt 0 ] && echo "; $trimmed largest left out to stay under $CORPUS_MAX bytes")"
 			pass=$((pass + 1))
 		else
 			echo "FAIL $name: merge (log: $OUT/$name.merge.log)"
