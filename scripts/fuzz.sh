@@ -9,7 +9,7 @@
 #                                        corpus, longest input, findings (make fuzz-long)
 #   scripts/fuzz.sh --merge [TARGET...]  minimise build/fuzz/corpus/NAME into the committed
 #                                        tests/fuzz/corpus/NAME (libFuzzer -merge=1 into a
-#                                        fresh dir; at most FUZZ_CORPUS_MAX bytes, 400 KiB)
+#                                        fresh dir; at most 400 KiB, fuzz_engine 1 MiB)
 #
 # A run's corpus is build/fuzz/corpus/NAME (kept between runs), filled first
 # from the committed, minimised tests/fuzz/corpus/NAME (so a short run
@@ -32,8 +32,6 @@ else
 fi
 OUT=${FUZZ_OUT:-build/fuzz}
 CC_FUZZ=${CC_FUZZ:-clang}
-# bytes a committed corpus may hold (--merge)
-CORPUS_MAX=${FUZZ_CORPUS_MAX:-409600}
 mkdir -p "$OUT/obj"
 
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
@@ -136,6 +134,18 @@ max_len() {
 	*) echo 4096 ;;
 	esac
 }
+# Bytes a committed corpus may hold (--merge; FUZZ_CORPUS_MAX overrides):
+# 400 KiB, and 1 MiB for fuzz_engine, whose deep inputs are the point.
+corpus_max() {
+	if [ -n "${FUZZ_CORPUS_MAX:-}" ]; then
+		echo "$FUZZ_CORPUS_MAX"
+		return
+	fi
+	case $1 in
+	fuzz_engine) echo 1048576 ;;
+	*) echo 409600 ;;
+	esac
+}
 FLAGS="-len_control=20 -rss_limit_mb=2048 -print_final_stats=1"
 
 run() {
@@ -230,15 +240,16 @@ merge)
 			>"$OUT/$name.merge.log" 2>&1; then
 			rm -rf "$dest"
 			mv "$fresh" "$dest"
-			# bounded: past CORPUS_MAX bytes the largest inputs go first
+			# bounded: past corpus_max bytes the largest inputs go first
 			# (fuzz_fat's whole images would otherwise weigh megabytes)
+			cap=$(corpus_max "$name")
 			trimmed=0
-			while [ "$(corpus_stats "$dest" | awk '{print $2}')" -gt "$CORPUS_MAX" ]; do
+			while [ "$(corpus_stats "$dest" | awk '{print $2}')" -gt "$cap" ]; do
 				rm -f "$dest/$(ls -S "$dest" | head -1)"
 				trimmed=$((trimmed + 1))
 			done
 			set -- $(corpus_stats "$dest")
-			echo "ok   $name: $dest holds $1 inputs, $2 bytes, longest $3$([ "$trimmed" -gt 0 ] && echo "; $trimmed largest left out to stay under $CORPUS_MAX bytes")"
+			echo "ok   $name: $dest holds $1 inputs, $2 bytes, longest $3$([ "$trimmed" -gt 0 ] && echo "; $trimmed largest left out to stay under $cap bytes")"
 			pass=$((pass + 1))
 		else
 			echo "FAIL $name: merge (log: $OUT/$name.merge.log)"
