@@ -57,7 +57,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRC))
 
-.PHONY: all deps run test check unit transcripts e2e fuzz asan bench clean format
+.PHONY: all deps run test check unit transcripts e2e fuzz fuzz-long soak asan bench clean format
 all: $(BUILD)/espat $(UNIT_BIN) $(TOOL_BIN)
 
 deps:
@@ -104,6 +104,15 @@ asan:
 
 fuzz:
 	@scripts/fuzz.sh
+
+# Every fuzz target at once for 30 minutes (FUZZ_SECONDS), niced; outside CI.
+# `scripts/fuzz.sh --merge` then minimises what they found into tests/fuzz/corpus/.
+fuzz-long:
+	@scripts/fuzz.sh --long
+
+# The reliability figures (docs/RELIABILITY.md), bounded; outside CI.
+soak: all
+	@scripts/soak.sh
 
 bench: all
 	@scripts/bench.sh

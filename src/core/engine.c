@@ -491,7 +491,16 @@ void espat_engine_input(struct espat_engine *e, const uint8_t *p, size_t n,
 			hold(e, n, at);
 			return;
 		}
-		release_held(e);
+		if (e->esc_held == 3 && at->start_us >= e->rx_end_us + guard_us) {
+			/* These bytes came after the guard that followed the +++: the
+			 * escape is due, its timer just has not run (a loop that was
+			 * late reads input before it runs timers). Escape first, as
+			 * on time, then take the bytes in the mode that follows. */
+			espat_timer_cancel(e->timers, &e->esc_timer);
+			guard_over(e);
+		} else {
+			release_held(e);
+		}
 	}
 	if (escapable(e) && n <= 3 && all_plus(p, n) && at->start_us >= e->rx_end_us + guard_us) {
 		hold(e, n, at);

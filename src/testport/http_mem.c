@@ -292,7 +292,9 @@ void espat_http_mem_poll(struct espat_http_mem *h)
 uint64_t espat_http_mem_next(const struct espat_http_mem *h)
 {
 	uint64_t next = UINT64_MAX;
-	for (size_t i = 0; i < ESPAT_NET_MEM_CONNS; i++) {
+	/* peers[] is indexed by connection: none past the network's count */
+	size_t n = espat_net_mem_nconns(h->net);
+	for (size_t i = 0; i < n && i < ESPAT_NET_MEM_CONNS; i++) {
 		const struct espat_http_mem_peer *p = h->peers[i];
 		if (!p || p->finished || !p->read || !p->conn->sock)
 			continue;

@@ -190,6 +190,7 @@ static struct espat_mem_ev *ev_push(struct espat_net_mem *n, enum ev_kind kind,
 		struct espat_mem_ev *e = &n->ev[i];
 		if (e->kind != EV_NONE)
 			continue;
+		n->nev++;
 		*e = (struct espat_mem_ev){.kind = (int)kind,
 		                           .seq = ++n->seq,
 		                           .due = due,
@@ -222,6 +223,8 @@ static bool ev_pop_due(struct espat_net_mem *n, struct espat_mem_ev *out)
 {
 	struct espat_mem_ev *best = NULL;
 	uint64_t now = now_of(n);
+	if (n->nev == 0)
+		return false; /* the common case: skip the scan */
 	for (size_t i = 0; i < ESPAT_NET_MEM_EVENTS; i++) {
 		struct espat_mem_ev *e = &n->ev[i];
 		if (e->kind != EV_NONE && e->due <= now && (!best || e->seq < best->seq))
@@ -231,13 +234,14 @@ static bool ev_pop_due(struct espat_net_mem *n, struct espat_mem_ev *out)
 		return false;
 	*out = *best;
 	best->kind = EV_NONE;
+	n->nev--;
 	return true;
 }
 
 uint64_t espat_net_mem_next_due(const struct espat_net_mem *n)
 {
 	uint64_t due = UINT64_MAX;
-	for (size_t i = 0; i < ESPAT_NET_MEM_EVENTS; i++)
+	for (size_t i = 0; i < ESPAT_NET_MEM_EVENTS && n->nev > 0; i++)
 		if (n->ev[i].kind != EV_NONE && n->ev[i].due < due)
 			due = n->ev[i].due;
 	return due;
@@ -288,6 +292,7 @@ static void ev_purge(struct espat_net_mem *n, struct espat_mem_sock *s)
 		if (e->kind == EV_NONE || e->sock != s)
 			continue;
 		e->kind = EV_NONE;
+		n->nev--;
 		if (e->child) {
 			struct espat_mem_sock *child = e->child;
 			if (child->conn) {
@@ -776,8 +781,10 @@ static void req_free(struct espat_net_mem *n, struct espat_mem_req *r)
 		if (n->reqs[i] == r)
 			n->reqs[i] = NULL;
 	for (size_t i = 0; i < ESPAT_NET_MEM_EVENTS; i++)
-		if (n->ev[i].kind != EV_NONE && n->ev[i].req == r)
+		if (n->ev[i].kind != EV_NONE && n->ev[i].req == r) {
 			n->ev[i].kind = EV_NONE;
+			n->nev--;
+		}
 	free(r);
 }
 
@@ -830,7 +837,8 @@ static struct espat_sock *p_open(void *user, const struct espat_sock_opts *o,
 			s->conn->tls_verify = o->tls->ca != NULL;
 			s->conn->tls_cert = o->tls->cert != NULL;
 			if (o->tls->sni)
-				snprintf(s->conn->tls_sni, sizeof(s->conn->tls_sni), "%s", o->tls->sni);
+				snprintf(s->conn->tls_sni, sizeof(s->conn->tls_sni), "%s",
+				         o->tls->sni);
 		}
 		ev_push(n, EV_CONNECTED, s, NULL, 0, due);
 	}
@@ -1224,6 +1232,7 @@ void espat_net_mem_free(struct espat_net_mem *n)
 {
 	for (size_t i = 0; i < ESPAT_NET_MEM_EVENTS; i++)
 		n->ev[i].kind = EV_NONE; /* no purging of children: they are in socks[] */
+	n->nev = 0;
 	for (size_t i = 0; i < ESPAT_NET_MEM_SOCKS; i++)
 		if (n->socks[i])
 			sock_destroy(n, n->socks[i]);

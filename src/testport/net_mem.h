@@ -202,6 +202,7 @@ struct espat_net_mem {
 	struct espat_mem_udp_peer udp[ESPAT_NET_MEM_UDP_PEERS];
 	struct espat_mem_dns dns[ESPAT_NET_MEM_DNS];
 	struct espat_mem_ev ev[ESPAT_NET_MEM_EVENTS];
+	size_t nev;                   /* slots of ev[] in use: with none, the scans are skipped */
 	uint64_t seq;                 /* last event sequence number */
 	uint64_t sock_ids;            /* last socket id (age order) */
 	uint16_t eph_tcp, eph_udp;    /* next ephemeral port to try */

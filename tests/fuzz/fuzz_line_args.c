@@ -1,7 +1,8 @@
 /* libFuzzer target: line assembly and the argument tokenizer on arbitrary
  * bytes. The first byte picks the chunk size (so splits vary); every line
  * the assembler returns is tokenized. Checks the contracts: consumption,
- * bounds, that a line ends where it says, and that quoting round-trips. */
+ * bounds, that a line ends where it says, and that quoting round-trips;
+ * the integer and MAC parsers on the raw bytes too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_args(data, size);
 	int64_t v;
 	(void)espat_parse_int((const char *)data, size < 40 ? size : 40, &v);
+	/* a MAC that parses prints back to the same address */
+	uint8_t mac[6], mac2[6];
+	if (espat_mac_parse((const char *)data, size < 17 ? size : 17, mac)) {
+		char text[18];
+		static const char hex[] = "0123456789abcdef";
+		for (size_t i = 0; i < 6; i++) {
+			text[i * 3] = hex[mac[i] >> 4];
+			text[i * 3 + 1] = hex[mac[i] & 15];
+			text[i * 3 + 2] = ':';
+		}
+		CHECK(espat_mac_parse(text, 17, mac2) && memcmp(mac, mac2, 6) == 0);
+	}
 
 	struct espat_line l;
 	espat_line_reset(&l);

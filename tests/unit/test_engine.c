@@ -327,6 +327,40 @@ static void escape_paced_burst(void **state)
 	fake_stop(&f);
 }
 
+static void escape_before_late_input(void **state)
+{
+	/* The guard after +++ passed, but the loop reads the next line before
+	 * it runs the guard's timer (the process was not scheduled in time):
+	 * the arrival times decide, so the escape comes first and the line is
+	 * a command. */
+	struct fake f;
+	esc_start(&f);
+	at_ms(&f, "AT+PT\r\n", 0, 1);
+	fexpect(&f, "\r\nOK\r\n>");
+	at_ms(&f, "abc", 100, 100);
+	at_ms(&f, "+++", 130, 130);
+	struct espat_arrival late = {200000u, 200000u};
+	espat_engine_input(&f.eng, (const uint8_t *)"\r\nAT\r\n", 6, &late);
+	assert_int_equal(f.escapes, 1);
+	assert_int_equal(f.pt_len, 3);
+	assert_memory_equal(f.pt, "abc", 3);
+	fexpect(&f, "\r\nSEND Canceled\r\n\r\nOK\r\n");
+	espat_timers_run(&f.timers, 300); /* the cancelled guard does nothing */
+	assert_int_equal(f.escapes, 1);
+	fexpect(&f, "");
+	/* within the guard, the same bytes are data and the +++ with them */
+	at_ms(&f, "AT+PT\r\n", 1000, 1001);
+	fexpect(&f, "\r\nOK\r\n>");
+	at_ms(&f, "+++", 1100, 1100);
+	struct espat_arrival soon = {1110000u, 1110000u};
+	espat_engine_input(&f.eng, (const uint8_t *)"\r\nAT\r\n", 6, &soon);
+	espat_timers_run(&f.timers, 1200);
+	assert_int_equal(f.escapes, 1);
+	assert_int_equal(f.pt_len, 3 + 9);
+	assert_memory_equal(f.pt + 3, "+++\r\nAT\r\n", 9);
+	fake_stop(&f);
+}
+
 static void escape_data_entry(void **state)
 {
 	struct fake f;
@@ -1205,6 +1239,7 @@ int main(void)
 	    cmocka_unit_test(escape_passthrough),
 	    cmocka_unit_test(escape_is_data),
 	    cmocka_unit_test(escape_paced_burst),
+	    cmocka_unit_test(escape_before_late_input),
 	    cmocka_unit_test(escape_data_entry),
 	    cmocka_unit_test(two_modules),
 	    cmocka_unit_test(cmd_list),
