@@ -889,7 +889,7 @@ def test_tcpopt_linger_and_persistence(net):
         assert net.cmd("AT+CIPTCPOPT=61") == ERROR
         # saved under AT+SYSSTORE=1 (the default) ...
         net.ctl("power-cut")
-        net.expect(READY)
+        net.expect(READY + b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")  # auto-connect
         net.cmd("ATE0")
         ok(net, "AT+CIPTCPOPT?", b"+CIPTCPOPT:0,0,1,2000,30\r\n")
         # ... not under AT+SYSSTORE=0
@@ -897,7 +897,7 @@ def test_tcpopt_linger_and_persistence(net):
         ok(net, "AT+CIPTCPOPT=-1,0,0,0")
         ok(net, "AT+CIPTCPOPT?", b"+CIPTCPOPT:0,-1,0,0,0\r\n")
         net.ctl("power-cut")
-        net.expect(READY)
+        net.expect(READY + b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")  # auto-connect
         net.cmd("ATE0")
         ok(net, "AT+CIPTCPOPT?", b"+CIPTCPOPT:0,0,1,2000,30\r\n")
         ok(net, "AT+CIPMUX=1")
