@@ -1,6 +1,7 @@
 #include "cmd/registry.h"
 
 #include "cmd/basic.h"
+#include "cmd/ble.h"
 #include "cmd/conn.h"
 #include "cmd/drv.h"
 #include "cmd/fs.h"
@@ -65,6 +66,7 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ssl_family,
 	&espat_svc_family,
 	&espat_ota_family,
+	&espat_ble_family, /* Bluetooth LE (3.4), after TCP/IP (3.3) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,

@@ -1,0 +1,136 @@
+/* The BLE family's first commands on the test port: AT+BLEINIT (roles, the
+ * role fixed until a restart), AT+BLEADDR (public = base MAC + 2, static
+ * random rules, saved always) and AT+BLENAME (32 bytes, saved under
+ * AT+SYSSTORE). Exact bytes, under AT+SYSLOG=1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cmd/ble.h"
+
+#include "module_fixture.h"
+
+#define OK "\r\nOK\r\n"
+#define ERR(code) "ERR CODE:" code "\r\n\r\nERROR\r\n"
+#define EXEC_ERR ERR("0x010a0000")
+
+static int setup(void **state)
+{
+	fx_setup(state);
+	cmd(*state, "AT+SYSLOG=1\r\n", OK);
+	return 0;
+}
+
+static void rst(struct fx *f)
+{
+	cmd(f, "AT+RST\r\n", OK);
+	advance(f, ESPAT_RESTART_MS);
+	expect(f, "\r\nready\r\n");
+	cmd(f, "ATE0\r\n", "ATE0\r\n" OK);
+	cmd(f, "AT+SYSLOG=1\r\n", OK);
+}
+
+static void test_init_roles(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:0\r\n" OK);
+	/* nothing else works before initialization */
+	cmd(f, "AT+BLENAME?\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEADDR?\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEINIT=3\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:2\r\n" OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEINIT=1\r\n", EXEC_ERR); /* the role stays until AT+RST */
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:0\r\n" OK);
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+BLEINIT=1\r\n", EXEC_ERR); /* even after deinit */
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	assert_true(espat_ble_on(&f->m));
+	rst(f);
+	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:0\r\n" OK); /* not saved */
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:1\r\n" OK);
+}
+
+static void test_addr(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	/* the test port's base MAC is 34:85:18:12:34:56 */
+	cmd(f, "AT+BLEADDR?\r\n", "+BLEADDR:\"34:85:18:12:34:58\"\r\n" OK);
+	/* static random: the two top bits 1, not all 0 / all 1 after them */
+	cmd(f, "AT+BLEADDR=1,\"38:7f:24:87:1c:7b\"\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADDR=1,\"c0:00:00:00:00:00\"\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADDR=1,\"ff:ff:ff:ff:ff:ff\"\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADDR=1,\"f8:7f:24:87:1c\"\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADDR=0,\"f8:7f:24:87:1c:7b\"\r\n", ERR("0x01060102"));
+	cmd(f, "AT+BLEADDR=2\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEADDR=1,\"f8:7f:24:87:1c:7b\"\r\n", OK);
+	assert_true(f->m.ble->random);
+	const uint8_t want[6] = {0xf8, 0x7f, 0x24, 0x87, 0x1c, 0x7b};
+	assert_memory_equal(f->m.ble->random_addr, want, 6);
+	/* the query names the public address */
+	cmd(f, "AT+BLEADDR?\r\n", "+BLEADDR:\"34:85:18:12:34:58\"\r\n" OK);
+	/* saved whatever AT+SYSSTORE says */
+	cmd(f, "AT+SYSSTORE=0\r\n", OK);
+	fx_power_cycle(f);
+	assert_true(f->m.ble->random);
+	assert_memory_equal(f->m.ble->random_addr, want, 6);
+	cmd(f, "AT+SYSLOG=1\r\n", OK);
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	/* a private address: the two top bits 0 */
+	cmd(f, "AT+BLEADDR=1\r\n", OK);
+	assert_true(f->m.ble->random);
+	assert_int_equal(f->m.ble->random_addr[0] & 0xc0, 0);
+	cmd(f, "AT+BLEADDR=0\r\n", OK);
+	assert_false(f->m.ble->random);
+	fx_power_cycle(f);
+	assert_false(f->m.ble->random);
+}
+
+static void test_name(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:ESP-AT\r\n" OK);
+	cmd(f, "AT+BLENAME=\"esp_demo\"\r\n", OK);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:esp_demo\r\n" OK);
+	cmd(f, "AT+BLENAME=\"123456789012345678901234567890123\"\r\n", ERR("0x01040000"));
+	cmd(f, "AT+BLENAME=\"\"\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLENAME=5\r\n", ERR("0x01050000"));
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:esp_demo\r\n" OK);
+	/* 32 bytes, with a comma and a quote, survive a power cut (SYSSTORE=1) */
+	cmd(f, "AT+BLENAME=\"12345678901234567890123456789\\,\\\"2\"\r\n", OK);
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:12345678901234567890123456789,\"2\r\n" OK);
+	/* under AT+SYSSTORE=0 the name is RAM only */
+	cmd(f, "AT+SYSSTORE=0\r\n", OK);
+	cmd(f, "AT+BLENAME=\"ram\"\r\n", OK);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:ram\r\n" OK);
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:12345678901234567890123456789,\"2\r\n" OK);
+	/* AT+RESTORE forgets it */
+	cmd(f, "AT+RESTORE\r\n", OK);
+	advance(f, ESPAT_RESTART_MS);
+	expect(f, "\r\nready\r\n");
+	cmd(f, "ATE0\r\n", "ATE0\r\n" OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:ESP-AT\r\n" OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_init_roles, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_addr, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_name, setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
