@@ -8,6 +8,12 @@
 #include "cmd/params.h"
 
 #define E(m) (&(m)->eng)
+#define SLOT_US 625u /* the unit of scan intervals and windows, in us */
+
+static bool given(const struct espat_args *a, size_t i)
+{
+	return i < a->n && a->v[i].kind != ESPAT_ARG_OMITTED;
+}
 
 bool espat_ble_on(const struct espat_module *m)
 {
@@ -67,6 +73,13 @@ static bool static_ok(const uint8_t a[6])
 	return !zero && !ones;
 }
 
+static void scan_param_default(struct espat_ble_scan_param *p)
+{
+	/* COMPAT #404: active, public, allow all, 50 ms windows every 100 ms */
+	*p = (struct espat_ble_scan_param){
+	    .type = 1, .own_addr_type = 0, .filter_policy = 0, .interval = 160, .window = 80};
+}
+
 /* ---- lifecycle --------------------------------------------------------------- */
 
 static void ble_init(struct espat_module *m)
@@ -74,6 +87,12 @@ static void ble_init(struct espat_module *m)
 	struct espat_ble *b = m->ble;
 	public_addr(m, b->public_addr);
 	memcpy(b->name, "ESP-AT", sizeof("ESP-AT"));
+	scan_param_default(&b->scan_param);
+}
+
+static void ble_free(struct espat_module *m)
+{
+	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -86,6 +105,19 @@ static void ble_boot(struct espat_module *m)
 	    a.v[0].kind == ESPAT_ARG_STR && a.v[0].len >= 1 && a.v[0].len <= ESPAT_BLE_NAME_MAX) {
 		memcpy(b->name, a.v[0].s, a.v[0].len);
 		b->name[a.v[0].len] = '\0';
+	}
+	if (espat_settings_load(&m->settings, "blescanparam", &a) && a.n == 5) {
+		int64_t v[5];
+		bool ok = true;
+		for (size_t i = 0; i < 5; i++) {
+			ok = ok && a.v[i].kind == ESPAT_ARG_INT;
+			v[i] = a.v[i].i;
+		}
+		if (ok && v[0] >= 0 && v[0] <= 1 && v[1] >= 0 && v[1] <= 3 && v[2] >= 0 &&
+		    v[2] <= 3 && v[4] >= 4 && v[4] <= v[3] && v[3] <= 0x4000)
+			b->scan_param = (struct espat_ble_scan_param){(uint8_t)v[0], (uint8_t)v[1],
+			                                              (uint8_t)v[2], (uint16_t)v[3],
+			                                              (uint16_t)v[4]};
 	}
 	if (espat_settings_load(&m->settings, "bleaddr", &a) && a.n >= 1 &&
 	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i == 1) {
@@ -122,6 +154,8 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 	struct espat_ble *b = m->ble;
 	enum espat_ble_role r = (enum espat_ble_role)a->v[0].i;
 	if (r == ESPAT_BLE_OFF) {
+		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
+		b->scan.on = false;
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -218,6 +252,199 @@ static enum espat_rc blename_set(struct espat_module *m, const struct espat_args
 	return ESPAT_RC_OK;
 }
 
+/* ---- scanning: AT+BLESCANPARAM, AT+BLESCAN ---------------------------------- */
+
+static enum espat_rc blescanparam_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	const struct espat_ble_scan_param *p = &m->ble->scan_param;
+	espat_wr_linef(&m->wr, "+BLESCANPARAM:%u,%u,%u,%u,%u", p->type, p->own_addr_type,
+	               p->filter_policy, p->interval, p->window);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_blescanparam[] = {
+    P_INT("scan_type", 0, 1),
+    P_INT("own_addr_type", 0, 3),
+    P_INT("filter_policy", 0, 3),
+    P_INT("scan_interval", 0x0004, 0x4000),
+    P_INT("scan_window", 0x0004, 0x4000),
+};
+
+static enum espat_rc blescanparam_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	if (a->v[4].i > a->v[3].i) /* the window lies inside the interval */
+		return espat_fail(E(m), ESPAT_ERR_INVALID(4));
+	if (m->ble->scan.on) /* the controller takes parameters only while idle */
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	struct espat_ble_scan_param *p = &m->ble->scan_param;
+	p->type = (uint8_t)a->v[0].i;
+	p->own_addr_type = (uint8_t)a->v[1].i;
+	p->filter_policy = (uint8_t)a->v[2].i;
+	p->interval = (uint16_t)a->v[3].i;
+	p->window = (uint16_t)a->v[4].i;
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "blescanparam", "%u,%u,%u,%u,%u",
+	                     p->type, p->own_addr_type, p->filter_policy, p->interval, p->window);
+	return ESPAT_RC_OK;
+}
+
+/* Whether AD structures in d[0..n) hold a Shortened (0x08) or Complete
+ * (0x09) Local Name equal to name. */
+static bool has_name(const uint8_t *d, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n;) {
+		size_t l = d[i];
+		if (l == 0 || i + 1 + l > n)
+			return false;
+		uint8_t type = d[i + 1];
+		if ((type == 0x08 || type == 0x09) && l - 1 == len &&
+		    memcmp(d + i + 2, name, len) == 0)
+			return true;
+		i += 1 + l;
+	}
+	return false;
+}
+
+static bool scan_passes(const struct espat_ble_scan *s, const struct espat_ble_adv *adv,
+                        bool active)
+{
+	if (s->filter == 1)
+		return memcmp(adv->addr, s->filter_mac, 6) == 0;
+	if (s->filter == 2)
+		return has_name(adv->adv, adv->adv_len, s->filter_param, s->filter_len) ||
+		       (active && has_name(adv->rsp, adv->rsp_len, s->filter_param, s->filter_len));
+	return true;
+}
+
+static size_t hex_str(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 2 * n;
+}
+
+/* Reports every advertising event in [ws, we) (microseconds on the module
+ * clock): one +BLESCAN line each, with the scan response on active scans
+ * (the scanner's SCAN_REQ is answered in the same event). Bounded: an
+ * advertiser's events in one window are at most window / 20 ms. */
+static void scan_window(struct espat_module *m, uint64_t ws, uint64_t we)
+{
+	const struct espat_ble_port *port = &m->ports.ble;
+	bool active = m->ble->scan_param.type == 1;
+	struct espat_ble_adv adv;
+	for (size_t i = 0; port->advertiser && port->advertiser(port->user, i, &adv); i++) {
+		if (!scan_passes(&m->ble->scan, &adv, active))
+			continue;
+		uint64_t iv = (uint64_t)adv.interval_ms * 1000, ph = (uint64_t)adv.phase_ms * 1000;
+		uint64_t k = ws > ph ? (ws - ph + iv - 1) / iv : 0;
+		char a[18], advhex[2 * ESPAT_BLE_ADV_DATA_MAX + 1],
+		    rsphex[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+		espat_mac_str(adv.addr, a);
+		hex_str(advhex, adv.adv, adv.adv_len);
+		hex_str(rsphex, adv.rsp, active ? adv.rsp_len : 0);
+		for (uint64_t t = ph + k * iv; t < we; t += iv)
+			espat_wr_reportf(&m->wr, "+BLESCAN:\"%s\",%d,%s,%s,%u", a, adv.rssi, advhex,
+			                 rsphex, adv.addr_type);
+	}
+}
+
+static void scan_stop(struct espat_module *m)
+{
+	m->ble->scan.on = false;
+	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+}
+
+static void scan_tick(void *user);
+
+/* Reports the windows that have closed by now, then arms the timer for the
+ * next close (or the duration's end, +BLESCANDONE). */
+static void scan_run(struct espat_module *m)
+{
+	struct espat_ble_scan *s = &m->ble->scan;
+	uint64_t iv = (uint64_t)m->ble->scan_param.interval * SLOT_US;
+	uint64_t win = (uint64_t)m->ble->scan_param.window * SLOT_US;
+	uint64_t now = espat_module_now(m) * 1000;
+	uint64_t start = s->start_ms * 1000;
+	uint64_t end = s->end_ms == ESPAT_NEVER ? UINT64_MAX : s->end_ms * 1000;
+	for (;;) {
+		uint64_t ws = start + s->window * iv;
+		if (ws >= end)
+			break;
+		uint64_t we = ws + win < end ? ws + win : end;
+		if (we > now)
+			break;
+		scan_window(m, ws, we);
+		s->window++;
+	}
+	if (now >= end) {
+		scan_stop(m);
+		espat_wr_reportf(&m->wr, "+BLESCANDONE");
+		return;
+	}
+	uint64_t ws = start + s->window * iv;
+	uint64_t due = ws >= end ? end : (ws + win < end ? ws + win : end);
+	espat_timer_arm(&m->timers, &s->timer, (due + 999) / 1000, scan_tick, m);
+}
+
+static void scan_tick(void *user)
+{
+	scan_run(user);
+}
+
+static const struct espat_param p_blescan[] = {
+    P_INT("enable", 0, 1),
+    P_INT_OPT("duration", 0, 2147483),
+    P_INT_OPT("filter_type", 1, 2),
+    P_STR_OPT("filter_param", ESPAT_BLE_FILTER_MAX),
+};
+
+/* OK first, then the +BLESCAN reports as windows close (COMPAT #405). */
+static enum espat_rc blescan_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_ble_scan *s = &m->ble->scan;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	bool dur = given(a, 1), ft = given(a, 2), fp = given(a, 3);
+	if (a->v[0].i == 0) {
+		if (dur || ft || fp) /* <duration> and the filter go with enable 1 only */
+			return espat_fail(E(m), ESPAT_ERR_NUM(1, a->n));
+		scan_stop(m);
+		return ESPAT_RC_OK;
+	}
+	if (ft != fp)
+		return espat_fail(E(m), ESPAT_ERR_NUM(4, a->n));
+	if (s->on)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	uint8_t filter = ft ? (uint8_t)a->v[2].i : 0;
+	if (filter == 1 && !espat_mac_parse(a->v[3].s, a->v[3].len, s->filter_mac))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
+	if (filter == 2 && (a->v[3].len == 0 || memchr(a->v[3].s, '\0', a->v[3].len)))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
+	s->filter = filter;
+	s->filter_len = filter ? a->v[3].len : 0;
+	if (filter)
+		memcpy(s->filter_param, a->v[3].s, s->filter_len);
+	s->filter_param[s->filter_len] = '\0';
+	int64_t d = dur ? a->v[1].i : 0;
+	s->on = true;
+	s->start_ms = espat_module_now(m);
+	s->end_ms = d > 0 ? s->start_ms + (uint64_t)d * 1000 : ESPAT_NEVER;
+	s->window = 0;
+	scan_run(m);
+	return ESPAT_RC_OK;
+}
+
 static const struct espat_cmd ble_rows[] = {
     {.name = "+BLEINIT",
      .query = bleinit_query,
@@ -237,6 +464,17 @@ static const struct espat_cmd ble_rows[] = {
      .params = p_blename,
      .nparams = N(p_blename),
      .help = "Query/Set Bluetooth LE device name"},
+    {.name = "+BLESCANPARAM",
+     .query = blescanparam_query,
+     .set = blescanparam_set,
+     .params = p_blescanparam,
+     .nparams = N(p_blescanparam),
+     .help = "Query/Set parameters of Bluetooth LE scanning"},
+    {.name = "+BLESCAN",
+     .set = blescan_set,
+     .params = p_blescan,
+     .nparams = N(p_blescan),
+     .help = "Enable Bluetooth LE scanning"},
 };
 
 static const struct espat_cmd_table ble_table = {
@@ -252,4 +490,5 @@ const struct espat_family espat_ble_family = {
     .state_slot = offsetof(struct espat_module, ble),
     .init = ble_init,
     .boot = ble_boot,
+    .free = ble_free,
 };

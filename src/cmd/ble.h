@@ -1,7 +1,8 @@
 /* Bluetooth LE (guide 3.4): the GAP and GATT commands over the BLE model
- * (docs/internals/ble.md). This step holds the controller's life
- * (AT+BLEINIT), the device address (AT+BLEADDR) and the device name
- * (AT+BLENAME); the radio, GATT and SPP commands follow. */
+ * (docs/internals/ble.md). So far the controller's life (AT+BLEINIT), the
+ * device address (AT+BLEADDR), the device name (AT+BLENAME) and scanning
+ * (AT+BLESCANPARAM, AT+BLESCAN) over the BLE port's advertisers;
+ * advertising, connections, GATT and SPP follow. */
 #ifndef ESPAT_CMD_BLE_H
 #define ESPAT_CMD_BLE_H
 
@@ -11,7 +12,32 @@
 
 #include "cmd/family.h"
 
-#define ESPAT_BLE_NAME_MAX 32u /* AT+BLENAME's <device_name> */
+#define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
+#define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
+
+/* AT+BLESCANPARAM (units of 0.625 ms for the interval and the window). */
+struct espat_ble_scan_param {
+	uint8_t type; /* 0 passive, 1 active (scan responses) */
+	uint8_t own_addr_type;
+	uint8_t filter_policy;
+	uint16_t interval; /* 0x0004..0x4000, >= window */
+	uint16_t window;
+};
+
+/* A scan in progress (AT+BLESCAN=1): windows of param.window every
+ * param.interval from start_ms, each advertising event inside a window
+ * reported when that window closes. */
+struct espat_ble_scan {
+	bool on;
+	uint64_t start_ms;
+	uint64_t end_ms; /* when <duration> ends it (+BLESCANDONE); ESPAT_NEVER: 0 given */
+	uint64_t window; /* number of the window the next report closes (0, 1, ...) */
+	uint8_t filter;  /* 0 none, 1 MAC, 2 NAME */
+	char filter_param[ESPAT_BLE_FILTER_MAX + 1];
+	size_t filter_len;
+	uint8_t filter_mac[6];
+	struct espat_timer timer;
+};
 
 enum espat_ble_role {
 	ESPAT_BLE_OFF = 0,    /* not initialized (AT+BLEINIT=0, every boot) */
@@ -28,6 +54,8 @@ struct espat_ble {
 	bool random;            /* AT+BLEADDR=1[,...]: the random address is the own one */
 	uint8_t random_addr[6]; /* static (given) or non-resolvable private (made) */
 	char name[ESPAT_BLE_NAME_MAX + 1];
+	struct espat_ble_scan_param scan_param;
+	struct espat_ble_scan scan;
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */

@@ -34,3 +34,32 @@ def test_init_addr_name_across_power_cut(make_dut):
     assert d.cmd("AT+BLEINIT=1") == OK  # another role after the restart
     assert d.cmd("AT+BLENAME?") == b"+BLENAME:esp,demo\r\n" + OK
     assert d.cmd("AT+BLEADDR?") == want
+
+
+ADV = "0201060a09457370726573736966030302a0"
+
+
+def test_scan_scripted_peer(make_dut):
+    """A phone added with `espat ctl ble peer add` shows in AT+BLESCAN with its
+    advertising data, scan response (active scan) and RSSI; +BLESCANDONE ends
+    a scan with a duration; a removed peer is heard no more."""
+    d = make_dut()
+    d.cmd("ATE0")
+    r = d.ctl("ble", "peer", "add", "phone", "addr=24:0a:c4:d6:e4:46", f"adv={ADV}",
+              "rsp=1122", "interval=100", "rssi=-78")
+    assert r["peer"]["adv"] == ADV
+    d.ctl("ble", "peer", "add", "phone", "addr=24:0a:c4:d6:e4:47", expect_ok=False)  # exists
+    d.ctl("ble", "peer", "add", "x", "addr=nope", expect_ok=False)
+    assert [p["label"] for p in d.ctl("ble", "peers")["peers"]] == ["phone"]
+    assert d.cmd("AT+BLEINIT=1") == OK
+    assert d.cmd("AT+BLESCANPARAM=1,0,0,160,160") == OK  # active, always listening
+    assert d.cmd("AT+BLESCAN=1,1") == OK
+    line = f'+BLESCAN:"24:0a:c4:d6:e4:46",-78,{ADV},1122,0\r\n'.encode()
+    out = d.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(0)
+    # one report per advertising event: 100 ms apart for the second of the scan
+    assert out.count(line) in (10, 11), out
+    assert out.replace(line, b"") == b"+BLESCANDONE\r\n", out
+    d.ctl("ble", "peer", "rm", "phone")
+    d.ctl("ble", "peer", "rm", "phone", expect_ok=False)
+    assert d.cmd("AT+BLESCAN=1,1") == OK
+    assert d.expect(b"+BLESCANDONE\r\n") == b"+BLESCANDONE\r\n"

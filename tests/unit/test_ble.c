@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/ble.h"
+#include "world/ble.h"
 
 #include "module_fixture.h"
 
@@ -125,12 +126,100 @@ static void test_name(void **state)
 	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:ESP-AT\r\n" OK);
 }
 
+/* ---- scanning -------------------------------------------------------------- */
+
+#define ADV "0201060a09457370726573736966030302a0" /* the guide's [000:15360] */
+#define LINE_A(rsp) "+BLESCAN:\"24:0a:c4:d6:e4:46\",-78," ADV "," rsp ",0\r\n"
+
+static void add_peers(struct fx *f)
+{
+	char err[160];
+	const char *a[] = {"addr=24:0a:c4:d6:e4:46", "adv=" ADV, "rsp=1122",
+	                   "interval=100",           "phase=10", "rssi=-78"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "phone", 6, a, err, sizeof(err)), 0);
+	const char *b[] = {"addr=c0:11:22:33:44:55", "addr_type=1", "name=other", "interval=20",
+	                   "rssi=-40"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "tag", 5, b, err, sizeof(err)), 0);
+	/* a bad peer changes nothing */
+	const char *c[] = {"addr=c0:11:22:33:44:56", "adv=0g"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "bad", 2, c, err, sizeof(err)), -1);
+	assert_int_equal(f->tp.world.ble.n, 2);
+}
+
+static void test_scan_windows(void **state)
+{
+	struct fx *f = *state;
+	add_peers(f);
+	cmd(f, "AT+BLESCANPARAM?\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+BLESCANPARAM?\r\n", "+BLESCANPARAM:1,0,0,160,80\r\n" OK);
+	cmd(f, "AT+BLESCANPARAM=0,0,0,50,100\r\n", ERR("0x01070004")); /* window > interval */
+	cmd(f, "AT+BLESCANPARAM=0,0,0,3,3\r\n", ERR("0x01070003"));
+	/* the guide's example: 31.25 ms windows every 62.5 ms */
+	cmd(f, "AT+BLESCANPARAM=0,0,0,100,50\r\n", OK);
+	cmd(f, "AT+BLESCANPARAM?\r\n", "+BLESCANPARAM:0,0,0,100,50\r\n" OK);
+	/* Only the phone (MAC filter). Its events at 10, 110, ... 910 ms fall
+	 * into the windows [62.5 j, 62.5 j + 31.25) at 10, 210, 510 and 710
+	 * only; a passive scan gets no scan response. */
+	cmd(f, "AT+BLESCAN=1,1,1,\"24:0a:c4:d6:e4:46\"\r\n", OK);
+	cmd(f, "AT+BLESCAN=1\r\n", EXEC_ERR);                 /* already scanning */
+	cmd(f, "AT+BLESCANPARAM=0,0,0,100,50\r\n", EXEC_ERR); /* not while scanning */
+	advance(f, 999);
+	expect(f, LINE_A("") LINE_A("") LINE_A("") LINE_A(""));
+	advance(f, 1);
+	expect(f, "+BLESCANDONE\r\n");
+	advance(f, 1000);
+	expect(f, "");
+}
+
+static void test_scan_active_filters(void **state)
+{
+	struct fx *f = *state;
+	add_peers(f);
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	/* window = interval: the scanner hears every event */
+	cmd(f, "AT+BLESCANPARAM=1,0,0,160,160\r\n", OK);
+	cmd(f, "AT+BLESCAN=1,1,2,\"Espressif\"\r\n", OK);
+	advance(f, 1000);
+	expect(f, LINE_A("1122") LINE_A("1122") LINE_A("1122") LINE_A("1122") LINE_A("1122")
+	              LINE_A("1122") LINE_A("1122") LINE_A("1122") LINE_A("1122")
+	                  LINE_A("1122") "+BLESCANDONE\r\n");
+	/* the tag by its name, continuously, until AT+BLESCAN=0 (no +BLESCANDONE) */
+	cmd(f, "AT+BLESCAN=1,0,2,\"other\"\r\n", OK);
+	advance(f, 100);
+	const char *tag = "+BLESCAN:\"c0:11:22:33:44:55\",-40,02010606096f74686572,,1\r\n";
+	char want[512] = "";
+	for (int i = 0; i < 5; i++)
+		strcat(want, tag);
+	expect(f, want);
+	cmd(f, "AT+BLESCAN=0\r\n", OK);
+	advance(f, 5000);
+	expect(f, "");
+	cmd(f, "AT+BLESCAN=0\r\n", OK);
+	/* argument rules */
+	cmd(f, "AT+BLESCAN=0,5\r\n", ERR("0x01060102"));
+	cmd(f, "AT+BLESCAN=1,5,1\r\n", ERR("0x01060403"));
+	cmd(f, "AT+BLESCAN=1,5,1,\"24:0a:c4\"\r\n", ERR("0x01070003"));
+	cmd(f, "AT+BLESCAN=1,5,3,\"x\"\r\n", ERR("0x01070002"));
+	/* parameters survive a power cut under AT+SYSSTORE=1 */
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=1\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLESCANPARAM?\r\n", "+BLESCANPARAM:1,0,0,160,160\r\n" OK);
+	/* a scan ends with AT+BLEINIT=0 */
+	cmd(f, "AT+BLESCAN=1\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLEINIT=0\r\n", "\r\nOK\r\n");
+	advance(f, 1000);
+	expect(f, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_init_roles, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_addr, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_name, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_windows, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_active_filters, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

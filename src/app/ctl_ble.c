@@ -1,0 +1,60 @@
+/* `espat ctl ble peer add|rm|list`: see ctl_ble.h. */
+#include "app/ctl_ble.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/ctl.h"
+#include "app/ctl_fault.h"
+#include "cmd/addr.h"
+#include "world/world.h"
+
+static json_t *hex(const uint8_t *p, size_t n)
+{
+	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", p[i]);
+	s[2 * n] = '\0';
+	return json_string(s);
+}
+
+static json_t *peer_json(const struct espat_ble_peer *p)
+{
+	char mac[18];
+	return json_pack("{s:s,s:s,s:i,s:o,s:o,s:i,s:i,s:i}", "label", p->label, "addr",
+	                 espat_mac_str(p->adv.addr, mac), "addr_type", p->adv.addr_type, "adv",
+	                 hex(p->adv.adv, p->adv.adv_len), "rsp", hex(p->adv.rsp, p->adv.rsp_len),
+	                 "interval_ms", (int)p->adv.interval_ms, "phase_ms", (int)p->adv.phase_ms,
+	                 "rssi", p->adv.rssi);
+}
+
+static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	char err[160];
+	struct espat_ble_world *b = &c->world->ble;
+	if (espat_ble_peer_add(b, argv[0], argc - 1, argv + 1, err, sizeof(err)) != 0)
+		return espat_ctl_reply_fail(err);
+	return espat_ctl_reply_ok("peer", peer_json(&b->peer[b->n - 1]));
+}
+
+char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	if (strcmp(argv[0], "add") == 0)
+		return peer_add(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "rm") == 0 && argc == 2) {
+		if (!espat_ble_peer_rm(&c->world->ble, argv[1]))
+			return espat_ctl_reply_fail("no such peer");
+		return espat_ctl_reply_ok(NULL, NULL);
+	}
+	return espat_ctl_reply_fail(
+	    "usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm LABEL");
+}
+
+char *espat_ctl_ble_peer_list(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < c->world->ble.n; i++)
+		json_array_append_new(a, peer_json(&c->world->ble.peer[i]));
+	return espat_ctl_reply_ok("peers", a);
+}

@@ -1,0 +1,36 @@
+/* The BLE radio port: what the module's Bluetooth LE controller hears and
+ * reaches on the air (docs/internals/ble.md). So far the advertisers around
+ * it: the scripted peers of the world (world/ble.h). Synchronous: the
+ * family runs the scan's clock itself and asks who is advertising. */
+#ifndef ESPAT_PORT_BLE_H
+#define ESPAT_PORT_BLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ESPAT_BLE_ADV_DATA_MAX 31u /* legacy advertising / scan response payload */
+
+/* One advertiser as a scanner sees it. Its advertising events happen at
+ * phase_ms + k * interval_ms on the module's clock (k >= 0); the spec's
+ * 0-10 ms random delay is left out (docs/internals/ble.md). */
+struct espat_ble_adv {
+	uint8_t addr[6];   /* most significant byte first, as printed */
+	uint8_t addr_type; /* 0 public, 1 random */
+	uint8_t adv[ESPAT_BLE_ADV_DATA_MAX];
+	uint8_t adv_len;
+	uint8_t rsp[ESPAT_BLE_ADV_DATA_MAX]; /* scan response: only to active scans */
+	uint8_t rsp_len;
+	uint32_t interval_ms; /* 20 .. 10240 */
+	uint32_t phase_ms;    /* < interval_ms */
+	int8_t rssi;          /* dBm at the module */
+};
+
+struct espat_ble_port {
+	/* Advertiser i of those on the air now (0, 1, ...); false past the
+	 * last. NULL: no BLE air at all. */
+	bool (*advertiser)(void *user, size_t i, struct espat_ble_adv *out);
+	void *user;
+};
+
+#endif
