@@ -891,6 +891,8 @@ static const struct ctl_cmd cmds[] = {
      "a BLE peer advertises around the module (name=, adv=HEX, rsp=HEX, interval=MS, phase=MS, "
      "rssi=DBM, addr_type=0|1), or stops"},
     {"ble", "peers", 0, 0, espat_ctl_ble_peer_list, "", "the scripted BLE peers"},
+    {"ble", "air", 0, 0, espat_ctl_ble_air, "",
+     "the module's advertising as a phone hears it (null: not advertising)"},
     /* faults on the world's network: app/ctl_fault.c */
     {"fault", "list", 0, 0, espat_ctl_fault_list, "", "the network faults in effect"},
     {"fault", "dns", 1, 2, espat_ctl_fault_dns, "fail|hang|ok [NAME]",

@@ -12,21 +12,35 @@
 
 static json_t *hex(const uint8_t *p, size_t n)
 {
-	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1]; /* n <= ESPAT_BLE_ADV_DATA_MAX */
 	for (size_t i = 0; i < n; i++)
 		snprintf(s + 2 * i, 3, "%02x", p[i]);
 	s[2 * n] = '\0';
 	return json_string(s);
 }
 
-static json_t *peer_json(const struct espat_ble_peer *p)
+static json_t *adv_json(const struct espat_ble_adv *a)
 {
 	char mac[18];
-	return json_pack("{s:s,s:s,s:i,s:o,s:o,s:i,s:i,s:i}", "label", p->label, "addr",
-	                 espat_mac_str(p->adv.addr, mac), "addr_type", p->adv.addr_type, "adv",
-	                 hex(p->adv.adv, p->adv.adv_len), "rsp", hex(p->adv.rsp, p->adv.rsp_len),
-	                 "interval_ms", (int)p->adv.interval_ms, "phase_ms", (int)p->adv.phase_ms,
-	                 "rssi", p->adv.rssi);
+	return json_pack("{s:s,s:i,s:i,s:i,s:o,s:o,s:i,s:i}", "addr", espat_mac_str(a->addr, mac),
+	                 "addr_type", a->addr_type, "adv_type", a->adv_type, "channel_map",
+	                 a->channel_map, "adv", hex(a->adv, a->adv_len), "rsp",
+	                 hex(a->rsp, a->rsp_len), "interval_ms", (int)a->interval_ms, "phase_ms",
+	                 (int)a->phase_ms);
+}
+
+static json_t *peer_json(const struct espat_ble_peer *p)
+{
+	json_t *j = adv_json(&p->adv);
+	json_object_set_new(j, "label", json_string(p->label));
+	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
+	return j;
+}
+
+char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	const struct espat_ble_world *b = &c->world->ble;
+	return espat_ctl_reply_ok("advertising", b->own_on ? adv_json(&b->own) : json_null());
 }
 
 static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)

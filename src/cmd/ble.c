@@ -10,6 +10,17 @@
 #define E(m) (&(m)->eng)
 #define SLOT_US 625u /* the unit of scan intervals and windows, in us */
 
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static bool given(const struct espat_args *a, size_t i)
 {
 	return i < a->n && a->v[i].kind != ESPAT_ARG_OMITTED;
@@ -80,6 +91,12 @@ static void scan_param_default(struct espat_ble_scan_param *p)
 	    .type = 1, .own_addr_type = 0, .filter_policy = 0, .interval = 160, .window = 80};
 }
 
+/* Advertising (below): factory parameters, loading, stopping. */
+static void adv_param_default(struct espat_ble_adv_param *p);
+static void adv_load(struct espat_module *m);
+static void adv_stop(struct espat_module *m);
+static uint32_t adv_param_parse(const struct espat_args *a, struct espat_ble_adv_param *p);
+
 /* ---- lifecycle --------------------------------------------------------------- */
 
 static void ble_init(struct espat_module *m)
@@ -88,11 +105,13 @@ static void ble_init(struct espat_module *m)
 	public_addr(m, b->public_addr);
 	memcpy(b->name, "ESP-AT", sizeof("ESP-AT"));
 	scan_param_default(&b->scan_param);
+	adv_param_default(&b->adv_param);
 }
 
 static void ble_free(struct espat_module *m)
 {
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+	adv_stop(m); /* a restart takes the module off the air */
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -119,6 +138,7 @@ static void ble_boot(struct espat_module *m)
 			                                              (uint8_t)v[2], (uint16_t)v[3],
 			                                              (uint16_t)v[4]};
 	}
+	adv_load(m);
 	if (espat_settings_load(&m->settings, "bleaddr", &a) && a.n >= 1 &&
 	    a.v[0].kind == ESPAT_ARG_INT && a.v[0].i == 1) {
 		if (a.n == 2 && a.v[1].kind == ESPAT_ARG_STR &&
@@ -156,6 +176,7 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 	if (r == ESPAT_BLE_OFF) {
 		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
 		b->scan.on = false;
+		adv_stop(m); /* and advertising */
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -445,6 +466,267 @@ static enum espat_rc blescan_set(struct espat_module *m, const struct espat_args
 	return ESPAT_RC_OK;
 }
 
+/* ---- advertising: AT+BLEADVPARAM, AT+BLEADVDATA, AT+BLESCANRSPDATA,
+ * AT+BLEADVSTART, AT+BLEADVSTOP --------------------------------------------- */
+
+static size_t adv_data_max(const struct espat_ble *b)
+{
+	return b->adv_param.type >= 5 ? ESPAT_BLE_ADV_DATA_MAX : ESPAT_BLE_ADV_LEGACY_MAX;
+}
+
+/* The advertising set as the air carries it. False when it cannot go out:
+ * a random own address with none set (AT+BLEADDR=1 first), or data longer
+ * than a legacy PDU holds after a change of type. */
+static bool adv_build(struct espat_module *m, struct espat_ble_adv *out)
+{
+	struct espat_ble *b = m->ble;
+	const struct espat_ble_adv_param *p = &b->adv_param;
+	if (p->own_addr_type == 1 && !b->random)
+		return false;
+	if (b->adv_len > adv_data_max(b))
+		return false;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->addr, p->own_addr_type == 1 ? b->random_addr : b->public_addr, 6);
+	out->addr_type = p->own_addr_type;
+	memcpy(out->adv, b->adv_data, b->adv_len);
+	out->adv_len = (uint8_t)b->adv_len;
+	memcpy(out->rsp, b->rsp_data, b->rsp_len);
+	out->rsp_len = (uint8_t)b->rsp_len;
+	out->adv_type = p->type;
+	out->channel_map = p->channel_map;
+	/* the controller picks within [min, max]: the minimum */
+	out->interval_ms = (uint32_t)((p->int_min * SLOT_US + 500) / 1000);
+	out->phase_ms = (uint32_t)(espat_module_now(m) % out->interval_ms);
+	return true;
+}
+
+/* After a change while advertising: the air gets the new set. */
+static void adv_publish(struct espat_module *m)
+{
+	const struct espat_ble_port *port = &m->ports.ble;
+	struct espat_ble_adv adv;
+	if (!m->ble->advertising || !port->advertise)
+		return;
+	if (adv_build(m, &adv))
+		port->advertise(port->user, &adv);
+}
+
+static void adv_stop(struct espat_module *m)
+{
+	const struct espat_ble_port *port = &m->ports.ble;
+	if (m->ble->advertising && port->advertise)
+		port->advertise(port->user, NULL);
+	m->ble->advertising = false;
+}
+
+static void hex_save(struct espat_module *m, const char *key, const uint8_t *p, size_t n)
+{
+	char text[2 * ESPAT_BLE_ADV_DATA_MAX + 3];
+	text[0] = '"';
+	hex_str(text + 1, p, n);
+	text[2 * n + 1] = '"';
+	text[2 * n + 2] = '\0';
+	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, key, text);
+}
+
+/* A HEX string argument: an even number of hex digits, 1..max bytes. */
+static bool hex_arg(const struct espat_arg *a, uint8_t *out, size_t max, size_t *len)
+{
+	if (a->kind != ESPAT_ARG_STR || a->len == 0 || a->len % 2 != 0 || a->len / 2 > max)
+		return false;
+	for (size_t i = 0; i < a->len; i += 2) {
+		int hi = hex_val(a->s[i]), lo = hex_val(a->s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = a->len / 2;
+	return true;
+}
+
+static void adv_param_default(struct espat_ble_adv_param *p)
+{
+	/* COMPAT #406: 20-40 ms, ADV_IND, public, all channels, anyone */
+	*p = (struct espat_ble_adv_param){
+	    .int_min = 32, .int_max = 64, .channel_map = 7, .primary_phy = 1, .secondary_phy = 1};
+}
+
+static void adv_param_save(struct espat_module *m)
+{
+	const struct espat_ble_adv_param *p = &m->ble->adv_param;
+	char mac[18];
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "bleadvparam",
+	                     "%u,%u,%u,%u,%u,%u,%u,\"%s\",%u,%u", p->int_min, p->int_max, p->type,
+	                     p->own_addr_type, p->channel_map, p->filter_policy, p->peer_addr_type,
+	                     espat_mac_str(p->peer_addr, mac), p->primary_phy, p->secondary_phy);
+}
+
+/* The saved advertising parameters and data (AT+SYSSTORE=1), each
+ * checked as its command checks it; a value that fails stays factory. */
+static void adv_load(struct espat_module *m)
+{
+	struct espat_ble *b = m->ble;
+	struct espat_args a;
+	if (espat_settings_load(&m->settings, "bleadvparam", &a) && a.n == 10) {
+		bool ints = true;
+		for (size_t i = 0; i < 10; i++)
+			ints = ints && (i == 7 ? a.v[i].kind == ESPAT_ARG_STR
+			                       : a.v[i].kind == ESPAT_ARG_INT);
+		static const int64_t lo[10] = {0x20, 0x20, 0, 0, 1, 0, 0, 0, 1, 1};
+		static const int64_t hi[10] = {0x4000, 0x4000, 7, 1, 7, 3, 1, 0, 3, 3};
+		for (size_t i = 0; ints && i < 10; i++)
+			ints = i == 7 || (a.v[i].i >= lo[i] && a.v[i].i <= hi[i]);
+		struct espat_ble_adv_param p;
+		adv_param_default(&p);
+		if (ints && adv_param_parse(&a, &p) == 0)
+			b->adv_param = p;
+	}
+	if (espat_settings_load(&m->settings, "bleadvdata", &a) && a.n == 1)
+		hex_arg(&a.v[0], b->adv_data, adv_data_max(b), &b->adv_len);
+	if (espat_settings_load(&m->settings, "blescanrspdata", &a) && a.n == 1)
+		hex_arg(&a.v[0], b->rsp_data, sizeof(b->rsp_data), &b->rsp_len);
+}
+
+static enum espat_rc bleadvparam_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	const struct espat_ble_adv_param *p = &m->ble->adv_param;
+	char mac[18];
+	espat_wr_linef(&m->wr, "+BLEADVPARAM:%u,%u,%u,%u,%u,%u,%u,\"%s\",%u,%u", p->int_min,
+	               p->int_max, p->type, p->own_addr_type, p->channel_map, p->filter_policy,
+	               p->peer_addr_type, espat_mac_str(p->peer_addr, mac), p->primary_phy,
+	               p->secondary_phy);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_bleadvparam[] = {
+    P_INT("adv_int_min", 0x20, 0x4000),
+    P_INT("adv_int_max", 0x20, 0x4000),
+    P_INT("adv_type", 0, 7),
+    P_INT("own_addr_type", 0, 1),
+    P_INT("channel_map", 1, 7),
+    P_INT_OPT("adv_filter_policy", 0, 3),
+    P_INT_OPT("peer_addr_type", 0, 1),
+    P_STR_OPT("peer_addr", 17),
+    P_INT_OPT("primary_phy", 1, 3),
+    P_INT_OPT("secondary_phy", 1, 3),
+};
+
+/* Parses AT+BLEADVPARAM's arguments into *p (p holds the factory values
+ * first). Returns 0 or the ERR CODE. */
+static uint32_t adv_param_parse(const struct espat_args *a, struct espat_ble_adv_param *p)
+{
+	if (a->v[0].i > a->v[1].i)
+		return ESPAT_ERR_INVALID(1);
+	p->int_min = (uint16_t)a->v[0].i;
+	p->int_max = (uint16_t)a->v[1].i;
+	p->type = (uint8_t)a->v[2].i;
+	p->own_addr_type = (uint8_t)a->v[3].i;
+	p->channel_map = (uint8_t)a->v[4].i;
+	if (given(a, 5))
+		p->filter_policy = (uint8_t)a->v[5].i;
+	if (given(a, 6) != given(a, 7)) /* the peer's type and address go together */
+		return ESPAT_ERR_NUM(8, a->n);
+	if (given(a, 7)) {
+		if (!espat_mac_parse(a->v[7].s, a->v[7].len, p->peer_addr))
+			return ESPAT_ERR_INVALID(7);
+		p->peer_addr_type = (uint8_t)a->v[6].i;
+	}
+	/* the PHYs go together, else both stay 1M [000:6994] */
+	if (given(a, 8) && given(a, 9)) {
+		if (a->v[8].i == 2) /* the primary PHY is 1M or Coded */
+			return ESPAT_ERR_INVALID(8);
+		p->primary_phy = (uint8_t)a->v[8].i;
+		p->secondary_phy = (uint8_t)a->v[9].i;
+	}
+	return 0;
+}
+
+static enum espat_rc bleadvparam_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_adv_param p;
+	adv_param_default(&p);
+	uint32_t err = adv_param_parse(a, &p);
+	if (err)
+		return espat_fail(E(m), err);
+	m->ble->adv_param = p;
+	adv_param_save(m);
+	adv_publish(m);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_hexdata[] = {
+    P_STR("data", 2 * ESPAT_BLE_ADV_DATA_MAX),
+};
+
+static enum espat_rc bleadvdata_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_ble *b = m->ble;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	uint8_t data[ESPAT_BLE_ADV_DATA_MAX];
+	size_t n;
+	if (!hex_arg(&a->v[0], data, adv_data_max(b), &n))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
+	memcpy(b->adv_data, data, n);
+	b->adv_len = n;
+	hex_save(m, "bleadvdata", data, n);
+	adv_publish(m);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc blescanrspdata_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_ble *b = m->ble;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	uint8_t data[ESPAT_BLE_ADV_LEGACY_MAX];
+	size_t n;
+	if (!hex_arg(&a->v[0], data, sizeof(data), &n))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
+	memcpy(b->rsp_data, data, n);
+	b->rsp_len = n;
+	hex_save(m, "blescanrspdata", data, n);
+	adv_publish(m);
+	return ESPAT_RC_OK;
+}
+
+/* COMPAT #407: ERROR when already advertising or when the set cannot go
+ * out (random own address without AT+BLEADDR=1, data too long for the
+ * type). */
+static enum espat_rc bleadvstart_exec(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_adv adv;
+	if (m->ble->advertising || !adv_build(m, &adv))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	m->ble->advertising = true;
+	if (m->ports.ble.advertise)
+		m->ports.ble.advertise(m->ports.ble.user, &adv);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc bleadvstop_exec(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	adv_stop(m);
+	return ESPAT_RC_OK;
+}
+
 static const struct espat_cmd ble_rows[] = {
     {.name = "+BLEINIT",
      .query = bleinit_query,
@@ -475,6 +757,24 @@ static const struct espat_cmd ble_rows[] = {
      .params = p_blescan,
      .nparams = N(p_blescan),
      .help = "Enable Bluetooth LE scanning"},
+    {.name = "+BLESCANRSPDATA",
+     .set = blescanrspdata_set,
+     .params = p_hexdata,
+     .nparams = N(p_hexdata),
+     .help = "Set Bluetooth LE scan response"},
+    {.name = "+BLEADVPARAM",
+     .query = bleadvparam_query,
+     .set = bleadvparam_set,
+     .params = p_bleadvparam,
+     .nparams = N(p_bleadvparam),
+     .help = "Query/Set parameters of Bluetooth LE advertising"},
+    {.name = "+BLEADVDATA",
+     .set = bleadvdata_set,
+     .params = p_hexdata,
+     .nparams = N(p_hexdata),
+     .help = "Set Bluetooth LE advertising data"},
+    {.name = "+BLEADVSTART", .exec = bleadvstart_exec, .help = "Start Bluetooth LE advertising"},
+    {.name = "+BLEADVSTOP", .exec = bleadvstop_exec, .help = "Stop Bluetooth LE advertising"},
 };
 
 static const struct espat_cmd_table ble_table = {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cmd/family.h"
+#include "port/ble.h"
 
 #define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
 #define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
@@ -22,6 +23,18 @@ struct espat_ble_scan_param {
 	uint8_t filter_policy;
 	uint16_t interval; /* 0x0004..0x4000, >= window */
 	uint16_t window;
+};
+
+/* AT+BLEADVPARAM (intervals in units of 0.625 ms). */
+struct espat_ble_adv_param {
+	uint16_t int_min, int_max; /* 0x0020..0x4000, min <= max */
+	uint8_t type;              /* 0 ADV_IND .. 7 EXT_SCANNABLE_IND */
+	uint8_t own_addr_type;     /* 0 public, 1 random */
+	uint8_t channel_map;       /* 1 ch37, 2 ch38, 4 ch39, 7 all */
+	uint8_t filter_policy;
+	uint8_t peer_addr_type;
+	uint8_t peer_addr[6]; /* directed advertising's target */
+	uint8_t primary_phy, secondary_phy;
 };
 
 /* A scan in progress (AT+BLESCAN=1): windows of param.window every
@@ -56,6 +69,12 @@ struct espat_ble {
 	char name[ESPAT_BLE_NAME_MAX + 1];
 	struct espat_ble_scan_param scan_param;
 	struct espat_ble_scan scan;
+	struct espat_ble_adv_param adv_param;
+	uint8_t adv_data[ESPAT_BLE_ADV_DATA_MAX]; /* AT+BLEADVDATA */
+	size_t adv_len;
+	uint8_t rsp_data[ESPAT_BLE_ADV_LEGACY_MAX]; /* AT+BLESCANRSPDATA */
+	size_t rsp_len;
+	bool advertising; /* AT+BLEADVSTART until AT+BLEADVSTOP (or a connection) */
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ESPAT_BLE_ADV_DATA_MAX 31u /* legacy advertising / scan response payload */
+#define ESPAT_BLE_ADV_DATA_MAX 119u  /* advertising / scan response payload (extended) */
+#define ESPAT_BLE_ADV_LEGACY_MAX 31u /* ... of legacy advertising (types 0-4) */
 
 /* One advertiser as a scanner sees it. Its advertising events happen at
  * phase_ms + k * interval_ms on the module's clock (k >= 0); the spec's
@@ -21,6 +22,8 @@ struct espat_ble_adv {
 	uint8_t adv_len;
 	uint8_t rsp[ESPAT_BLE_ADV_DATA_MAX]; /* scan response: only to active scans */
 	uint8_t rsp_len;
+	uint8_t adv_type;     /* AT+BLEADVPARAM's <adv_type>: 0 ADV_IND ... 7 */
+	uint8_t channel_map;  /* bit 0 ch37, bit 1 ch38, bit 2 ch39 */
 	uint32_t interval_ms; /* 20 .. 10240 */
 	uint32_t phase_ms;    /* < interval_ms */
 	int8_t rssi;          /* dBm at the module */
@@ -30,6 +33,10 @@ struct espat_ble_port {
 	/* Advertiser i of those on the air now (0, 1, ...); false past the
 	 * last. NULL: no BLE air at all. */
 	bool (*advertiser)(void *user, size_t i, struct espat_ble_adv *out);
+	/* The module's own advertising set goes on the air (AT+BLEADVSTART,
+	 * and again whenever its data or parameters change while on), or off
+	 * (adv NULL). NULL: advertising reaches nobody. */
+	void (*advertise)(void *user, const struct espat_ble_adv *adv);
 	void *user;
 };
 

@@ -27,7 +27,7 @@ static int hex_nibble(char c)
 static bool hex_bytes(const char *s, uint8_t *out, uint8_t *len)
 {
 	size_t n = strlen(s);
-	if (n % 2 != 0 || n / 2 > ESPAT_BLE_ADV_DATA_MAX)
+	if (n % 2 != 0 || n / 2 > ESPAT_BLE_ADV_LEGACY_MAX)
 		return false;
 	for (size_t i = 0; i < n; i += 2) {
 		int hi = hex_nibble(s[i]), lo = hex_nibble(s[i + 1]);
@@ -72,7 +72,7 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		snprintf(err, cap, "at most %u peers", ESPAT_BLE_PEERS_MAX);
 		return -1;
 	}
-	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50}};
+	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50, .channel_map = 7}};
 	memcpy(p.label, label, strlen(label) + 1);
 	bool have_addr = false, have_adv = false;
 	const char *name = NULL;
@@ -96,7 +96,7 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 				return fail(err, cap, "addr_type", v);
 			p.adv.addr_type = (uint8_t)n;
 		} else if (KEY("name")) {
-			if (strlen(v) == 0 || strlen(v) > ESPAT_BLE_ADV_DATA_MAX - 5)
+			if (strlen(v) == 0 || strlen(v) > ESPAT_BLE_ADV_LEGACY_MAX - 5)
 				return fail(err, cap, "name", v);
 			name = v;
 		} else if (KEY("adv")) {
@@ -165,7 +165,16 @@ static bool port_advertiser(void *user, size_t i, struct espat_ble_adv *out)
 	return true;
 }
 
+static void port_advertise(void *user, const struct espat_ble_adv *adv)
+{
+	struct espat_ble_world *b = user;
+	b->own_on = adv != NULL;
+	if (adv)
+		b->own = *adv;
+}
+
 struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 {
-	return (struct espat_ble_port){.advertiser = port_advertiser, .user = b};
+	return (struct espat_ble_port){
+	    .advertiser = port_advertiser, .advertise = port_advertise, .user = b};
 }

@@ -24,13 +24,18 @@ struct espat_ble_peer {
 struct espat_ble_world {
 	struct espat_ble_peer peer[ESPAT_BLE_PEERS_MAX];
 	size_t n;
+	/* The module's own advertising as the air carries it (what a phone
+	 * scanning would hear); own_on false while it does not advertise. */
+	struct espat_ble_adv own;
+	bool own_on;
 };
 
 /* Adds a peer from KEY=VALUE settings: addr=MAC (required), addr_type=0|1,
  * name=TEXT (advertising data = flags 06 + complete local name, unless
  * adv= is given), adv=HEX, rsp=HEX (each at most 31 bytes), interval=MS
  * (20..10240, default 100), phase=MS (< interval, default 0), rssi=DBM
- * (-100..0, default -50). Returns 0, or -1 with err (cap bytes) saying why;
+ * (-100..0, default -50). Peers advertise ADV_IND (connectable, scannable)
+ * on all three channels, legacy PDUs. Returns 0, or -1 with err (cap bytes) saying why;
  * nothing changes then. */
 int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
                        const char *const *argv, char *err, size_t cap);

@@ -63,3 +63,28 @@ def test_scan_scripted_peer(make_dut):
     d.ctl("ble", "peer", "rm", "phone", expect_ok=False)
     assert d.cmd("AT+BLESCAN=1,1") == OK
     assert d.expect(b"+BLESCANDONE\r\n") == b"+BLESCANDONE\r\n"
+
+
+def test_advertising_on_the_air(make_dut):
+    """AT+BLEADVSTART puts the advertising set on the air, where `espat ctl ble
+    air` shows it as a phone hears it; a change while on reaches the air;
+    AT+BLEADVSTOP and a power cut take it off."""
+    d = make_dut()
+    d.cmd("ATE0")
+    assert d.ctl("ble", "air")["advertising"] is None
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+BLEADVPARAM=50,50,0,0,7,0,,") == OK
+    assert d.cmd(f'AT+BLEADVDATA="{ADV.upper()}"') == OK
+    assert d.cmd("AT+BLEADVSTART") == OK
+    sta = re.search(rb'\+CIPSTAMAC:"([0-9a-f:]{17})"', d.cmd("AT+CIPSTAMAC?")).group(1).decode()
+    adv = d.ctl("ble", "air")["advertising"]
+    assert adv["addr"] == mac_plus(sta, 2) and adv["addr_type"] == 0
+    assert adv["adv"] == ADV and adv["rsp"] == "" and adv["interval_ms"] == 31
+    assert d.cmd('AT+BLESCANRSPDATA="1122"') == OK
+    assert d.ctl("ble", "air")["advertising"]["rsp"] == "1122"
+    assert d.cmd("AT+BLEADVSTOP") == OK
+    assert d.ctl("ble", "air")["advertising"] is None
+    assert d.cmd("AT+BLEADVSTART") == OK
+    d.ctl("power-cut")
+    d.expect_re(rb".*ready\r\n")
+    assert d.ctl("ble", "air")["advertising"] is None

@@ -212,6 +212,97 @@ static void test_scan_active_filters(void **state)
 	expect(f, "");
 }
 
+/* ---- advertising ----------------------------------------------------------- */
+
+static void test_advertising(void **state)
+{
+	struct fx *f = *state;
+	const struct espat_ble_world *air = &f->tp.world.ble;
+	cmd(f, "AT+BLEADVSTART\r\n", EXEC_ERR); /* not initialized */
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:32,64,0,0,7,0,0,\"00:00:00:00:00:00\",1,1\r\n" OK);
+	/* the guide's examples */
+	cmd(f, "AT+BLEADVPARAM=50,50,0,0,4,0,1,\"12:34:45:78:66:88\"\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:50,50,0,0,4,0,1,\"12:34:45:78:66:88\",1,1\r\n" OK);
+	cmd(f, "AT+BLEADVPARAM=32,32,6,0,7,0,0,\"62:34:45:78:66:88\",1,3\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:32,32,6,0,7,0,0,\"62:34:45:78:66:88\",1,3\r\n" OK);
+	cmd(f, "AT+BLEADVPARAM=50,50,0,0,7,0,,\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:50,50,0,0,7,0,0,\"00:00:00:00:00:00\",1,1\r\n" OK);
+	/* bad ones */
+	cmd(f, "AT+BLEADVPARAM=64,32,0,0,7\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADVPARAM=31,32,0,0,7\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEADVPARAM=32,32,0,0,7,0,1\r\n", ERR("0x01060807"));
+	cmd(f, "AT+BLEADVPARAM=32,32,0,0,7,0,0,\"nope\"\r\n", ERR("0x01070007"));
+	/* data: HEX strings, 31 bytes for legacy types */
+	cmd(f, "AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"\r\n", OK);
+	cmd(f, "AT+BLEADVDATA=\"0201\"\r\n", OK);
+	cmd(f, "AT+BLEADVDATA=\"020\"\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEADVDATA=\"02zz\"\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEADVDATA=\"\"\r\n", ERR("0x01070000"));
+	char line[128] = "AT+BLEADVDATA=\"";
+	for (int i = 0; i < 32; i++)
+		strcat(line, "ab");
+	strcat(line, "\"\r\n");
+	cmd(f, line, ERR("0x01070000")); /* 32 bytes */
+	cmd(f, "AT+BLEADVDATA=\"0201060A09457370726573736966030302A0\"\r\n", OK);
+	cmd(f, "AT+BLESCANRSPDATA=\"1122334455\"\r\n", OK);
+	assert_false(air->own_on);
+	/* on the air: the public address, the data, 50 * 0.625 = 31 ms */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_true(air->own_on);
+	const uint8_t pub[6] = {0x34, 0x85, 0x18, 0x12, 0x34, 0x58};
+	assert_memory_equal(air->own.addr, pub, 6);
+	assert_int_equal(air->own.adv_len, 18);
+	assert_int_equal(air->own.adv[5], 'E');
+	assert_int_equal(air->own.rsp_len, 5);
+	assert_int_equal(air->own.interval_ms, 31);
+	assert_int_equal(air->own.channel_map, 7);
+	cmd(f, "AT+BLEADVSTART\r\n", EXEC_ERR); /* already */
+	/* a change while on reaches the air */
+	cmd(f, "AT+BLESCANRSPDATA=\"66\"\r\n", OK);
+	assert_int_equal(air->own.rsp_len, 1);
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	assert_false(air->own_on);
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	/* a random own address needs AT+BLEADDR=1 first */
+	cmd(f, "AT+BLEADVPARAM=50,50,0,1,7\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEADDR=1,\"f8:7f:24:87:1c:7b\"\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	const uint8_t rnd[6] = {0xf8, 0x7f, 0x24, 0x87, 0x1c, 0x7b};
+	assert_memory_equal(air->own.addr, rnd, 6);
+	assert_int_equal(air->own.addr_type, 1);
+	/* deinit takes it off the air; so does a power cut */
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	assert_false(air->own_on);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	fx_power_cycle(f);
+	assert_false(air->own_on);
+	/* everything above was saved (AT+SYSSTORE=1) */
+	cmd(f, "AT+BLEINIT=2\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:50,50,0,1,7,0,0,\"00:00:00:00:00:00\",1,1\r\n\r\nOK\r\n");
+	cmd(f, "AT+BLEADVSTART\r\n", "\r\nOK\r\n");
+	assert_int_equal(air->own.adv_len, 18);
+	assert_int_equal(air->own.rsp_len, 1);
+	/* extended types take up to 119 bytes */
+	cmd(f, "AT+BLEADVSTOP\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLEADVPARAM=50,50,5,0,7\r\n", "\r\nOK\r\n");
+	char big[300] = "AT+BLEADVDATA=\"";
+	for (int i = 0; i < 119; i++)
+		strcat(big, "0a");
+	strcat(big, "\"\r\n");
+	cmd(f, big, "\r\nOK\r\n");
+	/* back to a legacy type: 119 bytes cannot go out */
+	cmd(f, "AT+BLEADVPARAM=50,50,0,0,7\r\n", "\r\nOK\r\n");
+	cmd(f, "AT+BLEADVSTART\r\n", "\r\nERROR\r\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +311,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_name, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_windows, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_active_filters, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_advertising, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
