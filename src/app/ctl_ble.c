@@ -8,6 +8,7 @@
 #include "app/ctl.h"
 #include "app/ctl_fault.h"
 #include "cmd/addr.h"
+#include "cmd/ble.h"
 #include "world/world.h"
 
 static json_t *hex(const uint8_t *p, size_t n)
@@ -34,6 +35,7 @@ static json_t *peer_json(const struct espat_ble_peer *p)
 	json_t *j = adv_json(&p->adv);
 	json_object_set_new(j, "label", json_string(p->label));
 	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
+	json_object_set_new(j, "connected", json_boolean(p->connected));
 	return j;
 }
 
@@ -52,17 +54,44 @@ static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 	return espat_ctl_reply_ok("peer", peer_json(&b->peer[b->n - 1]));
 }
 
+#define USAGE                                                                                      \
+	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect LABEL"
+
 char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	if (strcmp(argv[0], "add") == 0)
 		return peer_add(c, argc - 1, argv + 1);
-	if (strcmp(argv[0], "rm") == 0 && argc == 2) {
-		if (!espat_ble_peer_rm(&c->world->ble, argv[1]))
-			return espat_ctl_reply_fail("no such peer");
+	if (argc != 2)
+		return espat_ctl_reply_fail(USAGE);
+	struct espat_ble_peer *p = espat_ble_peer_find(&c->world->ble, argv[1]);
+	if (!p)
+		return espat_ctl_reply_fail("no such peer");
+	struct espat_module *m = c->module(c->user);
+	if (strcmp(argv[0], "rm") == 0) {
+		/* a connected peer just goes: the module notices at its supervision timeout */
+		uint8_t addr[6];
+		memcpy(addr, p->adv.addr, 6);
+		bool linked = p->connected;
+		espat_ble_peer_rm(&c->world->ble, argv[1]);
+		if (linked)
+			espat_ble_peer_lost(m, addr);
 		return espat_ctl_reply_ok(NULL, NULL);
 	}
-	return espat_ctl_reply_fail(
-	    "usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm LABEL");
+	if (strcmp(argv[0], "connect") == 0) {
+		if (p->connected)
+			return espat_ctl_reply_fail("already connected");
+		int idx = espat_ble_central_connect(m, p->adv.addr, p->adv.addr_type);
+		if (idx < 0)
+			return espat_ctl_reply_fail(
+			    "the module does not advertise connectably, or has no free link");
+		return espat_ctl_reply_ok("conn_index", json_integer(idx));
+	}
+	if (strcmp(argv[0], "disconnect") == 0) {
+		if (!p->connected || !espat_ble_remote_disconnect(m, p->adv.addr))
+			return espat_ctl_reply_fail("not connected");
+		return espat_ctl_reply_ok(NULL, NULL);
+	}
+	return espat_ctl_reply_fail(USAGE);
 }
 
 char *espat_ctl_ble_peer_list(struct espat_ctl *c, size_t argc, const char *const *argv)

@@ -8,8 +8,10 @@
 
 struct espat_ctl;
 
-/* `ble peer add LABEL KEY=VALUE...` and `ble peer rm LABEL` (argv[0] is
- * add or rm). */
+/* `ble peer add LABEL KEY=VALUE...`, `ble peer rm LABEL` (a connected
+ * peer vanishes: the module's link ends at its supervision timeout), `ble
+ * peer connect LABEL` (the peer, as a central, connects to the module's
+ * advertising), `ble peer disconnect LABEL` (it ends the link). */
 char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *argv);
 /* `ble air`: the module's own advertising as a phone scanning hears it. */
 char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv);

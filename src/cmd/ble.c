@@ -6,6 +6,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/params.h"
+#include "proto/att.h"
 
 #define E(m) (&(m)->eng)
 #define SLOT_US 625u /* the unit of scan intervals and windows, in us */
@@ -96,6 +97,7 @@ static void adv_param_default(struct espat_ble_adv_param *p);
 static void adv_load(struct espat_module *m);
 static void adv_stop(struct espat_module *m);
 static uint32_t adv_param_parse(const struct espat_args *a, struct espat_ble_adv_param *p);
+static void links_end(struct espat_module *m);
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
@@ -112,6 +114,7 @@ static void ble_free(struct espat_module *m)
 {
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
 	adv_stop(m); /* a restart takes the module off the air */
+	links_end(m);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -177,6 +180,7 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
 		b->scan.on = false;
 		adv_stop(m); /* and advertising */
+		links_end(m);
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -727,6 +731,241 @@ static enum espat_rc bleadvstop_exec(struct espat_module *m, const struct espat_
 	return ESPAT_RC_OK;
 }
 
+/* ---- connections: AT+BLECONN, AT+BLEDISCONN ---------------------------------- */
+
+/* What every new link starts with: 30 ms interval, no latency, 5 s
+ * supervision timeout, ATT_MTU 23 (COMPAT #408). */
+static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], uint8_t type)
+{
+	struct espat_ble_link *l = &m->ble->link[idx];
+	espat_timer_cancel(&m->timers, &l->timer);
+	*l = (struct espat_ble_link){.up = true,
+	                             .addr_type = type,
+	                             .interval = 24,
+	                             .latency = 0,
+	                             .timeout = 500,
+	                             .mtu = ESPAT_ATT_MTU_MIN};
+	memcpy(l->addr, addr, 6);
+	if (m->ports.ble.link)
+		m->ports.ble.link(m->ports.ble.user, addr, true);
+}
+
+static void link_down(struct espat_module *m, size_t idx, bool report)
+{
+	struct espat_ble_link *l = &m->ble->link[idx];
+	if (!l->up)
+		return;
+	espat_timer_cancel(&m->timers, &l->timer);
+	l->up = false;
+	if (m->ports.ble.link)
+		m->ports.ble.link(m->ports.ble.user, l->addr, false);
+	if (report) {
+		char a[18];
+		espat_wr_reportf(&m->wr, "+BLEDISCONN:%u,\"%s\"", (unsigned)idx,
+		                 espat_mac_str(l->addr, a));
+	}
+}
+
+static int link_of(const struct espat_module *m, const uint8_t addr[6])
+{
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		if (m->ble->link[i].up && memcmp(m->ble->link[i].addr, addr, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void link_timer(void *user);
+
+/* A link's timer ran out: its supervision timeout (the peer vanished) or
+ * the connection event that carried AT+BLEDISCONN's LL_TERMINATE_IND. */
+static void links_timer_fire(struct espat_module *m)
+{
+	uint64_t now = espat_module_now(m);
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++) {
+		struct espat_ble_link *l = &m->ble->link[i];
+		if (l->up && (l->lost || l->closing) && l->timer.due <= now && !l->timer.armed)
+			link_down(m, i, true);
+	}
+}
+
+static void link_timer(void *user)
+{
+	links_timer_fire(user);
+}
+
+static bool connectable(uint8_t adv_type)
+{
+	return adv_type == 0 || adv_type == 1 || adv_type == 4 || adv_type == 6;
+}
+
+int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uint8_t addr_type)
+{
+	struct espat_ble *b = m->ble;
+	if (!espat_ble_on(m) || !b->advertising || !connectable(b->adv_param.type))
+		return -1;
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++) {
+		if (b->link[i].up || (b->connecting.on && b->connecting.idx == i))
+			continue;
+		/* advertising stops once a connection is made [000:7138] */
+		adv_stop(m);
+		link_up(m, i, addr, addr_type);
+		char a[18];
+		espat_wr_reportf(&m->wr, "+BLECONN:%u,\"%s\"", (unsigned)i, espat_mac_str(addr, a));
+		return (int)i;
+	}
+	return -1;
+}
+
+bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6])
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0)
+		return false;
+	link_down(m, (size_t)i, true);
+	return true;
+}
+
+bool espat_ble_peer_lost(struct espat_module *m, const uint8_t addr[6])
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0)
+		return false;
+	struct espat_ble_link *l = &m->ble->link[i];
+	l->lost = true;
+	espat_timer_arm(&m->timers, &l->timer, espat_module_now(m) + (uint64_t)l->timeout * 10,
+	                link_timer, m);
+	return true;
+}
+
+/* AT+BLECONN? works before AT+BLEINIT too: it lists nothing then [000:7262]. */
+static enum espat_rc bleconn_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		if (m->ble->link[i].up) {
+			char s[18];
+			espat_wr_linef(&m->wr, "+BLECONN:%u,\"%s\"", (unsigned)i,
+			               espat_mac_str(m->ble->link[i].addr, s));
+		}
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_bleconn[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_STR("remote_address", 17),
+    P_INT_OPT("addr_type", 0, 1),
+    P_INT_OPT("timeout", 3, 30),
+};
+
+static void connect_tick(void *user);
+
+/* The target's next advertising event at or after now, or false when it
+ * does not advertise connectably now. */
+static bool target_next(struct espat_module *m, uint64_t now, uint64_t *at, uint8_t *type)
+{
+	const struct espat_ble_connecting *c = &m->ble->connecting;
+	const struct espat_ble_port *port = &m->ports.ble;
+	struct espat_ble_adv adv;
+	for (size_t i = 0; port->advertiser && port->advertiser(port->user, i, &adv); i++) {
+		if (memcmp(adv.addr, c->addr, 6) != 0 || !connectable(adv.adv_type))
+			continue;
+		if (c->addr_type != 0xff && c->addr_type != adv.addr_type)
+			continue;
+		uint64_t iv = adv.interval_ms, ph = adv.phase_ms;
+		uint64_t k = now > ph ? (now - ph + iv - 1) / iv : 0;
+		*at = ph + k * iv;
+		*type = adv.addr_type;
+		return true;
+	}
+	return false;
+}
+
+/* Checks for the target each advertising event (or every 100 ms while it
+ * is not there): CONNECT_IND goes out in the first event the initiator
+ * hears; at <timeout> the attempt fails. */
+static void connect_run(struct espat_module *m)
+{
+	struct espat_ble_connecting *c = &m->ble->connecting;
+	uint64_t now = espat_module_now(m), at;
+	uint8_t type;
+	if (target_next(m, now, &at, &type) && at == now) {
+		c->on = false;
+		link_up(m, c->idx, c->addr, type);
+		char a[18];
+		espat_wr_linef(&m->wr, "+BLECONN:%u,\"%s\"", c->idx, espat_mac_str(c->addr, a));
+		espat_engine_complete(E(m), ESPAT_RC_OK);
+		return;
+	}
+	if (now >= c->deadline) {
+		c->on = false;
+		espat_wr_linef(&m->wr, "+BLECONN:%u,-1", c->idx);
+		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
+		return;
+	}
+	uint64_t next = target_next(m, now, &at, &type) ? at : now + 100;
+	espat_timer_arm(&m->timers, &c->timer, next < c->deadline ? next : c->deadline,
+	                connect_tick, m);
+}
+
+static void connect_tick(void *user)
+{
+	connect_run(user);
+}
+
+/* COMPAT #408: <timeout> defaults to 30 s; a busy index, or a second
+ * AT+BLECONN while one runs, is ERROR. */
+static enum espat_rc bleconn_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_ble *b = m->ble;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_connecting *c = &b->connecting;
+	size_t idx = (size_t)a->v[0].i;
+	if (!espat_mac_parse(a->v[1].s, a->v[1].len, c->addr))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(1));
+	if (b->link[idx].up || c->on || link_of(m, c->addr) >= 0)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	c->on = true;
+	c->idx = (uint8_t)idx;
+	c->addr_type = given(a, 2) ? (uint8_t)a->v[2].i : 0xff;
+	c->deadline = espat_module_now(m) + (uint64_t)(given(a, 3) ? a->v[3].i : 30) * 1000;
+	/* the first look at the air comes from the loop, after this returns */
+	espat_timer_arm(&m->timers, &c->timer, espat_module_now(m), connect_tick, m);
+	return ESPAT_RC_PENDING;
+}
+
+static const struct espat_param p_bledisconn[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+};
+
+/* OK now; +BLEDISCONN when the terminate goes out, at the next connection
+ * event [000:7353-7354]. */
+static enum espat_rc bledisconn_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_link *l = &m->ble->link[a->v[0].i];
+	if (!l->up || l->closing)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	l->closing = true;
+	uint64_t event_ms = ((uint64_t)l->interval * 5 + 3) / 4;
+	espat_timer_arm(&m->timers, &l->timer, espat_module_now(m) + event_ms, link_timer, m);
+	return ESPAT_RC_OK;
+}
+
+/* Deinit, restart, power off: every link ends without a report (the
+ * peers see the link drop) and a pending AT+BLECONN is dropped. */
+static void links_end(struct espat_module *m)
+{
+	struct espat_ble *b = m->ble;
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		link_down(m, i, false);
+	espat_timer_cancel(&m->timers, &b->connecting.timer);
+	b->connecting.on = false;
+}
+
 static const struct espat_cmd ble_rows[] = {
     {.name = "+BLEINIT",
      .query = bleinit_query,
@@ -775,6 +1014,17 @@ static const struct espat_cmd ble_rows[] = {
      .help = "Set Bluetooth LE advertising data"},
     {.name = "+BLEADVSTART", .exec = bleadvstart_exec, .help = "Start Bluetooth LE advertising"},
     {.name = "+BLEADVSTOP", .exec = bleadvstop_exec, .help = "Stop Bluetooth LE advertising"},
+    {.name = "+BLECONN",
+     .query = bleconn_query,
+     .set = bleconn_set,
+     .params = p_bleconn,
+     .nparams = N(p_bleconn),
+     .help = "Establish Bluetooth LE connection"},
+    {.name = "+BLEDISCONN",
+     .set = bledisconn_set,
+     .params = p_bledisconn,
+     .nparams = N(p_bledisconn),
+     .help = "End Bluetooth LE connection"},
 };
 
 static const struct espat_cmd_table ble_table = {

@@ -37,6 +37,31 @@ struct espat_ble_adv_param {
 	uint8_t primary_phy, secondary_phy;
 };
 
+#define ESPAT_BLE_LINKS 3u /* <conn_index> 0..2 [000:14052-14053] */
+
+/* One connection. Intervals in 1.25 ms, timeout in 10 ms (the guide's units). */
+struct espat_ble_link {
+	bool up;
+	uint8_t addr[6];
+	uint8_t addr_type;
+	uint16_t interval, latency, timeout;
+	uint16_t mtu;
+	bool lost;                /* the peer vanished: the supervision timer runs */
+	bool closing;             /* AT+BLEDISCONN: +BLEDISCONN after a connection event */
+	struct espat_timer timer; /* supervision timeout or the disconnect's event */
+};
+
+/* AT+BLECONN in progress: the initiator waits for the target's next
+ * advertising event, up to <timeout>. */
+struct espat_ble_connecting {
+	bool on;
+	uint8_t idx;
+	uint8_t addr[6];
+	uint8_t addr_type; /* 0xff: whichever the device has */
+	uint64_t deadline;
+	struct espat_timer timer;
+};
+
 /* A scan in progress (AT+BLESCAN=1): windows of param.window every
  * param.interval from start_ms, each advertising event inside a window
  * reported when that window closes. */
@@ -75,10 +100,23 @@ struct espat_ble {
 	uint8_t rsp_data[ESPAT_BLE_ADV_LEGACY_MAX]; /* AT+BLESCANRSPDATA */
 	size_t rsp_len;
 	bool advertising; /* AT+BLEADVSTART until AT+BLEADVSTOP (or a connection) */
+	struct espat_ble_link link[ESPAT_BLE_LINKS];
+	struct espat_ble_connecting connecting;
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
 bool espat_ble_on(const struct espat_module *m);
+
+/* A central (a scripted peer) connects to the module's advertising: the
+ * lowest free <conn_index> gets it, advertising stops, +BLECONN is
+ * reported. Returns the index, or -1 when the module does not advertise
+ * connectably or has no free link. */
+int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uint8_t addr_type);
+/* The peer at addr ends the link (+BLEDISCONN now); false when none. */
+bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
+/* The peer at addr is gone without a word (powered off, out of range):
+ * the link ends at its supervision timeout. False when no link. */
+bool espat_ble_peer_lost(struct espat_module *m, const uint8_t addr[6]);
 
 extern const struct espat_family espat_ble_family;
 

@@ -37,6 +37,9 @@ struct espat_ble_port {
 	 * and again whenever its data or parameters change while on), or off
 	 * (adv NULL). NULL: advertising reaches nobody. */
 	void (*advertise)(void *user, const struct espat_ble_adv *adv);
+	/* A link with the device at addr came up or ended (either side's
+	 * doing): a peer stops advertising while connected. May be NULL. */
+	void (*link)(void *user, const uint8_t addr[6], bool up);
 	void *user;
 };
 

@@ -156,13 +156,35 @@ bool espat_ble_peer_rm(struct espat_ble_world *b, const char *label)
 	return false;
 }
 
+struct espat_ble_peer *espat_ble_peer_find(struct espat_ble_world *b, const char *label)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->peer[i].label, label) == 0)
+			return &b->peer[i];
+	return NULL;
+}
+
+/* The i-th peer that advertises now (a connected one does not). */
 static bool port_advertiser(void *user, size_t i, struct espat_ble_adv *out)
 {
 	struct espat_ble_world *b = user;
-	if (i >= b->n)
-		return false;
-	*out = b->peer[i].adv;
-	return true;
+	for (size_t k = 0; k < b->n; k++) {
+		if (b->peer[k].connected)
+			continue;
+		if (i-- == 0) {
+			*out = b->peer[k].adv;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void port_link(void *user, const uint8_t addr[6], bool up)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++)
+		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0)
+			b->peer[k].connected = up;
 }
 
 static void port_advertise(void *user, const struct espat_ble_adv *adv)
@@ -175,6 +197,8 @@ static void port_advertise(void *user, const struct espat_ble_adv *adv)
 
 struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 {
-	return (struct espat_ble_port){
-	    .advertiser = port_advertiser, .advertise = port_advertise, .user = b};
+	return (struct espat_ble_port){.advertiser = port_advertiser,
+	                               .advertise = port_advertise,
+	                               .link = port_link,
+	                               .user = b};
 }

@@ -19,6 +19,7 @@
 struct espat_ble_peer {
 	char label[ESPAT_BLE_LABEL_MAX + 1];
 	struct espat_ble_adv adv;
+	bool connected; /* linked with the module: not advertising */
 };
 
 struct espat_ble_world {
@@ -39,6 +40,8 @@ struct espat_ble_world {
  * nothing changes then. */
 int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
                        const char *const *argv, char *err, size_t cap);
+/* A peer by label, or NULL. */
+struct espat_ble_peer *espat_ble_peer_find(struct espat_ble_world *b, const char *label);
 /* Removes a peer; false when there is none with that label. */
 bool espat_ble_peer_rm(struct espat_ble_world *b, const char *label);
 

@@ -88,3 +88,29 @@ def test_advertising_on_the_air(make_dut):
     d.ctl("power-cut")
     d.expect_re(rb".*ready\r\n")
     assert d.ctl("ble", "air")["advertising"] is None
+
+
+def test_connections_with_scripted_peers(make_dut):
+    """A scripted phone connects to the module's advertising (+BLECONN, the
+    advertising stops) and hangs up (+BLEDISCONN); the module connects to an
+    advertising peer with AT+BLECONN, and when that peer vanishes the link
+    ends at the supervision timeout."""
+    d = make_dut()
+    d.cmd("ATE0")
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+BLEADVSTART") == OK
+    d.ctl("ble", "peer", "add", "phone", "addr=60:51:42:fe:98:aa", "name=phone", "interval=50")
+    assert d.ctl("ble", "peer", "connect", "phone")["conn_index"] == 0
+    d.expect(b'+BLECONN:0,"60:51:42:fe:98:aa"\r\n')
+    assert d.ctl("ble", "air")["advertising"] is None
+    assert d.ctl("ble", "peers")["peers"][0]["connected"] is True
+    assert d.cmd("AT+BLECONN?") == b'+BLECONN:0,"60:51:42:fe:98:aa"\r\n' + OK
+    d.ctl("ble", "peer", "disconnect", "phone")
+    d.expect(b'+BLEDISCONN:0,"60:51:42:fe:98:aa"\r\n')
+    d.ctl("ble", "peer", "disconnect", "phone", expect_ok=False)
+    # now the module is the central
+    assert d.cmd('AT+BLECONN=1,"60:51:42:fe:98:aa",0,5') == b'+BLECONN:1,"60:51:42:fe:98:aa"\r\n' + OK
+    d.ctl("ble", "peer", "rm", "phone")
+    d.expect(b'+BLEDISCONN:1,"60:51:42:fe:98:aa"\r\n', timeout=15)
+    assert d.cmd("AT+BLECONN?") == OK
+    assert d.cmd('AT+BLECONN=0,"60:51:42:fe:98:aa",0,3', timeout=10) == b"+BLECONN:0,-1\r\n" + ERROR

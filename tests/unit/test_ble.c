@@ -303,6 +303,91 @@ static void test_advertising(void **state)
 	cmd(f, "AT+BLEADVSTART\r\n", "\r\nERROR\r\n");
 }
 
+/* ---- connections ----------------------------------------------------------- */
+
+static void test_connect_as_central(void **state)
+{
+	struct fx *f = *state;
+	add_peers(f);                  /* the phone advertises at 10, 110, 210, ... ms */
+	cmd(f, "AT+BLECONN?\r\n", OK); /* before init: nothing listed */
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	advance(f, 15); /* now 15 ms after boot: the phone's next event is at 110 */
+	send(f, "AT+BLECONN=0,\"24:0a:c4:d6:e4:46\"\r\n");
+	advance(f, 94);
+	expect(f, "");
+	advance(f, 1);
+	expect(f, "+BLECONN:0,\"24:0a:c4:d6:e4:46\"\r\n" OK);
+	cmd(f, "AT+BLECONN?\r\n", "+BLECONN:0,\"24:0a:c4:d6:e4:46\"\r\n" OK);
+	assert_true(f->tp.world.ble.peer[0].connected);
+	/* a connected peer no longer advertises */
+	cmd(f, "AT+BLESCANPARAM=1,0,0,160,160\r\n", OK);
+	cmd(f, "AT+BLESCAN=1,1,1,\"24:0a:c4:d6:e4:46\"\r\n", OK);
+	advance(f, 1000);
+	expect(f, "+BLESCANDONE\r\n");
+	cmd(f, "AT+BLECONN=0,\"c0:11:22:33:44:55\"\r\n", EXEC_ERR); /* index 0 is busy */
+	cmd(f, "AT+BLECONN=1,\"24:0a:c4:d6:e4:46\"\r\n", EXEC_ERR); /* already linked */
+	cmd(f, "AT+BLECONN=3,\"c0:11:22:33:44:55\"\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLECONN=1,\"c0:11:22:33:44:55\",1,2\r\n", ERR("0x01070003"));
+	/* the tag, by its random address type, at its next event (20 ms apart) */
+	send(f, "AT+BLECONN=1,\"c0:11:22:33:44:55\",1,3\r\n");
+	advance(f, 20);
+	expect(f, "+BLECONN:1,\"c0:11:22:33:44:55\"\r\n" OK);
+	/* nobody there: +BLECONN:<idx>,-1 and ERROR at <timeout> */
+	send(f, "AT+BLECONN=2,\"c0:11:22:33:44:99\",0,3\r\n");
+	advance(f, 2999);
+	expect(f, "");
+	advance(f, 1);
+	expect(f, "+BLECONN:2,-1\r\n" EXEC_ERR);
+	cmd(f, "AT+BLEDISCONN=1\r\n", OK);
+	advance(f, 30); /* the next connection event carries the terminate */
+	expect(f, "+BLEDISCONN:1,\"c0:11:22:33:44:55\"\r\n");
+	/* a wrong address type finds nobody either */
+	send(f, "AT+BLECONN=1,\"c0:11:22:33:44:55\",0,3\r\n");
+	advance(f, 3000);
+	expect(f, "+BLECONN:1,-1\r\n" EXEC_ERR);
+	cmd(f, "AT+BLEDISCONN=1\r\n", EXEC_ERR); /* no link */
+	cmd(f, "AT+BLECONN?\r\n", "+BLECONN:0,\"24:0a:c4:d6:e4:46\"\r\n" OK);
+	/* the phone vanishes: the link ends at the 5 s supervision timeout */
+	assert_true(espat_ble_peer_lost(&f->m, f->tp.world.ble.peer[0].adv.addr));
+	advance(f, 4999);
+	expect(f, "");
+	advance(f, 1);
+	expect(f, "+BLEDISCONN:0,\"24:0a:c4:d6:e4:46\"\r\n");
+	cmd(f, "AT+BLECONN?\r\n", OK);
+	assert_false(f->tp.world.ble.peer[0].connected);
+}
+
+static void test_connect_as_peripheral(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t phone[6] = {0x60, 0x51, 0x42, 0xfe, 0x98, 0xaa};
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	/* not advertising: nobody can connect */
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), -1);
+	cmd(f, "AT+BLEADVPARAM=32,32,3,0,7\r\n", OK); /* non-connectable */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), -1);
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM=32,32,0,0,7\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n"); /* [000:15707] */
+	assert_false(f->tp.world.ble.own_on);              /* advertising stopped */
+	assert_false(f->m.ble->advertising);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), -1);
+	cmd(f, "AT+BLECONN?\r\n", "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n" OK);
+	/* the phone hangs up */
+	assert_true(espat_ble_remote_disconnect(&f->m, phone));
+	expect(f, "+BLEDISCONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	assert_false(espat_ble_remote_disconnect(&f->m, phone));
+	/* links end silently with AT+BLEINIT=0 */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+BLECONN?\r\n", OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +397,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scan_windows, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_active_filters, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_advertising, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_connect_as_central, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_connect_as_peripheral, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
