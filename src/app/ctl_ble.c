@@ -9,6 +9,7 @@
 #include "app/ctl_fault.h"
 #include "cmd/addr.h"
 #include "cmd/ble.h"
+#include "core/args.h"
 #include "world/world.h"
 
 static json_t *hex(const uint8_t *p, size_t n)
@@ -54,13 +55,30 @@ static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 	return espat_ctl_reply_ok("peer", peer_json(&b->peer[b->n - 1]));
 }
 
+/* The peer, as GATT client, exchanges MTUs with the module. */
+static char *peer_mtu(struct espat_ctl *c, const char *label, const char *value)
+{
+	struct espat_ble_peer *p = espat_ble_peer_find(&c->world->ble, label);
+	int64_t mtu;
+	if (!p)
+		return espat_ctl_reply_fail("no such peer");
+	if (!espat_parse_int(value, strlen(value), &mtu) || mtu < 23 || mtu > 517)
+		return espat_ctl_reply_fail("MTU: 23..517");
+	if (!p->connected || !espat_ble_peer_mtu(c->module(c->user), p->adv.addr, (uint16_t)mtu))
+		return espat_ctl_reply_fail("not connected, or the MTU was exchanged already");
+	return espat_ctl_reply_ok(NULL, NULL);
+}
+
 #define USAGE                                                                                      \
-	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect LABEL"
+	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect "      \
+	"LABEL | ble peer mtu LABEL N"
 
 char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	if (strcmp(argv[0], "add") == 0)
 		return peer_add(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "mtu") == 0 && argc == 3)
+		return peer_mtu(c, argv[1], argv[2]);
 	if (argc != 2)
 		return espat_ctl_reply_fail(USAGE);
 	struct espat_ble_peer *p = espat_ble_peer_find(&c->world->ble, argv[1]);

@@ -739,12 +739,15 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 {
 	struct espat_ble_link *l = &m->ble->link[idx];
 	espat_timer_cancel(&m->timers, &l->timer);
+	espat_timer_cancel(&m->timers, &l->upd_timer);
+	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	*l = (struct espat_ble_link){.up = true,
 	                             .addr_type = type,
 	                             .interval = 24,
 	                             .latency = 0,
 	                             .timeout = 500,
-	                             .mtu = ESPAT_ATT_MTU_MIN};
+	                             .mtu = ESPAT_ATT_MTU_MIN,
+	                             .data_len = 27};
 	memcpy(l->addr, addr, 6);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, addr, true);
@@ -756,6 +759,8 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	if (!l->up)
 		return;
 	espat_timer_cancel(&m->timers, &l->timer);
+	espat_timer_cancel(&m->timers, &l->upd_timer);
+	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	l->up = false;
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, l->addr, false);
@@ -955,6 +960,183 @@ static enum espat_rc bledisconn_set(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK;
 }
 
+/* ---- link procedures: AT+BLECONNPARAM, AT+BLECFGMTU, AT+BLEDATALEN ---------- */
+
+static enum espat_rc need_link(struct espat_module *m, int64_t idx)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	return m->ble->link[idx].up ? ESPAT_RC_OK : espat_fail(E(m), ESPAT_ERR_EXEC);
+}
+
+/* One connection event of link l, in ms (rounded up). */
+static uint64_t event_ms(const struct espat_ble_link *l)
+{
+	return ((uint64_t)l->interval * 5 + 3) / 4;
+}
+
+static void conn_param_line(struct espat_module *m, size_t i, bool report)
+{
+	const struct espat_ble_link *l = &m->ble->link[i];
+	char line[64];
+	snprintf(line, sizeof(line), "+BLECONNPARAM:%u,%u,%u,%u,%u,%u", (unsigned)i, l->req_min,
+	         l->req_max, l->interval, l->latency, l->timeout);
+	if (report)
+		espat_wr_reportf(&m->wr, "%s", line);
+	else
+		espat_wr_linef(&m->wr, "%s", line);
+}
+
+/* Finishes the procedures whose time has come, on every link. */
+static void procs_run(struct espat_module *m)
+{
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++) {
+		struct espat_ble_link *l = &m->ble->link[i];
+		if (!l->up)
+			continue;
+		if (l->upd_pending && !l->upd_timer.armed) {
+			/* the peer accepts; the controller takes the shortest interval */
+			l->upd_pending = false;
+			l->interval = l->upd_min;
+			l->latency = l->upd_latency;
+			l->timeout = l->upd_timeout;
+			conn_param_line(m, i, true);
+		}
+		if (l->mtu_pending && !l->mtu_timer.armed) {
+			const struct espat_ble_port *port = &m->ports.ble;
+			uint16_t offer = port->peer_mtu ? port->peer_mtu(port->user, l->addr) : 0;
+			if (offer < ESPAT_ATT_MTU_MIN)
+				offer = ESPAT_ATT_MTU_MIN;
+			l->mtu_pending = false;
+			l->mtu_done = true;
+			l->mtu = l->mtu_req < offer ? l->mtu_req : offer;
+			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
+		}
+	}
+}
+
+static void procs_tick(void *user)
+{
+	procs_run(user);
+}
+
+static enum espat_rc bleconnparam_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		if (m->ble->link[i].up)
+			conn_param_line(m, i, false);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_bleconnparam[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_INT("min_interval", 0x0006, 0x0C80),
+    P_INT("max_interval", 0x0006, 0x0C80),
+    P_INT("latency", 0x0000, 0x01F3),
+    P_INT("timeout", 0x000A, 0x0C80),
+};
+
+/* OK, then the LL connection update: it takes effect 6 connection events
+ * later (the instant), reported as +BLECONNPARAM [000:18735]. The spec's
+ * rule: the supervision timeout exceeds (1 + latency) * interval * 2
+ * (Vol 6 Part B 4.5.2), else ERROR (COMPAT #409). */
+static enum espat_rc bleconnparam_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_link(m, a->v[0].i);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_link *l = &m->ble->link[a->v[0].i];
+	int64_t min = a->v[1].i, max = a->v[2].i, lat = a->v[3].i, to = a->v[4].i;
+	if (min > max)
+		return espat_fail(E(m), ESPAT_ERR_INVALID(2));
+	if (to * 4 <= (1 + lat) * max)
+		return espat_fail(E(m), ESPAT_ERR_INVALID(4));
+	if (l->upd_pending)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	l->req_min = (uint16_t)min;
+	l->req_max = (uint16_t)max;
+	l->upd_pending = true;
+	l->upd_min = (uint16_t)min;
+	l->upd_max = (uint16_t)max;
+	l->upd_latency = (uint16_t)lat;
+	l->upd_timeout = (uint16_t)to;
+	espat_timer_arm(&m->timers, &l->upd_timer, espat_module_now(m) + 6 * event_ms(l),
+	                procs_tick, m);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc blecfgmtu_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		if (m->ble->link[i].up)
+			espat_wr_linef(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i,
+			               m->ble->link[i].mtu);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_blecfgmtu[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_INT("mtu_size", ESPAT_ATT_MTU_MIN, ESPAT_ATT_MTU_MAX),
+};
+
+/* The GATT client's MTU exchange (the guide: client only [000:7448]): OK
+ * now, the new ATT_MTU one connection event later, min(asked, offered),
+ * reported as +BLECFGMTU. Once per link, as ATT allows (COMPAT #409). */
+static enum espat_rc blecfgmtu_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_link(m, a->v[0].i);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_link *l = &m->ble->link[a->v[0].i];
+	if (m->ble->role != ESPAT_BLE_CLIENT || l->mtu_done || l->mtu_pending)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	l->mtu_pending = true;
+	l->mtu_req = (uint16_t)a->v[1].i;
+	espat_timer_arm(&m->timers, &l->mtu_timer, espat_module_now(m) + event_ms(l), procs_tick,
+	                m);
+	return ESPAT_RC_OK;
+}
+
+bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu)
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0)
+		return false;
+	struct espat_ble_link *l = &m->ble->link[i];
+	if (l->mtu_done || l->mtu_pending)
+		return false;
+	l->mtu_done = true;
+	if (mtu < ESPAT_ATT_MTU_MIN)
+		mtu = ESPAT_ATT_MTU_MIN;
+	l->mtu = mtu < ESPAT_ATT_MTU_MAX ? mtu : ESPAT_ATT_MTU_MAX;
+	espat_wr_reportf(&m->wr, "+BLECFGMTU:%d,%u", i, l->mtu);
+	return true;
+}
+
+static const struct espat_param p_bledatalen[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_INT("pkt_data_len", 0x001B, 0x00FB),
+};
+
+/* Recorded, not used: the model does not cut PDUs into LL packets. */
+static enum espat_rc bledatalen_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_link(m, a->v[0].i);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	m->ble->link[a->v[0].i].data_len = (uint16_t)a->v[1].i;
+	return ESPAT_RC_OK;
+}
+
 /* Deinit, restart, power off: every link ends without a report (the
  * peers see the link drop) and a pending AT+BLECONN is dropped. */
 static void links_end(struct espat_module *m)
@@ -1025,6 +1207,23 @@ static const struct espat_cmd ble_rows[] = {
      .params = p_bledisconn,
      .nparams = N(p_bledisconn),
      .help = "End Bluetooth LE connection"},
+    {.name = "+BLECONNPARAM",
+     .query = bleconnparam_query,
+     .set = bleconnparam_set,
+     .params = p_bleconnparam,
+     .nparams = N(p_bleconnparam),
+     .help = "Query/Update parameters of Bluetooth LE connection"},
+    {.name = "+BLEDATALEN",
+     .set = bledatalen_set,
+     .params = p_bledatalen,
+     .nparams = N(p_bledatalen),
+     .help = "Set Bluetooth LE data packet length"},
+    {.name = "+BLECFGMTU",
+     .query = blecfgmtu_query,
+     .set = blecfgmtu_set,
+     .params = p_blecfgmtu,
+     .nparams = N(p_blecfgmtu),
+     .help = "Set Bluetooth LE MTU length"},
 };
 
 static const struct espat_cmd_table ble_table = {

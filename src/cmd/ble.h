@@ -49,6 +49,17 @@ struct espat_ble_link {
 	bool lost;                /* the peer vanished: the supervision timer runs */
 	bool closing;             /* AT+BLEDISCONN: +BLEDISCONN after a connection event */
 	struct espat_timer timer; /* supervision timeout or the disconnect's event */
+	/* AT+BLECONNPARAM: the last request (0 when none made here) and the
+	 * update in flight */
+	uint16_t req_min, req_max;
+	bool upd_pending;
+	uint16_t upd_min, upd_max, upd_latency, upd_timeout;
+	struct espat_timer upd_timer;
+	/* ATT's MTU exchange: once per link (Vol 3 Part F 3.4.2.1) */
+	bool mtu_done, mtu_pending;
+	uint16_t mtu_req;
+	struct espat_timer mtu_timer;
+	uint16_t data_len; /* AT+BLEDATALEN's <pkt_data_len>; 27 until set */
 };
 
 /* AT+BLECONN in progress: the initiator waits for the target's next
@@ -112,6 +123,10 @@ bool espat_ble_on(const struct espat_module *m);
  * reported. Returns the index, or -1 when the module does not advertise
  * connectably or has no free link. */
 int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uint8_t addr_type);
+/* The peer at addr (as the GATT client) exchanges MTUs offering mtu: the
+ * link's ATT_MTU becomes min(mtu, 517), reported as +BLECFGMTU. False when
+ * no link, or its MTU was already exchanged. */
+bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu);
 /* The peer at addr ends the link (+BLEDISCONN now); false when none. */
 bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
 /* The peer at addr is gone without a word (powered off, out of range):

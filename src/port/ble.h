@@ -40,6 +40,9 @@ struct espat_ble_port {
 	/* A link with the device at addr came up or ended (either side's
 	 * doing): a peer stops advertising while connected. May be NULL. */
 	void (*link)(void *user, const uint8_t addr[6], bool up);
+	/* The ATT_MTU the device at addr offers in an MTU exchange (23..517);
+	 * NULL or 0: 23. */
+	uint16_t (*peer_mtu)(void *user, const uint8_t addr[6]);
 	void *user;
 };
 

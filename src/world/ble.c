@@ -72,7 +72,8 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		snprintf(err, cap, "at most %u peers", ESPAT_BLE_PEERS_MAX);
 		return -1;
 	}
-	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50, .channel_map = 7}};
+	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50, .channel_map = 7},
+	                           .mtu = 517};
 	memcpy(p.label, label, strlen(label) + 1);
 	bool have_addr = false, have_adv = false;
 	const char *name = NULL;
@@ -113,6 +114,10 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		} else if (KEY("phase")) {
 			if (!num(v, 0, 10239, &phase))
 				return fail(err, cap, "phase", v);
+		} else if (KEY("mtu")) {
+			if (!num(v, 23, 517, &n))
+				return fail(err, cap, "mtu", v);
+			p.mtu = (uint16_t)n;
 		} else if (KEY("rssi")) {
 			if (!num(v, -100, 0, &n))
 				return fail(err, cap, "rssi", v);
@@ -195,10 +200,20 @@ static void port_advertise(void *user, const struct espat_ble_adv *adv)
 		b->own = *adv;
 }
 
+static uint16_t port_peer_mtu(void *user, const uint8_t addr[6])
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++)
+		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0)
+			return b->peer[k].mtu;
+	return 0;
+}
+
 struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 {
 	return (struct espat_ble_port){.advertiser = port_advertiser,
 	                               .advertise = port_advertise,
 	                               .link = port_link,
+	                               .peer_mtu = port_peer_mtu,
 	                               .user = b};
 }

@@ -20,6 +20,7 @@ struct espat_ble_peer {
 	char label[ESPAT_BLE_LABEL_MAX + 1];
 	struct espat_ble_adv adv;
 	bool connected; /* linked with the module: not advertising */
+	uint16_t mtu;   /* the ATT_MTU it offers (mtu=, default 517) */
 };
 
 struct espat_ble_world {
@@ -35,8 +36,8 @@ struct espat_ble_world {
  * name=TEXT (advertising data = flags 06 + complete local name, unless
  * adv= is given), adv=HEX, rsp=HEX (each at most 31 bytes), interval=MS
  * (20..10240, default 100), phase=MS (< interval, default 0), rssi=DBM
- * (-100..0, default -50). Peers advertise ADV_IND (connectable, scannable)
- * on all three channels, legacy PDUs. Returns 0, or -1 with err (cap bytes) saying why;
+ * (-100..0, default -50), mtu=N (23..517, default 517). Peers advertise ADV_IND (connectable,
+ * scannable) on all three channels, legacy PDUs. Returns 0, or -1 with err (cap bytes) saying why;
  * nothing changes then. */
 int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
                        const char *const *argv, char *err, size_t cap);

@@ -114,3 +114,31 @@ def test_connections_with_scripted_peers(make_dut):
     d.expect(b'+BLEDISCONN:1,"60:51:42:fe:98:aa"\r\n', timeout=15)
     assert d.cmd("AT+BLECONN?") == OK
     assert d.cmd('AT+BLECONN=0,"60:51:42:fe:98:aa",0,3', timeout=10) == b"+BLECONN:0,-1\r\n" + ERROR
+
+
+def test_link_parameters_and_mtu(make_dut):
+    """AT+BLECONNPARAM's update and AT+BLECFGMTU's exchange with a scripted
+    peer come back as +BLECONNPARAM and +BLECFGMTU reports; a peer's own MTU
+    exchange reaches a server module."""
+    d = make_dut()
+    d.cmd("ATE0")
+    d.ctl("ble", "peer", "add", "ios", "addr=c0:11:22:33:44:66", "addr_type=1", "mtu=185",
+          "interval=20")
+    assert d.cmd("AT+BLEINIT=1") == OK
+    assert d.cmd('AT+BLECONN=0,"c0:11:22:33:44:66",1') == b'+BLECONN:0,"c0:11:22:33:44:66"\r\n' + OK
+    assert d.cmd("AT+BLECONNPARAM=0,12,12,0,500") == OK
+    d.expect(b"+BLECONNPARAM:0,12,12,12,0,500\r\n")
+    assert d.cmd("AT+BLECFGMTU=0,517") == OK
+    d.expect(b"+BLECFGMTU:0,185\r\n")
+    d.ctl("ble", "peer", "mtu", "ios", "100", expect_ok=False)  # once per link
+    d.ctl("power-cut")  # the world (and its peers) stays; the link ends
+    d.expect_re(rb".*ready\r\n")
+    d.cmd("ATE0")
+    assert d.ctl("ble", "peers")["peers"][0]["connected"] is False
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+BLEADVSTART") == OK
+    d.ctl("ble", "peer", "connect", "ios")
+    d.expect(b'+BLECONN:0,"c0:11:22:33:44:66"\r\n')
+    d.ctl("ble", "peer", "mtu", "ios", "247")
+    d.expect(b"+BLECFGMTU:0,247\r\n")
+    assert d.cmd("AT+BLECFGMTU?") == b"+BLECFGMTU:0,247\r\n" + OK

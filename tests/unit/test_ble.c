@@ -388,6 +388,78 @@ static void test_connect_as_peripheral(void **state)
 	cmd(f, "AT+BLECONN?\r\n", OK);
 }
 
+/* ---- link procedures ------------------------------------------------------- */
+
+static void test_link_procedures(void **state)
+{
+	struct fx *f = *state;
+	add_peers(f); /* the phone offers MTU 517 */
+	char err[160];
+	const char *small[] = {"addr=c0:11:22:33:44:66", "addr_type=1", "interval=20", "mtu=185"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "ios", 4, small, err, sizeof(err)),
+	                 0);
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+BLECONNPARAM=0,6,6,0,500\r\n", EXEC_ERR); /* no link */
+	cmd(f, "AT+BLECFGMTU=0,300\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEDATALEN=0,251\r\n", EXEC_ERR);
+	cmd(f, "AT+BLECONNPARAM?\r\n", OK);
+	send(f, "AT+BLECONN=0,\"24:0a:c4:d6:e4:46\"\r\n");
+	advance(f, 10);
+	expect(f, "+BLECONN:0,\"24:0a:c4:d6:e4:46\"\r\n" OK);
+	/* fresh link: 30 ms, nothing requested here yet */
+	cmd(f, "AT+BLECONNPARAM?\r\n", "+BLECONNPARAM:0,0,0,24,0,500\r\n" OK);
+	cmd(f, "AT+BLECFGMTU?\r\n", "+BLECFGMTU:0,23\r\n" OK);
+	/* the guide's update: in effect 6 events (6 x 30 ms) later */
+	cmd(f, "AT+BLECONNPARAM=0,800,800,0,500\r\n", OK);
+	cmd(f, "AT+BLECONNPARAM=0,800,800,0,500\r\n", EXEC_ERR); /* one at a time */
+	advance(f, 179);
+	expect(f, "");
+	advance(f, 1);
+	expect(f, "+BLECONNPARAM:0,800,800,800,0,500\r\n"); /* [000:18735] */
+	cmd(f, "AT+BLECONNPARAM?\r\n", "+BLECONNPARAM:0,800,800,800,0,500\r\n" OK);
+	cmd(f, "AT+BLECONNPARAM=0,100,50,0,500\r\n", ERR("0x01070002"));
+	/* timeout 1 s is not above (1 + 4) * 125 ms * 2 */
+	cmd(f, "AT+BLECONNPARAM=0,100,100,4,100\r\n", ERR("0x01070004"));
+	cmd(f, "AT+BLECONNPARAM=0,5,100,0,500\r\n", ERR("0x01070001"));
+	/* MTU: asked 300, the phone offers 517: 300, one event (1 s) later */
+	cmd(f, "AT+BLECFGMTU=0,16\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLECFGMTU=0,300\r\n", OK);
+	advance(f, 1000);
+	expect(f, "+BLECFGMTU:0,300\r\n");
+	cmd(f, "AT+BLECFGMTU?\r\n", "+BLECFGMTU:0,300\r\n" OK);
+	cmd(f, "AT+BLECFGMTU=0,517\r\n", EXEC_ERR); /* once per link */
+	cmd(f, "AT+BLEDATALEN=0,251\r\n", OK);
+	cmd(f, "AT+BLEDATALEN=0,252\r\n", ERR("0x01070001"));
+	assert_int_equal(f->m.ble->link[0].data_len, 251);
+	/* the small peer offers 185 */
+	send(f, "AT+BLECONN=1,\"c0:11:22:33:44:66\"\r\n");
+	advance(f, 20);
+	expect(f, "+BLECONN:1,\"c0:11:22:33:44:66\"\r\n" OK);
+	cmd(f, "AT+BLECFGMTU=1,517\r\n", OK);
+	advance(f, 30);
+	expect(f, "+BLECFGMTU:1,185\r\n");
+	cmd(f, "AT+BLECFGMTU?\r\n", "+BLECFGMTU:0,300\r\n+BLECFGMTU:1,185\r\n" OK);
+	/* the supervision timeout follows the update: 5 s */
+	assert_true(espat_ble_peer_lost(&f->m, f->tp.world.ble.peer[0].adv.addr));
+	advance(f, 5000);
+	expect(f, "+BLEDISCONN:0,\"24:0a:c4:d6:e4:46\"\r\n");
+}
+
+static void test_server_mtu(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t phone[6] = {0x60, 0x51, 0x42, 0xfe, 0x98, 0xaa};
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	cmd(f, "AT+BLECFGMTU=0,200\r\n", EXEC_ERR); /* the GATT client asks, not the server */
+	assert_true(espat_ble_peer_mtu(&f->m, phone, 600));
+	expect(f, "+BLECFGMTU:0,517\r\n");
+	assert_false(espat_ble_peer_mtu(&f->m, phone, 100));
+	cmd(f, "AT+BLECFGMTU?\r\n", "+BLECFGMTU:0,517\r\n" OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +471,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_advertising, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_as_central, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_connect_as_peripheral, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_link_procedures, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_mtu, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
