@@ -34,9 +34,14 @@ bool espat_ble_on(const struct espat_module *m)
 
 /* Every BLE command but AT+BLEINIT needs BLE initialized first (guide
  * [000:6641]); before that it is ERROR, as esp-at's checks answer. */
-static enum espat_rc need_init(struct espat_module *m)
+enum espat_rc espat_ble_need_init(struct espat_module *m)
 {
 	return espat_ble_on(m) ? ESPAT_RC_OK : espat_fail(E(m), ESPAT_ERR_EXEC);
+}
+
+static enum espat_rc need_init(struct espat_module *m)
+{
+	return espat_ble_need_init(m);
 }
 
 /* The chip's public address: the base MAC + 2 (ESP-IDF's
@@ -115,6 +120,7 @@ static void ble_free(struct espat_module *m)
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
 	adv_stop(m); /* a restart takes the module off the air */
 	links_end(m);
+	espat_ble_gatts_free(m);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -181,6 +187,7 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		b->scan.on = false;
 		adv_stop(m); /* and advertising */
 		links_end(m);
+		espat_ble_gatts_free(m); /* the services go with the stack */
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -769,6 +776,14 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 		espat_wr_reportf(&m->wr, "+BLEDISCONN:%u,\"%s\"", (unsigned)idx,
 		                 espat_mac_str(l->addr, a));
 	}
+}
+
+bool espat_ble_linked(const struct espat_module *m)
+{
+	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
+		if (m->ble->link[i].up)
+			return true;
+	return false;
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6])

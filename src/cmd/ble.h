@@ -73,6 +73,34 @@ struct espat_ble_connecting {
 	struct espat_timer timer;
 };
 
+/* One attribute of the local GATT server (handles from 1, in order). */
+enum espat_gatts_kind { ESPAT_GATTS_SRV, ESPAT_GATTS_DECL, ESPAT_GATTS_VALUE, ESPAT_GATTS_DESC };
+
+struct espat_gatts_attr {
+	uint8_t uuid[16];       /* little-endian, as on the air */
+	uint8_t uuid_len;       /* 2 or 16 */
+	uint8_t kind;           /* enum espat_gatts_kind */
+	uint8_t srv, chr, desc; /* the AT indices: service from 1, characteristic in it from 1,
+	                         * descriptor of it from 1 (0: not one) */
+	uint16_t perm;          /* ESP-IDF's: 0x01 read, 0x10 write (and the encrypted kinds) */
+	uint16_t max_len;       /* val_max_len */
+	uint16_t len;
+	uint8_t *val; /* max_len bytes, owned */
+};
+
+/* The local GATT server (AT+BLEGATTSSRVCRE builds it from the
+ * manufacturing NVS's ble_data rows). */
+struct espat_ble_gatts {
+	struct espat_gatts_attr *attr; /* owned */
+	size_t n;
+	bool created;
+	uint8_t nsrv;
+	uint32_t started; /* bit s-1: service s started */
+	/* AT+BLEGATTSSETATTR's data entry */
+	size_t set_attr;
+	size_t set_len, set_got;
+};
+
 /* A scan in progress (AT+BLESCAN=1): windows of param.window every
  * param.interval from start_ms, each advertising event inside a window
  * reported when that window closes. */
@@ -113,6 +141,7 @@ struct espat_ble {
 	bool advertising; /* AT+BLEADVSTART until AT+BLEADVSTOP (or a connection) */
 	struct espat_ble_link link[ESPAT_BLE_LINKS];
 	struct espat_ble_connecting connecting;
+	struct espat_ble_gatts gatts;
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
@@ -133,6 +162,26 @@ bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
  * the link ends at its supervision timeout. False when no link. */
 bool espat_ble_peer_lost(struct espat_module *m, const uint8_t addr[6]);
 
+/* The default GATT service table of a new device: the rows esp-at's
+ * gatts_data.csv holds (index,uuid_len,uuid,perm,val_max_len,val_cur_len,
+ * value), stored in the manufacturing NVS namespace "ble_data" under keys
+ * "gatts_cfg<index>" (strings). basic_flash.c seeds a fresh device's NVS
+ * with them. */
+#define ESPAT_BLE_DATA_NS "ble_data"
+extern const char *const espat_ble_gatts_default[];
+extern const size_t espat_ble_gatts_default_n;
+
+/* BLE must be initialized (AT+BLEINIT) for every BLE command but
+ * AT+BLEINIT: OK, or the ERROR the handler returns. */
+enum espat_rc espat_ble_need_init(struct espat_module *m);
+/* Whether any link is up. */
+bool espat_ble_linked(const struct espat_module *m);
+/* Frees the GATT server's table (deinit, restart). */
+void espat_ble_gatts_free(struct espat_module *m);
+
 extern const struct espat_family espat_ble_family;
+/* The GATT server's commands (ble_gatts.c): a row of its own, state in
+ * the ble family's slot. */
+extern const struct espat_family espat_ble_gatts_family;
 
 #endif

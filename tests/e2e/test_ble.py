@@ -142,3 +142,22 @@ def test_link_parameters_and_mtu(make_dut):
     d.ctl("ble", "peer", "mtu", "ios", "247")
     d.expect(b"+BLECFGMTU:0,247\r\n")
     assert d.cmd("AT+BLECFGMTU?") == b"+BLECFGMTU:0,247\r\n" + OK
+
+
+def test_gatts_default_table(make_dut):
+    """A new device's manufacturing NVS holds the default GATT table
+    (ble_data), which AT+BLEGATTSSRVCRE builds and AT+BLEGATTSSRV? lists as
+    the guide shows [000:14663-14664]; AT+SYSMFG sees its rows."""
+    d = make_dut()
+    d.cmd("ATE0")
+    assert b'+SYSMFG:"ble_data"\r\n' in d.cmd("AT+SYSMFG?")
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+BLEGATTSSRVCRE") == OK
+    assert d.cmd("AT+BLEGATTSSRVSTART") == OK
+    assert d.cmd("AT+BLEGATTSSRV?") == b"+BLEGATTSSRV:1,1,0xA002,1\r\n+BLEGATTSSRV:2,1,0xA003,1\r\n" + OK
+    chars = d.cmd("AT+BLEGATTSCHAR?")
+    assert chars.count(b'+BLEGATTSCHAR:"char"') == 10 and chars.count(b'+BLEGATTSCHAR:"desc"') == 9
+    d.write(b"AT+BLEGATTSSETATTR=1,8,,1\r\n")
+    d.expect(b">")
+    d.write(b"9")
+    assert d.answer() == OK

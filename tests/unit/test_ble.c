@@ -460,6 +460,97 @@ static void test_server_mtu(void **state)
 	cmd(f, "AT+BLECFGMTU?\r\n", "+BLECFGMTU:0,517\r\n" OK);
 }
 
+/* ---- the GATT server's table -------------------------------------------------- */
+
+static void test_gatts_table(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", EXEC_ERR); /* not initialized */
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRV?\r\n", OK); /* nothing created yet */
+	cmd(f, "AT+BLEGATTSSRVSTART\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", EXEC_ERR); /* once */
+	cmd(f, "AT+BLEGATTSSRV?\r\n",
+	    "+BLEGATTSSRV:1,0,0xA002,1\r\n+BLEGATTSSRV:2,0,0xA003,1\r\n" OK);
+	cmd(f, "AT+BLEGATTSSRVSTART\r\n", OK);
+	/* the guide's listing [000:14161-14182], [000:14663-14664] */
+	cmd(f, "AT+BLEGATTSSRV?\r\n",
+	    "+BLEGATTSSRV:1,1,0xA002,1\r\n+BLEGATTSSRV:2,1,0xA003,1\r\n" OK);
+	cmd(f, "AT+BLEGATTSCHAR?\r\n",
+	    "+BLEGATTSCHAR:\"char\",1,1,0xC300,0x02\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,1,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,2,0xC301,0x02\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,2,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,3,0xC302,0x08\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,3,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,4,0xC303,0x04\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,4,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,5,0xC304,0x08\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,6,0xC305,0x10\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,6,1,0x2902\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,7,0xC306,0x20\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,7,1,0x2902\r\n"
+	    "+BLEGATTSCHAR:\"char\",1,8,0xC307,0x02\r\n"
+	    "+BLEGATTSCHAR:\"desc\",1,8,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",2,1,0xC400,0x02\r\n"
+	    "+BLEGATTSCHAR:\"desc\",2,1,1,0x2901\r\n"
+	    "+BLEGATTSCHAR:\"char\",2,2,0xC401,0x02\r\n"
+	    "+BLEGATTSCHAR:\"desc\",2,2,1,0x2901\r\n" OK);
+	cmd(f, "AT+BLEGATTSSRVSTOP=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRV?\r\n",
+	    "+BLEGATTSSRV:1,1,0xA002,1\r\n+BLEGATTSSRV:2,0,0xA003,1\r\n" OK);
+	cmd(f, "AT+BLEGATTSSRVSTART=3\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEGATTSSRVSTOP\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRV?\r\n",
+	    "+BLEGATTSSRV:1,0,0xA002,1\r\n+BLEGATTSSRV:2,0,0xA003,1\r\n" OK);
+	/* AT+BLEGATTSSETATTR: the guide's example, then bounds */
+	cmd(f, "AT+BLEGATTSSETATTR=1,1,,1\r\n", ">");
+	sendn(f, "7", 1);
+	expect(f, OK);
+	const struct espat_ble_gatts *g = &f->m.ble->gatts;
+	assert_int_equal(g->attr[2].len, 1);
+	assert_int_equal(g->attr[2].val[0], '7');
+	cmd(f, "AT+BLEGATTSSETATTR=1,1,,2\r\n", ERR("0x01070003")); /* val_max_len 1 */
+	cmd(f, "AT+BLEGATTSSETATTR=1,5,1,1\r\n", EXEC_ERR);         /* C304 has no descriptor */
+	cmd(f, "AT+BLEGATTSSETATTR=1,9,,1\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEGATTSSETATTR=1,8,1,3\r\n", ">"); /* a descriptor: 256 bytes room */
+	sendn(f, "abc", 3);
+	expect(f, OK);
+	assert_int_equal(g->attr[23].len, 3);
+	/* deinit drops the services */
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRV?\r\n", OK);
+}
+
+static void test_gatts_custom_table(void **state)
+{
+	struct fx *f = *state;
+	/* AT+SYSMFG rewrites row 0 with a 128-bit service, erases row 24 on: one service */
+	const struct espat_kv *kv = &f->tp.ports.mfg;
+	const char *row = "0,16,0x2800,0x01,16,16,"
+	                  "0000FFE000001000800000805F9B34FB";
+	uint8_t buf[128];
+	buf[0] = 7;
+	memcpy(buf + 1, row, strlen(row));
+	assert_int_equal(kv->set(kv->user, "ble_data", "gatts_cfg0", buf, 1 + strlen(row)), 0);
+	assert_int_equal(kv->erase(kv->user, "ble_data", "gatts_cfg24"), 0);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRV?\r\n",
+	    "+BLEGATTSSRV:1,0,0x0000FFE000001000800000805F9B34FB,1\r\n" OK);
+	/* a bad row: nothing is created */
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	const char *bad = "1,16,0x2803,0x01,1,2,02"; /* cur > max */
+	buf[0] = 7;
+	memcpy(buf + 1, bad, strlen(bad));
+	assert_int_equal(kv->set(kv->user, "ble_data", "gatts_cfg1", buf, 1 + strlen(bad)), 0);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEGATTSSRV?\r\n", OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +564,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_connect_as_peripheral, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_link_procedures, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_mtu, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_gatts_table, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_gatts_custom_table, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
