@@ -888,9 +888,12 @@ static const struct ctl_cmd cmds[] = {
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
     /* the world's scripted BLE peers: app/ctl_ble.c */
     {"ble", "peer", 2, SIZE_MAX, espat_ctl_ble_peer,
-     "add LABEL addr=MAC [KEY=VALUE]... | rm|connect|disconnect LABEL | mtu LABEL N",
+     "add LABEL addr=MAC [KEY=VALUE]... | rm|connect|disconnect|received LABEL | mtu LABEL N | "
+     "read LABEL HANDLE | write LABEL HANDLE HEX [nr] | subscribe LABEL HANDLE "
+     "notify|indicate|both|off",
      "a BLE peer advertises around the module (name=, adv=HEX, rsp=HEX, interval=MS, phase=MS, "
-     "rssi=DBM, addr_type=0|1), goes, connects to the module's advertising, exchanges MTUs or "
+     "rssi=DBM, addr_type=0|1, mtu=N), goes, connects to the module's advertising, exchanges "
+     "MTUs, reads, writes, subscribes (the CCCD at HANDLE), lists what it received, or "
      "disconnects"},
     {"ble", "peers", 0, 0, espat_ctl_ble_peer_list, "", "the scripted BLE peers"},
     {"ble", "air", 0, 0, espat_ctl_ble_air, "",

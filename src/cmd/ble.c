@@ -756,6 +756,8 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 	                             .mtu = ESPAT_ATT_MTU_MIN,
 	                             .data_len = 27};
 	memcpy(l->addr, addr, 6);
+	/* a new client: its CCCDs start cleared */
+	memset(m->ble->gatts.cccd[idx], 0, sizeof(m->ble->gatts.cccd[idx]));
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, addr, true);
 }
@@ -778,12 +780,24 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	}
 }
 
+static int link_of(const struct espat_module *m, const uint8_t addr[6]);
+
 bool espat_ble_linked(const struct espat_module *m)
 {
 	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++)
 		if (m->ble->link[i].up)
 			return true;
 	return false;
+}
+
+uint16_t espat_ble_link_mtu(const struct espat_module *m, size_t idx)
+{
+	return m->ble->link[idx].mtu;
+}
+
+int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6])
+{
+	return espat_ble_on(m) ? link_of(m, addr) : -1;
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6])

@@ -12,6 +12,7 @@
 
 #include "cmd/family.h"
 #include "port/ble.h"
+#include "proto/att.h"
 
 #define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
 #define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
@@ -99,6 +100,13 @@ struct espat_ble_gatts {
 	/* AT+BLEGATTSSETATTR's data entry */
 	size_t set_attr;
 	size_t set_len, set_got;
+	/* each link's Client Characteristic Configuration, per attribute
+	 * (bit 0 notify, bit 1 indicate): a CCCD is per client */
+	uint16_t cccd[ESPAT_BLE_LINKS][128];
+	/* AT+BLEGATTSNTFY / IND's data entry */
+	uint8_t ntf_op;
+	size_t ntf_link, ntf_attr, ntf_len, ntf_got;
+	uint8_t ntf_buf[ESPAT_ATT_MTU_MAX];
 };
 
 /* A scan in progress (AT+BLESCAN=1): windows of param.window every
@@ -176,6 +184,17 @@ extern const size_t espat_ble_gatts_default_n;
 enum espat_rc espat_ble_need_init(struct espat_module *m);
 /* Whether any link is up. */
 bool espat_ble_linked(const struct espat_module *m);
+/* The GATT server answers one ATT PDU from the client at addr (a scripted
+ * peer): writes rsp (cap bytes, at least the link's MTU) and returns its
+ * length, 0 when nothing is answered (a command, an unknown link).
+ * Reads report +READ, writes +WRITE, as the guide shows [000:14332-14374]. */
+size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
+                             size_t len, uint8_t *rsp, size_t cap);
+/* The link index with the device at addr, or -1. */
+int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6]);
+/* The ATT_MTU of link idx (which is up). */
+uint16_t espat_ble_link_mtu(const struct espat_module *m, size_t idx);
+
 /* Frees the GATT server's table (deinit, restart). */
 void espat_ble_gatts_free(struct espat_module *m);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/addr.h"
 #include "cmd/ble.h"
 #include "cmd/params.h"
 #include "core/args.h"
@@ -387,6 +388,276 @@ static enum espat_rc setattr_set(struct espat_module *m, const struct espat_args
 	return ESPAT_RC_PROMPT;
 }
 
+/* ---- the ATT server ------------------------------------------------------------ */
+
+/* Handles are 1 + the row's place in the table. An attribute of a service
+ * that is not started is not there for clients. */
+static struct espat_gatts_attr *attr_at(struct espat_ble_gatts *g, uint16_t h)
+{
+	if (!g->created || h == 0 || h > g->n)
+		return NULL;
+	struct espat_gatts_attr *a = &g->attr[h - 1];
+	return (g->started >> (a->srv - 1)) & 1u ? a : NULL;
+}
+
+/* An attribute's value as a client reads it: a characteristic declaration
+ * is properties, the value's handle and its UUID (Vol 3 Part G 3.3.1); a
+ * CCCD is that client's; others are stored. */
+static size_t attr_value(struct espat_ble_gatts *g, size_t link, uint16_t h, uint8_t *out)
+{
+	struct espat_gatts_attr *a = &g->attr[h - 1];
+	if (a->kind == ESPAT_GATTS_DECL && h < g->n) {
+		const struct espat_gatts_attr *v = &g->attr[h];
+		out[0] = a->len ? a->val[0] : 0;
+		out[1] = (uint8_t)((h + 1) & 0xff);
+		out[2] = (uint8_t)((h + 1) >> 8);
+		memcpy(out + 3, v->uuid, v->uuid_len);
+		return 3u + v->uuid_len;
+	}
+	if (is16(a, ESPAT_GATT_CCCD)) {
+		out[0] = (uint8_t)(g->cccd[link][h - 1] & 0xff);
+		out[1] = (uint8_t)(g->cccd[link][h - 1] >> 8);
+		return 2;
+	}
+	memcpy(out, a->val, a->len);
+	return a->len;
+}
+
+static size_t att_error(uint8_t op, uint16_t h, uint8_t err, uint8_t *rsp, size_t cap)
+{
+	struct espat_att_pdu e = {.op = ESPAT_ATT_ERROR_RSP, .req_op = op, .handle = h, .err = err};
+	return espat_att_encode(&e, cap, rsp, cap);
+}
+
+/* +WRITE:<conn_index>,<srv_index>,<char_index>,[<desc_index>],<len>,<value>
+ * with the value's raw bytes [000:14352, 14374]. */
+static void report_write(struct espat_module *m, size_t link, const struct espat_gatts_attr *a,
+                         const uint8_t *v, size_t n)
+{
+	char head[48];
+	char desc[8] = "";
+	if (a->desc)
+		snprintf(desc, sizeof(desc), "%u", a->desc);
+	int hl = snprintf(head, sizeof(head), "+WRITE:%u,%u,%u,%s,%zu,", (unsigned)link, a->srv,
+	                  a->chr, desc, n);
+	uint8_t *line = malloc((size_t)hl + n + 2);
+	if (!line)
+		return;
+	memcpy(line, head, (size_t)hl);
+	memcpy(line + hl, v, n);
+	memcpy(line + hl + n, "\r\n", 2);
+	espat_wr_report(&m->wr, line, (size_t)hl + n + 2);
+	free(line);
+}
+
+/* Discovery: the services (Read By Group Type of 0x2800), declarations
+ * (Read By Type), descriptors (Find Information) in [start, end], as many
+ * of one length as the MTU takes. */
+static size_t att_list(struct espat_module *m, size_t link, const struct espat_att_pdu *q,
+                       size_t mtu, uint8_t *rsp, size_t cap)
+{
+	struct espat_ble_gatts *g = G(m);
+	uint8_t list[ESPAT_ATT_MTU_MAX], v[ESPAT_ATT_MTU_MAX];
+	size_t n = 0, elem = 0;
+	uint8_t op = q->op == ESPAT_ATT_READ_BY_GROUP_REQ  ? ESPAT_ATT_READ_BY_GROUP_RSP
+	             : q->op == ESPAT_ATT_READ_BY_TYPE_REQ ? ESPAT_ATT_READ_BY_TYPE_RSP
+	                                                   : ESPAT_ATT_FIND_INFO_RSP;
+	if (q->start == 0 || q->start > q->end)
+		return att_error(q->op, q->start, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
+	struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY);
+	if (q->op == ESPAT_ATT_READ_BY_GROUP_REQ && !espat_att_uuid_eq(&q->type, &prim))
+		return att_error(q->op, q->start, ESPAT_ATT_E_UNSUPPORTED_GROUP, rsp, cap);
+	for (uint32_t h = q->start; h <= q->end && h <= g->n; h++) {
+		struct espat_gatts_attr *a = attr_at(g, (uint16_t)h);
+		if (!a)
+			continue;
+		struct espat_att_item it = {.handle = (uint16_t)h};
+		if (q->op == ESPAT_ATT_FIND_INFO_REQ) {
+			it.uuid.len = a->uuid_len;
+			memcpy(it.uuid.b, a->uuid, a->uuid_len);
+		} else {
+			struct espat_att_uuid t = {.len = a->uuid_len};
+			memcpy(t.b, a->uuid, a->uuid_len);
+			if (!espat_att_uuid_eq(&t, &q->type))
+				continue;
+			it.len = attr_value(g, link, (uint16_t)h, v);
+			it.data = v;
+			if (q->op == ESPAT_ATT_READ_BY_GROUP_REQ) {
+				uint32_t e = h;
+				while (e < g->n && g->attr[e].srv == a->srv)
+					e++;
+				it.end = (uint16_t)e;
+			}
+		}
+		uint8_t one[ESPAT_ATT_MTU_MAX];
+		size_t k = espat_att_item_put(op, &it, one, sizeof(one));
+		if (k == 0 || (elem && k != elem) || 2 + n + k > mtu)
+			break;
+		elem = k;
+		memcpy(list + n, one, k);
+		n += k;
+	}
+	if (n == 0)
+		return att_error(q->op, q->start, ESPAT_ATT_E_NOT_FOUND, rsp, cap);
+	struct espat_att_pdu r = {
+	    .op = op, .elem_len = (uint8_t)elem, .value = list, .value_len = n};
+	return espat_att_encode(&r, mtu, rsp, cap);
+}
+
+size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
+                             size_t len, uint8_t *rsp, size_t cap)
+{
+	int li = espat_ble_link_of(m, addr);
+	if (li < 0)
+		return 0;
+	size_t link = (size_t)li, mtu = m->ble->link[li].mtu;
+	if (cap < mtu)
+		return 0;
+	struct espat_ble_gatts *g = G(m);
+	struct espat_att_pdu q;
+	enum espat_att_rc rc = espat_att_decode(req, len, &q);
+	bool cmd = q.op & ESPAT_ATT_CMD_FLAG;
+	if (rc == ESPAT_ATT_UNKNOWN)
+		return cmd ? 0 : att_error(q.op, 0, ESPAT_ATT_E_REQ_NOT_SUPPORTED, rsp, cap);
+	if (rc == ESPAT_ATT_MALFORMED)
+		return cmd ? 0 : att_error(q.op, 0, ESPAT_ATT_E_INVALID_PDU, rsp, cap);
+	uint8_t v[ESPAT_ATT_VALUE_MAX + 32];
+	switch (q.op) {
+	case ESPAT_ATT_READ_BY_GROUP_REQ:
+	case ESPAT_ATT_READ_BY_TYPE_REQ:
+	case ESPAT_ATT_FIND_INFO_REQ:
+		return att_list(m, link, &q, mtu, rsp, cap);
+	case ESPAT_ATT_READ_REQ:
+	case ESPAT_ATT_READ_BLOB_REQ: {
+		struct espat_gatts_attr *a = attr_at(g, q.handle);
+		if (!a)
+			return att_error(q.op, q.handle, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
+		if (!(a->perm & 0x01))
+			return att_error(q.op, q.handle, ESPAT_ATT_E_READ_NOT_PERMITTED, rsp, cap);
+		size_t n = attr_value(g, link, q.handle, v);
+		if (q.offset > n)
+			return att_error(q.op, q.handle, ESPAT_ATT_E_INVALID_OFFSET, rsp, cap);
+		char s[18];
+		espat_wr_reportf(&m->wr, "+READ:%zu,\"%s\"", link, espat_mac_str(addr, s));
+		struct espat_att_pdu r = {
+		    .op = q.op == ESPAT_ATT_READ_REQ ? ESPAT_ATT_READ_RSP : ESPAT_ATT_READ_BLOB_RSP,
+		    .value = v + q.offset,
+		    .value_len = n - q.offset};
+		return espat_att_encode(&r, mtu, rsp, cap);
+	}
+	case ESPAT_ATT_WRITE_REQ:
+	case ESPAT_ATT_WRITE_CMD: {
+		struct espat_gatts_attr *a = attr_at(g, q.handle);
+		uint8_t err = 0;
+		if (!a)
+			err = ESPAT_ATT_E_INVALID_HANDLE;
+		else if (!(a->perm & 0x10))
+			err = ESPAT_ATT_E_WRITE_NOT_PERMITTED;
+		else if (q.value_len > a->max_len || (is16(a, ESPAT_GATT_CCCD) && q.value_len != 2))
+			err = ESPAT_ATT_E_INVALID_LEN;
+		if (err)
+			return cmd ? 0 : att_error(q.op, q.handle, err, rsp, cap);
+		if (is16(a, ESPAT_GATT_CCCD))
+			g->cccd[link][q.handle - 1] = (uint16_t)(q.value[0] | (q.value[1] << 8));
+		else {
+			memcpy(a->val, q.value, q.value_len);
+			a->len = (uint16_t)q.value_len;
+		}
+		report_write(m, link, a, q.value, q.value_len);
+		if (cmd)
+			return 0;
+		struct espat_att_pdu r = {.op = ESPAT_ATT_WRITE_RSP};
+		return espat_att_encode(&r, mtu, rsp, cap);
+	}
+	case ESPAT_ATT_MTU_REQ:
+		/* the exchange runs through espat_ble_peer_mtu (ble peer mtu) */
+		return att_error(q.op, 0, ESPAT_ATT_E_REQ_NOT_SUPPORTED, rsp, cap);
+	default:
+		/* responses, notifications, confirmations: not requests */
+		return 0;
+	}
+}
+
+/* ---- AT+BLEGATTSNTFY, AT+BLEGATTSIND ---------------------------------------------- */
+
+static const struct espat_param p_ntfy[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_INT("srv_index", 1, 32),
+    P_INT("char_index", 1, 255),
+    P_INT("length", 1, ESPAT_ATT_MTU_MAX - 3),
+};
+
+static enum espat_rc ntfy_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
+{
+	struct espat_ble_gatts *g = G(m);
+	size_t k = n < g->ntf_len - g->ntf_got ? n : g->ntf_len - g->ntf_got;
+	memcpy(g->ntf_buf + g->ntf_got, p, k);
+	g->ntf_got += k;
+	if (!last)
+		return ESPAT_RC_PENDING;
+	const struct espat_ble_link *l = &m->ble->link[g->ntf_link];
+	if (!l->up || g->ntf_attr >= g->n) /* the link went while the data came */
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	struct espat_gatts_attr *a = &g->attr[g->ntf_attr];
+	/* the value is the characteristic's from now on */
+	memcpy(a->val, g->ntf_buf, g->ntf_len < a->max_len ? g->ntf_len : a->max_len);
+	a->len = (uint16_t)(g->ntf_len < a->max_len ? g->ntf_len : a->max_len);
+	struct espat_att_pdu pdu = {.op = g->ntf_op,
+	                            .handle = (uint16_t)(g->ntf_attr + 1),
+	                            .value = g->ntf_buf,
+	                            .value_len = g->ntf_len};
+	uint8_t out[ESPAT_ATT_MTU_MAX];
+	size_t len = espat_att_encode(&pdu, l->mtu, out, sizeof(out));
+	if (len == 0)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	if (m->ports.ble.att)
+		m->ports.ble.att(m->ports.ble.user, l->addr, out, len);
+	return ESPAT_RC_OK;
+}
+
+/* `>`, <length> bytes, OK. ERROR unless the link is up, the characteristic
+ * has the property, and that client enabled it in its CCCD [000:7715];
+ * <length> at most ATT_MTU - 3 [000:7706] (COMPAT #411). */
+static enum espat_rc ntfy_common(struct espat_module *m, const struct espat_args *a, uint8_t op)
+{
+	enum espat_rc rc = espat_ble_need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_gatts *g = G(m);
+	size_t link = (size_t)a->v[0].i;
+	const struct espat_ble_link *l = &m->ble->link[link];
+	long vi = g->created ? find_attr(g, a->v[1].i, a->v[2].i, 0) : -1;
+	if (!l->up || vi < 0 || !((g->started >> (a->v[1].i - 1)) & 1u))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	uint8_t prop = g->attr[vi - 1].len ? g->attr[vi - 1].val[0] : 0;
+	uint16_t want = op == ESPAT_ATT_NOTIFY ? 0x01 : 0x02;
+	uint16_t bits = 0;
+	for (size_t i = (size_t)vi + 1; i < g->n && g->attr[i].kind == ESPAT_GATTS_DESC; i++)
+		if (is16(&g->attr[i], ESPAT_GATT_CCCD))
+			bits = g->cccd[link][i];
+	if (!(prop & (op == ESPAT_ATT_NOTIFY ? 0x10 : 0x20)) || !(bits & want))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	if ((size_t)a->v[3].i > espat_att_value_room(op, l->mtu))
+		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
+	g->ntf_op = op;
+	g->ntf_link = link;
+	g->ntf_attr = (size_t)vi;
+	g->ntf_len = (size_t)a->v[3].i;
+	g->ntf_got = 0;
+	espat_engine_expect_data(E(m), g->ntf_len, ntfy_data);
+	return ESPAT_RC_PROMPT;
+}
+
+static enum espat_rc ntfy_set(struct espat_module *m, const struct espat_args *a)
+{
+	return ntfy_common(m, a, ESPAT_ATT_NOTIFY);
+}
+
+static enum espat_rc ind_set(struct espat_module *m, const struct espat_args *a)
+{
+	return ntfy_common(m, a, ESPAT_ATT_INDICATE);
+}
+
 static const struct espat_cmd gatts_rows[] = {
     {.name = "+BLEGATTSSRVCRE", .exec = srvcre_exec, .help = "GATTS creates services"},
     {.name = "+BLEGATTSSRVSTART",
@@ -403,6 +674,16 @@ static const struct espat_cmd gatts_rows[] = {
      .help = "GATTS stops services"},
     {.name = "+BLEGATTSSRV", .query = srv_query, .help = "GATTS discovers services"},
     {.name = "+BLEGATTSCHAR", .query = char_query, .help = "GATTS discovers characteristics"},
+    {.name = "+BLEGATTSNTFY",
+     .set = ntfy_set,
+     .params = p_ntfy,
+     .nparams = N(p_ntfy),
+     .help = "Notify a client of the value of a characteristic"},
+    {.name = "+BLEGATTSIND",
+     .set = ind_set,
+     .params = p_ntfy,
+     .nparams = N(p_ntfy),
+     .help = "Indicate the value of a characteristic to a client"},
     {.name = "+BLEGATTSSETATTR",
      .set = setattr_set,
      .params = p_setattr,

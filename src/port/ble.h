@@ -43,6 +43,9 @@ struct espat_ble_port {
 	/* The ATT_MTU the device at addr offers in an MTU exchange (23..517);
 	 * NULL or 0: 23. */
 	uint16_t (*peer_mtu)(void *user, const uint8_t addr[6]);
+	/* One ATT PDU from the module to the device at addr over their link
+	 * (a notification, an indication). May be NULL. */
+	void (*att)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
 	void *user;
 };
 

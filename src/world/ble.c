@@ -209,11 +209,31 @@ static uint16_t port_peer_mtu(void *user, const uint8_t addr[6])
 	return 0;
 }
 
+/* The peer keeps the PDU (the oldest goes when the log is full). */
+static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++) {
+		struct espat_ble_peer *p = &b->peer[k];
+		if (memcmp(p->adv.addr, addr, 6) != 0 || len > sizeof(p->log[0].pdu))
+			continue;
+		if (p->nlog == ESPAT_BLE_PEER_LOG) {
+			memmove(&p->log[0], &p->log[1],
+			        (ESPAT_BLE_PEER_LOG - 1) * sizeof(p->log[0]));
+			p->nlog--;
+		}
+		p->log[p->nlog].len = (uint16_t)len;
+		memcpy(p->log[p->nlog].pdu, pdu, len);
+		p->nlog++;
+	}
+}
+
 struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 {
 	return (struct espat_ble_port){.advertiser = port_advertiser,
 	                               .advertise = port_advertise,
 	                               .link = port_link,
 	                               .peer_mtu = port_peer_mtu,
+	                               .att = port_att,
 	                               .user = b};
 }

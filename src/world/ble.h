@@ -15,12 +15,21 @@
 
 #define ESPAT_BLE_PEERS_MAX 8u
 #define ESPAT_BLE_LABEL_MAX 31u
+#define ESPAT_BLE_PEER_LOG 8u /* ATT PDUs a peer keeps (the last ones) */
+
+/* An ATT PDU the module sent a peer (a notification, an indication). */
+struct espat_ble_rx {
+	uint16_t len;
+	uint8_t pdu[517];
+};
 
 struct espat_ble_peer {
 	char label[ESPAT_BLE_LABEL_MAX + 1];
 	struct espat_ble_adv adv;
-	bool connected; /* linked with the module: not advertising */
-	uint16_t mtu;   /* the ATT_MTU it offers (mtu=, default 517) */
+	bool connected;                              /* linked with the module: not advertising */
+	uint16_t mtu;                                /* the ATT_MTU it offers (mtu=, default 517) */
+	struct espat_ble_rx log[ESPAT_BLE_PEER_LOG]; /* oldest first */
+	size_t nlog;
 };
 
 struct espat_ble_world {

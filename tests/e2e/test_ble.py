@@ -161,3 +161,32 @@ def test_gatts_default_table(make_dut):
     d.expect(b">")
     d.write(b"9")
     assert d.answer() == OK
+
+
+def test_gatt_server_with_scripted_client(make_dut):
+    """The guide's 4.3 server flow with a scripted phone as the client: it
+    reads C300 (+READ), writes C302 (+WRITE), subscribes to C305 through its
+    CCCD, and receives what AT+BLEGATTSNTFY sends; a read-only attribute
+    refuses a write with ATT's error."""
+    d = make_dut()
+    d.cmd("ATE0")
+    d.ctl("ble", "peer", "add", "phone", "addr=7c:df:a1:b3:8d:de")
+    for line in ("AT+BLEINIT=2", "AT+BLEGATTSSRVCRE", "AT+BLEGATTSSRVSTART", "AT+BLEADVSTART"):
+        assert d.cmd(line) == OK, line
+    d.ctl("ble", "peer", "connect", "phone")
+    d.expect(b'+BLECONN:0,"7c:df:a1:b3:8d:de"\r\n')
+    assert d.ctl("ble", "peer", "read", "phone", "3")["value"] == "30"
+    d.expect(b'+READ:0,"7c:df:a1:b3:8d:de"\r\n')
+    d.ctl("ble", "peer", "write", "phone", "9", "37")
+    d.expect(b"+WRITE:0,1,3,,1,7\r\n")
+    err = d.ctl("ble", "peer", "write", "phone", "3", "37", expect_ok=False)["error"]
+    assert "0x03" in err  # Write Not Permitted
+    assert d.cmd("AT+BLEGATTSNTFY=0,1,6,4") == ERROR  # not subscribed
+    d.ctl("ble", "peer", "subscribe", "phone", "18", "notify")
+    d.expect(b"+WRITE:0,1,6,1,2,\x01\x00\r\n")
+    d.write(b"AT+BLEGATTSNTFY=0,1,6,4\r\n")
+    d.expect(b">")
+    d.write(b"1234")
+    assert d.answer() == OK
+    got = d.ctl("ble", "peer", "received", "phone")["received"]
+    assert got == [{"op": "notify", "handle": 17, "value": "31323334"}]

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/ble.h"
+#include "proto/att.h"
 #include "world/ble.h"
 
 #include "module_fixture.h"
@@ -551,6 +552,163 @@ static void test_gatts_custom_table(void **state)
 	cmd(f, "AT+BLEGATTSSRV?\r\n", OK);
 }
 
+/* ---- the ATT server -------------------------------------------------------------- */
+
+static const uint8_t PHONE[6] = {0x7c, 0xdf, 0xa1, 0xb3, 0x8d, 0xde};
+
+/* One request from the phone; the answer's bytes in rsp, its length back. */
+static size_t att(struct fx *f, const struct espat_att_pdu *q, uint8_t *rsp)
+{
+	uint8_t req[600];
+	size_t n = espat_att_encode(q, 517, req, sizeof(req));
+	assert_true(n > 0);
+	return espat_ble_att_request(&f->m, PHONE, req, n, rsp, 600);
+}
+
+static void served(struct fx *f)
+{
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVSTART\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, PHONE, 0), 0);
+	expect(f, "+BLECONN:0,\"7c:df:a1:b3:8d:de\"\r\n");
+}
+
+static void test_att_server(void **state)
+{
+	struct fx *f = *state;
+	uint8_t rsp[600];
+	struct espat_att_pdu r;
+	served(f);
+	/* primary services: 0xA002 at 1..24, 0xA003 at 25..31 */
+	struct espat_att_pdu grp = {.op = ESPAT_ATT_READ_BY_GROUP_REQ,
+	                            .start = 1,
+	                            .end = 0xffff,
+	                            .type = espat_att_uuid16(ESPAT_GATT_PRIMARY)};
+	size_t n = att(f, &grp, rsp);
+	const uint8_t want[] = {0x11, 6, 1, 0, 24, 0, 0x02, 0xa0, 25, 0, 31, 0, 0x03, 0xa0};
+	assert_int_equal(n, sizeof(want));
+	assert_memory_equal(rsp, want, sizeof(want));
+	grp.start = 32;
+	n = att(f, &grp, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.op, ESPAT_ATT_ERROR_RSP);
+	assert_int_equal(r.err, ESPAT_ATT_E_NOT_FOUND);
+	/* characteristic declarations: C300's at 2, its value at 3, read-only */
+	struct espat_att_pdu rbt = {.op = ESPAT_ATT_READ_BY_TYPE_REQ,
+	                            .start = 1,
+	                            .end = 24,
+	                            .type = espat_att_uuid16(ESPAT_GATT_CHAR)};
+	n = att(f, &rbt, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.op, ESPAT_ATT_READ_BY_TYPE_RSP);
+	struct espat_att_item it;
+	assert_true(espat_att_item(&r, 0, &it));
+	const uint8_t decl[] = {0x02, 3, 0, 0x00, 0xc3};
+	assert_int_equal(it.handle, 2);
+	assert_memory_equal(it.data, decl, 5);
+	/* read C300 (handle 3): "0", and the server says +READ [000:14332] */
+	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 3};
+	n = att(f, &rd, rsp);
+	assert_int_equal(n, 2);
+	assert_int_equal(rsp[1], '0');
+	expect(f, "+READ:0,\"7c:df:a1:b3:8d:de\"\r\n");
+	/* C302 (value at 9) is write-only; C300 is read-only */
+	rd.handle = 9;
+	n = att(f, &rd, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_READ_NOT_PERMITTED);
+	uint8_t one = '5';
+	struct espat_att_pdu wr = {
+	    .op = ESPAT_ATT_WRITE_REQ, .handle = 3, .value = &one, .value_len = 1};
+	n = att(f, &wr, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_WRITE_NOT_PERMITTED);
+	/* write C302: +WRITE with no desc index [000:14352] */
+	wr.handle = 9;
+	n = att(f, &wr, rsp);
+	assert_int_equal(n, 1);
+	assert_int_equal(rsp[0], ESPAT_ATT_WRITE_RSP);
+	expect(f, "+WRITE:0,1,3,,1,5\r\n");
+	uint8_t two[2] = {'1', '2'};
+	wr.value = two;
+	wr.value_len = 2; /* val_max_len 1 */
+	n = att(f, &wr, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_INVALID_LEN);
+	rd.handle = 999;
+	n = att(f, &rd, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_INVALID_HANDLE);
+	/* a stopped service is not there */
+	cmd(f, "AT+BLEGATTSSRVSTOP=2\r\n", OK);
+	rd.handle = 27;
+	n = att(f, &rd, rsp);
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_INVALID_HANDLE);
+	/* an unknown request gets REQ_NOT_SUPPORTED; an unknown command nothing */
+	const uint8_t prep[] = {0x16, 3, 0, 0, 0};
+	n = espat_ble_att_request(&f->m, PHONE, prep, sizeof(prep), rsp, sizeof(rsp));
+	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
+	assert_int_equal(r.err, ESPAT_ATT_E_REQ_NOT_SUPPORTED);
+	const uint8_t signed_wr[] = {0xd2, 3, 0, 1};
+	assert_int_equal(
+	    espat_ble_att_request(&f->m, PHONE, signed_wr, sizeof(signed_wr), rsp, sizeof(rsp)), 0);
+}
+
+static void test_notify_indicate(void **state)
+{
+	struct fx *f = *state;
+	uint8_t rsp[600];
+	const struct espat_ble_world *air = &f->tp.world.ble;
+	char err[160];
+	const char *kv[] = {"addr=7c:df:a1:b3:8d:de"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "phone", 1, kv, err, sizeof(err)), 0);
+	served(f);
+	/* C305 (value 17, CCCD 18) notifies only once the client enables it */
+	cmd(f, "AT+BLEGATTSNTFY=0,1,6,3\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEGATTSNTFY=0,1,1,1\r\n", EXEC_ERR); /* C300 cannot notify */
+	uint8_t on[2] = {1, 0};
+	struct espat_att_pdu sub = {
+	    .op = ESPAT_ATT_WRITE_REQ, .handle = 18, .value = on, .value_len = 2};
+	assert_int_equal(att(f, &sub, rsp), 1);
+	expectn(f, "+WRITE:0,1,6,1,2,\x01\x00\r\n", 21); /* [000:24944] */
+	cmd(f, "AT+BLEGATTSNTFY=0,1,6,3\r\n", ">");
+	sendn(f, "abc", 3);
+	expect(f, OK);
+	assert_int_equal(air->peer[0].nlog, 1);
+	const uint8_t ntf[] = {0x1b, 17, 0, 'a', 'b', 'c'};
+	assert_int_equal(air->peer[0].log[0].len, sizeof(ntf));
+	assert_memory_equal(air->peer[0].log[0].pdu, ntf, sizeof(ntf));
+	/* at most ATT_MTU - 3 = 20 bytes on a 23-byte link */
+	cmd(f, "AT+BLEGATTSNTFY=0,1,6,21\r\n", ERR("0x01070003"));
+	/* notify is not indicate: C306 (value 20, CCCD 21) */
+	cmd(f, "AT+BLEGATTSIND=0,1,7,1\r\n", EXEC_ERR);
+	on[0] = 2;
+	sub.handle = 21;
+	assert_int_equal(att(f, &sub, rsp), 1);
+	expectn(f, "+WRITE:0,1,7,1,2,\x02\x00\r\n", 21);
+	cmd(f, "AT+BLEGATTSIND=0,1,7,2\r\n", ">");
+	sendn(f, "hi", 2);
+	expect(f, OK);
+	assert_int_equal(air->peer[0].nlog, 2);
+	assert_int_equal(air->peer[0].log[1].pdu[0], ESPAT_ATT_INDICATE);
+	/* the CCCD reads back per client; it is cleared on a new link */
+	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 21};
+	size_t n = att(f, &rd, rsp);
+	assert_int_equal(n, 3);
+	assert_int_equal(rsp[1], 2);
+	expect(f, "+READ:0,\"7c:df:a1:b3:8d:de\"\r\n");
+	assert_true(espat_ble_remote_disconnect(&f->m, PHONE));
+	expect(f, "+BLEDISCONN:0,\"7c:df:a1:b3:8d:de\"\r\n");
+	cmd(f, "AT+BLEGATTSNTFY=0,1,6,1\r\n", EXEC_ERR); /* no link */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, PHONE, 0), 0);
+	expect(f, "+BLECONN:0,\"7c:df:a1:b3:8d:de\"\r\n");
+	cmd(f, "AT+BLEGATTSNTFY=0,1,6,1\r\n", EXEC_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +724,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_server_mtu, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_gatts_table, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_gatts_custom_table, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_att_server, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_indicate, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
