@@ -32,8 +32,10 @@ bool espat_ble_on(const struct espat_module *m)
 	return m->ble->role != ESPAT_BLE_OFF;
 }
 
-/* Every BLE command but AT+BLEINIT needs BLE initialized first (guide
- * [000:6641]); before that it is ERROR, as esp-at's checks answer. */
+/* Every BLE command but AT+BLEINIT, AT+BLEADDR and AT+BLENAME needs BLE
+ * initialized first (guide [000:6641]); before that it is ERROR. The
+ * address and the name are device settings the guide's examples set
+ * without AT+BLEINIT [000:6706-6708, 6758] (COMPAT #403). */
 enum espat_rc espat_ble_need_init(struct espat_module *m)
 {
 	return espat_ble_on(m) ? ESPAT_RC_OK : espat_fail(E(m), ESPAT_ERR_EXEC);
@@ -205,9 +207,6 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 static enum espat_rc bleaddr_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = need_init(m);
-	if (rc != ESPAT_RC_OK)
-		return rc;
 	char s[18];
 	espat_wr_linef(&m->wr, "+BLEADDR:\"%s\"", espat_mac_str(m->ble->public_addr, s));
 	return ESPAT_RC_OK;
@@ -221,9 +220,6 @@ static const struct espat_param p_bleaddr[] = {
 static enum espat_rc bleaddr_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ble *b = m->ble;
-	enum espat_rc rc = need_init(m);
-	if (rc != ESPAT_RC_OK)
-		return rc;
 	bool given = a->n >= 2 && a->v[1].kind != ESPAT_ARG_OMITTED;
 	if (a->v[0].i == 0) {
 		if (given) /* a public address is the chip's: nothing to give */
@@ -255,9 +251,6 @@ static enum espat_rc bleaddr_set(struct espat_module *m, const struct espat_args
 static enum espat_rc blename_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = need_init(m);
-	if (rc != ESPAT_RC_OK)
-		return rc;
 	espat_wr_linef(&m->wr, "+BLENAME:%s", m->ble->name);
 	return ESPAT_RC_OK;
 }
@@ -269,9 +262,6 @@ static const struct espat_param p_blename[] = {
 static enum espat_rc blename_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ble *b = m->ble;
-	enum espat_rc rc = need_init(m);
-	if (rc != ESPAT_RC_OK)
-		return rc;
 	const struct espat_arg *n = &a->v[0];
 	/* an empty name, or one with a NUL inside, is no name */
 	if (n->len == 0 || memchr(n->s, '\0', n->len))

@@ -17,7 +17,7 @@ def test_init_addr_name_across_power_cut(make_dut):
     d = make_dut()
     d.cmd("ATE0")
     assert d.cmd("AT+BLEINIT?") == b"+BLEINIT:0\r\n" + OK
-    assert d.cmd("AT+BLENAME?") == ERROR  # not initialized
+    assert d.cmd("AT+BLESCANPARAM?") == ERROR  # not initialized
     assert d.cmd("AT+BLEINIT=2") == OK
     assert d.cmd("AT+BLEINIT=1") == ERROR  # the role stays until a restart
     sta = re.search(rb'\+CIPSTAMAC:"([0-9a-f:]{17})"', d.cmd("AT+CIPSTAMAC?")).group(1).decode()
@@ -190,3 +190,35 @@ def test_gatt_server_with_scripted_client(make_dut):
     assert d.answer() == OK
     got = d.ctl("ble", "peer", "received", "phone")["received"]
     assert got == [{"op": "notify", "handle": 17, "value": "31323334"}]
+
+
+# ---- the guide's chapter-3 examples that need no peer (/work/shared/conformance) ----------
+
+import pytest  # noqa: E402
+
+from test_conformance import _lines, _matches_format, run_entries, section_blocks  # noqa: E402
+
+CH3_SECTIONS = ["3.4.2 AT+BLEINIT", "3.4.3 AT+BLEADDR", "3.4.4 AT+BLENAME",
+                "3.4.5 AT+BLESCANPARAM", "3.4.7 AT+BLESCANRSPDATA", "3.4.8 AT+BLEADVPARAM",
+                "3.4.9 AT+BLEADVDATA", "3.4.11 AT+BLEADVSTART", "3.4.12 AT+BLEADVSTOP",
+                "3.4.18 AT+BLEGATTSSRVCRE", "3.4.19 AT+BLEGATTSSRVSTART",
+                "3.4.20 AT+BLEGATTSSRVSTOP"]
+
+
+def _ch3_run(d, e):
+    got = _lines(d.cmd(e["send"]))
+    if "expect" in e:
+        ok = got == e["expect"]
+    else:
+        ok = any(_matches_format(got, v["lines"]) for v in e.get("expect_format", []))
+    return None if ok else f"{e['id']} {e['send']!r}: want {e.get('expect') or e.get('expect_format')}, got {got}"
+
+
+@pytest.mark.parametrize("block", section_blocks(CH3_SECTIONS),
+                         ids=[s.split()[0] for s in CH3_SECTIONS])
+def test_chapter3_examples(block, make_dut):
+    section, entries = block
+    assert entries, f"no examples of {section} in the corpus"
+    d = make_dut()
+    d.cmd("ATE0")
+    run_entries(entries, {}, lambda e: _ch3_run(d, e))

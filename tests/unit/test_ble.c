@@ -39,9 +39,10 @@ static void test_init_roles(void **state)
 {
 	struct fx *f = *state;
 	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:0\r\n" OK);
-	/* nothing else works before initialization */
-	cmd(f, "AT+BLENAME?\r\n", EXEC_ERR);
-	cmd(f, "AT+BLEADDR?\r\n", EXEC_ERR);
+	/* nothing else works before initialization but the address and the name */
+	cmd(f, "AT+BLESCANPARAM?\r\n", EXEC_ERR);
+	cmd(f, "AT+BLENAME?\r\n", "+BLENAME:ESP-AT\r\n" OK);
+	cmd(f, "AT+BLEADDR?\r\n", "+BLEADDR:\"34:85:18:12:34:58\"\r\n" OK);
 	cmd(f, "AT+BLEINIT=3\r\n", ERR("0x01070000"));
 	cmd(f, "AT+BLEINIT=2\r\n", OK);
 	cmd(f, "AT+BLEINIT?\r\n", "+BLEINIT:2\r\n" OK);
