@@ -1,4 +1,5 @@
 #include "app/ctl.h"
+#include "app/ctl_ble.h"
 #include "app/ctl_fault.h"
 
 #include <jansson.h>
@@ -885,6 +886,18 @@ static const struct ctl_cmd cmds[] = {
     {"adc", NULL, 2, 2, cmd_adc, "CHANNEL MV", "the voltage on an ADC1 channel (0..3300 mV)"},
     {"gpio", NULL, 1, 1, cmd_gpio, "PIN", "a pin's level and level changes (the wake pin)"},
     {"power-cut", NULL, 0, 0, cmd_power_cut, "", "lose power now and boot again on the same flash"},
+    /* the world's scripted BLE peers: app/ctl_ble.c */
+    {"ble", "peer", 2, SIZE_MAX, espat_ctl_ble_peer,
+     "add LABEL addr=MAC [KEY=VALUE]... | rm|connect|disconnect|received LABEL | mtu LABEL N | "
+     "read LABEL HANDLE | write LABEL HANDLE HEX [nr] | subscribe LABEL HANDLE "
+     "notify|indicate|both|off",
+     "a BLE peer advertises around the module (name=, adv=HEX, rsp=HEX, interval=MS, phase=MS, "
+     "rssi=DBM, addr_type=0|1, mtu=N), goes, connects to the module's advertising, exchanges "
+     "MTUs, reads, writes, subscribes (the CCCD at HANDLE), lists what it received, or "
+     "disconnects"},
+    {"ble", "peers", 0, 0, espat_ctl_ble_peer_list, "", "the scripted BLE peers"},
+    {"ble", "air", 0, 0, espat_ctl_ble_air, "",
+     "the module's advertising as a phone hears it (null: not advertising)"},
     /* faults on the world's network: app/ctl_fault.c */
     {"fault", "list", 0, 0, espat_ctl_fault_list, "", "the network faults in effect"},
     {"fault", "dns", 1, 2, espat_ctl_fault_dns, "fail|hang|ok [NAME]",

@@ -720,6 +720,7 @@ static int run(struct espat_app *app)
 	    .flash = espat_flash_file_port(&app->flash),
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
+	    .ble = espat_ble_world_port(&app->world.ble),
 	    .net = espat_tls_filter_port(&app->tls),
 	    .files = espat_files_dir_port(&app->files),
 	    .periph = app->periph_linux ? espat_periph_linux_port(&app->periph)

@@ -10,6 +10,7 @@
 
 #include "cmd/basic_internal.h"
 #include "cmd/family.h"
+#include "cmd/ble.h"
 #include "cmd/pki_factory.h"
 
 const struct espat_param espat_sysflash_params[ESPAT_SYSFLASH_NPARAMS] = {
@@ -578,6 +579,22 @@ static void seed_factory_pki(struct espat_module *m)
 	}
 }
 
+/* The default GATT service table (cmd/ble.h), one AT+SYSMFG string per
+ * row, as esp-at's mfg_nvs.bin carries gatts_data.csv. */
+static void seed_ble_data(struct espat_module *m)
+{
+	const struct espat_kv *kv = &m->ports.mfg;
+	for (size_t i = 0; i < espat_ble_gatts_default_n; i++) {
+		char key[16];
+		uint8_t buf[64];
+		size_t len = strlen(espat_ble_gatts_default[i]);
+		snprintf(key, sizeof(key), "gatts_cfg%u", (unsigned)(uint8_t)i);
+		buf[0] = ESPAT_MFG_STR;
+		memcpy(buf + 1, espat_ble_gatts_default[i], len);
+		kv->set(kv->user, ESPAT_BLE_DATA_NS, key, buf, 1 + len);
+	}
+}
+
 /* A manufacturing NVS with nothing at all in it is a fresh device (or one
  * whose data dir was just created): it gets the factory image's
  * factory_param namespace and PKI, as mfg_nvs.bin would have brought. */
@@ -586,6 +603,7 @@ void espat_flash_boot(struct espat_module *m)
 	if (ns_entries(m, NULL) == 0) {
 		seed_factory_param(m);
 		seed_factory_pki(m);
+		seed_ble_data(m);
 	}
 }
 
@@ -595,7 +613,8 @@ void espat_ota_load(struct espat_module *m, struct espat_ota_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	/* the factory image, whatever runs now */
-	snprintf(st->version[0], sizeof(st->version[0]), "%s", espat_basic_factory_fw()->at_version);
+	snprintf(st->version[0], sizeof(st->version[0]), "%s",
+	         espat_basic_factory_fw()->at_version);
 	const struct espat_kv *kv = &m->ports.nvs;
 	char text[ESPAT_LINE_MAX];
 	long n = kv->get(kv->user, ESPAT_OTA_NS, "state", (uint8_t *)text, sizeof(text));

@@ -1,6 +1,7 @@
 #include "cmd/registry.h"
 
 #include "cmd/basic.h"
+#include "cmd/ble.h"
 #include "cmd/conn.h"
 #include "cmd/drv.h"
 #include "cmd/fs.h"
@@ -18,42 +19,42 @@
 
 /* What ESP-AT v3.3 prints (guide 3.1-3.3). */
 static const struct espat_dialect esp32c3_dialect = {
-	.chip = "esp32c3",
-	/* esp-at at_init.c writes "\r\nready\r\n" once the port is up */
-	.boot_text = "\r\nready\r\n",
-	.wifi_connected = "WIFI CONNECTED",
-	.wifi_got_ip = "WIFI GOT IP",
-	.wifi_disconnect = "WIFI DISCONNECT",
-	.smart_got_info = "Smart get wifi info",
-	.smart_connected = "smartconfig connected wifi",
-	.jap_fail_final = NULL, /* the engine's ERROR, with its ERR CODE */
-	.already_connected = "ALREADY CONNECTED",
-	.link_builded = NULL,
-	.ping_prefix = "+PING:",
-	.ping_timeout = "+PING:TIMEOUT",
-	.ota_progress = "+CIPUPDATE:",
-	.sap_pwd_max = 63,
-	.send_max = 8192,
+    .chip = "esp32c3",
+    /* esp-at at_init.c writes "\r\nready\r\n" once the port is up */
+    .boot_text = "\r\nready\r\n",
+    .wifi_connected = "WIFI CONNECTED",
+    .wifi_got_ip = "WIFI GOT IP",
+    .wifi_disconnect = "WIFI DISCONNECT",
+    .smart_got_info = "Smart get wifi info",
+    .smart_connected = "smartconfig connected wifi",
+    .jap_fail_final = NULL, /* the engine's ERROR, with its ERR CODE */
+    .already_connected = "ALREADY CONNECTED",
+    .link_builded = NULL,
+    .ping_prefix = "+PING:",
+    .ping_timeout = "+PING:TIMEOUT",
+    .ota_progress = "+CIPUPDATE:",
+    .sap_pwd_max = 63,
+    .send_max = 8192,
 };
 
 /* What the ESP8266 AT v1.5 firmware prints (the second seed; the boot
  * text is COMPAT #300). */
 static const struct espat_dialect esp8266_dialect = {
-	.chip = "esp8266",
-	.boot_text = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n",
-	.wifi_connected = "WiFi CONNECTED",
-	.wifi_got_ip = "WiFi GOT IP",
-	.wifi_disconnect = "WiFi DISCONNECT",
-	.smart_got_info = "Smart get WiFi info",
-	.smart_connected = NULL, /* v1.5 says only WiFi CONNECTED, WiFi GOT IP */
-	.jap_fail_final = "FAIL",
-	.already_connected = "ALREADY CONNECT",
-	.link_builded = "Link is builded",
-	.ping_prefix = "+",
-	.ping_timeout = NULL, /* "ERROR // means ping fail" */
-	.ota_progress = "+CIUPDATE:",
-	.sap_pwd_max = 64,
-	.send_max = 2048,
+    .chip = "esp8266",
+    .boot_text = "\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\nready\r\n",
+    .wifi_connected = "WiFi CONNECTED",
+    .wifi_got_ip = "WiFi GOT IP",
+    .wifi_disconnect = "WiFi DISCONNECT",
+    .smart_got_info = "Smart get WiFi info",
+    .smart_connected = NULL, /* v1.5 says only WiFi CONNECTED, WiFi GOT IP */
+    .jap_fail_final = "FAIL",
+    .already_connected = "ALREADY CONNECT",
+    .link_builded = "Link is builded",
+    .ping_prefix = "+",
+    .ping_timeout = NULL, /* "ERROR // means ping fail" */
+    .ota_progress = "+CIUPDATE:",
+    .sap_pwd_max = 64,
+    .send_max = 2048,
 };
 
 /* clang-format off */
@@ -65,6 +66,8 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ssl_family,
 	&espat_svc_family,
 	&espat_ota_family,
+	&espat_ble_family, /* Bluetooth LE (3.4), after TCP/IP (3.3) */
+	&espat_ble_gatts_family, /* its GATT server commands (3.4.18-3.4.25) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,

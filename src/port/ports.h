@@ -4,6 +4,7 @@
 #ifndef ESPAT_PORT_PORTS_H
 #define ESPAT_PORT_PORTS_H
 
+#include "port/ble.h"
 #include "port/flash.h"
 #include "port/files.h"
 #include "port/kv.h"
@@ -25,6 +26,7 @@ struct espat_ports {
 	struct espat_net net;     /* sockets, DNS, ping (NULL ops: no network) */
 	struct espat_files files; /* whole files in the data dir (OTA images) */
 	struct espat_periph periph; /* pins and buses (NULL ops: none) */
+	struct espat_ble_port ble;  /* the BLE air (NULL ops: none) */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */

@@ -210,6 +210,7 @@ void espat_tp_init(struct espat_testport *t)
 	p->regex = espat_regex_posix_port(); /* the real BRE engine */
 	espat_world_default(&t->world);
 	p->radio = espat_world_radio(&t->world);
+	p->ble = espat_ble_world_port(&t->world.ble);
 	p->periph = espat_sim_periph_port(&t->world.periph);
 	p->files = espat_files_mem_port(&t->files);
 	p->on_restart = tp_restarted;

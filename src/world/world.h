@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "port/radio.h"
+#include "world/ble.h"
 #include "world/periph.h"
 
 #define ESPAT_WORLD_APS_MAX 64
@@ -59,6 +60,8 @@ struct espat_world {
 	/* The devices on the module's pins (world/periph.h): [i2c LABEL],
 	 * [spi LABEL] and the [world] keys adc0..adc4. */
 	struct espat_sim_periph periph;
+	/* The scripted BLE peers (world/ble.h): `espat ctl ble peer ...`. */
+	struct espat_ble_world ble;
 };
 
 /* Where a world file (or a ctl setting) went wrong. */

@@ -42,11 +42,12 @@ JOINED = ["WIFI CONNECTED", "WIFI GOT IP", "OK"]
 REJOIN = ("the module is already connected (an earlier example joined): it leaves that AP "
           "first, so WIFI DISCONNECT comes before the new join (real firmware logs show this)")
 CWLAP5 = "+CWLAP:(<ecn>,<ssid>,<rssi>,<mac>,<channel>)"
-# factory_param and one namespace per directory of pki/factory
-MFG_NAMESPACES = 1 + len(os.listdir(FACTORY)) if os.path.isdir(FACTORY) else 0
+# factory_param, ble_data (the default GATT table) and one namespace per directory of
+# pki/factory
+MFG_NAMESPACES = 2 + len(os.listdir(FACTORY)) if os.path.isdir(FACTORY) else 0
 MFG_FACTORY = ("the example works on a module as it left the factory, so the test flashes the "
                "factory manufacturing NVS back first (power off, mfg_nvs.db removed, which a "
-               "module seeds at boot with factory_param and pki/factory)")
+               "module seeds at boot with factory_param, ble_data and pki/factory)")
 DIFFERENT = {
     "ex020": ("with the ex017 filter on, WIFI CONNECTED is cut, as the example's note says",
               {"expect": ["WIFI GOT IP", "OK"]}),
@@ -83,7 +84,8 @@ DIFFERENT = {
               {"reflash_mfg": True}),
     "ex028": ("ex027 just erased client_cert.0, which ex030 and ex031 read; " + MFG_FACTORY
               + f"; a fresh module holds {MFG_NAMESPACES} namespaces "
-              f"(factory_param and the {MFG_NAMESPACES - 1} of pki/factory): one line each",
+              f"(factory_param, ble_data and the {MFG_NAMESPACES - 2} of pki/factory): one line "
+              "each",
               {"reflash_mfg": True,
                "formats": [['+SYSMFG:<"namespace">'] * MFG_NAMESPACES + ["OK"]]}),
     "ex029": ("the factory PKI has two client certificates (client_cert.0 and .1, "

@@ -204,11 +204,14 @@ static void test_flash_cut_midway(void **state)
 /* ---- AT+SYSMFG ---- */
 
 #define NS_LINE(ns) "+SYSMFG:\"" ns "\"\r\n"
-/* The namespaces of a fresh device: factory_param and the factory PKI. */
-#define MFG_PKI_BEFORE NS_LINE("client_ca") NS_LINE("client_cert") NS_LINE("client_key")
-#define MFG_PKI_AFTER                                                                         \
-	NS_LINE("mqtt_ca") NS_LINE("mqtt_cert") NS_LINE("mqtt_key") NS_LINE("server_ca")     \
-	    NS_LINE("server_cert") NS_LINE("server_key")
+/* The namespaces of a fresh device: the BLE service table (ble_data),
+ * factory_param and the factory PKI. */
+#define MFG_PKI_BEFORE                                                                             \
+	NS_LINE("ble_data") NS_LINE("client_ca") NS_LINE("client_cert") NS_LINE("client_key")
+#define MFG_PKI_AFTER                                                                              \
+	NS_LINE("mqtt_ca")                                                                         \
+	NS_LINE("mqtt_cert")                                                                       \
+	NS_LINE("mqtt_key") NS_LINE("server_ca") NS_LINE("server_cert") NS_LINE("server_key")
 #define MFG_FACTORY MFG_PKI_BEFORE NS_LINE("factory_param") MFG_PKI_AFTER
 
 static void test_mfg_factory(void **state)
@@ -223,7 +226,8 @@ static void test_mfg_factory(void **state)
 	cmd(f, "AT+SYSMFG=1,\"server_cert\"\r\n",
 	    "+SYSMFG:\"server_cert\",\"server_cert\",8\r\n\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"server_key\",\"server_key\",0,28\r\n",
-	    "+SYSMFG:\"server_key\",\"server_key\",8,28,-----BEGIN PRIVATE KEY-----\n\r\n\r\nOK\r\n");
+	    "+SYSMFG:\"server_key\",\"server_key\",8,28,-----BEGIN PRIVATE "
+	    "KEY-----\n\r\n\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"factory_param\",\"module_name\"\r\n",
 	    "+SYSMFG:\"factory_param\",\"module_name\",7,6,MINI-1\r\n\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=1,\"factory_param\",\"uart_baudrate\"\r\n",
@@ -336,8 +340,8 @@ static void test_mfg_erase(void **state)
 	cmd(f, "AT+SYSMFG=0,\"client_cert\"\r\n", ERR("0x010a0000"));
 	cmd(f, "AT+SYSMFG=1,\"client_cert\"\r\n", ERR("0x010a0000"));
 	cmd(f, "AT+SYSMFG?\r\n",
-	    NS_LINE("client_ca") NS_LINE("client_key") NS_LINE("factory_param") MFG_PKI_AFTER
-	    "\r\nOK\r\n");
+	    NS_LINE("ble_data") NS_LINE("client_ca") NS_LINE("client_key") NS_LINE("factory_param")
+	        MFG_PKI_AFTER "\r\nOK\r\n");
 	cmd(f, "AT+SYSMFG=0\r\n", ERR("0x01060201"));
 }
 

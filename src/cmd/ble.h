@@ -1,0 +1,206 @@
+/* Bluetooth LE (guide 3.4): the GAP and GATT commands over the BLE model
+ * (docs/internals/ble.md). So far the controller's life (AT+BLEINIT), the
+ * device address (AT+BLEADDR), the device name (AT+BLENAME) and scanning
+ * (AT+BLESCANPARAM, AT+BLESCAN) over the BLE port's advertisers;
+ * advertising, connections, GATT and SPP follow. */
+#ifndef ESPAT_CMD_BLE_H
+#define ESPAT_CMD_BLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd/family.h"
+#include "port/ble.h"
+#include "proto/att.h"
+
+#define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
+#define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
+
+/* AT+BLESCANPARAM (units of 0.625 ms for the interval and the window). */
+struct espat_ble_scan_param {
+	uint8_t type; /* 0 passive, 1 active (scan responses) */
+	uint8_t own_addr_type;
+	uint8_t filter_policy;
+	uint16_t interval; /* 0x0004..0x4000, >= window */
+	uint16_t window;
+};
+
+/* AT+BLEADVPARAM (intervals in units of 0.625 ms). */
+struct espat_ble_adv_param {
+	uint16_t int_min, int_max; /* 0x0020..0x4000, min <= max */
+	uint8_t type;              /* 0 ADV_IND .. 7 EXT_SCANNABLE_IND */
+	uint8_t own_addr_type;     /* 0 public, 1 random */
+	uint8_t channel_map;       /* 1 ch37, 2 ch38, 4 ch39, 7 all */
+	uint8_t filter_policy;
+	uint8_t peer_addr_type;
+	uint8_t peer_addr[6]; /* directed advertising's target */
+	uint8_t primary_phy, secondary_phy;
+};
+
+#define ESPAT_BLE_LINKS 3u /* <conn_index> 0..2 [000:14052-14053] */
+
+/* One connection. Intervals in 1.25 ms, timeout in 10 ms (the guide's units). */
+struct espat_ble_link {
+	bool up;
+	uint8_t addr[6];
+	uint8_t addr_type;
+	uint16_t interval, latency, timeout;
+	uint16_t mtu;
+	bool lost;                /* the peer vanished: the supervision timer runs */
+	bool closing;             /* AT+BLEDISCONN: +BLEDISCONN after a connection event */
+	struct espat_timer timer; /* supervision timeout or the disconnect's event */
+	/* AT+BLECONNPARAM: the last request (0 when none made here) and the
+	 * update in flight */
+	uint16_t req_min, req_max;
+	bool upd_pending;
+	uint16_t upd_min, upd_max, upd_latency, upd_timeout;
+	struct espat_timer upd_timer;
+	/* ATT's MTU exchange: once per link (Vol 3 Part F 3.4.2.1) */
+	bool mtu_done, mtu_pending;
+	uint16_t mtu_req;
+	struct espat_timer mtu_timer;
+	uint16_t data_len; /* AT+BLEDATALEN's <pkt_data_len>; 27 until set */
+};
+
+/* AT+BLECONN in progress: the initiator waits for the target's next
+ * advertising event, up to <timeout>. */
+struct espat_ble_connecting {
+	bool on;
+	uint8_t idx;
+	uint8_t addr[6];
+	uint8_t addr_type; /* 0xff: whichever the device has */
+	uint64_t deadline;
+	struct espat_timer timer;
+};
+
+/* One attribute of the local GATT server (handles from 1, in order). */
+enum espat_gatts_kind { ESPAT_GATTS_SRV, ESPAT_GATTS_DECL, ESPAT_GATTS_VALUE, ESPAT_GATTS_DESC };
+
+struct espat_gatts_attr {
+	uint8_t uuid[16];       /* little-endian, as on the air */
+	uint8_t uuid_len;       /* 2 or 16 */
+	uint8_t kind;           /* enum espat_gatts_kind */
+	uint8_t srv, chr, desc; /* the AT indices: service from 1, characteristic in it from 1,
+	                         * descriptor of it from 1 (0: not one) */
+	uint16_t perm;          /* ESP-IDF's: 0x01 read, 0x10 write (and the encrypted kinds) */
+	uint16_t max_len;       /* val_max_len */
+	uint16_t len;
+	uint8_t *val; /* max_len bytes, owned */
+};
+
+/* The local GATT server (AT+BLEGATTSSRVCRE builds it from the
+ * manufacturing NVS's ble_data rows). */
+struct espat_ble_gatts {
+	struct espat_gatts_attr *attr; /* owned */
+	size_t n;
+	bool created;
+	uint8_t nsrv;
+	uint32_t started; /* bit s-1: service s started */
+	/* AT+BLEGATTSSETATTR's data entry */
+	size_t set_attr;
+	size_t set_len, set_got;
+	/* each link's Client Characteristic Configuration, per attribute
+	 * (bit 0 notify, bit 1 indicate): a CCCD is per client */
+	uint16_t cccd[ESPAT_BLE_LINKS][128];
+	/* AT+BLEGATTSNTFY / IND's data entry */
+	uint8_t ntf_op;
+	size_t ntf_link, ntf_attr, ntf_len, ntf_got;
+	uint8_t ntf_buf[ESPAT_ATT_MTU_MAX];
+};
+
+/* A scan in progress (AT+BLESCAN=1): windows of param.window every
+ * param.interval from start_ms, each advertising event inside a window
+ * reported when that window closes. */
+struct espat_ble_scan {
+	bool on;
+	uint64_t start_ms;
+	uint64_t end_ms; /* when <duration> ends it (+BLESCANDONE); ESPAT_NEVER: 0 given */
+	uint64_t window; /* number of the window the next report closes (0, 1, ...) */
+	uint8_t filter;  /* 0 none, 1 MAC, 2 NAME */
+	char filter_param[ESPAT_BLE_FILTER_MAX + 1];
+	size_t filter_len;
+	uint8_t filter_mac[6];
+	struct espat_timer timer;
+};
+
+enum espat_ble_role {
+	ESPAT_BLE_OFF = 0,    /* not initialized (AT+BLEINIT=0, every boot) */
+	ESPAT_BLE_CLIENT = 1, /* AT+BLEINIT=1 */
+	ESPAT_BLE_SERVER = 2, /* AT+BLEINIT=2 */
+};
+
+struct espat_ble {
+	enum espat_ble_role role;
+	/* The role of the first AT+BLEINIT since boot: the guide says the role
+	 * cannot change until AT+RST (COMPAT #400). */
+	enum espat_ble_role boot_role;
+	uint8_t public_addr[6]; /* the chip's: base MAC + 2 */
+	bool random;            /* AT+BLEADDR=1[,...]: the random address is the own one */
+	uint8_t random_addr[6]; /* static (given) or non-resolvable private (made) */
+	char name[ESPAT_BLE_NAME_MAX + 1];
+	struct espat_ble_scan_param scan_param;
+	struct espat_ble_scan scan;
+	struct espat_ble_adv_param adv_param;
+	uint8_t adv_data[ESPAT_BLE_ADV_DATA_MAX]; /* AT+BLEADVDATA */
+	size_t adv_len;
+	uint8_t rsp_data[ESPAT_BLE_ADV_LEGACY_MAX]; /* AT+BLESCANRSPDATA */
+	size_t rsp_len;
+	bool advertising; /* AT+BLEADVSTART until AT+BLEADVSTOP (or a connection) */
+	struct espat_ble_link link[ESPAT_BLE_LINKS];
+	struct espat_ble_connecting connecting;
+	struct espat_ble_gatts gatts;
+};
+
+/* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
+bool espat_ble_on(const struct espat_module *m);
+
+/* A central (a scripted peer) connects to the module's advertising: the
+ * lowest free <conn_index> gets it, advertising stops, +BLECONN is
+ * reported. Returns the index, or -1 when the module does not advertise
+ * connectably or has no free link. */
+int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uint8_t addr_type);
+/* The peer at addr (as the GATT client) exchanges MTUs offering mtu: the
+ * link's ATT_MTU becomes min(mtu, 517), reported as +BLECFGMTU. False when
+ * no link, or its MTU was already exchanged. */
+bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu);
+/* The peer at addr ends the link (+BLEDISCONN now); false when none. */
+bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
+/* The peer at addr is gone without a word (powered off, out of range):
+ * the link ends at its supervision timeout. False when no link. */
+bool espat_ble_peer_lost(struct espat_module *m, const uint8_t addr[6]);
+
+/* The default GATT service table of a new device: the rows esp-at's
+ * gatts_data.csv holds (index,uuid_len,uuid,perm,val_max_len,val_cur_len,
+ * value), stored in the manufacturing NVS namespace "ble_data" under keys
+ * "gatts_cfg<index>" (strings). basic_flash.c seeds a fresh device's NVS
+ * with them. */
+#define ESPAT_BLE_DATA_NS "ble_data"
+extern const char *const espat_ble_gatts_default[];
+extern const size_t espat_ble_gatts_default_n;
+
+/* BLE must be initialized (AT+BLEINIT) for every BLE command but
+ * AT+BLEINIT: OK, or the ERROR the handler returns. */
+enum espat_rc espat_ble_need_init(struct espat_module *m);
+/* Whether any link is up. */
+bool espat_ble_linked(const struct espat_module *m);
+/* The GATT server answers one ATT PDU from the client at addr (a scripted
+ * peer): writes rsp (cap bytes, at least the link's MTU) and returns its
+ * length, 0 when nothing is answered (a command, an unknown link).
+ * Reads report +READ, writes +WRITE, as the guide shows [000:14332-14374]. */
+size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
+                             size_t len, uint8_t *rsp, size_t cap);
+/* The link index with the device at addr, or -1. */
+int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6]);
+/* The ATT_MTU of link idx (which is up). */
+uint16_t espat_ble_link_mtu(const struct espat_module *m, size_t idx);
+
+/* Frees the GATT server's table (deinit, restart). */
+void espat_ble_gatts_free(struct espat_module *m);
+
+extern const struct espat_family espat_ble_family;
+/* The GATT server's commands (ble_gatts.c): a row of its own, state in
+ * the ble family's slot. */
+extern const struct espat_family espat_ble_gatts_family;
+
+#endif

@@ -1,0 +1,239 @@
+/* The world's scripted BLE peers: see ble.h. */
+#include "world/ble.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/args.h"
+
+static int fail(char *err, size_t cap, const char *what, const char *value)
+{
+	snprintf(err, cap, "%s: bad value \"%s\"", what, value);
+	return -1;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Even-length hex, at most ESPAT_BLE_ADV_DATA_MAX bytes. */
+static bool hex_bytes(const char *s, uint8_t *out, uint8_t *len)
+{
+	size_t n = strlen(s);
+	if (n % 2 != 0 || n / 2 > ESPAT_BLE_ADV_LEGACY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hex_nibble(s[i]), lo = hex_nibble(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = (uint8_t)(n / 2);
+	return true;
+}
+
+static bool num(const char *s, int64_t lo, int64_t hi, int64_t *v)
+{
+	return espat_parse_int(s, strlen(s), v) && *v >= lo && *v <= hi;
+}
+
+static bool label_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > ESPAT_BLE_LABEL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
+                       const char *const *argv, char *err, size_t cap)
+{
+	if (!label_ok(label))
+		return fail(err, cap, "label", label);
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->peer[i].label, label) == 0) {
+			snprintf(err, cap, "peer %s exists", label);
+			return -1;
+		}
+	if (b->n == ESPAT_BLE_PEERS_MAX) {
+		snprintf(err, cap, "at most %u peers", ESPAT_BLE_PEERS_MAX);
+		return -1;
+	}
+	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50, .channel_map = 7},
+	                           .mtu = 517};
+	memcpy(p.label, label, strlen(label) + 1);
+	bool have_addr = false, have_adv = false;
+	const char *name = NULL;
+	int64_t phase = 0;
+	for (size_t i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (!eq) {
+			snprintf(err, cap, "expected KEY=VALUE: \"%s\"", argv[i]);
+			return -1;
+		}
+		size_t kl = (size_t)(eq - argv[i]);
+		const char *v = eq + 1;
+		int64_t n;
+#define KEY(k) (kl == sizeof(k) - 1 && memcmp(argv[i], k, kl) == 0)
+		if (KEY("addr")) {
+			if (!espat_mac_parse(v, strlen(v), p.adv.addr))
+				return fail(err, cap, "addr", v);
+			have_addr = true;
+		} else if (KEY("addr_type")) {
+			if (!num(v, 0, 1, &n))
+				return fail(err, cap, "addr_type", v);
+			p.adv.addr_type = (uint8_t)n;
+		} else if (KEY("name")) {
+			if (strlen(v) == 0 || strlen(v) > ESPAT_BLE_ADV_LEGACY_MAX - 5)
+				return fail(err, cap, "name", v);
+			name = v;
+		} else if (KEY("adv")) {
+			if (!hex_bytes(v, p.adv.adv, &p.adv.adv_len))
+				return fail(err, cap, "adv", v);
+			have_adv = true;
+		} else if (KEY("rsp")) {
+			if (!hex_bytes(v, p.adv.rsp, &p.adv.rsp_len))
+				return fail(err, cap, "rsp", v);
+		} else if (KEY("interval")) {
+			if (!num(v, 20, 10240, &n))
+				return fail(err, cap, "interval", v);
+			p.adv.interval_ms = (uint32_t)n;
+		} else if (KEY("phase")) {
+			if (!num(v, 0, 10239, &phase))
+				return fail(err, cap, "phase", v);
+		} else if (KEY("mtu")) {
+			if (!num(v, 23, 517, &n))
+				return fail(err, cap, "mtu", v);
+			p.mtu = (uint16_t)n;
+		} else if (KEY("rssi")) {
+			if (!num(v, -100, 0, &n))
+				return fail(err, cap, "rssi", v);
+			p.adv.rssi = (int8_t)n;
+		} else {
+			snprintf(err, cap, "unknown key \"%.*s\"", (int)kl, argv[i]);
+			return -1;
+		}
+#undef KEY
+	}
+	if (!have_addr) {
+		snprintf(err, cap, "addr= is required");
+		return -1;
+	}
+	if (phase >= p.adv.interval_ms)
+		return fail(err, cap, "phase", "not below interval");
+	p.adv.phase_ms = (uint32_t)phase;
+	if (!have_adv && name) {
+		/* Flags (LE General Discoverable, BR/EDR not supported) and
+		 * the Complete Local Name (AD type 0x09). */
+		size_t nl = strlen(name);
+		const uint8_t flags[3] = {0x02, 0x01, 0x06};
+		memcpy(p.adv.adv, flags, 3);
+		p.adv.adv[3] = (uint8_t)(nl + 1);
+		p.adv.adv[4] = 0x09;
+		memcpy(p.adv.adv + 5, name, nl);
+		p.adv.adv_len = (uint8_t)(nl + 5);
+	}
+	b->peer[b->n++] = p;
+	return 0;
+}
+
+bool espat_ble_peer_rm(struct espat_ble_world *b, const char *label)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->peer[i].label, label) == 0) {
+			memmove(&b->peer[i], &b->peer[i + 1], (b->n - i - 1) * sizeof(b->peer[0]));
+			b->n--;
+			return true;
+		}
+	return false;
+}
+
+struct espat_ble_peer *espat_ble_peer_find(struct espat_ble_world *b, const char *label)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->peer[i].label, label) == 0)
+			return &b->peer[i];
+	return NULL;
+}
+
+/* The i-th peer that advertises now (a connected one does not). */
+static bool port_advertiser(void *user, size_t i, struct espat_ble_adv *out)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++) {
+		if (b->peer[k].connected)
+			continue;
+		if (i-- == 0) {
+			*out = b->peer[k].adv;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void port_link(void *user, const uint8_t addr[6], bool up)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++)
+		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0)
+			b->peer[k].connected = up;
+}
+
+static void port_advertise(void *user, const struct espat_ble_adv *adv)
+{
+	struct espat_ble_world *b = user;
+	b->own_on = adv != NULL;
+	if (adv)
+		b->own = *adv;
+}
+
+static uint16_t port_peer_mtu(void *user, const uint8_t addr[6])
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++)
+		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0)
+			return b->peer[k].mtu;
+	return 0;
+}
+
+/* The peer keeps the PDU (the oldest goes when the log is full). */
+static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++) {
+		struct espat_ble_peer *p = &b->peer[k];
+		if (memcmp(p->adv.addr, addr, 6) != 0 || len > sizeof(p->log[0].pdu))
+			continue;
+		if (p->nlog == ESPAT_BLE_PEER_LOG) {
+			memmove(&p->log[0], &p->log[1],
+			        (ESPAT_BLE_PEER_LOG - 1) * sizeof(p->log[0]));
+			p->nlog--;
+		}
+		p->log[p->nlog].len = (uint16_t)len;
+		memcpy(p->log[p->nlog].pdu, pdu, len);
+		p->nlog++;
+	}
+}
+
+struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
+{
+	return (struct espat_ble_port){.advertiser = port_advertiser,
+	                               .advertise = port_advertise,
+	                               .link = port_link,
+	                               .peer_mtu = port_peer_mtu,
+	                               .att = port_att,
+	                               .user = b};
+}

@@ -1,0 +1,61 @@
+/* The world's private BLE air: scripted peers that advertise around the
+ * module (`espat ctl ble peer add ...`). Each is a phone-like device with
+ * an address, advertising data (given as hex, or made from a name), an
+ * optional scan response, an advertising interval and an RSSI. It
+ * implements the BLE radio port (port/ble.h). Connections, GATT and SPP
+ * with these peers are the next steps of docs/internals/ble.md. */
+#ifndef ESPAT_WORLD_BLE_H
+#define ESPAT_WORLD_BLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port/ble.h"
+
+#define ESPAT_BLE_PEERS_MAX 8u
+#define ESPAT_BLE_LABEL_MAX 31u
+#define ESPAT_BLE_PEER_LOG 8u /* ATT PDUs a peer keeps (the last ones) */
+
+/* An ATT PDU the module sent a peer (a notification, an indication). */
+struct espat_ble_rx {
+	uint16_t len;
+	uint8_t pdu[517];
+};
+
+struct espat_ble_peer {
+	char label[ESPAT_BLE_LABEL_MAX + 1];
+	struct espat_ble_adv adv;
+	bool connected;                              /* linked with the module: not advertising */
+	uint16_t mtu;                                /* the ATT_MTU it offers (mtu=, default 517) */
+	struct espat_ble_rx log[ESPAT_BLE_PEER_LOG]; /* oldest first */
+	size_t nlog;
+};
+
+struct espat_ble_world {
+	struct espat_ble_peer peer[ESPAT_BLE_PEERS_MAX];
+	size_t n;
+	/* The module's own advertising as the air carries it (what a phone
+	 * scanning would hear); own_on false while it does not advertise. */
+	struct espat_ble_adv own;
+	bool own_on;
+};
+
+/* Adds a peer from KEY=VALUE settings: addr=MAC (required), addr_type=0|1,
+ * name=TEXT (advertising data = flags 06 + complete local name, unless
+ * adv= is given), adv=HEX, rsp=HEX (each at most 31 bytes), interval=MS
+ * (20..10240, default 100), phase=MS (< interval, default 0), rssi=DBM
+ * (-100..0, default -50), mtu=N (23..517, default 517). Peers advertise ADV_IND (connectable,
+ * scannable) on all three channels, legacy PDUs. Returns 0, or -1 with err (cap bytes) saying why;
+ * nothing changes then. */
+int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
+                       const char *const *argv, char *err, size_t cap);
+/* A peer by label, or NULL. */
+struct espat_ble_peer *espat_ble_peer_find(struct espat_ble_world *b, const char *label);
+/* Removes a peer; false when there is none with that label. */
+bool espat_ble_peer_rm(struct espat_ble_world *b, const char *label);
+
+/* The BLE radio port over b (b must outlive it). */
+struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b);
+
+#endif
