@@ -17,16 +17,6 @@
 	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect "      \
 	"LABEL | ble peer mtu LABEL N"
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static json_t *hex(const uint8_t *p, size_t n)
 {
@@ -160,15 +150,10 @@ static char *peer_gatt(struct espat_ctl *c, size_t argc, const char *const *argv
 	uint8_t vl = 0;
 	struct espat_att_pdu q = {.op = ESPAT_ATT_WRITE_REQ, .handle = h};
 	if (strcmp(argv[0], "write") == 0 && (argc == 4 || (argc == 5 && !strcmp(argv[4], "nr")))) {
-		size_t n = strlen(argv[3]);
-		if (n % 2 || n / 2 > 255)
+		size_t n;
+		if (!espat_hex_decode(argv[3], strlen(argv[3]), v, 255, &n))
 			return espat_ctl_reply_fail("HEX: an even number of hex digits");
-		for (size_t i = 0; i < n; i += 2) {
-			int hi = nibble(argv[3][i]), lo = nibble(argv[3][i + 1]);
-			if (hi < 0 || lo < 0)
-				return espat_ctl_reply_fail("HEX: an even number of hex digits");
-			v[vl++] = (uint8_t)(hi << 4 | lo);
-		}
+		vl = (uint8_t)n;
 		if (argc == 5)
 			q.op = ESPAT_ATT_WRITE_CMD;
 	} else if (strcmp(argv[0], "subscribe") == 0 && argc == 4) {

@@ -11,16 +11,6 @@
 #define E(m) (&(m)->eng)
 #define SLOT_US 625u /* the unit of scan intervals and windows, in us */
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool given(const struct espat_args *a, size_t i)
 {
@@ -533,16 +523,8 @@ static void hex_save(struct espat_module *m, const char *key, const uint8_t *p, 
 /* A HEX string argument: an even number of hex digits, 1..max bytes. */
 static bool hex_arg(const struct espat_arg *a, uint8_t *out, size_t max, size_t *len)
 {
-	if (a->kind != ESPAT_ARG_STR || a->len == 0 || a->len % 2 != 0 || a->len / 2 > max)
-		return false;
-	for (size_t i = 0; i < a->len; i += 2) {
-		int hi = hex_val(a->s[i]), lo = hex_val(a->s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = a->len / 2;
-	return true;
+	return a->kind == ESPAT_ARG_STR && a->len > 0 &&
+	       espat_hex_decode(a->s, a->len, out, max, len);
 }
 
 static void adv_param_default(struct espat_ble_adv_param *p)

@@ -47,31 +47,6 @@ void espat_ble_gatts_free(struct espat_module *m)
 	memset(g, 0, sizeof(*g));
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex text s[0..n) into out (cap bytes), in order. */
-static bool hex_in(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len)
-{
-	if (n % 2 != 0 || n / 2 > cap)
-		return false;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexv(s[i]), lo = hexv(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return true;
-}
 
 /* A UUID as the table writes it ("0x2800", or 32 hex digits for 128
  * bits), most significant digit first, into little-endian bytes. */
@@ -83,7 +58,7 @@ static bool uuid_in(const char *s, size_t n, unsigned bits, uint8_t out[16], uin
 	}
 	uint8_t be[16];
 	size_t got;
-	if ((bits != 16 && bits != 128) || n != bits / 4 || !hex_in(s, n, be, sizeof(be), &got))
+	if ((bits != 16 && bits != 128) || n != bits / 4 || !espat_hex_decode(s, n, be, sizeof(be), &got))
 		return false;
 	for (size_t i = 0; i < got; i++)
 		out[i] = be[got - 1 - i];
@@ -143,7 +118,7 @@ static bool row_in(const char *row, struct espat_gatts_attr *a)
 		a->len = ul;
 		return true;
 	}
-	if (!hex_in(f[6], fl[6], a->val, (size_t)max, &vl)) {
+	if (!espat_hex_decode(f[6], fl[6], a->val, (size_t)max, &vl)) {
 		free(a->val);
 		return false;
 	}

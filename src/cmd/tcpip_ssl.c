@@ -166,20 +166,6 @@ static void save_links(struct espat_module *m, enum link_setting what, size_t fi
 		save_link(m, what, i);
 }
 
-static bool unhex(const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
-{
-	if (len % 2 || len / 2 > cap)
-		return false;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = espat_hexval((unsigned char)s[i]), lo = espat_hexval((unsigned char)s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*n = len / 2;
-	return true;
-}
-
 static bool str_arg(const struct espat_args *a, size_t i, size_t max)
 {
 	return i < a->n && a->v[i].kind == ESPAT_ARG_STR && a->v[i].len <= max;
@@ -237,7 +223,7 @@ static void load_settings(struct espat_module *m)
 		size_t n = 0;
 		if (espat_settings_load(&m->settings, key, &a) && a.n == 2 &&
 		    str_arg(&a, 0, 2 * ESPAT_SSL_PSK_MAX) && str_arg(&a, 1, ESPAT_SSL_PSK_MAX) &&
-		    unhex(a.v[0].s, a.v[0].len, c->psk, sizeof(c->psk), &n)) {
+		    espat_hex_decode(a.v[0].s, a.v[0].len, c->psk, sizeof(c->psk), &n)) {
 			c->psk_len = (uint8_t)n;
 			memcpy(c->hint, a.v[1].s, a.v[1].len);
 			c->hint_len = (uint8_t)a.v[1].len;
@@ -481,7 +467,7 @@ static enum espat_rc psk_set(struct espat_module *m, const struct espat_args *a,
 	size_t psk_len = 0;
 	if (as_hex) {
 		if (!str_arg(a, k, 2 * ESPAT_SSL_PSK_MAX) ||
-		    !unhex(a->v[k].s, a->v[k].len, psk, sizeof(psk), &psk_len))
+		    !espat_hex_decode(a->v[k].s, a->v[k].len, psk, sizeof(psk), &psk_len))
 			return espat_fail(e, ESPAT_ERR_INVALID(k));
 	} else {
 		if (!str_arg(a, k, ESPAT_SSL_PSK_MAX))

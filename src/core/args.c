@@ -13,6 +13,21 @@ int espat_hexval(int c)
 	return -1;
 }
 
+bool espat_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+	if (n % 2 != 0 || n / 2 > cap)
+		return false;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = espat_hexval((unsigned char)s[i]),
+		    lo = espat_hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return true;
+}
+
 bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6])
 {
 	if (len != 17)

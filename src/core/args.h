@@ -49,6 +49,10 @@ enum espat_tok_status espat_args_parse(struct espat_args *a, const char *s, size
 
 /* The value of one hex digit (either case), or -1. */
 int espat_hexval(int c);
+/* Hex text s[0..n) (pairs of digits, either case) into out[0..cap):
+ * true with *len bytes; false (out partly written) for an odd n, a
+ * non-digit or more than cap bytes. */
+bool espat_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len);
 /* Parses exactly "1a:fe:35:98:d3:7b" (hex digits of either case). */
 bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6]);
 

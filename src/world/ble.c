@@ -12,30 +12,13 @@ static int fail(char *err, size_t cap, const char *what, const char *value)
 	return -1;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Even-length hex, at most ESPAT_BLE_ADV_DATA_MAX bytes. */
+/* Even-length hex, at most ESPAT_BLE_ADV_LEGACY_MAX bytes. */
 static bool hex_bytes(const char *s, uint8_t *out, uint8_t *len)
 {
-	size_t n = strlen(s);
-	if (n % 2 != 0 || n / 2 > ESPAT_BLE_ADV_LEGACY_MAX)
+	size_t n;
+	if (!espat_hex_decode(s, strlen(s), out, ESPAT_BLE_ADV_LEGACY_MAX, &n))
 		return false;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_nibble(s[i]), lo = hex_nibble(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = (uint8_t)(n / 2);
+	*len = (uint8_t)n;
 	return true;
 }
 

@@ -22,17 +22,8 @@ int espat_sim_mem_write(uint8_t *mem, uint32_t size, uint32_t off, const uint8_t
 
 long espat_sim_hex(const char *s, uint8_t *out, size_t cap)
 {
-	size_t n = strlen(s);
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = espat_hexval((unsigned char)s[i]),
-		    lo = espat_hexval((unsigned char)s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(n / 2);
+	size_t len;
+	return espat_hex_decode(s, strlen(s), out, cap, &len) ? (long)len : -1;
 }
 
 /* The keys of a memory ("size", then "data": hex bytes from offset 0);
