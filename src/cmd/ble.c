@@ -648,38 +648,35 @@ static const struct espat_param p_hexdata[] = {
     P_STR("data", 2 * ESPAT_BLE_ADV_DATA_MAX),
 };
 
-static enum espat_rc bleadvdata_set(struct espat_module *m, const struct espat_args *a)
+/* AT+BLEADVDATA and AT+BLESCANRSPDATA: the hex argument, at most max bytes,
+ * becomes dst (saved under key) and goes on the air if advertising. */
+static enum espat_rc adv_bytes_set(struct espat_module *m, const struct espat_args *a,
+                                   uint8_t *dst, size_t *dst_len, size_t max, const char *key)
 {
-	struct espat_ble *b = m->ble;
 	enum espat_rc rc = need_init(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	uint8_t data[ESPAT_BLE_ADV_DATA_MAX];
 	size_t n;
-	if (!hex_arg(&a->v[0], data, adv_data_max(b), &n))
+	if (!hex_arg(&a->v[0], data, max, &n))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
-	memcpy(b->adv_data, data, n);
-	b->adv_len = n;
-	hex_save(m, "bleadvdata", data, n);
+	memcpy(dst, data, n);
+	*dst_len = n;
+	hex_save(m, key, data, n);
 	adv_publish(m);
 	return ESPAT_RC_OK;
+}
+
+static enum espat_rc bleadvdata_set(struct espat_module *m, const struct espat_args *a)
+{
+	struct espat_ble *b = m->ble;
+	return adv_bytes_set(m, a, b->adv_data, &b->adv_len, adv_data_max(b), "bleadvdata");
 }
 
 static enum espat_rc blescanrspdata_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ble *b = m->ble;
-	enum espat_rc rc = need_init(m);
-	if (rc != ESPAT_RC_OK)
-		return rc;
-	uint8_t data[ESPAT_BLE_ADV_LEGACY_MAX];
-	size_t n;
-	if (!hex_arg(&a->v[0], data, sizeof(data), &n))
-		return espat_fail(E(m), ESPAT_ERR_INVALID(0));
-	memcpy(b->rsp_data, data, n);
-	b->rsp_len = n;
-	hex_save(m, "blescanrspdata", data, n);
-	adv_publish(m);
-	return ESPAT_RC_OK;
+	return adv_bytes_set(m, a, b->rsp_data, &b->rsp_len, sizeof(b->rsp_data), "blescanrspdata");
 }
 
 /* COMPAT #407: ERROR when already advertising or when the set cannot go
