@@ -190,6 +190,15 @@ bool espat_ble_linked(const struct espat_module *m);
  * Reads report +READ, writes +WRITE, as the guide shows [000:14332-14374]. */
 size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
                              size_t len, uint8_t *rsp, size_t cap);
+/* One ATT PDU from the device at addr over its link, whatever transport
+ * carried it (the shared air, a scripted peer): a request or command
+ * (even opcode: requests, commands, the confirmation) goes to the GATT
+ * server, whose answer goes back through the port's att(); a response, a
+ * notification or an indication (odd opcode) goes to the GATT client
+ * (ble_gattc.c; until it exists, dropped). Nothing happens when there is
+ * no link with addr. */
+void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
+                      size_t len);
 /* The link index with the device at addr, or -1. */
 int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6]);
 /* The ATT_MTU of link idx (which is up). */

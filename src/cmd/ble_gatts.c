@@ -553,6 +553,19 @@ size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], cons
 	}
 }
 
+void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
+                      size_t len)
+{
+	if (len == 0 || espat_ble_link_of(m, addr) < 0)
+		return;
+	if (pdu[0] & 1u)
+		return; /* server -> client: the GATT client's (not built yet) */
+	uint8_t rsp[ESPAT_ATT_MTU_MAX];
+	size_t n = espat_ble_att_request(m, addr, pdu, len, rsp, sizeof(rsp));
+	if (n > 0 && m->ports.ble.att)
+		m->ports.ble.att(m->ports.ble.user, addr, rsp, n);
+}
+
 /* ---- AT+BLEGATTSNTFY, AT+BLEGATTSIND ---------------------------------------------- */
 
 static const struct espat_param p_ntfy[] = {
