@@ -1,0 +1,150 @@
+/* The rest of BLE GAP on the test port: AT+BLEADVDATAEX (the advertising
+ * data it builds, byte for byte, and its rivalry with AT+BLEADVDATA), the
+ * BLE settings AT+SYSSTORE governs, AT+CIPMODE=1 refused while BLE is
+ * initialized, and periodic advertising (AT+BLEPERIODICDATA / START /
+ * STOP, AT+BLESYNCSTART / STOP). COMPAT #450-#459. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cmd/ble.h"
+#include "world/ble.h"
+
+#include "module_fixture.h"
+
+#define OK "\r\nOK\r\n"
+#define ERR(code) "ERR CODE:" code "\r\n\r\nERROR\r\n"
+#define EXEC_ERR ERR("0x010a0000")
+
+static int setup(void **state)
+{
+	fx_setup(state);
+	cmd(*state, "AT+SYSLOG=1\r\n", OK);
+	return 0;
+}
+
+/* The module's advertising data on the air, as lower-case hex. */
+static const char *air_adv(struct fx *f)
+{
+	static char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+	const struct espat_ble_world *air = &f->tp.world.ble;
+	assert_true(air->own_on);
+	for (size_t i = 0; i < air->own.adv_len; i++)
+		snprintf(s + 2 * i, 3, "%02x", air->own.adv[i]);
+	s[2 * air->own.adv_len] = '\0';
+	return s;
+}
+
+/* Asserts the module's advertising data on the air is want (hex, blanks
+ * between AD structures for the reader). */
+static void adv_is(struct fx *f, const char *want)
+{
+	char w[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+	size_t n = 0;
+	for (const char *c = want; *c && n + 1 < sizeof(w); c++)
+		if (*c != ' ')
+			w[n++] = *c;
+	w[n] = '\0';
+	adv_is(f, w);
+}
+
+/* Sets AT+BLEADVDATAEX and restarts advertising. */
+static void advex(struct fx *f, const char *args)
+{
+	char line[200];
+	snprintf(line, sizeof(line), "AT+BLEADVDATAEX=%s\r\n", args);
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	cmd(f, line, OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+}
+
+static void test_advdataex_bytes(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEADVDATAEX?\r\n", EXEC_ERR); /* not initialized */
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVDATAEX?\r\n", EXEC_ERR); /* never set */
+	/* the guide's example: flags, the name, the manufacturer data, the TX
+	 * power, the 16-bit UUID */
+	advex(f, "\"ESP-AT\",\"A002\",\"0102030405\",1");
+	adv_is(f, "020106 0709 4553502d4154 06ff 0102030405 020a09 0303 02a0");
+	cmd(f, "AT+BLEADVDATAEX?\r\n", "+BLEADVDATAEX:\"ESP-AT\",\"A002\",\"0102030405\",1\r\n" OK);
+	/* no power, no manufacturer data */
+	advex(f, "\"x\",\"180D\",\"\",0");
+	adv_is(f, "020106 020978 03030d18");
+	/* a long name is shortened to what fits and nothing else follows */
+	advex(f, "\"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345\",\"A002\",\"11\",1");
+	adv_is(f, "020106 1b08 4142434445464748494a4b4c4d4e4f505152535455565758595a");
+	/* the manufacturer data is cut to what fits */
+	advex(f, "\"abcdefghijklmnopqrst\",\"A002\",\"11223344556677\",0");
+	adv_is(f, "020106 1509 6162636465666768696a6b6c6d6e6f7071727374 05ff11223344");
+	/* room for the UUID's header only: an empty, incomplete list (Bluedroid's) */
+	advex(f, "\"abcdefghijklmnopqrstuvw\",\"A002\",\"\",0");
+	adv_is(f, "020106 1809 6162636465666768696a6b6c6d6e6f70717273747576 77 0102");
+	/* 128-bit: on the Bluetooth base it shrinks to 16 bits; otherwise whole */
+	advex(f, "\"ESP-AT\",\"0000A00200001000800000805F9B34FB\",\"\",0");
+	adv_is(f, "020106 07094553502d4154 030302a0");
+	advex(f, "\"ESP-AT\",\"6E400001B5A3F393E0A9E50E24DCCA9E\",\"\",0");
+	adv_is(f, "020106 07094553502d4154 1107 9ecadc240ee5a9e093f3a3b50100406e");
+	/* 32-bit */
+	advex(f, "\"ESP-AT\",\"12345678\",\"\",1");
+	adv_is(f, "020106 07094553502d4154 020a09 050578563412");
+	/* bad ones change nothing */
+	cmd(f, "AT+BLEADVDATAEX=\"\",\"A002\",\"01\",1\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"A00\",\"01\",1\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"\",\"01\",1\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"A0G2\",\"01\",1\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"A002\",\"012\",1\r\n", ERR("0x01070002"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"A002\",\"01\",2\r\n", ERR("0x01070003"));
+	cmd(f, "AT+BLEADVDATAEX=\"x\",\"A002\",\"01\"\r\n", ERR("0x01060403"));
+	cmd(f, "AT+BLEADVDATAEX?\r\n", "+BLEADVDATAEX:\"ESP-AT\",\"12345678\",\"\",1\r\n" OK);
+}
+
+static void test_advdataex_vs_advdata(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	/* AT+BLEADVDATAEX makes <adv_type> 0 [000:7104] and does not start
+	 * advertising (COMPAT #450) */
+	cmd(f, "AT+BLEADVPARAM=50,50,5,0,7\r\n", OK);
+	cmd(f, "AT+BLEADVDATAEX=\"ESP-AT\",\"A002\",\"0102030405\",1\r\n", OK);
+	assert_false(f->tp.world.ble.own_on);
+	cmd(f, "AT+BLEADVPARAM?\r\n",
+	    "+BLEADVPARAM:50,50,0,0,7,0,0,\"00:00:00:00:00:00\",1,1\r\n" OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	adv_is(f, "0201060709 4553502d4154 06ff0102030405020a090303 02a0");
+	/* AT+BLEADVDATA overwrites it, at once on the air; the EX query has
+	 * nothing to show then */
+	cmd(f, "AT+BLEADVDATA=\"0201\"\r\n", OK);
+	adv_is(f, "0201");
+	cmd(f, "AT+BLEADVDATAEX?\r\n", EXEC_ERR);
+	/* and the other way round, while advertising */
+	cmd(f, "AT+BLEADVDATAEX=\"ab\",\"A002\",\"\",0\r\n", OK);
+	adv_is(f, "020106 03096162 030302a0");
+	/* saved: the last one set is the one a power cut keeps */
+	fx_power_cycle(f);
+	cmd(f, "AT+SYSLOG=1\r\n", OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVDATAEX?\r\n", "+BLEADVDATAEX:\"ab\",\"A002\",\"\",0\r\n" OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	adv_is(f, "020106 03096162 030302a0");
+	cmd(f, "AT+BLEADVDATA=\"0201\"\r\n", OK);
+	fx_power_cycle(f);
+	cmd(f, "AT+SYSLOG=1\r\n", OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVDATAEX?\r\n", EXEC_ERR);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	adv_is(f, "0201");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_advdataex_bytes, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_advdataex_vs_advdata, setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
