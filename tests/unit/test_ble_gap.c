@@ -48,7 +48,7 @@ static void adv_is(struct fx *f, const char *want)
 		if (*c != ' ')
 			w[n++] = *c;
 	w[n] = '\0';
-	adv_is(f, w);
+	assert_string_equal(air_adv(f), w);
 }
 
 /* Sets AT+BLEADVDATAEX and restarts advertising. */
