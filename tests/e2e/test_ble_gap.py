@@ -24,3 +24,31 @@ def test_advdataex_on_the_air(make_dut):
     assert d.cmd('AT+BLEADVDATA="0201060a09457370726573736966"') == OK
     assert d.ctl("ble", "air")["advertising"]["adv"] == "0201060a09457370726573736966"
     assert d.cmd("AT+BLEADVDATAEX?") == ERROR
+
+
+def test_settings_across_power_cut(make_dut):
+    """AT+SYSSTORE=1: the BLE settings survive a power cut (kill -9);
+    AT+SYSSTORE=0: they do not, but AT+BLEADDR does."""
+    d = make_dut()
+    d.cmd("ATE0")
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd('AT+BLENAME="kept"') == OK
+    assert d.cmd('AT+BLEADVDATAEX="kept","180F","",1') == OK
+    assert d.cmd("AT+BLESCANPARAM=0,0,0,100,50") == OK
+    assert d.cmd("AT+SYSSTORE=0") == OK
+    assert d.cmd('AT+BLENAME="lost"') == OK
+    assert d.cmd('AT+BLEADVDATA="0201"') == OK
+    assert d.cmd("AT+BLESCANPARAM=1,0,0,300,30") == OK
+    assert d.cmd('AT+BLEADDR=1,"c1:22:33:44:55:66"') == OK
+    d.restart()
+    d.cmd("ATE0")
+    assert d.cmd("AT+SYSSTORE?") == b"+SYSSTORE:1\r\n" + OK  # not saved: factory mode again
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+BLENAME?") == b"+BLENAME:kept\r\n" + OK
+    assert d.cmd("AT+BLESCANPARAM?") == b"+BLESCANPARAM:0,0,0,100,50\r\n" + OK
+    assert d.cmd("AT+BLEADVDATAEX?") == b'+BLEADVDATAEX:"kept","180F","",1\r\n' + OK
+    assert d.cmd("AT+BLEADVPARAM=32,64,0,1,7") == OK  # the random address was saved
+    assert d.cmd("AT+BLEADVSTART") == OK
+    adv = d.ctl("ble", "air")["advertising"]
+    assert adv["addr"] == "c1:22:33:44:55:66"
+    assert adv["adv"] == "020106" "05096b657074" "020a09" "03030f18"

@@ -140,11 +140,81 @@ static void test_advdataex_vs_advdata(void **state)
 	adv_is(f, "0201");
 }
 
+/* Every BLE setting the guide lists under AT+SYSSTORE [000:2622-2627] as
+ * the current values show them (queries read RAM). */
+static void settings_are(struct fx *f, const char *name, const char *scan, const char *adv,
+                         const char *advhex, const char *rsp_len)
+{
+	char want[160];
+	snprintf(want, sizeof(want), "+BLENAME:%s\r\n" OK, name);
+	cmd(f, "AT+BLENAME?\r\n", want);
+	snprintf(want, sizeof(want), "+BLESCANPARAM:%s\r\n" OK, scan);
+	cmd(f, "AT+BLESCANPARAM?\r\n", want);
+	snprintf(want, sizeof(want), "+BLEADVPARAM:%s,0,0,\"00:00:00:00:00:00\",1,1\r\n" OK, adv);
+	cmd(f, "AT+BLEADVPARAM?\r\n", want);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	adv_is(f, advhex);
+	char n[8];
+	snprintf(n, sizeof(n), "%u", f->tp.world.ble.own.rsp_len);
+	assert_string_equal(n, rsp_len);
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+}
+
+static void test_sysstore(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	settings_are(f, "ESP-AT", "1,0,0,160,80", "32,64,0,0,7", "", "0");
+	/* AT+SYSSTORE=1 (the factory mode): each reaches flash */
+	cmd(f, "AT+BLENAME=\"one\"\r\n", OK);
+	cmd(f, "AT+BLESCANPARAM=0,0,0,100,50\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM=40,48,0,0,7\r\n", OK);
+	cmd(f, "AT+BLEADVDATA=\"020106\"\r\n", OK);
+	cmd(f, "AT+BLESCANRSPDATA=\"1122\"\r\n", OK);
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	settings_are(f, "one", "0,0,0,100,50", "40,48,0,0,7", "020106", "2");
+	/* AT+SYSSTORE=0: they change RAM only; a power cut brings back the
+	 * saved ones. AT+BLEADDR is saved whatever the mode [000:6701]. */
+	cmd(f, "AT+SYSSTORE=0\r\n", OK);
+	cmd(f, "AT+BLENAME=\"two\"\r\n", OK);
+	cmd(f, "AT+BLESCANPARAM=1,0,0,200,100\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM=80,80,3,0,7\r\n", OK);
+	cmd(f, "AT+BLEADVDATA=\"0201\"\r\n", OK);
+	cmd(f, "AT+BLESCANRSPDATA=\"33\"\r\n", OK);
+	cmd(f, "AT+BLEADDR=1,\"f8:7f:24:87:1c:7b\"\r\n", OK);
+	settings_are(f, "two", "1,0,0,200,100", "80,80,3,0,7", "0201", "1");
+	cmd(f, "AT+BLEADVDATAEX=\"ex\",\"A002\",\"\",0\r\n", OK);
+	settings_are(f, "two", "1,0,0,200,100", "80,80,0,0,7", "020106 03096578 030302a0", "1");
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	settings_are(f, "one", "0,0,0,100,50", "40,48,0,0,7", "020106", "2");
+	cmd(f, "AT+BLEADVPARAM=40,48,0,1,7\r\n", OK); /* the random address stayed */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(f->tp.world.ble.own.addr[0], 0xf8);
+	/* AT+SYSSTORE=1 again: saved once more, AT+BLEADVDATAEX's forced type too */
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM=40,48,2,0,7\r\n", OK);
+	cmd(f, "AT+SYSSTORE=1\r\n", OK);
+	cmd(f, "AT+BLEADVDATAEX=\"ex\",\"A002\",\"\",0\r\n", OK);
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	settings_are(f, "one", "0,0,0,100,50", "40,48,0,0,7", "020106 03096578 030302a0", "2");
+	/* AT+RESTORE brings the factory values back */
+	cmd(f, "AT+RESTORE\r\n", OK);
+	advance(f, ESPAT_RESTART_MS);
+	expect(f, "\r\nready\r\n");
+	cmd(f, "ATE0\r\n", "ATE0\r\n" OK);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	settings_are(f, "ESP-AT", "1,0,0,160,80", "32,64,0,0,7", "", "0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_advdataex_bytes, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_advdataex_vs_advdata, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_sysstore, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
