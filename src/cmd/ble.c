@@ -18,7 +18,8 @@ static bool given(const struct espat_args *a, size_t i)
 
 bool espat_ble_on(const struct espat_module *m)
 {
-	return m->ble->role != ESPAT_BLE_OFF;
+	/* no slot at all with the ESP8266's command set */
+	return m->ble && m->ble->role != ESPAT_BLE_OFF;
 }
 
 /* Every BLE command but AT+BLEINIT, AT+BLEADDR and AT+BLENAME needs BLE

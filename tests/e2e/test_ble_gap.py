@@ -52,3 +52,13 @@ def test_settings_across_power_cut(make_dut):
     adv = d.ctl("ble", "air")["advertising"]
     assert adv["addr"] == "c1:22:33:44:55:66"
     assert adv["adv"] == "020106" "05096b657074" "020a09" "03030f18"
+
+
+def test_cipmode_refused_while_ble_on(make_dut):
+    d = make_dut()
+    d.cmd("ATE0")
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd("AT+CIPMODE=1") == ERROR
+    assert d.cmd("AT+CIPMODE?") == b"+CIPMODE:0\r\n" + OK
+    assert d.cmd("AT+BLEINIT=0") == OK
+    assert d.cmd("AT+CIPMODE=1") == OK

@@ -209,12 +209,31 @@ static void test_sysstore(void **state)
 	settings_are(f, "ESP-AT", "1,0,0,160,80", "32,64,0,0,7", "", "0");
 }
 
+/* AT+CIPMODE=1 is refused while BLE is initialized [000:6644]; the other
+ * way round is allowed (COMPAT #452). */
+static void test_cipmode(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+CIPMODE=1\r\n", EXEC_ERR);
+	cmd(f, "AT+CIPMODE?\r\n", "+CIPMODE:0\r\n" OK);
+	cmd(f, "AT+CIPMODE=0\r\n", OK);
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	cmd(f, "AT+CIPMODE=1\r\n", OK);
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+CIPMODE?\r\n", "+CIPMODE:1\r\n" OK);
+	cmd(f, "AT+CIPMODE=1\r\n", EXEC_ERR);
+	cmd(f, "AT+CIPMODE=0\r\n", OK);
+	cmd(f, "AT+CIPMODE=1\r\n", EXEC_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_advdataex_bytes, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_advdataex_vs_advdata, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_sysstore, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_cipmode, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
