@@ -3,6 +3,10 @@ advertising data AT+BLEADVDATAEX builds as a scanning phone receives it
 (`espat ctl ble air`), the BLE settings AT+SYSSTORE governs across a power
 cut, AT+CIPMODE=1 refused while BLE is on, peers from a world file and
 periodic advertising. Decided behaviour: docs/COMPAT.md #450-#459."""
+import subprocess
+
+from conftest import DEADLINE, ESPAT
+
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
 
@@ -62,3 +66,41 @@ def test_cipmode_refused_while_ble_on(make_dut):
     assert d.cmd("AT+CIPMODE?") == b"+CIPMODE:0\r\n" + OK
     assert d.cmd("AT+BLEINIT=0") == OK
     assert d.cmd("AT+CIPMODE=1") == OK
+
+
+BLE_WORLD = "tests/worlds/ble.ini"
+
+
+def test_world_file_peers_scanned(make_dut):
+    """The [ble LABEL] sections of a world file are scripted peers from the
+    start: AT+BLESCAN hears them with their data, interval and RSSI (the
+    phone's from its distance)."""
+    d = make_dut(world=BLE_WORLD)
+    d.cmd("ATE0")
+    peers = {p["label"]: p for p in d.ctl("ble", "peers")["peers"]}
+    assert sorted(peers) == ["phone", "tag"]
+    assert peers["phone"]["rssi"] == -60 and peers["tag"]["rssi"] == -71
+    assert d.cmd("AT+BLEINIT=1") == OK
+    assert d.cmd("AT+BLESCANPARAM=1,0,0,160,160") == OK  # active, always listening
+    assert d.cmd("AT+BLESCAN=1,1") == OK
+    out = d.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(0)
+    phone = b'+BLESCAN:"24:0a:c4:d6:e4:46",-60,02010606095069786' b"56c,,0\r\n"
+    tag = b'+BLESCAN:"c1:22:33:44:55:66",-71,0201060302a0,0409746167,1\r\n'
+    assert out.count(phone) in (10, 11), out  # every 100 ms for a second
+    assert out.count(tag) in (4, 5), out  # every 250 ms
+    assert out.replace(phone, b"").replace(tag, b"") == b"+BLESCANDONE\r\n", out
+    # the name filter finds the phone by the name its world entry gave it
+    assert d.cmd('AT+BLESCAN=1,1,2,"Pixel"') == OK
+    out = d.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(0)
+    assert out.replace(phone, b"") == b"+BLESCANDONE\r\n" and phone in out
+
+
+def test_world_file_ble_errors(tmp_path):
+    """A bad [ble ...] section stops espat at start, naming the line."""
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[ble x]\naddr = 24:0a:c4:d6:e4:46\ndist = 0\n")
+    r = subprocess.run([ESPAT, "--data-dir", str(tmp_path / "d"), "--world", str(bad)],
+                       capture_output=True, text=True, timeout=DEADLINE)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"espat: {bad}:3: "), r.stderr
+    assert "dist" in r.stderr and r.stderr.count("\n") == 1

@@ -12,6 +12,7 @@
 
 #include "cmd/ble.h"
 #include "world/ble.h"
+#include "world/world.h"
 
 #include "module_fixture.h"
 
@@ -227,6 +228,102 @@ static void test_cipmode(void **state)
 	cmd(f, "AT+CIPMODE=1\r\n", EXEC_ERR);
 }
 
+/* ---- world-file peers ------------------------------------------------------ */
+
+static struct espat_world w; /* big: not on the stack */
+
+static int parse(const char *text, struct espat_world_err *err)
+{
+	return espat_world_parse(&w, text, strlen(text), err);
+}
+
+static void test_world_file_peers(void **state)
+{
+	(void)state;
+	struct espat_world_err err;
+	assert_int_equal(parse("[ble phone]\n"
+	                       "addr = 24:0a:c4:d6:e4:46\n"
+	                       "name = Pixel\n"
+	                       "rsp = 1122\n"
+	                       "interval = 200\n"
+	                       "phase = 50\n"
+	                       "dist = 10\n"
+	                       "\n"
+	                       "[ap espat]\n"
+	                       "ssid = espat\n"
+	                       "\n"
+	                       "[ble tag]\n"
+	                       "addr = c1:00:00:00:00:01\n"
+	                       "addr_type = 1\n"
+	                       "adv = 0201060302a0\n"
+	                       "rssi = -77\n"
+	                       "mtu = 100\n",
+	                       &err),
+	                 0);
+	assert_int_equal(w.ble.n, 2);
+	const struct espat_ble_peer *p = espat_ble_peer_find(&w.ble, "phone");
+	assert_non_null(p);
+	const uint8_t addr[6] = {0x24, 0x0a, 0xc4, 0xd6, 0xe4, 0x46};
+	assert_memory_equal(p->adv.addr, addr, 6);
+	/* flags and the Complete Local Name, as `ble peer add name=` makes */
+	assert_int_equal(p->adv.adv_len, 10);
+	assert_memory_equal(p->adv.adv, "\x02\x01\x06\x06\x09Pixel", 10);
+	assert_int_equal(p->adv.rsp_len, 2);
+	assert_int_equal(p->adv.interval_ms, 200);
+	assert_int_equal(p->adv.phase_ms, 50);
+	assert_int_equal(p->adv.rssi, -60); /* -40 - 20 log10(10) */
+	p = espat_ble_peer_find(&w.ble, "tag");
+	assert_non_null(p);
+	assert_int_equal(p->adv.addr_type, 1);
+	assert_int_equal(p->adv.adv_len, 6);
+	assert_int_equal(p->adv.rssi, -77);
+	assert_int_equal(p->mtu, 100);
+	/* errors carry the line: the bad key's, or the header's */
+	assert_int_equal(parse("[ble a]\naddr = 24:0a:c4:d6:e4:46\nrssi = 5\n", &err), -1);
+	assert_int_equal(err.line, 3);
+	assert_string_equal(err.msg, "BLE peer 'a': rssi: bad value \"5\"");
+	assert_int_equal(w.ble.n, 0); /* an error leaves the world empty */
+	assert_int_equal(parse("[ble a]\nname = x\n\n[world]\n", &err), -1);
+	assert_int_equal(err.line, 1);
+	assert_string_equal(err.msg, "BLE peer 'a': addr= is required");
+	assert_int_equal(
+	    parse("[ble a]\naddr = 24:0a:c4:d6:e4:46\naddr = 24:0a:c4:d6:e4:47\n", &err), -1);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(
+	    parse("[ble a]\naddr = 24:0a:c4:d6:e4:46\n[ble a]\naddr = 24:0a:c4:d6:e4:47\n", &err),
+	    -1);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(parse("[ble a b]\naddr = 24:0a:c4:d6:e4:46\n", &err), -1);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(parse("[ble a]\naddr = 24:0a:c4:d6:e4:46\nrssi = -50\ndist = 2\n", &err),
+	                 -1);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(parse("[ble a]\naddr = 24:0a:c4:d6:e4:46\nwhat = 1\n", &err), -1);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(parse("[bluetooth]\n", &err), -1);
+	/* RSSI from distance: clamped to [-100, -30] */
+	assert_int_equal(espat_ble_rssi_at(0.01), -30);
+	assert_int_equal(espat_ble_rssi_at(1), -40);
+	assert_int_equal(espat_ble_rssi_at(2), -46);
+	assert_int_equal(espat_ble_rssi_at(100), -80);
+	assert_int_equal(espat_ble_rssi_at(1000), -100);
+	assert_int_equal(espat_ble_rssi_at(10000), -100);
+	/* the key's forms: decimals (up to 3), not zero, not negative */
+	static const char *const good[] = {"addr=24:0a:c4:d6:e4:46", "dist=2.5"};
+	struct espat_ble_world b;
+	memset(&b, 0, sizeof(b));
+	char e[160];
+	assert_int_equal(espat_ble_peer_add(&b, "x", 2, good, e, sizeof(e)), 0);
+	assert_int_equal(b.peer[0].adv.rssi, -48); /* -40 - 7.96 */
+	static const char *const bad[] = {"0", "-1", "1.2345", "abc", "", ".", "10001", "1e3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char kv[32];
+		snprintf(kv, sizeof(kv), "dist=%s", bad[i]);
+		const char *argv[2] = {"addr=24:0a:c4:d6:e4:47", kv};
+		assert_int_equal(espat_ble_peer_add(&b, "y", 2, argv, e, sizeof(e)), -1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +331,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_advdataex_vs_advdata, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_sysstore, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_cipmode, setup, fx_teardown),
+	    cmocka_unit_test(test_world_file_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
