@@ -17,7 +17,6 @@
 	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect "      \
 	"LABEL | ble peer mtu LABEL N"
 
-
 static json_t *hex(const uint8_t *p, size_t n)
 {
 	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1]; /* n <= ESPAT_BLE_ADV_DATA_MAX */
@@ -30,11 +29,18 @@ static json_t *hex(const uint8_t *p, size_t n)
 static json_t *adv_json(const struct espat_ble_adv *a)
 {
 	char mac[18];
-	return json_pack("{s:s,s:i,s:i,s:i,s:o,s:o,s:i,s:i}", "addr", espat_mac_str(a->addr, mac),
-	                 "addr_type", a->addr_type, "adv_type", a->adv_type, "channel_map",
-	                 a->channel_map, "adv", hex(a->adv, a->adv_len), "rsp",
-	                 hex(a->rsp, a->rsp_len), "interval_ms", (int)a->interval_ms, "phase_ms",
-	                 (int)a->phase_ms);
+	json_t *j = json_pack("{s:s,s:i,s:i,s:i,s:o,s:o,s:i,s:i}", "addr",
+	                      espat_mac_str(a->addr, mac), "addr_type", a->addr_type, "adv_type",
+	                      a->adv_type, "channel_map", a->channel_map, "adv",
+	                      hex(a->adv, a->adv_len), "rsp", hex(a->rsp, a->rsp_len),
+	                      "interval_ms", (int)a->interval_ms, "phase_ms", (int)a->phase_ms);
+	/* the periodic train, or null */
+	json_object_set_new(j, "periodic",
+	                    a->per_on ? json_pack("{s:o,s:i,s:i}", "data", hex(a->per, a->per_len),
+	                                          "interval_ms", (int)a->per_interval_ms,
+	                                          "phase_ms", (int)a->per_phase_ms)
+	                              : json_null());
+	return j;
 }
 
 static json_t *peer_json(const struct espat_ble_peer *p)

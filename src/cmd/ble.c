@@ -112,6 +112,7 @@ static void ble_init(struct espat_module *m)
 static void ble_free(struct espat_module *m)
 {
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+	espat_ble_periodic_end(m);
 	adv_stop(m); /* a restart takes the module off the air */
 	links_end(m);
 	espat_ble_gatts_free(m);
@@ -179,7 +180,8 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 	if (r == ESPAT_BLE_OFF) {
 		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
 		b->scan.on = false;
-		adv_stop(m); /* and advertising */
+		espat_ble_periodic_end(m); /* the periodic train and a sync */
+		adv_stop(m);               /* and advertising */
 		links_end(m);
 		espat_ble_gatts_free(m); /* the services go with the stack */
 		b->role = ESPAT_BLE_OFF;
@@ -376,6 +378,7 @@ static void scan_stop(struct espat_module *m)
 {
 	m->ble->scan.on = false;
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+	espat_ble_sync_stop(m); /* a sync needs the scan [000:9083] */
 }
 
 static void scan_tick(void *user);
@@ -490,7 +493,30 @@ static bool adv_build(struct espat_module *m, struct espat_ble_adv *out)
 	/* the controller picks within [min, max]: the minimum */
 	out->interval_ms = (uint32_t)((p->int_min * SLOT_US + 500) / 1000);
 	out->phase_ms = (uint32_t)(espat_module_now(m) % out->interval_ms);
+	/* the periodic train hangs from an extended non-scannable set (COMPAT #456) */
+	if (b->periodic.on && p->type == 5) {
+		out->per_on = true;
+		memcpy(out->per, b->periodic.data, b->periodic.len);
+		out->per_len = (uint8_t)b->periodic.len;
+		out->per_interval_ms = ESPAT_BLE_PERIODIC_MS;
+		out->per_phase_ms = (uint32_t)(espat_module_now(m) % ESPAT_BLE_PERIODIC_MS);
+	}
 	return true;
+}
+
+bool espat_ble_advertising(const struct espat_module *m)
+{
+	return m->ble->advertising;
+}
+
+uint8_t espat_ble_adv_type(const struct espat_module *m)
+{
+	return m->ble->adv_param.type;
+}
+
+bool espat_ble_scanning(const struct espat_module *m)
+{
+	return m->ble->scan.on;
 }
 
 /* After a change while advertising: the air gets the new set. */
@@ -502,6 +528,11 @@ static void adv_publish(struct espat_module *m)
 		return;
 	if (adv_build(m, &adv))
 		port->advertise(port->user, &adv);
+}
+
+void espat_ble_adv_publish(struct espat_module *m)
+{
+	adv_publish(m);
 }
 
 static void adv_stop(struct espat_module *m)

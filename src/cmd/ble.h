@@ -231,6 +231,21 @@ int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6]);
 /* The ATT_MTU of link idx (which is up). */
 uint16_t espat_ble_link_mtu(const struct espat_module *m, size_t idx);
 
+/* Advertising and scanning as the periodic commands (ble_periodic.c) see
+ * them: whether the set is on the air, its <adv_type>, whether a scan
+ * runs; espat_ble_adv_publish() puts the set on the air again after a
+ * change (nothing when not advertising). */
+bool espat_ble_advertising(const struct espat_module *m);
+uint8_t espat_ble_adv_type(const struct espat_module *m);
+bool espat_ble_scanning(const struct espat_module *m);
+void espat_ble_adv_publish(struct espat_module *m);
+/* The module's periodic train's interval (COMPAT #456). */
+#define ESPAT_BLE_PERIODIC_MS 80u
+/* Ends a sync (AT+BLESCAN=0, a scan's end [000:9083]); ends the train too
+ * (deinit, restart). */
+void espat_ble_sync_stop(struct espat_module *m);
+void espat_ble_periodic_end(struct espat_module *m);
+
 /* Frees the GATT server's table (deinit, restart). */
 void espat_ble_gatts_free(struct espat_module *m);
 
@@ -238,5 +253,7 @@ extern const struct espat_family espat_ble_family;
 /* The GATT server's commands (ble_gatts.c): a row of its own, state in
  * the ble family's slot. */
 extern const struct espat_family espat_ble_gatts_family;
+/* Periodic advertising and sync (ble_periodic.c), state in the same slot. */
+extern const struct espat_family espat_ble_periodic_family;
 
 #endif

@@ -134,6 +134,16 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		} else if (KEY("phase")) {
 			if (!num(v, 0, 10239, &phase))
 				return fail(err, cap, "phase", v);
+		} else if (KEY("per")) {
+			size_t pl;
+			if (!espat_hex_decode(v, strlen(v), p.adv.per, sizeof(p.adv.per), &pl))
+				return fail(err, cap, "per", v);
+			p.adv.per_len = (uint8_t)pl;
+			p.adv.per_on = true;
+		} else if (KEY("per_interval")) {
+			if (!num(v, 8, 81918, &n))
+				return fail(err, cap, "per_interval", v);
+			p.adv.per_interval_ms = (uint32_t)n;
 		} else if (KEY("mtu")) {
 			if (!num(v, 23, 517, &n))
 				return fail(err, cap, "mtu", v);
@@ -161,6 +171,16 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 	if (phase >= p.adv.interval_ms)
 		return fail(err, cap, "phase", "not below interval");
 	p.adv.phase_ms = (uint32_t)phase;
+	if (p.adv.per_interval_ms && !p.adv.per_on)
+		return fail(err, cap, "per_interval", "without per=");
+	if (p.adv.per_on) {
+		/* a periodic train hangs from extended, non-connectable,
+		 * non-scannable advertising (ADV_TYPE_EXT_NOSCANNABLE_IND) */
+		p.adv.adv_type = 5;
+		if (!p.adv.per_interval_ms)
+			p.adv.per_interval_ms = 100;
+		p.adv.per_phase_ms = p.adv.phase_ms % p.adv.per_interval_ms;
+	}
 	if (!have_adv && name) {
 		/* Flags (LE General Discoverable, BR/EDR not supported) and
 		 * the Complete Local Name (AD type 0x09). */

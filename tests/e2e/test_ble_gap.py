@@ -78,12 +78,14 @@ def test_world_file_peers_scanned(make_dut):
     d = make_dut(world=BLE_WORLD)
     d.cmd("ATE0")
     peers = {p["label"]: p for p in d.ctl("ble", "peers")["peers"]}
-    assert sorted(peers) == ["phone", "tag"]
+    assert sorted(peers) == ["beacon", "phone", "tag"]
     assert peers["phone"]["rssi"] == -60 and peers["tag"]["rssi"] == -71
     assert d.cmd("AT+BLEINIT=1") == OK
     assert d.cmd("AT+BLESCANPARAM=1,0,0,160,160") == OK  # active, always listening
+    beacon = b'+BLESCAN:"24:0a:c4:09:34:23",-51,,,0\r\n'  # extended, no data: the train has it
     assert d.cmd("AT+BLESCAN=1,1") == OK
     out = d.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(0)
+    out = out.replace(beacon, b"")
     phone = b'+BLESCAN:"24:0a:c4:d6:e4:46",-60,02010606095069786' b"56c,,0\r\n"
     tag = b'+BLESCAN:"c1:22:33:44:55:66",-71,0201060302a0,0409746167,1\r\n'
     assert out.count(phone) in (10, 11), out  # every 100 ms for a second
@@ -104,3 +106,35 @@ def test_world_file_ble_errors(tmp_path):
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith(f"espat: {bad}:3: "), r.stderr
     assert "dist" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_periodic_advertising_and_sync(make_dut):
+    """The guide's sequence [000:8989-8993] puts a periodic train on the air
+    (`espat ctl ble air`); a module scanning syncs to the world's periodic
+    advertiser and prints +BLESYNC for its events until AT+BLESYNCSTOP."""
+    d = make_dut(world=BLE_WORLD)
+    d.cmd("ATE0")
+    assert d.cmd("AT+BLEINIT=2") == OK
+    assert d.cmd('AT+BLEPERIODICDATA="1122334455"') == OK
+    assert d.cmd("AT+BLEADVPARAM=32,32,5,0,7,0") == OK
+    assert d.cmd("AT+BLEADVSTART") == OK
+    assert d.ctl("ble", "air")["advertising"]["periodic"] is None
+    assert d.cmd("AT+BLEPERIODICSTART") == OK
+    per = d.ctl("ble", "air")["advertising"]["periodic"]
+    assert per["data"] == "1122334455" and per["interval_ms"] == 80
+    assert d.cmd("AT+BLEPERIODICSTOP") == OK
+    assert d.ctl("ble", "air")["advertising"]["periodic"] is None
+
+    s = make_dut(world=BLE_WORLD)
+    s.cmd("ATE0")
+    assert s.cmd("AT+BLEINIT=1") == OK
+    assert s.cmd('AT+BLESYNCSTART="24:0a:c4:09:34:23"') == ERROR  # no scan yet
+    assert s.cmd('AT+BLESCAN=1,0,1,"00:00:00:00:00:01"') == OK  # a scan that hears nobody
+    assert s.cmd('AT+BLESYNCSTART="24:0a:c4:09:34:23"') == OK
+    line = b'+BLESYNC:"24:0a:c4:09:34:23",-51,1122334455\r\n'
+    got = s.expect_re(rb"((?:\+BLESYNC:[^\r]*\r\n){5})").group(1)
+    assert got == line * 5, got
+    out = s.cmd("AT+BLESYNCSTOP")  # events of the train may come before the OK
+    assert out.endswith(OK) and out[:-len(OK)].replace(line, b"") == b"", out
+    s.quiet(0.3)  # three train events' time: the sync is over
+    assert s.cmd("AT+BLESCAN=0") == OK

@@ -228,6 +228,152 @@ static void test_cipmode(void **state)
 	cmd(f, "AT+CIPMODE=1\r\n", EXEC_ERR);
 }
 
+/* ---- periodic advertising ---------------------------------------------------- */
+
+static void test_periodic_advertiser(void **state)
+{
+	struct fx *f = *state;
+	const struct espat_ble_world *air = &f->tp.world.ble;
+	cmd(f, "AT+BLEPERIODICDATA=\"1122334455\"\r\n", EXEC_ERR); /* not initialized */
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	/* the guide's sequence [000:8989-8993] */
+	cmd(f, "AT+BLEPERIODICDATA=\"1122334455\"\r\n", OK);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", EXEC_ERR); /* not advertising */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", EXEC_ERR); /* ADV_IND, not type 5 */
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	cmd(f, "AT+BLEADVPARAM=32,32,5,0,7,0\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_false(air->own.per_on);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", OK);
+	assert_true(air->own.per_on);
+	assert_int_equal(air->own.per_len, 5);
+	assert_memory_equal(air->own.per, "\x11\x22\x33\x44\x55", 5);
+	assert_int_equal(air->own.per_interval_ms, ESPAT_BLE_PERIODIC_MS);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", EXEC_ERR); /* already */
+	/* new data reaches the air at once */
+	cmd(f, "AT+BLEPERIODICDATA=\"aa\"\r\n", OK);
+	assert_int_equal(air->own.per_len, 1);
+	/* bad data changes nothing */
+	cmd(f, "AT+BLEPERIODICDATA=\"\"\r\n", ERR("0x01070000"));
+	cmd(f, "AT+BLEPERIODICDATA=\"abc\"\r\n", ERR("0x01070000"));
+	/* the longest an AT line (256 bytes) carries: 116 bytes */
+	char big[300] = "AT+BLEPERIODICDATA=\"";
+	for (int i = 0; i < 116; i++)
+		strcat(big, "0b");
+	strcat(big, "\"\r\n");
+	cmd(f, big, OK);
+	assert_int_equal(air->own.per_len, 116);
+	big[20] = 'c';
+	memmove(big + 22, big + 20, strlen(big + 20) + 1);
+	big[20] = '0', big[21] = 'c';
+	cmd(f, big, ERR("0x01040000")); /* 117: the line is too long */
+	assert_int_equal(air->own.per_len, 116);
+	/* the train hangs from the set: off with it, back with it */
+	cmd(f, "AT+BLEADVSTOP\r\n", OK);
+	assert_false(air->own_on);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_true(air->own.per_on);
+	cmd(f, "AT+BLEADVPARAM=32,32,3,0,7,0\r\n", OK); /* not extended: no train */
+	assert_false(air->own.per_on);
+	cmd(f, "AT+BLEADVPARAM=32,32,5,0,7,0\r\n", OK);
+	assert_true(air->own.per_on);
+	cmd(f, "AT+BLEPERIODICSTOP\r\n", OK);
+	assert_false(air->own.per_on);
+	assert_true(air->own_on);
+	cmd(f, "AT+BLEPERIODICSTOP\r\n", OK);
+	/* deinit ends it; the data is not saved (COMPAT #451) */
+	cmd(f, "AT+BLEPERIODICSTART\r\n", OK);
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	assert_false(air->own_on);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_false(air->own.per_on);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", OK);
+	assert_int_equal(air->own.per_len, 116);
+	fx_power_cycle(f);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	cmd(f, "AT+BLEPERIODICSTART\r\n", OK);
+	assert_int_equal(air->own.per_len, 0);
+}
+
+#define SYNC_LINE "+BLESYNC:\"24:0a:c4:09:34:23\",-62,aabb\r\n"
+
+static void peer(struct fx *f, const char *label, const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[3] = {a1, a2, a3};
+	char e[160];
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, label, 3, argv, e, sizeof(e)), 0);
+}
+
+/* Advances to the next multiple of 50 ms on the module's clock. */
+static void align50(struct fx *f)
+{
+	uint64_t now = espat_module_now(&f->m);
+	if (now % 50)
+		advance(f, 50 - now % 50);
+}
+
+static void test_periodic_sync(void **state)
+{
+	struct fx *f = *state;
+	cmd(f, "AT+BLEINIT=1\r\n", OK);
+	cmd(f, "AT+BLESYNCSTART=\"24:0a:c4:09:34:23\"\r\n", EXEC_ERR); /* no scan */
+	/* a scan that hears nobody (its MAC filter), so only the sync speaks */
+	cmd(f, "AT+BLESCAN=1,0,1,\"00:00:00:00:00:01\"\r\n", OK);
+	cmd(f, "AT+BLESYNCSTART=\"nope\"\r\n", ERR("0x01070000"));
+	align50(f);
+	/* the target is not on the air yet: nothing until it comes */
+	cmd(f, "AT+BLESYNCSTART=\"24:0a:c4:09:34:23\"\r\n", OK);
+	cmd(f, "AT+BLESYNCSTART=\"24:0a:c4:09:34:23\"\r\n", EXEC_ERR); /* already */
+	advance(f, 300);
+	expect(f, "");
+	peer(f, "beacon", "addr=24:0a:c4:09:34:23", "per=aabb", "per_interval=50");
+	f->tp.world.ble.peer[0].adv.rssi = -62;
+	/* the next look finds it (within 100 ms); from then on every 50 ms */
+	advance(f, 100);
+	align50(f);
+	espat_tp_clear(&f->tp);
+	advance(f, 200);
+	expect(f, SYNC_LINE SYNC_LINE SYNC_LINE SYNC_LINE);
+	/* AT+BLESYNCSTOP ends it */
+	cmd(f, "AT+BLESYNCSTOP\r\n", OK);
+	advance(f, 200);
+	expect(f, "");
+	cmd(f, "AT+BLESYNCSTOP\r\n", OK);
+	/* so does AT+BLESCAN=0 [000:9083] */
+	align50(f);
+	cmd(f, "AT+BLESYNCSTART=\"24:0a:c4:09:34:23\"\r\n", OK);
+	advance(f, 50);
+	expect(f, SYNC_LINE);
+	cmd(f, "AT+BLESCAN=0\r\n", OK);
+	advance(f, 200);
+	expect(f, "");
+	/* a train that stops stops the reports; one that comes back resumes them */
+	cmd(f, "AT+BLESCAN=1,0,1,\"00:00:00:00:00:01\"\r\n", OK);
+	align50(f);
+	cmd(f, "AT+BLESYNCSTART=\"24:0a:c4:09:34:23\"\r\n", OK);
+	advance(f, 100);
+	expect(f, SYNC_LINE SYNC_LINE);
+	assert_true(espat_ble_peer_rm(&f->tp.world.ble, "beacon"));
+	advance(f, 500);
+	expect(f, "");
+	peer(f, "beacon", "addr=24:0a:c4:09:34:23", "per=aabb", "per_interval=50");
+	f->tp.world.ble.peer[0].adv.rssi = -62;
+	advance(f, 100);
+	align50(f);
+	espat_tp_clear(&f->tp);
+	advance(f, 100);
+	expect(f, SYNC_LINE SYNC_LINE);
+	/* the scan's report of the periodic advertiser: extended, type 5 */
+	assert_int_equal(f->tp.world.ble.peer[0].adv.adv_type, 5);
+	/* deinit ends everything */
+	cmd(f, "AT+BLEINIT=0\r\n", OK);
+	advance(f, 200);
+	expect(f, "");
+}
+
 /* ---- world-file peers ------------------------------------------------------ */
 
 static struct espat_world w; /* big: not on the stack */
@@ -332,6 +478,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sysstore, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_cipmode, setup, fx_teardown),
 	    cmocka_unit_test(test_world_file_peers),
+	    cmocka_unit_test_setup_teardown(test_periodic_advertiser, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_periodic_sync, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
