@@ -94,6 +94,13 @@ static const struct espat_family *const esp8266_rows[] = {
 };
 /* clang-format on */
 
+/* module.c gives the engine at most ESPAT_FAMILIES_MAX tables: a registry
+ * that outgrows it must fail to build, not lose commands */
+_Static_assert(sizeof(esp32c3_rows) / sizeof(esp32c3_rows[0]) <= ESPAT_FAMILIES_MAX,
+               "raise ESPAT_FAMILIES_MAX");
+_Static_assert(sizeof(esp8266_rows) / sizeof(esp8266_rows[0]) <= ESPAT_FAMILIES_MAX,
+               "raise ESPAT_FAMILIES_MAX");
+
 const struct espat_registry espat_registry_esp32c3 = {
     esp32c3_rows, sizeof(esp32c3_rows) / sizeof(esp32c3_rows[0]), &esp32c3_dialect};
 const struct espat_registry espat_registry_esp8266 = {
