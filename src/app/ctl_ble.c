@@ -17,6 +17,7 @@
 	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect "      \
 	"LABEL | ble peer mtu LABEL N"
 
+
 static json_t *hex(const uint8_t *p, size_t n)
 {
 	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1]; /* n <= ESPAT_BLE_ADV_DATA_MAX */
@@ -29,23 +30,28 @@ static json_t *hex(const uint8_t *p, size_t n)
 static json_t *adv_json(const struct espat_ble_adv *a)
 {
 	char mac[18];
-	json_t *j = json_pack("{s:s,s:i,s:i,s:i,s:o,s:o,s:i,s:i}", "addr",
-	                      espat_mac_str(a->addr, mac), "addr_type", a->addr_type, "adv_type",
-	                      a->adv_type, "channel_map", a->channel_map, "adv",
-	                      hex(a->adv, a->adv_len), "rsp", hex(a->rsp, a->rsp_len),
-	                      "interval_ms", (int)a->interval_ms, "phase_ms", (int)a->phase_ms);
-	/* the periodic train, or null */
+	return json_pack("{s:s,s:i,s:i,s:i,s:o,s:o,s:i,s:i}", "addr", espat_mac_str(a->addr, mac),
+	                 "addr_type", a->addr_type, "adv_type", a->adv_type, "channel_map",
+	                 a->channel_map, "adv", hex(a->adv, a->adv_len), "rsp",
+	                 hex(a->rsp, a->rsp_len), "interval_ms", (int)a->interval_ms, "phase_ms",
+	                 (int)a->phase_ms);
+}
+
+/* An advertiser with its periodic train: null, or its data and timing. */
+static json_t *adv_per_json(const struct espat_ble_adv *a)
+{
+	json_t *j = adv_json(a);
 	json_object_set_new(j, "periodic",
 	                    a->per_on ? json_pack("{s:o,s:i,s:i}", "data", hex(a->per, a->per_len),
-	                                          "interval_ms", (int)a->per_interval_ms,
-	                                          "phase_ms", (int)a->per_phase_ms)
+	                                          "interval_ms", (int)a->per_interval_ms, "phase_ms",
+	                                          (int)a->per_phase_ms)
 	                              : json_null());
 	return j;
 }
 
 static json_t *peer_json(const struct espat_ble_peer *p)
 {
-	json_t *j = adv_json(&p->adv);
+	json_t *j = adv_per_json(&p->adv);
 	json_object_set_new(j, "label", json_string(p->label));
 	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
 	json_object_set_new(j, "connected", json_boolean(p->connected));
@@ -55,7 +61,7 @@ static json_t *peer_json(const struct espat_ble_peer *p)
 char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	const struct espat_ble_world *b = &c->world->ble;
-	return espat_ctl_reply_ok("advertising", b->own_on ? adv_json(&b->own) : json_null());
+	return espat_ctl_reply_ok("advertising", b->own_on ? adv_per_json(&b->own) : json_null());
 }
 
 static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)

@@ -11,6 +11,7 @@
 #define E(m) (&(m)->eng)
 #define SLOT_US 625u /* the unit of scan intervals and windows, in us */
 
+
 static bool given(const struct espat_args *a, size_t i)
 {
 	return i < a->n && a->v[i].kind != ESPAT_ARG_OMITTED;
@@ -688,8 +689,8 @@ static const struct espat_param p_hexdata[] = {
 
 /* AT+BLEADVDATA and AT+BLESCANRSPDATA: the hex argument, at most max bytes,
  * becomes dst (saved under key) and goes on the air if advertising. */
-static enum espat_rc adv_bytes_set(struct espat_module *m, const struct espat_args *a, uint8_t *dst,
-                                   size_t *dst_len, size_t max, const char *key)
+static enum espat_rc adv_bytes_set(struct espat_module *m, const struct espat_args *a,
+                                   uint8_t *dst, size_t *dst_len, size_t max, const char *key)
 {
 	enum espat_rc rc = need_init(m);
 	if (rc != ESPAT_RC_OK)
