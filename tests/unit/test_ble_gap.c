@@ -461,6 +461,22 @@ static void test_world_file_peers(void **state)
 	char e[160];
 	assert_int_equal(espat_ble_peer_add(&b, "x", 2, good, e, sizeof(e)), 0);
 	assert_int_equal(b.peer[0].adv.rssi, -48); /* -40 - 7.96 */
+	/* per= and per_interval= */
+	static const char *const per[] = {"addr=24:0a:c4:d6:e4:48", "per=", "per_interval=8"};
+	assert_int_equal(espat_ble_peer_add(&b, "p", 3, per, e, sizeof(e)), 0);
+	assert_true(b.peer[1].adv.per_on);
+	assert_int_equal(b.peer[1].adv.per_len, 0);
+	assert_int_equal(b.peer[1].adv.adv_type, 5);
+	static const char *const per_bad[][2] = {{"per=abc", ""},
+	                                         {"per=aa", "per_interval=7"},
+	                                         {"per=aa", "per_interval=81919"},
+	                                         {"per_interval=100", ""}};
+	for (size_t i = 0; i < sizeof(per_bad) / sizeof(per_bad[0]); i++) {
+		const char *argv[3] = {"addr=24:0a:c4:d6:e4:49", per_bad[i][0], per_bad[i][1]};
+		assert_int_equal(
+		    espat_ble_peer_add(&b, "q", per_bad[i][1][0] ? 3 : 2, argv, e, sizeof(e)), -1);
+	}
+	assert_int_equal(b.n, 2);
 	static const char *const bad[] = {"0", "-1", "1.2345", "abc", "", ".", "10001", "1e3"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char kv[32];
