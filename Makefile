@@ -28,7 +28,7 @@ APPLIB_SRC := $(filter-out src/app/main.c,$(APP_SRC))
 
 # Libraries from Debian: inih parses world files, jansson speaks the control
 # interface's JSON.
-WORLD_LIBS := -linih
+WORLD_LIBS := -linih -lm
 APP_LIBS   := -ljansson
 # The Linux port: c-ares resolves names inside the event loop, OpenSSL is
 # the TLS filter over the module's sockets.

@@ -37,9 +37,21 @@ static json_t *adv_json(const struct espat_ble_adv *a)
 	                 (int)a->phase_ms);
 }
 
+/* An advertiser with its periodic train: null, or its data and timing. */
+static json_t *adv_per_json(const struct espat_ble_adv *a)
+{
+	json_t *j = adv_json(a);
+	json_object_set_new(j, "periodic",
+	                    a->per_on ? json_pack("{s:o,s:i,s:i}", "data", hex(a->per, a->per_len),
+	                                          "interval_ms", (int)a->per_interval_ms, "phase_ms",
+	                                          (int)a->per_phase_ms)
+	                              : json_null());
+	return j;
+}
+
 static json_t *peer_json(const struct espat_ble_peer *p)
 {
-	json_t *j = adv_json(&p->adv);
+	json_t *j = adv_per_json(&p->adv);
 	json_object_set_new(j, "label", json_string(p->label));
 	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
 	json_object_set_new(j, "connected", json_boolean(p->connected));
@@ -49,7 +61,7 @@ static json_t *peer_json(const struct espat_ble_peer *p)
 char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	const struct espat_ble_world *b = &c->world->ble;
-	return espat_ctl_reply_ok("advertising", b->own_on ? adv_json(&b->own) : json_null());
+	return espat_ctl_reply_ok("advertising", b->own_on ? adv_per_json(&b->own) : json_null());
 }
 
 static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)

@@ -19,7 +19,8 @@ static bool given(const struct espat_args *a, size_t i)
 
 bool espat_ble_on(const struct espat_module *m)
 {
-	return m->ble->role != ESPAT_BLE_OFF;
+	/* no slot at all with the ESP8266's command set */
+	return m->ble && m->ble->role != ESPAT_BLE_OFF;
 }
 
 /* Every BLE command but AT+BLEINIT, AT+BLEADDR and AT+BLENAME needs BLE
@@ -92,6 +93,8 @@ static void scan_param_default(struct espat_ble_scan_param *p)
 /* Advertising (below): factory parameters, loading, stopping. */
 static void adv_param_default(struct espat_ble_adv_param *p);
 static void adv_load(struct espat_module *m);
+static uint32_t advex_parse(const struct espat_args *a, struct espat_ble_adv_ex *x);
+static void advex_apply(struct espat_module *m, const struct espat_ble_adv_ex *x);
 static void adv_stop(struct espat_module *m);
 static uint32_t adv_param_parse(const struct espat_args *a, struct espat_ble_adv_param *p);
 static void links_end(struct espat_module *m);
@@ -110,6 +113,7 @@ static void ble_init(struct espat_module *m)
 static void ble_free(struct espat_module *m)
 {
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+	espat_ble_periodic_end(m);
 	adv_stop(m); /* a restart takes the module off the air */
 	links_end(m);
 	espat_ble_gatts_free(m);
@@ -177,7 +181,8 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 	if (r == ESPAT_BLE_OFF) {
 		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
 		b->scan.on = false;
-		adv_stop(m); /* and advertising */
+		espat_ble_periodic_end(m); /* the periodic train and a sync */
+		adv_stop(m);               /* and advertising */
 		links_end(m);
 		espat_ble_gatts_free(m); /* the services go with the stack */
 		b->role = ESPAT_BLE_OFF;
@@ -374,6 +379,7 @@ static void scan_stop(struct espat_module *m)
 {
 	m->ble->scan.on = false;
 	espat_timer_cancel(&m->timers, &m->ble->scan.timer);
+	espat_ble_sync_stop(m); /* a sync needs the scan [000:9083] */
 }
 
 static void scan_tick(void *user);
@@ -488,7 +494,30 @@ static bool adv_build(struct espat_module *m, struct espat_ble_adv *out)
 	/* the controller picks within [min, max]: the minimum */
 	out->interval_ms = (uint32_t)((p->int_min * SLOT_US + 500) / 1000);
 	out->phase_ms = (uint32_t)(espat_module_now(m) % out->interval_ms);
+	/* the periodic train hangs from an extended non-scannable set (COMPAT #456) */
+	if (b->periodic.on && p->type == 5) {
+		out->per_on = true;
+		memcpy(out->per, b->periodic.data, b->periodic.len);
+		out->per_len = (uint8_t)b->periodic.len;
+		out->per_interval_ms = ESPAT_BLE_PERIODIC_MS;
+		out->per_phase_ms = (uint32_t)(espat_module_now(m) % ESPAT_BLE_PERIODIC_MS);
+	}
 	return true;
+}
+
+bool espat_ble_advertising(const struct espat_module *m)
+{
+	return m->ble->advertising;
+}
+
+uint8_t espat_ble_adv_type(const struct espat_module *m)
+{
+	return m->ble->adv_param.type;
+}
+
+bool espat_ble_scanning(const struct espat_module *m)
+{
+	return m->ble->scan.on;
 }
 
 /* After a change while advertising: the air gets the new set. */
@@ -500,6 +529,11 @@ static void adv_publish(struct espat_module *m)
 		return;
 	if (adv_build(m, &adv))
 		port->advertise(port->user, &adv);
+}
+
+void espat_ble_adv_publish(struct espat_module *m)
+{
+	adv_publish(m);
 }
 
 static void adv_stop(struct espat_module *m)
@@ -564,8 +598,13 @@ static void adv_load(struct espat_module *m)
 		if (ints && adv_param_parse(&a, &p) == 0)
 			b->adv_param = p;
 	}
-	if (espat_settings_load(&m->settings, "bleadvdata", &a) && a.n == 1)
-		hex_arg(&a.v[0], b->adv_data, adv_data_max(b), &b->adv_len);
+	struct espat_ble_adv_ex x;
+	if (espat_settings_load(&m->settings, "bleadvdata", &a)) {
+		if (a.n == 1)
+			hex_arg(&a.v[0], b->adv_data, adv_data_max(b), &b->adv_len);
+		else if (a.n == 4 && advex_parse(&a, &x) == 0) /* AT+BLEADVDATAEX's */
+			advex_apply(m, &x);
+	}
 	if (espat_settings_load(&m->settings, "blescanrspdata", &a) && a.n == 1)
 		hex_arg(&a.v[0], b->rsp_data, sizeof(b->rsp_data), &b->rsp_len);
 }
@@ -670,13 +709,169 @@ static enum espat_rc adv_bytes_set(struct espat_module *m, const struct espat_ar
 static enum espat_rc bleadvdata_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ble *b = m->ble;
-	return adv_bytes_set(m, a, b->adv_data, &b->adv_len, adv_data_max(b), "bleadvdata");
+	enum espat_rc rc =
+	    adv_bytes_set(m, a, b->adv_data, &b->adv_len, adv_data_max(b), "bleadvdata");
+	if (rc == ESPAT_RC_OK)
+		b->adv_ex.on = false; /* it overwrites AT+BLEADVDATAEX's data [000:7040] */
+	return rc;
 }
 
 static enum espat_rc blescanrspdata_set(struct espat_module *m, const struct espat_args *a)
 {
 	struct espat_ble *b = m->ble;
 	return adv_bytes_set(m, a, b->rsp_data, &b->rsp_len, sizeof(b->rsp_data), "blescanrspdata");
+}
+
+/* ---- AT+BLEADVDATAEX --------------------------------------------------------- */
+
+/* One UUID of AT+BLEADVDATAEX as the air carries it (little-endian): 4, 8
+ * or 32 hex digits, most significant first; a 128-bit UUID on the
+ * Bluetooth base (0000xxxx-0000-1000-8000-00805f9b34fb) shrinks to 16 or
+ * 32 bits, as Bluedroid's btc does. Returns the length (2, 4, 16) or 0. */
+static size_t advex_uuid(const char *s, size_t n, uint8_t le[16])
+{
+	static const uint8_t base[12] = {0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00,
+	                                 0x00, 0x80, 0x00, 0x10, 0x00, 0x00};
+	uint8_t be[16];
+	size_t len;
+	if ((n != 4 && n != 8 && n != 32) || !espat_hex_decode(s, n, be, sizeof(be), &len))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		le[i] = be[len - 1 - i];
+	if (len == 16 && memcmp(le, base, 12) == 0) {
+		len = le[14] == 0 && le[15] == 0 ? 2 : 4;
+		memmove(le, le + 12, len);
+	}
+	return len;
+}
+
+/* The advertising data AT+BLEADVDATAEX stands for, built as Bluedroid's
+ * btm_ble_build_adv_data builds it from esp_ble_adv_data_t (COMPAT #450):
+ * flags 0x06; the name (Complete, or Shortened to what fits); the
+ * manufacturer data (cut to what fits); the TX power (9 dBm, the ESP32-C3
+ * default); the UUID (16-bit: a list of what fits, possibly empty and then
+ * "incomplete"; 32-bit likewise; 128-bit only whole). 31 bytes at most.
+ * Returns the length. */
+static size_t advex_build(const struct espat_ble_adv_ex *x, uint8_t out[ESPAT_BLE_ADV_LEGACY_MAX])
+{
+	size_t len = ESPAT_BLE_ADV_LEGACY_MAX, p = 0, cp;
+	uint8_t uuid[16], manu[ESPAT_BLE_ADV_LEGACY_MAX];
+	size_t ul = advex_uuid(x->uuid, strlen(x->uuid), uuid), ml = 0;
+	espat_hex_decode(x->manu, strlen(x->manu), manu, sizeof(manu), &ml);
+	out[p++] = 2, out[p++] = 0x01, out[p++] = 0x06;
+	len -= 3;
+	size_t nl = strlen(x->name);
+	if (len > 2) {
+		cp = nl > len - 2 ? len - 2 : nl;
+		out[p++] = (uint8_t)(cp + 1);
+		out[p++] = cp < nl ? 0x08 : 0x09;
+		memcpy(out + p, x->name, cp);
+		p += cp;
+		len -= cp + 2;
+	}
+	if (len > 2 && ml) {
+		cp = ml > len - 2 ? len - 2 : ml;
+		out[p++] = (uint8_t)(cp + 1);
+		out[p++] = 0xff;
+		memcpy(out + p, manu, cp);
+		p += cp;
+		len -= cp + 2;
+	}
+	if (len > 2 && x->power) {
+		out[p++] = 2, out[p++] = 0x0a, out[p++] = 9;
+		len -= 3;
+	}
+	if ((ul == 2 && len > 2) || (ul == 4 && len >= 6)) {
+		/* a list of one: empty (0x02 / 0x04, "incomplete") when it does not fit */
+		cp = ul > len - 2 ? 0 : ul;
+		out[p++] = (uint8_t)(cp + 1);
+		out[p++] = (uint8_t)((ul == 2 ? 0x03 : 0x05) - (cp ? 0 : 1));
+		memcpy(out + p, uuid, cp);
+		p += cp;
+	} else if (ul == 16 && len >= 18) {
+		out[p++] = 17;
+		out[p++] = 0x07;
+		memcpy(out + p, uuid, 16);
+		p += 16;
+	}
+	return p;
+}
+
+/* Quoted, as the other queries print strings (COMPAT #450). */
+static enum espat_rc bleadvdataex_query(struct espat_module *m, const struct espat_args *a)
+{
+	(void)a;
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	const struct espat_ble_adv_ex *x = &m->ble->adv_ex;
+	if (!x->on) /* the advertising data is AT+BLEADVDATA's, or none */
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	espat_wr_linef(&m->wr, "+BLEADVDATAEX:\"%s\",\"%s\",\"%s\",%d", x->name, x->uuid, x->manu,
+	               x->power ? 1 : 0);
+	return ESPAT_RC_OK;
+}
+
+static const struct espat_param p_bleadvdataex[] = {
+    P_STR("dev_name", ESPAT_BLE_NAME_MAX),
+    P_STR("uuid", ESPAT_BLE_UUID_TEXT_MAX),
+    P_STR("manufacturer_data", 2 * ESPAT_BLE_ADV_LEGACY_MAX),
+    P_INT("include_power", 0, 1),
+};
+
+/* Checks AT+BLEADVDATAEX's four arguments into *x. Returns 0 or the ERR
+ * CODE. */
+static uint32_t advex_parse(const struct espat_args *a, struct espat_ble_adv_ex *x)
+{
+	uint8_t scratch[ESPAT_BLE_ADV_LEGACY_MAX];
+	size_t n;
+	const struct espat_arg *name = &a->v[0], *uuid = &a->v[1], *manu = &a->v[2];
+	if (name->kind != ESPAT_ARG_STR || name->len == 0 || memchr(name->s, '\0', name->len))
+		return ESPAT_ERR_INVALID(0);
+	if (uuid->kind != ESPAT_ARG_STR || advex_uuid(uuid->s, uuid->len, scratch) == 0)
+		return ESPAT_ERR_INVALID(1);
+	if (manu->kind != ESPAT_ARG_STR ||
+	    (manu->len && !espat_hex_decode(manu->s, manu->len, scratch, sizeof(scratch), &n)))
+		return ESPAT_ERR_INVALID(2);
+	if (a->v[3].kind != ESPAT_ARG_INT || a->v[3].i < 0 || a->v[3].i > 1)
+		return ESPAT_ERR_INVALID(3);
+	memset(x, 0, sizeof(*x));
+	memcpy(x->name, name->s, name->len);
+	memcpy(x->uuid, uuid->s, uuid->len);
+	memcpy(x->manu, manu->s, manu->len);
+	x->power = a->v[3].i == 1;
+	x->on = true;
+	return 0;
+}
+
+/* Makes x the advertising data's source: the data is built from it. */
+static void advex_apply(struct espat_module *m, const struct espat_ble_adv_ex *x)
+{
+	struct espat_ble *b = m->ble;
+	b->adv_ex = *x;
+	b->adv_len = advex_build(x, b->adv_data);
+}
+
+/* The data is set, not started: COMPAT #450 (catalog B7). */
+static enum espat_rc bleadvdataex_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_adv_ex x;
+	uint32_t err = advex_parse(a, &x);
+	if (err)
+		return espat_fail(E(m), err);
+	advex_apply(m, &x);
+	m->ble->adv_param.type = 0; /* [000:7104] */
+	char name[2 * ESPAT_BLE_NAME_MAX + 3];
+	espat_args_quote(name, sizeof(name), x.name, strlen(x.name));
+	/* one key with AT+BLEADVDATA's: the last one set is the one restored */
+	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "bleadvdata", "%s,\"%s\",\"%s\",%d",
+	                     name, x.uuid, x.manu, x.power ? 1 : 0);
+	adv_param_save(m);
+	adv_publish(m);
+	return ESPAT_RC_OK;
 }
 
 /* COMPAT #407: ERROR when already advertising or when the set cannot go
@@ -1192,6 +1387,12 @@ static const struct espat_cmd ble_rows[] = {
      .params = p_hexdata,
      .nparams = N(p_hexdata),
      .help = "Set Bluetooth LE advertising data"},
+    {.name = "+BLEADVDATAEX",
+     .query = bleadvdataex_query,
+     .set = bleadvdataex_set,
+     .params = p_bleadvdataex,
+     .nparams = N(p_bleadvdataex),
+     .help = "Automatically set Bluetooth LE advertising data"},
     {.name = "+BLEADVSTART", .exec = bleadvstart_exec, .help = "Start Bluetooth LE advertising"},
     {.name = "+BLEADVSTOP", .exec = bleadvstop_exec, .help = "Stop Bluetooth LE advertising"},
     {.name = "+BLECONN",

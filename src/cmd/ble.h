@@ -124,6 +124,31 @@ struct espat_ble_scan {
 	struct espat_timer timer;
 };
 
+/* AT+BLEADVDATAEX's parameters (COMPAT #450): valid while the advertising
+ * data is the one they built; AT+BLEADVDATA ends that (the last set wins). */
+#define ESPAT_BLE_UUID_TEXT_MAX 32u /* a 128-bit UUID in hex digits */
+struct espat_ble_adv_ex {
+	bool on; /* the advertising data is AT+BLEADVDATAEX's */
+	char name[ESPAT_BLE_NAME_MAX + 1];
+	char uuid[ESPAT_BLE_UUID_TEXT_MAX + 1];      /* as given: 4, 8 or 32 hex digits */
+	char manu[2 * ESPAT_BLE_ADV_LEGACY_MAX + 1]; /* as given: hex, may be empty */
+	bool power;                                  /* <include_power> */
+};
+
+/* Periodic advertising (AT+BLEPERIODICDATA / START / STOP, ble_periodic.c)
+ * and the scanner's sync to another device's train (AT+BLESYNCSTART /
+ * STOP). COMPAT #455-#457. */
+struct espat_ble_periodic {
+	uint8_t data[ESPAT_BLE_PERIODIC_MAX];
+	size_t len;
+	bool on; /* AT+BLEPERIODICSTART until AT+BLEPERIODICSTOP */
+	/* sync: the target's address, and the train's events reported up to */
+	bool sync;
+	uint8_t sync_addr[6];
+	uint64_t sync_from_us; /* events before this are reported already */
+	struct espat_timer sync_timer;
+};
+
 enum espat_ble_role {
 	ESPAT_BLE_OFF = 0,    /* not initialized (AT+BLEINIT=0, every boot) */
 	ESPAT_BLE_CLIENT = 1, /* AT+BLEINIT=1 */
@@ -150,6 +175,8 @@ struct espat_ble {
 	struct espat_ble_link link[ESPAT_BLE_LINKS];
 	struct espat_ble_connecting connecting;
 	struct espat_ble_gatts gatts;
+	struct espat_ble_adv_ex adv_ex;
+	struct espat_ble_periodic periodic;
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
@@ -204,6 +231,21 @@ int espat_ble_link_of(const struct espat_module *m, const uint8_t addr[6]);
 /* The ATT_MTU of link idx (which is up). */
 uint16_t espat_ble_link_mtu(const struct espat_module *m, size_t idx);
 
+/* Advertising and scanning as the periodic commands (ble_periodic.c) see
+ * them: whether the set is on the air, its <adv_type>, whether a scan
+ * runs; espat_ble_adv_publish() puts the set on the air again after a
+ * change (nothing when not advertising). */
+bool espat_ble_advertising(const struct espat_module *m);
+uint8_t espat_ble_adv_type(const struct espat_module *m);
+bool espat_ble_scanning(const struct espat_module *m);
+void espat_ble_adv_publish(struct espat_module *m);
+/* The module's periodic train's interval (COMPAT #456). */
+#define ESPAT_BLE_PERIODIC_MS 80u
+/* Ends a sync (AT+BLESCAN=0, a scan's end [000:9083]); ends the train too
+ * (deinit, restart). */
+void espat_ble_sync_stop(struct espat_module *m);
+void espat_ble_periodic_end(struct espat_module *m);
+
 /* Frees the GATT server's table (deinit, restart). */
 void espat_ble_gatts_free(struct espat_module *m);
 
@@ -211,5 +253,7 @@ extern const struct espat_family espat_ble_family;
 /* The GATT server's commands (ble_gatts.c): a row of its own, state in
  * the ble family's slot. */
 extern const struct espat_family espat_ble_gatts_family;
+/* Periodic advertising and sync (ble_periodic.c), state in the same slot. */
+extern const struct espat_family espat_ble_periodic_family;
 
 #endif

@@ -68,6 +68,7 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ota_family,
 	&espat_ble_family, /* Bluetooth LE (3.4), after TCP/IP (3.3) */
 	&espat_ble_gatts_family, /* its GATT server commands (3.4.18-3.4.25) */
+	&espat_ble_periodic_family, /* periodic advertising and sync (3.4.48-3.4.52) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,
@@ -92,6 +93,13 @@ static const struct espat_family *const esp8266_rows[] = {
 	&espat_ota_v15_family, /* AT+CIUPDATE */
 };
 /* clang-format on */
+
+/* module.c gives the engine at most ESPAT_FAMILIES_MAX tables: a registry
+ * that outgrows it must fail to build, not lose commands */
+_Static_assert(sizeof(esp32c3_rows) / sizeof(esp32c3_rows[0]) <= ESPAT_FAMILIES_MAX,
+               "raise ESPAT_FAMILIES_MAX");
+_Static_assert(sizeof(esp8266_rows) / sizeof(esp8266_rows[0]) <= ESPAT_FAMILIES_MAX,
+               "raise ESPAT_FAMILIES_MAX");
 
 const struct espat_registry espat_registry_esp32c3 = {
     esp32c3_rows, sizeof(esp32c3_rows) / sizeof(esp32c3_rows[0]), &esp32c3_dialect};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/ble.h"
 #include "cmd/params.h"
 #include "cmd/tcpip_internal.h"
 
@@ -565,6 +566,10 @@ enum espat_rc espat_tcpip_cipmode_set(struct espat_module *m, const struct espat
 	/* Passthrough needs one link: single connection, or a server that
 	 * takes one client (the guide's own example 4.2.10). */
 	if (v == 1 && T(m)->mux && !(T(m)->srv && T(m)->srv_max == 1))
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	/* "If Bluetooth LE is initialized, AT+CIPMODE cannot be set to 1"
+	 * [000:6644] (COMPAT #452) */
+	if (v == 1 && espat_ble_on(m))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	T(m)->mode = v;
 	for (size_t i = 0; i < ESPAT_LINKS; i++)

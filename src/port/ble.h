@@ -11,6 +11,7 @@
 
 #define ESPAT_BLE_ADV_DATA_MAX 119u  /* advertising / scan response payload (extended) */
 #define ESPAT_BLE_ADV_LEGACY_MAX 31u /* ... of legacy advertising (types 0-4) */
+#define ESPAT_BLE_PERIODIC_MAX 119u  /* periodic advertising data (COMPAT #455) */
 
 /* One advertiser as a scanner sees it. Its advertising events happen at
  * phase_ms + k * interval_ms on the module's clock (k >= 0); the spec's
@@ -27,6 +28,14 @@ struct espat_ble_adv {
 	uint32_t interval_ms; /* 20 .. 10240 */
 	uint32_t phase_ms;    /* < interval_ms */
 	int8_t rssi;          /* dBm at the module */
+	/* Periodic advertising (Core 5.x): a train of AUX_SYNC_IND events at
+	 * per_phase_ms + k * per_interval_ms carrying per (an advertiser with
+	 * extended, non-scannable advertising only). per_on false: none. */
+	bool per_on;
+	uint8_t per[ESPAT_BLE_PERIODIC_MAX];
+	uint8_t per_len;
+	uint32_t per_interval_ms; /* 7.5 ms .. 81.91 s in the spec; here whole ms >= 8 */
+	uint32_t per_phase_ms;    /* < per_interval_ms */
 };
 
 struct espat_ble_port {

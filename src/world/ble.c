@@ -1,6 +1,7 @@
 /* The world's scripted BLE peers: see ble.h. */
 #include "world/ble.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,42 @@ static bool hex_bytes(const char *s, uint8_t *out, uint8_t *len)
 static bool num(const char *s, int64_t lo, int64_t hi, int64_t *v)
 {
 	return espat_parse_int(s, strlen(s), v) && *v >= lo && *v <= hi;
+}
+
+/* A distance in metres: digits, optionally a point and up to 3 more;
+ * 0 < d <= 10000. In millimetres. */
+static bool dist_mm(const char *s, int64_t *mm)
+{
+	int64_t v = 0, scale = 1000;
+	bool point = false, digit = false;
+	for (const char *c = s; *c; c++) {
+		if (*c == '.' && !point) {
+			point = true;
+			continue;
+		}
+		if (*c < '0' || *c > '9' || (point && scale == 1) || v > 10000000)
+			return false;
+		digit = true;
+		if (point) {
+			scale /= 10;
+			v += (*c - '0') * scale;
+		} else {
+			v = v * 10 + (*c - '0') * 1000;
+		}
+	}
+	*mm = v;
+	return digit && v > 0 && v <= 10000000;
+}
+
+int8_t espat_ble_rssi_at(double metres)
+{
+	/* free space from -40 dBm at 1 m, as the Wi-Fi world's APs (docs/internals/ble.md) */
+	double r = -40.0 - 20.0 * log10(metres);
+	if (r > -30.0)
+		r = -30.0;
+	if (r < -100.0)
+		r = -100.0;
+	return (int8_t)lround(r);
 }
 
 static bool label_ok(const char *s)
@@ -58,7 +95,7 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 	struct espat_ble_peer p = {.adv = {.interval_ms = 100, .rssi = -50, .channel_map = 7},
 	                           .mtu = 517};
 	memcpy(p.label, label, strlen(label) + 1);
-	bool have_addr = false, have_adv = false;
+	bool have_addr = false, have_adv = false, have_rssi = false;
 	const char *name = NULL;
 	int64_t phase = 0;
 	for (size_t i = 0; i < argc; i++) {
@@ -97,14 +134,30 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		} else if (KEY("phase")) {
 			if (!num(v, 0, 10239, &phase))
 				return fail(err, cap, "phase", v);
+		} else if (KEY("per")) {
+			size_t pl;
+			if (!espat_hex_decode(v, strlen(v), p.adv.per, sizeof(p.adv.per), &pl))
+				return fail(err, cap, "per", v);
+			p.adv.per_len = (uint8_t)pl;
+			p.adv.per_on = true;
+		} else if (KEY("per_interval")) {
+			if (!num(v, 8, 81918, &n))
+				return fail(err, cap, "per_interval", v);
+			p.adv.per_interval_ms = (uint32_t)n;
 		} else if (KEY("mtu")) {
 			if (!num(v, 23, 517, &n))
 				return fail(err, cap, "mtu", v);
 			p.mtu = (uint16_t)n;
 		} else if (KEY("rssi")) {
-			if (!num(v, -100, 0, &n))
+			if (!num(v, -100, 0, &n) || have_rssi)
 				return fail(err, cap, "rssi", v);
 			p.adv.rssi = (int8_t)n;
+			have_rssi = true;
+		} else if (KEY("dist")) {
+			if (!dist_mm(v, &n) || have_rssi)
+				return fail(err, cap, "dist", v);
+			p.adv.rssi = espat_ble_rssi_at((double)n / 1000.0);
+			have_rssi = true;
 		} else {
 			snprintf(err, cap, "unknown key \"%.*s\"", (int)kl, argv[i]);
 			return -1;
@@ -118,6 +171,16 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 	if (phase >= p.adv.interval_ms)
 		return fail(err, cap, "phase", "not below interval");
 	p.adv.phase_ms = (uint32_t)phase;
+	if (p.adv.per_interval_ms && !p.adv.per_on)
+		return fail(err, cap, "per_interval", "without per=");
+	if (p.adv.per_on) {
+		/* a periodic train hangs from extended, non-connectable,
+		 * non-scannable advertising (ADV_TYPE_EXT_NOSCANNABLE_IND) */
+		p.adv.adv_type = 5;
+		if (!p.adv.per_interval_ms)
+			p.adv.per_interval_ms = 100;
+		p.adv.per_phase_ms = p.adv.phase_ms % p.adv.per_interval_ms;
+	}
 	if (!have_adv && name) {
 		/* Flags (LE General Discoverable, BR/EDR not supported) and
 		 * the Complete Local Name (AD type 0x09). */

@@ -45,11 +45,19 @@ struct espat_ble_world {
  * name=TEXT (advertising data = flags 06 + complete local name, unless
  * adv= is given), adv=HEX, rsp=HEX (each at most 31 bytes), interval=MS
  * (20..10240, default 100), phase=MS (< interval, default 0), rssi=DBM
- * (-100..0, default -50), mtu=N (23..517, default 517). Peers advertise ADV_IND (connectable,
+ * (-100..0, default -50) or dist=METRES (0 < d <= 10000, up to 3 decimals:
+ * the RSSI from espat_ble_rssi_at(); not both), mtu=N (23..517, default 517),
+ * per=HEX (periodic advertising data, 0..119 bytes: the peer then
+ * advertises extended non-connectable, <adv_type> 5, with a train every
+ * per_interval=MS, 8..81918, default 100, phase as its advertising's).
+ * Peers advertise ADV_IND (connectable,
  * scannable) on all three channels, legacy PDUs. Returns 0, or -1 with err (cap bytes) saying why;
  * nothing changes then. */
 int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
                        const char *const *argv, char *err, size_t cap);
+/* The RSSI a peer at that distance is heard with: -40 - 20 log10(d / 1 m)
+ * dBm, rounded, clamped to [-100, -30]. */
+int8_t espat_ble_rssi_at(double metres);
 /* A peer by label, or NULL. */
 struct espat_ble_peer *espat_ble_peer_find(struct espat_ble_world *b, const char *label);
 /* Removes a peer; false when there is none with that label. */

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #define WORLD_FILE_MAX (1u << 20) /* espat_world_load() reads at most this */
+#define BLE_KEYS_MAX 16u          /* keys of one [ble X] section */
+#define BLE_KV_MAX 200u           /* "key=value" of one line (inih's line is shorter) */
 
 struct parse {
 	struct espat_world *w;
@@ -27,6 +29,14 @@ struct parse {
 	struct espat_world_ap *ap; /* the [ap X] being read; NULL in [world] */
 	struct espat_sim_i2c *i2c; /* the [i2c X] being read */
 	bool spi;                  /* in the [spi X] section */
+	/* the [ble X] being read: its keys as `espat ctl ble peer add` takes
+	 * them, handed over whole when the section ends (ble_end) */
+	bool ble;
+	char ble_label[ESPAT_BLE_LABEL_MAX + 2];
+	int ble_line; /* its header's */
+	char ble_kv[BLE_KEYS_MAX][BLE_KV_MAX];
+	int ble_kv_line[BLE_KEYS_MAX];
+	size_t ble_n;
 	int i2c_line[ESPAT_SIM_I2C_MAX];
 	bool world_seen;
 	int ap_line[ESPAT_WORLD_APS_MAX]; /* header line of each AP, by index */
@@ -51,6 +61,48 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* The [ble X] section read so far becomes a scripted peer. An error is
+ * reported at the line of the key it names, else at the header. */
+static int ble_end(struct parse *st)
+{
+	if (!st->ble)
+		return 0;
+	st->ble = false;
+	const char *argv[BLE_KEYS_MAX];
+	for (size_t i = 0; i < st->ble_n; i++)
+		argv[i] = st->ble_kv[i];
+	char err[160];
+	if (espat_ble_peer_add(&st->w->ble, st->ble_label, st->ble_n, argv, err, sizeof(err)) == 0)
+		return 0;
+	int line = st->line;
+	st->line = st->ble_line;
+	for (size_t i = 0; i < st->ble_n; i++) {
+		size_t kl = (size_t)(strchr(st->ble_kv[i], '=') - st->ble_kv[i]);
+		if (strncmp(err, st->ble_kv[i], kl) == 0 && err[kl] == ':')
+			st->line = st->ble_kv_line[i];
+	}
+	fail_at(st, "BLE peer '%s': %s", st->ble_label, err);
+	st->line = line;
+	return -1;
+}
+
+/* A key of a [ble X] section, kept for ble_end. */
+static int ble_key(struct parse *st, const char *name, const char *value)
+{
+	if (st->ble_n == BLE_KEYS_MAX)
+		return fail_at(st, "more than %u keys in a [ble ...] section", BLE_KEYS_MAX);
+	for (size_t i = 0; i < st->ble_n; i++) {
+		size_t kl = (size_t)(strchr(st->ble_kv[i], '=') - st->ble_kv[i]);
+		if (strlen(name) == kl && strncmp(st->ble_kv[i], name, kl) == 0)
+			return fail_at(st, "duplicate key '%s'", name);
+	}
+	int n = snprintf(st->ble_kv[st->ble_n], BLE_KV_MAX, "%s=%s", name, value);
+	if (n < 0 || (size_t)n >= BLE_KV_MAX)
+		return fail_at(st, "key '%.40s': value too long", name);
+	st->ble_kv_line[st->ble_n++] = st->line;
+	return 0;
+}
+
 /* A "[name]" line (s at the '[', n bytes up to the line end). */
 static int section(struct parse *st, const char *s, size_t n)
 {
@@ -66,6 +118,8 @@ static int section(struct parse *st, const char *s, size_t n)
 		return fail_at(st, "unknown section [%.40s...]", s + 1);
 	memcpy(name, s + 1, len);
 	name[len] = '\0';
+	if (ble_end(st) < 0)
+		return -1;
 	st->in_section = true;
 	st->i2c = NULL;
 	st->spi = false;
@@ -86,6 +140,19 @@ static int section(struct parse *st, const char *s, size_t n)
 		st->spi = true;
 		return 0;
 	}
+	if (strncmp(name, "ble ", 4) == 0) {
+		const char *label = name + 4;
+		if (strlen(label) > ESPAT_BLE_LABEL_MAX)
+			return fail_at(st, "BLE peer label longer than %u", ESPAT_BLE_LABEL_MAX);
+		if (espat_ble_peer_find(&st->w->ble, label))
+			return fail_at(st, "duplicate BLE peer '%s'", label);
+		st->ap = NULL;
+		st->ble = true;
+		memcpy(st->ble_label, label, strlen(label) + 1);
+		st->ble_line = st->line;
+		st->ble_n = 0;
+		return 0;
+	}
 	if (strcmp(name, "world") == 0) {
 		if (st->world_seen)
 			return fail_at(st, "duplicate section [world]");
@@ -95,8 +162,8 @@ static int section(struct parse *st, const char *s, size_t n)
 	}
 	if (strncmp(name, "ap ", 3) != 0)
 		return fail_at(st,
-		               "unknown section [%s] (expected [world], [ap LABEL], [i2c LABEL] or "
-		               "[spi LABEL])",
+		               "unknown section [%s] (expected [world], [ap LABEL], [ble LABEL], "
+		               "[i2c LABEL] or [spi LABEL])",
 		               name);
 	struct espat_world_err e;
 	struct espat_world_ap *ap = espat_world_add(st->w, name + 3, &e);
@@ -162,6 +229,8 @@ static int handler(void *user, const char *sect, const char *name, const char *v
 		fail_at(st, "key '%.40s' outside a section", name);
 		return 0;
 	}
+	if (st->ble)
+		return ble_key(st, name, value) == 0;
 	struct espat_world_err e;
 	int rc = st->i2c   ? espat_sim_i2c_set(st->i2c, name, value, &e)
 	         : st->spi ? espat_sim_spi_set(&st->w->periph.spi, name, value, &e)
@@ -222,6 +291,8 @@ int espat_world_parse(struct espat_world *w, const char *text, size_t len,
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		st.failed = true;
 	}
+	if (!st.failed)
+		ble_end(&st); /* the file's last section */
 	if (!st.failed)
 		validate(&st);
 	if (st.failed) {
