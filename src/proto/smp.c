@@ -149,21 +149,20 @@ bool espat_smp_secure(const struct espat_smp_features *init, const struct espat_
 enum espat_smp_method espat_smp_method(const struct espat_smp_features *init,
                                        const struct espat_smp_features *rsp)
 {
-	enum { JW = ESPAT_SMP_JUST_WORKS,
-	       II = ESPAT_SMP_PASSKEY_INIT_INPUTS,
-	       RI = ESPAT_SMP_PASSKEY_RSP_INPUTS,
-	       BI = ESPAT_SMP_PASSKEY_BOTH_INPUT,
-	       NC = ESPAT_SMP_NUMERIC };
+	enum {
+		JW = ESPAT_SMP_JUST_WORKS,
+		II = ESPAT_SMP_PASSKEY_INIT_INPUTS,
+		RI = ESPAT_SMP_PASSKEY_RSP_INPUTS,
+		BI = ESPAT_SMP_PASSKEY_BOTH_INPUT,
+		NC = ESPAT_SMP_NUMERIC
+	};
 	/* Table 2.8, [initiator][responder], legacy pairing; the cells that
 	 * become numeric comparison under Secure Connections are marked in
 	 * sc_numeric. Columns and rows: DisplayOnly, DisplayYesNo,
 	 * KeyboardOnly, NoInputNoOutput, KeyboardDisplay. */
 	static const uint8_t legacy[5][5] = {
-	    {JW, JW, RI, JW, RI},
-	    {JW, JW, RI, JW, RI},
-	    {II, II, BI, JW, II},
-	    {JW, JW, JW, JW, JW},
-	    {II, II, RI, JW, RI},
+	    {JW, JW, RI, JW, RI}, {JW, JW, RI, JW, RI}, {II, II, BI, JW, II},
+	    {JW, JW, JW, JW, JW}, {II, II, RI, JW, RI},
 	};
 	static const bool sc_numeric[5][5] = {
 	    [1] = {[1] = true, [4] = true},

@@ -42,13 +42,13 @@ enum espat_smp_code {
 
 /* Pairing Failed's reason (3.5.5). */
 enum espat_smp_reason {
-	ESPAT_SMP_E_PASSKEY = 0x01,      /* Passkey Entry Failed (the user refused) */
-	ESPAT_SMP_E_OOB = 0x02,          /* OOB Not Available */
-	ESPAT_SMP_E_AUTH_REQ = 0x03,     /* Authentication Requirements */
-	ESPAT_SMP_E_CONFIRM = 0x04,      /* Confirm Value Failed */
+	ESPAT_SMP_E_PASSKEY = 0x01,       /* Passkey Entry Failed (the user refused) */
+	ESPAT_SMP_E_OOB = 0x02,           /* OOB Not Available */
+	ESPAT_SMP_E_AUTH_REQ = 0x03,      /* Authentication Requirements */
+	ESPAT_SMP_E_CONFIRM = 0x04,       /* Confirm Value Failed */
 	ESPAT_SMP_E_NOT_SUPPORTED = 0x05, /* Pairing Not Supported */
-	ESPAT_SMP_E_KEY_SIZE = 0x06,     /* Encryption Key Size */
-	ESPAT_SMP_E_CMD = 0x07,          /* Command Not Supported */
+	ESPAT_SMP_E_KEY_SIZE = 0x06,      /* Encryption Key Size */
+	ESPAT_SMP_E_CMD = 0x07,           /* Command Not Supported */
 	ESPAT_SMP_E_UNSPECIFIED = 0x08,
 	ESPAT_SMP_E_REPEATED = 0x09, /* Repeated Attempts */
 	ESPAT_SMP_E_PARAMS = 0x0a,   /* Invalid Parameters */
@@ -79,10 +79,10 @@ enum espat_smp_io {
 
 /* Pairing Request / Response's features. */
 struct espat_smp_features {
-	uint8_t io;       /* enum espat_smp_io */
-	uint8_t oob;      /* 0 none, 1 present */
-	uint8_t auth;     /* ESPAT_SMP_AUTH_* */
-	uint8_t key_size; /* maximum encryption key size, 7..16 */
+	uint8_t io;                  /* enum espat_smp_io */
+	uint8_t oob;                 /* 0 none, 1 present */
+	uint8_t auth;                /* ESPAT_SMP_AUTH_* */
+	uint8_t key_size;            /* maximum encryption key size, 7..16 */
 	uint8_t init_keys, rsp_keys; /* ESPAT_SMP_KEY_* */
 };
 

@@ -113,8 +113,8 @@ static void test_c1_s1(void **state)
 static void test_sc_functions(void **state)
 {
 	(void)state;
-	uint8_t u[32], v[32], x[16], y[16], w[32], a1[7], a2[7], mackey[16], ltk[16], r[16],
-	    io[3], out[16];
+	uint8_t u[32], v[32], x[16], y[16], w[32], a1[7], a2[7], mackey[16], ltk[16], r[16], io[3],
+	    out[16];
 	hex(U_D, u);
 	hex(V_D, v);
 	hex(N1_D, x);
@@ -140,11 +140,13 @@ static void test_sc_functions(void **state)
 static void test_method_matrix(void **state)
 {
 	(void)state;
-	enum { JW = ESPAT_SMP_JUST_WORKS,
-	       II = ESPAT_SMP_PASSKEY_INIT_INPUTS,
-	       RI = ESPAT_SMP_PASSKEY_RSP_INPUTS,
-	       BI = ESPAT_SMP_PASSKEY_BOTH_INPUT,
-	       NC = ESPAT_SMP_NUMERIC };
+	enum {
+		JW = ESPAT_SMP_JUST_WORKS,
+		II = ESPAT_SMP_PASSKEY_INIT_INPUTS,
+		RI = ESPAT_SMP_PASSKEY_RSP_INPUTS,
+		BI = ESPAT_SMP_PASSKEY_BOTH_INPUT,
+		NC = ESPAT_SMP_NUMERIC
+	};
 	/* Table 2.8 as printed, [initiator][responder]: legacy, then SC */
 	static const int legacy[5][5] = {{JW, JW, RI, JW, RI},
 	                                 {JW, JW, RI, JW, RI},
@@ -158,7 +160,8 @@ static void test_method_matrix(void **state)
 	                             {II, NC, RI, JW, NC}};
 	for (int i = 0; i < 5; i++)
 		for (int r = 0; r < 5; r++) {
-			struct espat_smp_features a = {.io = (uint8_t)i, .auth = ESPAT_SMP_AUTH_MITM},
+			struct espat_smp_features a = {.io = (uint8_t)i,
+			                               .auth = ESPAT_SMP_AUTH_MITM},
 			                          b = {.io = (uint8_t)r, .auth = 0};
 			assert_int_equal(espat_smp_method(&a, &b), legacy[i][r]);
 			a.auth |= ESPAT_SMP_AUTH_SC;
