@@ -150,8 +150,21 @@ bool espat_smp_authenticated(enum espat_smp_method m);
 typedef void (*espat_smp_aes128_fn)(void *user, const uint8_t key[16], const uint8_t in[16],
                                     uint8_t out[16]);
 
+/* What the protocol needs from a crypto library, all values most
+ * significant octet first. random and the P-256 pair are only needed by
+ * a pairing session (smp_pair.h), not by the toolbox functions. */
 struct espat_smp_crypto {
 	espat_smp_aes128_fn aes;
+	/* n random bytes */
+	void (*random)(void *user, uint8_t *out, size_t n);
+	/* A fresh P-256 key pair: pub is x then y (32 bytes each); priv is
+	 * the caller's secret scalar. False on failure. */
+	bool (*p256_keypair)(void *user, uint8_t priv[32], uint8_t pub[64]);
+	/* The Diffie-Hellman key: the x coordinate of priv * peer_pub. False
+	 * when peer_pub is not a point of the curve (an invalid public key,
+	 * a known attack on pairing). */
+	bool (*p256_dh)(void *user, const uint8_t priv[32], const uint8_t peer_pub[64],
+	                uint8_t dhkey[32]);
 	void *user;
 };
 
