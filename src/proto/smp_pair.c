@@ -77,6 +77,20 @@ bool espat_smp_busy(const struct espat_smp_session *s)
 	return s->state != P_IDLE;
 }
 
+static bool passkey_method(uint8_t m);
+static bool displays(const struct espat_smp_session *s);
+
+enum espat_smp_wait espat_smp_waiting(const struct espat_smp_session *s)
+{
+	if (s->state == P_SEC_ASKED || s->state == P_REQ_ASKED)
+		return ESPAT_SMP_WAIT_ACCEPT;
+	if (s->state == P_AUTH && !s->have_passkey && passkey_method(s->method) && !displays(s))
+		return ESPAT_SMP_WAIT_PASSKEY;
+	if (s->state == P_CHECK && s->method == ESPAT_SMP_NUMERIC && !s->user_ok)
+		return ESPAT_SMP_WAIT_CONFIRM;
+	return ESPAT_SMP_WAIT_NONE;
+}
+
 static void features_pdu(struct espat_smp_session *s, uint8_t code,
                          const struct espat_smp_features *f, uint8_t out[7])
 {
@@ -100,6 +114,7 @@ bool espat_smp_start(struct espat_smp_session *s)
 	} else {
 		struct espat_smp_pdu p = {.code = ESPAT_SMP_SECURITY_REQ, .auth = s->local.auth};
 		send_pdu(s, &p);
+		s->sec_req_sent = true;
 	}
 	return true;
 }
@@ -675,7 +690,12 @@ void espat_smp_input(struct espat_smp_session *s, const uint8_t *pdu, size_t len
 		if (p.code == ESPAT_SMP_PAIRING_REQ && !INIT(s)) {
 			memcpy(s->preq, pdu, 7);
 			s->state = P_REQ_ASKED;
-			event(s, ESPAT_SMP_EV_REQUEST, 0);
+			if (s->sec_req_sent) {
+				s->sec_req_sent = false;
+				espat_smp_accept(s, true);
+			} else {
+				event(s, ESPAT_SMP_EV_REQUEST, 0);
+			}
 		} else if (p.code == ESPAT_SMP_SECURITY_REQ && INIT(s)) {
 			s->state = P_SEC_ASKED;
 			event(s, ESPAT_SMP_EV_REQUEST, 0);

@@ -99,6 +99,7 @@ struct espat_smp_session {
 	uint8_t check[16]; /* the peer's DHKey check, kept until this side's user confirms */
 	uint8_t got_keys;  /* key distribution: what came from the peer so far */
 	bool cfm_sent;     /* this round's confirm value went out */
+	bool sec_req_sent; /* responder: it asked (Security Request), so it takes the request */
 	uint8_t irk[16];   /* this device's identity resolving key (the owner sets it; distributed
 	                    * with the identity) */
 	struct espat_smp_result res;
@@ -111,7 +112,9 @@ void espat_smp_init(struct espat_smp_session *s, const struct espat_smp_crypto *
                     const struct espat_smp_features *local, uint8_t own_type, const uint8_t own[6],
                     uint8_t peer_type, const uint8_t peer[6]);
 /* This side starts: an initiator sends its Pairing Request, a responder a
- * Security Request. False when a pairing already runs. */
+ * Security Request (and then takes the Pairing Request that answers it
+ * without asking its host again, as Bluedroid does: the guide's 4.3.7).
+ * False when a pairing already runs. */
 bool espat_smp_start(struct espat_smp_session *s);
 /* One SMP PDU from the peer. */
 void espat_smp_input(struct espat_smp_session *s, const uint8_t *pdu, size_t len);
@@ -124,6 +127,14 @@ bool espat_smp_confirm(struct espat_smp_session *s, bool yes);
 /* Ends a running pairing (SMP's timeout, the link lost): DONE(reason), no
  * PDU sent. Nothing when none runs. */
 void espat_smp_abort(struct espat_smp_session *s, uint8_t reason);
+/* What the session waits for from its host. */
+enum espat_smp_wait {
+	ESPAT_SMP_WAIT_NONE = 0,
+	ESPAT_SMP_WAIT_ACCEPT,  /* after REQUEST: espat_smp_accept */
+	ESPAT_SMP_WAIT_PASSKEY, /* after INPUT: espat_smp_passkey */
+	ESPAT_SMP_WAIT_CONFIRM, /* after COMPARE: espat_smp_confirm */
+};
+enum espat_smp_wait espat_smp_waiting(const struct espat_smp_session *s);
 /* Whether a pairing runs (started, not DONE). */
 bool espat_smp_busy(const struct espat_smp_session *s);
 
