@@ -43,12 +43,13 @@ LIB_OBJ   := $(call obj,$(CORE_SRC) $(PROTO_SRC) $(CMD_SRC))
 POSIX_OBJ := $(call obj,$(POSIX_SRC))
 # The test port borrows the posix regex port (a real BRE engine) and links
 # the TLS filter (with the log it writes to), so unit tests can layer it,
-# and the Linux bus backend, which a unit test runs over fake device files.
+# the Linux bus backend, which a unit test runs over fake device files, and
+# the crypto port (OpenSSL) that BLE pairing uses.
 WORLD_OBJ := $(call obj,$(WORLD_SRC))
 TLS_SRC   := $(wildcard src/posix/tls_openssl*.c) src/posix/bytebuf.c src/posix/log.c
 # The UART's pure parts (no fd, every time an argument) are unit-tested too.
 UART_SRC  := src/posix/pacer.c src/posix/uart_line.c src/posix/uart_rx.c
-TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c src/posix/periph_linux.c $(TLS_SRC) $(UART_SRC)) $(WORLD_OBJ)
+TPORT_OBJ := $(call obj,$(TPORT_SRC) src/posix/regex_posix.c src/posix/periph_linux.c src/posix/crypto_openssl.c $(TLS_SRC) $(UART_SRC)) $(WORLD_OBJ)
 APP_OBJ   := $(call obj,$(APP_SRC))
 APPLIB_OBJ := $(call obj,$(APPLIB_SRC))
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct espat_ble_peers_sm;
 struct espat_module;
 struct espat_netfault;
 struct espat_world;
@@ -31,6 +32,9 @@ struct espat_ctl {
 	/* The shared air as `state` shows it: a new JSON object; NULL hook
 	 * when the module is alone (state shows "air": null). */
 	struct json_t *(*air_state)(void *user);
+	/* The scripted BLE peers' Security Manager (app/ble_peer_sec.h),
+	 * borrowed; NULL: `ble peer pair` and friends fail. */
+	struct espat_ble_peers_sm *ble_sm;
 	void *user;
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/ble_peer_sec.h"
 #include "app/ctl.h"
 #include "app/ctl_fault.h"
 #include "cmd/addr.h"
@@ -49,13 +50,70 @@ static json_t *adv_per_json(const struct espat_ble_adv *a)
 	return j;
 }
 
-static json_t *peer_json(const struct espat_ble_peer *p)
+static json_t *peer_json(struct espat_ctl *c, const struct espat_ble_peer *p)
 {
 	json_t *j = adv_per_json(&p->adv);
 	json_object_set_new(j, "label", json_string(p->label));
 	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
 	json_object_set_new(j, "connected", json_boolean(p->connected));
+	struct espat_ble_peer_sm *sm = c->ble_sm ? espat_ble_peer_sm(c->ble_sm, p->label) : NULL;
+	json_object_set_new(j, "pairing", sm ? espat_ble_peer_sm_json(sm) : json_null());
 	return j;
+}
+
+/* `ble peer security LABEL [io=N] [auth=N] [keys=N] [accept=0|1]`,
+ * `ble peer pair LABEL`, `ble peer passkey LABEL N`, `ble peer confirm
+ * LABEL 0|1`: the peer's Security Manager. */
+static char *peer_sec(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_ble_peer_sm *p = c->ble_sm ? espat_ble_peer_sm(c->ble_sm, argv[1]) : NULL;
+	if (!p)
+		return espat_ctl_reply_fail(c->ble_sm ? "no such peer" : "peers cannot pair here");
+	const char *err = NULL;
+	int64_t v;
+	if (strcmp(argv[0], "pair") == 0 && argc == 2) {
+		if (!espat_ble_peer_pair(c->ble_sm, p, &err))
+			return espat_ctl_reply_fail(err);
+		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
+	}
+	if (strcmp(argv[0], "passkey") == 0 && argc == 3) {
+		if (!espat_parse_int(argv[2], strlen(argv[2]), &v) || v < 0 || v > 999999)
+			return espat_ctl_reply_fail("passkey: 0..999999");
+		if (!espat_ble_peer_passkey(p, (uint32_t)v))
+			return espat_ctl_reply_fail("no passkey asked");
+		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
+	}
+	if (strcmp(argv[0], "confirm") == 0 && argc == 3) {
+		if (strcmp(argv[2], "0") != 0 && strcmp(argv[2], "1") != 0)
+			return espat_ctl_reply_fail("confirm: 0 or 1");
+		if (!espat_ble_peer_confirm(p, argv[2][0] == '1'))
+			return espat_ctl_reply_fail("no comparison asked");
+		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
+	}
+	if (strcmp(argv[0], "security") != 0)
+		return espat_ctl_reply_fail(USAGE);
+	struct espat_smp_features f = p->feat;
+	bool accept = p->accept;
+	for (size_t i = 2; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || !espat_parse_int(eq + 1, strlen(eq + 1), &v))
+			return espat_ctl_reply_fail("expected io=N, auth=N, keys=N or accept=0|1");
+		size_t kl = (size_t)(eq - argv[i]);
+		if (kl == 2 && memcmp(argv[i], "io", 2) == 0 && v >= 0 && v <= 4)
+			f.io = (uint8_t)v;
+		else if (kl == 4 && memcmp(argv[i], "auth", 4) == 0 && v >= 0 && v <= 0x3f)
+			f.auth = (uint8_t)v;
+		else if (kl == 4 && memcmp(argv[i], "keys", 4) == 0 && v >= 0 && v <= 15)
+			f.init_keys = f.rsp_keys = (uint8_t)v;
+		else if (kl == 6 && memcmp(argv[i], "accept", 6) == 0 && (v == 0 || v == 1))
+			accept = v == 1;
+		else
+			return espat_ctl_reply_fail("expected io=0..4, auth=0..63, keys=0..15 or "
+			                            "accept=0|1");
+	}
+	p->feat = f;
+	p->accept = accept;
+	return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
 }
 
 char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv)
@@ -70,7 +128,7 @@ static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 	struct espat_ble_world *b = &c->world->ble;
 	if (espat_ble_peer_add(b, argv[0], argc - 1, argv + 1, err, sizeof(err)) != 0)
 		return espat_ctl_reply_fail(err);
-	return espat_ctl_reply_ok("peer", peer_json(&b->peer[b->n - 1]));
+	return espat_ctl_reply_ok("peer", peer_json(c, &b->peer[b->n - 1]));
 }
 
 /* The peer, as GATT client, exchanges MTUs with the module. */
@@ -195,6 +253,9 @@ char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *ar
 	if (!strcmp(argv[0], "read") || !strcmp(argv[0], "write") ||
 	    !strcmp(argv[0], "subscribe") || !strcmp(argv[0], "received"))
 		return peer_gatt(c, argc, argv);
+	if (!strcmp(argv[0], "pair") || !strcmp(argv[0], "security") ||
+	    !strcmp(argv[0], "passkey") || !strcmp(argv[0], "confirm"))
+		return peer_sec(c, argc, argv);
 	if (strcmp(argv[0], "mtu") == 0 && argc == 3)
 		return peer_mtu(c, argv[1], argv[2]);
 	if (argc != 2)
@@ -234,6 +295,6 @@ char *espat_ctl_ble_peer_list(struct espat_ctl *c, size_t argc, const char *cons
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < c->world->ble.n; i++)
-		json_array_append_new(a, peer_json(&c->world->ble.peer[i]));
+		json_array_append_new(a, peer_json(c, &c->world->ble.peer[i]));
 	return espat_ctl_reply_ok("peers", a);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app/air.h"
+#include "app/ble_peer_sec.h"
 #include "app/air_hub.h"
 #include "app/ctl.h"
 #include "app/ctl_client.h"
@@ -22,6 +23,7 @@
 #include "cmd/tcpip.h"
 #include "posix/atport.h"
 #include "posix/ctl_server.h"
+#include "posix/crypto_openssl.h"
 #include "posix/flash_file.h"
 #include "posix/periph_linux.h"
 #include "posix/fsutil.h"
@@ -81,6 +83,7 @@ struct espat_app {
 	struct espat_module module; /* same address across power cuts */
 	bool module_live;
 	struct espat_ctl ctl;            /* the control interpreter */
+	struct espat_ble_peers_sm ble_sm; /* the scripted BLE peers' pairing */
 	struct espat_ctl_server ctl_srv; /* its socket (--ctl) */
 	int lock_fd;                     /* flock on DATA_DIR/.lock */
 	int sig_fd;
@@ -613,8 +616,10 @@ static int open_ctl(struct espat_app *app)
 	    .world = &app->world,
 	    .power_cut = ctl_power_cut,
 	    .air_state = app->opt.air_path ? ctl_air_state : NULL,
+	    .ble_sm = &app->ble_sm,
 	    .user = app,
 	};
+	espat_ble_peers_sm_init(&app->ble_sm, &app->world.ble, ctl_module, app);
 	char err[512];
 	if (espat_ctl_server_open(&app->ctl_srv, &app->loop, &app->log, path, ctl_handle, app, err,
 	                          sizeof(err)) < 0)
@@ -721,6 +726,7 @@ static int run(struct espat_app *app)
 	    .regex = espat_regex_posix_port(),
 	    .radio = espat_world_radio(&app->world),
 	    .ble = espat_ble_world_port(&app->world.ble),
+	    .crypto = espat_crypto_openssl(),
 	    .net = espat_tls_filter_port(&app->tls),
 	    .files = espat_files_dir_port(&app->files),
 	    .periph = app->periph_linux ? espat_periph_linux_port(&app->periph)

@@ -906,13 +906,15 @@ static enum espat_rc bleadvstop_exec(struct espat_module *m, const struct espat_
 
 /* What every new link starts with: 30 ms interval, no latency, 5 s
  * supervision timeout, ATT_MTU 23 (COMPAT #408). */
-static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], uint8_t type)
+static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], uint8_t type,
+                    bool central)
 {
 	struct espat_ble_link *l = &m->ble->link[idx];
 	espat_timer_cancel(&m->timers, &l->timer);
 	espat_timer_cancel(&m->timers, &l->upd_timer);
 	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	*l = (struct espat_ble_link){.up = true,
+	                             .central = central,
 	                             .addr_type = type,
 	                             .interval = 24,
 	                             .latency = 0,
@@ -924,6 +926,7 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 	memset(m->ble->gatts.cccd[idx], 0, sizeof(m->ble->gatts.cccd[idx]));
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, addr, true);
+	espat_ble_sec_link(m, idx, true);
 }
 
 static void link_down(struct espat_module *m, size_t idx, bool report)
@@ -935,6 +938,7 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	espat_timer_cancel(&m->timers, &l->upd_timer);
 	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	l->up = false;
+	espat_ble_sec_link(m, idx, false);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, l->addr, false);
 	if (report) {
@@ -1006,7 +1010,7 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
 			continue;
 		/* advertising stops once a connection is made [000:7138] */
 		adv_stop(m);
-		link_up(m, i, addr, addr_type);
+		link_up(m, i, addr, addr_type, false);
 		char a[18];
 		espat_wr_reportf(&m->wr, "+BLECONN:%u,\"%s\"", (unsigned)i, espat_mac_str(addr, a));
 		return (int)i;
@@ -1088,7 +1092,7 @@ static void connect_run(struct espat_module *m)
 	uint8_t type;
 	if (target_next(m, now, &at, &type) && at == now) {
 		c->on = false;
-		link_up(m, c->idx, c->addr, type);
+		link_up(m, c->idx, c->addr, type, true);
 		char a[18];
 		espat_wr_linef(&m->wr, "+BLECONN:%u,\"%s\"", c->idx, espat_mac_str(c->addr, a));
 		espat_engine_complete(E(m), ESPAT_RC_OK);

@@ -13,6 +13,7 @@
 #include "cmd/family.h"
 #include "port/ble.h"
 #include "proto/att.h"
+#include "proto/smp_pair.h"
 
 #define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
 #define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
@@ -43,6 +44,7 @@ struct espat_ble_adv_param {
 /* One connection. Intervals in 1.25 ms, timeout in 10 ms (the guide's units). */
 struct espat_ble_link {
 	bool up;
+	bool central; /* this module made the link (AT+BLECONN): the SMP initiator */
 	uint8_t addr[6];
 	uint8_t addr_type;
 	uint16_t interval, latency, timeout;
@@ -178,6 +180,70 @@ struct espat_ble {
 	struct espat_ble_adv_ex adv_ex;
 	struct espat_ble_periodic periodic;
 };
+
+/* ---- security (ble_sec.c) ---- */
+
+#define ESPAT_BLE_SEC_QUEUE 8u /* SMP PDUs of a link waiting for its connection event */
+#define ESPAT_BLE_BONDS 15u    /* <enc_dev_index> 0..14 [000:8459-8464] */
+
+/* One link's Security Manager: its session, the PDUs waiting for the next
+ * connection event, the encryption level reached. */
+struct espat_ble_sec_link {
+	struct espat_module *m;
+	size_t idx;
+	struct espat_smp_session smp;
+	uint8_t out[ESPAT_BLE_SEC_QUEUE][ESPAT_SMP_MTU];
+	size_t outlen[ESPAT_BLE_SEC_QUEUE], nout;
+	struct espat_timer flush;   /* the next connection event */
+	struct espat_timer timeout; /* SMP's 30 s */
+	bool asked;                 /* +BLESECREQ shown, AT+BLEENCRSP awaited */
+	/* the host's answer (AT+BLEENCRSP, KEYREPLY, CONFREPLY) reaches the
+	 * stack after the command's OK, as on the chip */
+	struct espat_timer answer;
+	uint8_t answer_kind; /* enum espat_smp_wait */
+	uint32_t answer_val;
+	uint8_t level;              /* 0 plain, 1 encrypted, 2 encrypted and authenticated */
+};
+
+/* A bonded device (AT+BLEENCDEV), kept in the settings NVS as blebond<i>. */
+struct espat_ble_bond {
+	bool used;
+	uint8_t addr[6]; /* its identity address, as printed */
+	uint8_t addr_type;
+	uint8_t ltk[16]; /* wire order */
+	uint16_t ediv;
+	uint8_t rand[8];
+	uint8_t key_size;
+	bool authenticated, secure;
+	uint32_t seq; /* bonding order: the oldest is overwritten past 15 */
+};
+
+struct espat_ble_sec {
+	struct espat_smp_features param; /* AT+BLESECPARAM */
+	uint8_t auth_option;
+	int32_t static_key; /* AT+BLESETKEY, -1 when not set */
+	uint8_t irk[16];    /* this device's identity resolving key */
+	struct espat_smp_crypto crypto;
+	struct espat_ble_sec_link link[ESPAT_BLE_LINKS];
+	struct espat_ble_bond bond[ESPAT_BLE_BONDS];
+	uint32_t seq; /* the next bond's number */
+};
+
+/* Link idx came up or went down (ble.c): a pairing under way fails, the
+ * level returns to plain. */
+void espat_ble_sec_link(struct espat_module *m, size_t idx, bool up);
+/* One SMP PDU from the device at addr (the BLE port's SMP channel). */
+void espat_ble_smp_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
+                      size_t len);
+/* The address the module uses on the air (public, or its random one)
+ * and its type. */
+void espat_ble_own_addr(const struct espat_module *m, uint8_t *type, uint8_t a[6]);
+/* Whether the module made link idx (it is the central, the SMP initiator). */
+bool espat_ble_link_central(const struct espat_module *m, size_t idx);
+/* Link idx's encryption level: 0 plain, 1 encrypted, 2 authenticated. */
+uint8_t espat_ble_sec_level(const struct espat_module *m, size_t idx);
+
+extern const struct espat_family espat_ble_sec_family;
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
 bool espat_ble_on(const struct espat_module *m);

@@ -55,6 +55,9 @@ struct espat_ble_port {
 	/* One ATT PDU from the module to the device at addr over their link
 	 * (a notification, an indication). May be NULL. */
 	void (*att)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
+	/* One SMP PDU (L2CAP's Security Manager channel) from the module to
+	 * the device at addr. May be NULL: nobody pairs. */
+	void (*smp)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
 	void *user;
 };
 

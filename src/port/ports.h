@@ -5,6 +5,7 @@
 #define ESPAT_PORT_PORTS_H
 
 #include "port/ble.h"
+#include "port/crypto.h"
 #include "port/flash.h"
 #include "port/files.h"
 #include "port/kv.h"
@@ -27,6 +28,7 @@ struct espat_ports {
 	struct espat_files files; /* whole files in the data dir (OTA images) */
 	struct espat_periph periph; /* pins and buses (NULL ops: none) */
 	struct espat_ble_port ble;  /* the BLE air (NULL ops: none) */
+	struct espat_crypto_port crypto; /* BLE pairing's ciphers (NULL ops: no pairing) */
 	/* The platform's hook for restarts: called after the module has
 	 * printed everything of the old life (AT+RST, AT+RESTORE, deep sleep),
 	 * so a port can e.g. reapply the UART default. May be NULL. */

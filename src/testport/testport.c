@@ -1,6 +1,7 @@
 #include "testport/testport.h"
 
 #include "cmd/module.h"
+#include "posix/crypto_openssl.h"
 #include "posix/regex_posix.h"
 
 #include <stdlib.h>
@@ -211,6 +212,7 @@ void espat_tp_init(struct espat_testport *t)
 	espat_world_default(&t->world);
 	p->radio = espat_world_radio(&t->world);
 	p->ble = espat_ble_world_port(&t->world.ble);
+	p->crypto = espat_crypto_openssl();
 	p->periph = espat_sim_periph_port(&t->world.periph);
 	p->files = espat_files_mem_port(&t->files);
 	p->on_restart = tp_restarted;

@@ -39,6 +39,11 @@ struct espat_ble_world {
 	 * scanning would hear); own_on false while it does not advertise. */
 	struct espat_ble_adv own;
 	bool own_on;
+	/* The peers' Security Manager (app/ble_peer_sec.h): gets each SMP
+	 * PDU the module sends peer p; NULL: peers do not pair (the PDUs are
+	 * dropped, and the module's pairing runs into its timeout). */
+	void (*smp_rx)(void *user, const struct espat_ble_peer *p, const uint8_t *pdu, size_t len);
+	void *smp_user;
 };
 
 /* Adds a peer from KEY=VALUE settings: addr=MAC (required), addr_type=0|1,
