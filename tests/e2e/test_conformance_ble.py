@@ -1,7 +1,10 @@
-"""The guide's chapter-4 Bluetooth LE scenarios between two modules (4.3.2,
-4.3.3, 4.3.5 of ../shared/conformance/examples.json), replayed step by step
-on two espat modules joined to one shared air (`espat air`), each with its
-own pty and data dir: the corpus's "server" and "client" devices.
+"""The guide's chapter-4 Bluetooth LE scenarios (../shared/conformance/
+examples.json), replayed step by step: those between two modules (4.3.2,
+4.3.3, 4.3.5) on two espat modules joined to one shared air (`espat air`),
+each with its own pty and data dir (the corpus's "server" and "client"
+devices); those with a phone or another central (4.3.7, 4.9.4-4.9.7) on one
+module with a scripted peer (`espat ctl ble peer ...`) playing the phone's
+steps as PEER_STEPS says.
 
 Expectations are compared line by line, blank lines dropped, with the
 corpus's {TYPE:name} placeholders (the kit of test_conformance.py); each
@@ -14,6 +17,7 @@ every step not run as written, with the reason.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -24,6 +28,8 @@ from test_conformance import _lines, _lines_ok
 
 SCENARIOS = os.path.join(SHARED, "conformance", "examples.json")
 BLE_TWO = ("4.3.2", "4.3.3", "4.3.5")
+BLE_ONE = ("4.3.7", "4.9.4", "4.9.5", "4.9.6", "4.9.7")
+PHONE = "60:51:42:fe:98:aa"
 # No Wi-Fi APs and no scripted BLE peers of the world's own: only the
 # other module is on the air.
 QUIET_WORLD = "[world]\nscan_channel_ms = 10\n"
@@ -47,14 +53,38 @@ BLE_DIFFERENT = {
 }
 
 
-def _load():
+def _load(sections):
     if not os.path.exists(SCENARIOS):
         return []
     with open(SCENARIOS) as f:
-        return [s for s in json.load(f) if s["section"] in BLE_TWO]
+        return [s for s in json.load(f) if s["section"] in sections]
 
 
-BLE_SCENARIOS = _load()
+BLE_SCENARIOS = _load(BLE_TWO)
+ONE_SCENARIOS = _load(BLE_ONE)
+
+
+def _phone_connects(d, pair):
+    d.ctl("ble", "peer", "add", "phone", f"addr={PHONE}", "name=phone")
+    d.ctl("ble", "peer", "connect", "phone")
+
+
+def _phone_shows_key(d, pair):
+    """The phone (KeyboardDisplay, the scripted peer's default) shows the
+    passkey its pairing made; the user reads it (binds {INT:passkey})."""
+    def shown():
+        return d.ctl("ble", "peers")["peers"][0]["pairing"]["shown"]
+    pair.bound["passkey"] = str(wait_for(shown, "the phone's passkey"))
+
+
+# (section, seed line) -> (what the scripted peer does, how)
+PEER_STEPS = {
+    ("4.3.7", 15948): ("`ble peer add phone` and `ble peer connect phone`", _phone_connects),
+    ("4.3.7", 15966): ("the phone, paired by the module's Security Request, shows its passkey "
+                       "(read from `ble peers`)", _phone_shows_key),
+    ("4.9.5", 18701): ("`ble peer add phone` and `ble peer connect phone`", _phone_connects),
+    ("4.9.7", 18874): ("`ble peer add phone` and `ble peer connect phone`", _phone_connects),
+}
 
 
 @pytest.fixture
@@ -129,9 +159,8 @@ class _Pair:
 
 
 def _subst(text, bound):
-    for k, v in bound.items():
-        text = text.replace("{MAC:%s}" % k, v)
-    return text
+    return re.sub(r"\{(?:MAC|INT|IP|HEX|STR):(\w+)\}", lambda m: bound.get(m.group(1), m.group(0)),
+                  text)
 
 
 @pytest.mark.parametrize("sc", BLE_SCENARIOS, ids=[s["id"] for s in BLE_SCENARIOS])
@@ -139,12 +168,23 @@ def test_chapter4_ble_two_modules(sc, make_dut, air, tmp_path):
     world = tmp_path / "quiet.ini"
     world.write_text(QUIET_WORLD)
     duts = {name: make_dut(args=["--air", air], world=world) for name in sc["devices"]}
+    _replay(sc, duts)
+
+
+@pytest.mark.parametrize("sc", ONE_SCENARIOS, ids=[s["id"] for s in ONE_SCENARIOS])
+def test_chapter4_ble_with_a_phone(sc, make_dut, tmp_path):
+    world = tmp_path / "quiet.ini"
+    world.write_text(QUIET_WORLD)
+    _replay(sc, {"module": make_dut(world=world)})
+
+
+def _replay(sc, duts):
     for d in duts.values():
         d.cmd("ATE0")
     pair = _Pair(duts)
     last = {}
     for i, st in enumerate(sc["steps"]):
-        name = st["dut"]
+        name = st.get("dut", "module")
         key = (sc["section"], st.get("line"))
         reason, diff = BLE_DIFFERENT.get(key, (None, {}))
         if reason:
@@ -166,6 +206,10 @@ def test_chapter4_ble_two_modules(sc, make_dut, air, tmp_path):
                 f"{sc['id']} {name} {last.get(name)!r}: want {wants[0]}, got {got}"
         elif "expect_async" in st:
             pair.wait_lines(name, st["expect_async"])
+        elif "peer" in st:
+            what, play = PEER_STEPS[(sc["section"], st["line"])]
+            note(f"conformance: {sc['id']} line {st['line']}: the phone is scripted: {what}")
+            play(duts[name], pair)
         elif "expect_raw" in st:
             other = next(n for n in duts if n != name)
             want = pair.sent[other]
@@ -178,5 +222,9 @@ def test_chapter4_ble_two_modules(sc, make_dut, air, tmp_path):
 
 
 def test_ble_different_names_real_steps():
-    lines = {(s["section"], st.get("line")) for s in BLE_SCENARIOS for st in s["steps"]}
+    every = BLE_SCENARIOS + ONE_SCENARIOS
+    lines = {(s["section"], st.get("line")) for s in every for st in s["steps"]}
     assert set(BLE_DIFFERENT) <= lines
+    peer_lines = {(s["section"], st.get("line")) for s in ONE_SCENARIOS for st in s["steps"]
+                  if "peer" in st}
+    assert set(PEER_STEPS) == peer_lines
