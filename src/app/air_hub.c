@@ -33,10 +33,17 @@ struct hub_mod {
 	uint32_t sta_net; /* the softAP its station is on (or joining), 0 none */
 	uint8_t sta_mac[6];
 	uint32_t sta_ip; /* leased by sta_net's DHCP server, 0 none yet */
+	/* its BLE advertising set, as last published (BLE_ADV) */
+	bool adv_on;
+	uint8_t adv_addr[6];
+	uint8_t adv_type;
+	uint8_t adv_rec[ESPAT_AIR_BLE_ADV_LEN_MAX];
+	size_t adv_len;
 	struct hub_mod *next;
 };
 
-/* One TCP stream across the air, named by its opener's (id, cid). */
+/* One TCP stream across the air, named by its opener's (id, cid); a BLE
+ * link likewise, by its initiator's. */
 struct hub_stream {
 	uint32_t origin, cid;
 	uint32_t target;
@@ -49,6 +56,7 @@ struct hub {
 	struct espat_loop_watch lwatch, swatch;
 	struct hub_mod *mods;
 	struct hub_stream *streams;
+	struct hub_stream *ble_links;
 	uint32_t next_id;
 };
 
@@ -78,6 +86,14 @@ static struct hub_mod *route(struct hub *h, uint32_t net, uint32_t ip)
 	for (struct hub_mod *m = h->mods; m; m = m->next)
 		if (m->sta_net == net && m->sta_ip == ip)
 			return m;
+	return NULL;
+}
+
+static struct hub_stream **link_find(struct hub_stream **head, uint32_t origin, uint32_t cid)
+{
+	for (struct hub_stream **pp = head; *pp; pp = &(*pp)->next)
+		if ((*pp)->origin == origin && (*pp)->cid == cid)
+			return pp;
 	return NULL;
 }
 
@@ -173,6 +189,108 @@ static void on_tcp(struct hub *h, struct hub_mod *from, const struct espat_air_m
 		stream_drop(pp);
 }
 
+/* ---- Bluetooth LE --------------------------------------------------------- */
+
+static void adv_announce(struct hub_mod *from, struct hub_mod *to)
+{
+	struct espat_air_msg m = {.type = ESPAT_AIR_BLE_ADV, .peer = from->id};
+	if (from->adv_on) {
+		memcpy(m.mac, from->adv_addr, 6);
+		m.payload = from->adv_rec;
+		m.len = from->adv_len;
+	}
+	send_to(to, &m);
+}
+
+/* A module's advertising set changed (on, new data, off): everyone hears. */
+static void on_ble_adv(struct hub *h, struct hub_mod *from, const struct espat_air_msg *in)
+{
+	struct espat_air_ble_adv adv;
+	if (in->len > 0 && !espat_air_ble_adv_decode(in->payload, in->len, &adv))
+		return;
+	from->adv_on = in->len > 0;
+	if (from->adv_on) {
+		memcpy(from->adv_addr, in->mac, 6);
+		from->adv_type = adv.adv_type;
+		memcpy(from->adv_rec, in->payload, in->len);
+		from->adv_len = in->len;
+	}
+	for (struct hub_mod *o = h->mods; o; o = o->next)
+		if (o != from)
+			adv_announce(from, o);
+}
+
+static bool connectable(uint8_t adv_type)
+{
+	return adv_type == 0 || adv_type == 1 || adv_type == 4 || adv_type == 6;
+}
+
+/* BLE_CONN goes to the module advertising connectably at that address;
+ * the rest of a link's frames go to its other end, by (initiator, cid). */
+static void on_ble_link(struct hub *h, struct hub_mod *from, const struct espat_air_msg *in)
+{
+	struct espat_air_msg m = *in;
+	if (in->type == ESPAT_AIR_BLE_CONN) {
+		struct hub_mod *t = NULL;
+		for (struct hub_mod *o = h->mods; o && !t; o = o->next)
+			if (o != from && o->adv_on && connectable(o->adv_type) &&
+			    memcmp(o->adv_addr, in->mac, 6) == 0)
+				t = o;
+		struct hub_stream *l = NULL;
+		if (t && !link_find(&h->ble_links, from->id, in->cid))
+			l = calloc(1, sizeof(*l));
+		if (!l) {
+			struct espat_air_msg r = {.type = ESPAT_AIR_BLE_CONN_ANS,
+			                          .peer = from->id,
+			                          .cid = in->cid,
+			                          .code = ESPAT_AIR_BLE_REFUSED};
+			send_to(from, &r);
+			return;
+		}
+		l->origin = from->id;
+		l->cid = in->cid;
+		l->target = t->id;
+		l->next = h->ble_links;
+		h->ble_links = l;
+		m.peer = from->id;
+		send_to(t, &m);
+		return;
+	}
+	struct hub_stream **pp = link_find(&h->ble_links, in->peer, in->cid);
+	if (!pp || (from->id != (*pp)->origin && from->id != (*pp)->target))
+		return; /* a link already ended: its late frames go nowhere */
+	uint32_t other = from->id == (*pp)->origin ? (*pp)->target : (*pp)->origin;
+	send_to(mod_by_id(h, other), &m);
+	if (in->type == ESPAT_AIR_BLE_DISCONN ||
+	    (in->type == ESPAT_AIR_BLE_CONN_ANS && in->code != ESPAT_AIR_BLE_ACCEPTED))
+		stream_drop(pp);
+}
+
+/* A module left: its links end at the other ends by supervision timeout,
+ * its advertising is heard no more. */
+static void ble_gone(struct hub *h, struct hub_mod *from)
+{
+	for (struct hub_stream **pp = &h->ble_links; *pp;) {
+		struct hub_stream *l = *pp;
+		if (l->origin != from->id && l->target != from->id) {
+			pp = &l->next;
+			continue;
+		}
+		struct espat_air_msg d = {.type = ESPAT_AIR_BLE_DISCONN,
+		                          .peer = l->origin,
+		                          .cid = l->cid,
+		                          .code = ESPAT_AIR_BLE_TIMEOUT};
+		send_to(mod_by_id(h, l->origin == from->id ? l->target : l->origin), &d);
+		stream_drop(pp);
+	}
+	if (from->adv_on) {
+		from->adv_on = false;
+		for (struct hub_mod *o = h->mods; o; o = o->next)
+			if (o != from)
+				adv_announce(from, o);
+	}
+}
+
 static void on_msg(void *user, const struct espat_air_msg *in)
 {
 	struct hub_mod *from = user;
@@ -186,9 +304,12 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		struct espat_air_msg w = {
 		    .type = ESPAT_AIR_WELCOME, .peer = from->id, .code = ESPAT_AIR_VERSION};
 		send_to(from, &w);
-		for (struct hub_mod *o = h->mods; o; o = o->next)
+		for (struct hub_mod *o = h->mods; o; o = o->next) {
 			if (o != from && o->ap_up)
 				ap_announce(h, o, from);
+			if (o != from && o->adv_on)
+				adv_announce(o, from);
+		}
 		break;
 	}
 	case ESPAT_AIR_AP_UP:
@@ -255,6 +376,16 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		}
 		break;
 	}
+	case ESPAT_AIR_BLE_ADV:
+		on_ble_adv(h, from, in);
+		break;
+	case ESPAT_AIR_BLE_CONN:
+	case ESPAT_AIR_BLE_CONN_ANS:
+	case ESPAT_AIR_BLE_ATT:
+	case ESPAT_AIR_BLE_PARAM:
+	case ESPAT_AIR_BLE_DISCONN:
+		on_ble_link(h, from, in);
+		break;
 	default:
 		break; /* a type this hub does not carry (yet) */
 	}
@@ -287,6 +418,7 @@ static void on_gone(void *user)
 	}
 	ap_gone(h, from);
 	sta_leave(h, from);
+	ble_gone(h, from);
 	fprintf(stderr, "espat air: module %u (%s) left\n", (unsigned)from->id, from->name);
 	free(from);
 }
@@ -419,6 +551,8 @@ out:
 	}
 	while (h->streams)
 		stream_drop(&h->streams);
+	while (h->ble_links)
+		stream_drop(&h->ble_links);
 	espat_loop_del(&h->loop, &h->lwatch);
 	espat_loop_del(&h->loop, &h->swatch);
 	close(h->lfd);

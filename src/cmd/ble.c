@@ -1000,6 +1000,9 @@ static void procs_run(struct espat_module *m)
 			l->latency = l->upd_latency;
 			l->timeout = l->upd_timeout;
 			conn_param_line(m, i, true);
+			if (m->ports.ble.conn_param)
+				m->ports.ble.conn_param(m->ports.ble.user, l->addr, l->interval,
+				                        l->latency, l->timeout);
 		}
 		if (l->mtu_pending && !l->mtu_timer.armed) {
 			const struct espat_ble_port *port = &m->ports.ble;
@@ -1010,6 +1013,8 @@ static void procs_run(struct espat_module *m)
 			l->mtu_done = true;
 			l->mtu = l->mtu_req < offer ? l->mtu_req : offer;
 			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
+			if (port->mtu)
+				port->mtu(port->user, l->addr, l->mtu);
 		}
 	}
 }
@@ -1118,6 +1123,30 @@ bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t 
 	l->mtu = mtu < ESPAT_ATT_MTU_MAX ? mtu : ESPAT_ATT_MTU_MAX;
 	espat_wr_reportf(&m->wr, "+BLECFGMTU:%d,%u", i, l->mtu);
 	return true;
+}
+
+bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
+                               uint16_t latency, uint16_t timeout)
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0)
+		return false;
+	struct espat_ble_link *l = &m->ble->link[i];
+	l->interval = interval;
+	l->latency = latency;
+	l->timeout = timeout;
+	/* min and max are this side's last request: 0 when it made none, as
+	 * the guide's peripheral prints a central's updates [000:18705-18706] */
+	conn_param_line(m, (size_t)i, true);
+	return true;
+}
+
+void espat_ble_own_addr(const struct espat_module *m, uint8_t addr[6], uint8_t *type)
+{
+	const struct espat_ble *b = m->ble;
+	bool rnd = b->scan_param.own_addr_type == 1 && b->random;
+	memcpy(addr, rnd ? b->random_addr : b->public_addr, 6);
+	*type = rnd ? 1 : 0;
 }
 
 static const struct espat_param p_bledatalen[] = {

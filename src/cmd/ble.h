@@ -164,6 +164,15 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
  * link's ATT_MTU becomes min(mtu, 517), reported as +BLECFGMTU. False when
  * no link, or its MTU was already exchanged. */
 bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu);
+/* The peer at addr updated the link's parameters (an update it asked
+ * for, at its instant): reported as +BLECONNPARAM with this side's own
+ * min/max (0 when it asked for none). False when no link. */
+bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
+                               uint16_t latency, uint16_t timeout);
+/* The address the module initiates connections with (what the peer
+ * prints in +BLECONN): the random one when AT+BLESCANPARAM's
+ * <own_addr_type> is 1 and AT+BLEADDR=1 set one, else the public one. */
+void espat_ble_own_addr(const struct espat_module *m, uint8_t addr[6], uint8_t *type);
 /* The peer at addr ends the link (+BLEDISCONN now); false when none. */
 bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
 /* The peer at addr is gone without a word (powered off, out of range):

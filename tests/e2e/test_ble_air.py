@@ -1,0 +1,295 @@
+"""Bluetooth LE across the shared air (docs/internals/air.md "Bluetooth LE"):
+a hub and two modules, A (the guide's "server", AT+BLEINIT=2) and B (its
+"client", AT+BLEINIT=1), each on its own pty and data dir, do what two
+ESP32-C3 boards do in the guide's chapter 4.3: B hears A's advertising in
+AT+BLESCAN, connects, both print +BLECONN; connection parameter updates
+and the MTU exchange show on both sides; B's ATT requests read and write
+A's GATT server (+READ / +WRITE on A) and A's notifications reach B;
+AT+BLEDISCONN on either side ends the link on both; a module killed with
+-9 ends the other's link at its supervision timeout, not at once.
+
+Until the GATT client commands land (AT+BLEGATTC*), B's ATT requests are
+sent with `espat ctl ble att MAC HEX` (through the module's BLE port, the
+same exit its GATT client uses) and what B received is read from `espat
+ctl state` (air.ble.links[].received). Decided behaviour: docs/COMPAT.md
+#420-#424, #292-#293.
+
+The hub and both modules live for the whole file (module scope): the
+tests run in order and each leaves the pair unlinked and quiet. Nothing
+waits on time, only on output and the control socket's state."""
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from conftest import DEADLINE, ESPAT, READY, Dut, wait_for
+
+OK = b"\r\nOK\r\n"
+ERROR = b"\r\nERROR\r\n"
+QUIET_WORLD = "[world]\nscan_channel_ms = 10\n"
+ADV_A = "0201060a09457370726573736966030302a0"  # the guide's [000:14491]
+RSP_A = "0a0941697220536572766572"
+ADV_B = "02010605094169722d42"
+
+
+def start_hub(path, log_path):
+    log = open(log_path, "wb")
+    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log)
+    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
+    assert p.poll() is None, open(log_path, "rb").read()
+    return p, log
+
+
+def stop_all(duts, hub, log):
+    errors = []
+    for d in duts:
+        if d.proc is not None:
+            alive = d.alive()
+            rc = d.stop()
+            if alive and rc != 0:
+                errors.append(f"espat exited with {rc} on SIGTERM: {d.stderr()}")
+    hub.send_signal(signal.SIGTERM)
+    assert hub.wait(timeout=DEADLINE) == 0
+    log.close()
+    assert not errors, errors
+
+
+def make_trio(tmp):
+    """A hub and two modules on it; echo off, BLE up in the guide's roles."""
+    world = tmp / "quiet.ini"
+    world.write_text(QUIET_WORLD)
+    sock = str(tmp / "air.sock")
+    hub, log = start_hub(sock, tmp / "hub.log")
+    duts = []
+    for name in ("a", "b"):
+        d = Dut(tmp / f"data-{name}", tmp / f"run-{name}", ["--air", sock], False,
+                str(world))
+        duts.append(d)
+        d.start()
+        assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+    a, b = duts
+    assert a.cmd("AT+BLEINIT=2") == OK
+    assert b.cmd("AT+BLEINIT=1") == OK
+    return a, b, hub, log
+
+
+def addr_of(d):
+    m = re.search(rb'\+BLEADDR:"([0-9a-f:]{17})"', d.cmd("AT+BLEADDR?"))
+    assert m
+    return m.group(1).decode()
+
+
+def ble_state(d):
+    return d.ctl("state")["state"]["air"]["ble"]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    a, b, hub, log = make_trio(tmp_path_factory.mktemp("bleair"))
+    a.addr, b.addr = addr_of(a), addr_of(b)
+    assert a.addr != b.addr
+    # A serves the guide's default table [000:14127-14147]
+    assert a.cmd("AT+BLEGATTSSRVCRE") == OK
+    assert a.cmd("AT+BLEGATTSSRVSTART") == OK
+    yield a, b
+    stop_all((a, b), hub, log)
+
+
+def advertise(d, adv, rsp=None):
+    assert d.cmd(f'AT+BLEADVDATA="{adv}"') == OK
+    if rsp:
+        assert d.cmd(f'AT+BLESCANRSPDATA="{rsp}"') == OK
+    assert d.cmd("AT+BLEADVSTART") == OK
+
+
+def heard_by(d, addr):
+    """Waits until d's air client holds the set advertised at addr."""
+    def seen():
+        return [x for x in ble_state(d)["advertisers"] if x["addr"] == addr]
+    return wait_for(seen, f"{addr}'s advertising heard")[0]
+
+
+def connect(central, peripheral):
+    """central AT+BLECONN to peripheral's advertising: both print +BLECONN."""
+    heard_by(central, peripheral.addr)
+    got = central.cmd(f'AT+BLECONN=0,"{peripheral.addr}"')
+    assert got == f'+BLECONN:0,"{peripheral.addr}"\r\n'.encode() + OK, got
+    peripheral.expect(f'+BLECONN:0,"{central.addr}"\r\n'.encode())
+
+
+def disconnect(closer, other):
+    assert closer.cmd("AT+BLEDISCONN=0") == OK
+    closer.expect(f'+BLEDISCONN:0,"{other.addr}"\r\n'.encode())
+    other.expect(f'+BLEDISCONN:0,"{closer.addr}"\r\n'.encode())
+    for d in (closer, other):
+        assert d.cmd("AT+BLECONN?") == OK
+        wait_for(lambda d=d: ble_state(d)["links"] == [], "the air link forgotten")
+
+
+def test_scan_each_other(pair):
+    """Each hears the other's set in AT+BLESCAN: address, RSSI -40, adv
+    data and (active scan) scan response, as often as its interval says."""
+    a, b = pair
+    advertise(a, ADV_A, RSP_A)
+    seen = heard_by(b, a.addr)
+    assert (seen["adv"], seen["rsp"], seen["interval_ms"]) == (ADV_A, RSP_A, 20)
+    assert b.cmd("AT+BLESCANPARAM=1,0,0,160,160") == OK  # active, always listening
+    assert b.cmd("AT+BLESCAN=1,1") == OK
+    out = b.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(1)
+    line = f'+BLESCAN:"{a.addr}",-40,{ADV_A},{RSP_A},0\r\n'.encode()
+    # A's factory interval is 32 x 0.625 = 20 ms: 50 events in the second
+    assert out.count(line) in (50, 51), out
+    assert out.replace(line, b"") == b"", out
+    # a passive scan gets no scan response
+    assert b.cmd("AT+BLESCANPARAM=0,0,0,160,160") == OK
+    assert b.cmd("AT+BLESCAN=1,1") == OK
+    out = b.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(1)
+    assert f'+BLESCAN:"{a.addr}",-40,{ADV_A},,0\r\n'.encode() in out
+    # and the other way round; B's interval is 100 ms
+    assert b.cmd("AT+BLEADVPARAM=160,160,0,0,7") == OK
+    advertise(b, ADV_B)
+    heard_by(a, b.addr)
+    assert a.cmd("AT+BLESCANPARAM=1,0,0,160,160") == OK
+    assert a.cmd("AT+BLESCAN=1,1") == OK
+    out = a.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(1)
+    assert out.count(f'+BLESCAN:"{b.addr}",-40,{ADV_B},,0\r\n'.encode()) in (10, 11), out
+    # a stopped set is heard no more
+    assert b.cmd("AT+BLEADVSTOP") == OK
+    wait_for(lambda: ble_state(a)["advertisers"] == [], "B's advertising gone from A")
+    assert a.cmd("AT+BLESCAN=1,1") == OK
+    out = a.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(1)
+    assert b.addr.encode() not in out
+
+
+def test_connect_params_mtu_disconnect(pair):
+    """B connects to A (the guide's 4.3.2): +BLECONN on both, A stops
+    advertising; B's parameter update and MTU exchange are reported on both
+    sides; AT+BLEDISCONN on B ends it on both."""
+    a, b = pair
+    connect(b, a)
+    # the advertiser stopped: nobody hears it any more
+    wait_for(lambda: ble_state(b)["advertisers"] == [], "A's advertising gone")
+    assert a.cmd("AT+BLECONN?") == f'+BLECONN:0,"{b.addr}"\r\n'.encode() + OK
+    assert b.cmd("AT+BLECONN?") == f'+BLECONN:0,"{a.addr}"\r\n'.encode() + OK
+    # the guide's AT+BLECONNPARAM example; A did not ask: min/max 0 there
+    assert b.cmd("AT+BLECONNPARAM=0,12,14,1,500") == OK
+    b.expect(b"+BLECONNPARAM:0,12,14,12,1,500\r\n")
+    a.expect(b"+BLECONNPARAM:0,0,0,12,1,500\r\n")
+    assert a.cmd("AT+BLECONNPARAM?") == b"+BLECONNPARAM:0,0,0,12,1,500\r\n" + OK
+    assert [l["interval"] for l in ble_state(a)["links"]] == [12]
+    # the MTU exchange: B asks 300, A offers 517
+    assert a.cmd("AT+BLECFGMTU=0,300") == ERROR  # the server does not start one
+    assert b.cmd("AT+BLECFGMTU=0,300") == OK
+    b.expect(b"+BLECFGMTU:0,300\r\n")
+    a.expect(b"+BLECFGMTU:0,300\r\n")
+    assert a.cmd("AT+BLECFGMTU?") == b"+BLECFGMTU:0,300\r\n" + OK
+    assert b.cmd("AT+BLECFGMTU?") == b"+BLECFGMTU:0,300\r\n" + OK
+    disconnect(b, a)
+
+
+def att_received(d, addr, want):
+    """Waits until d's link with addr has received the ATT PDU want (hex)."""
+    def got():
+        links = [l for l in ble_state(d)["links"] if l["addr"] == addr]
+        return links and want in links[0]["received"]
+    wait_for(got, lambda: f"ATT {want} at {d.addr}: {ble_state(d)['links']}")
+
+
+def test_gatt_server_over_att(pair):
+    """B's ATT requests reach A's GATT server through the air: a read
+    prints +READ on A and its value comes back to B; a write prints +WRITE;
+    B subscribes through the CCCD and A's AT+BLEGATTSNTFY reaches B."""
+    a, b = pair
+    advertise(a, ADV_A)
+    connect(b, a)
+    # Read Request, handle 3 (0xC300, value "0")
+    assert b.ctl("ble", "att", a.addr, "0a0300")["conn_index"] == 0
+    a.expect(f'+READ:0,"{b.addr}"\r\n'.encode())
+    att_received(b, a.addr, "0b30")
+    # Write Request, handle 9 (0xC302, writable): service 1, characteristic 3
+    b.ctl("ble", "att", a.addr, "120900" + "39")
+    a.expect(b"+WRITE:0,1,3,,1,9\r\n")
+    att_received(b, a.addr, "13")
+    # a read of a write-only value: ATT's error, nothing on A's UART
+    b.ctl("ble", "att", a.addr, "0a0900")
+    att_received(b, a.addr, "010a090002")
+    # notifications: B sets the CCCD of characteristic 6 (0xC305, handle 18)
+    assert a.cmd("AT+BLEGATTSNTFY=0,1,6,3") == ERROR  # not subscribed yet
+    b.ctl("ble", "att", a.addr, "1212000100")
+    a.expect(b"+WRITE:0,1,6,1,2,\x01\x00\r\n")
+    att_received(b, a.addr, "13")
+    a.write("AT+BLEGATTSNTFY=0,1,6,3\r\n")
+    a.expect(b">")
+    a.write("abc")
+    a.expect(OK)
+    att_received(b, a.addr, "1b1100616263")
+    # a request the link's MTU cannot carry is refused before it leaves
+    b.ctl("ble", "att", a.addr, "12" + "00" * 30, expect_ok=False)
+    b.ctl("ble", "att", "00:00:00:00:00:01", "0a0300", expect_ok=False)  # no such link
+    disconnect(a, b)
+
+
+def test_connect_the_other_way(pair):
+    """A (the server) connects to B's advertising: roles at the link layer
+    are whoever advertises; A's AT+BLEDISCONN ends it on both."""
+    a, b = pair
+    advertise(b, ADV_B)
+    connect(a, b)
+    assert ble_state(a)["links"][0]["initiator"] is True
+    assert ble_state(b)["links"][0]["initiator"] is False
+    disconnect(a, b)
+
+
+def test_connect_to_nobody_times_out(pair):
+    """AT+BLECONN to an address nobody advertises: +BLECONN:0,-1 at the
+    timeout, as with the world's peers; the air is not asked."""
+    a, b = pair
+    got = b.cmd('AT+BLECONN=0,"24:0a:c4:00:00:01",0,3', timeout=DEADLINE + 3)
+    assert got == b"+BLECONN:0,-1\r\n" + ERROR
+    assert ble_state(b)["links"] == []
+
+
+def test_kill9_ends_the_link_by_supervision_timeout(tmp_path):
+    """A killed with -9 while linked (and advertising again): its set goes
+    from B's air at once; B's link stays up until its supervision timeout
+    (5 s) runs out, then +BLEDISCONN, as a real link to a board that lost
+    power."""
+    a, b, hub, log = make_trio(tmp_path)
+    try:
+        a.addr, b.addr = addr_of(a), addr_of(b)
+        advertise(a, ADV_A)
+        connect(b, a)
+        advertise(a, ADV_A)  # a peripheral may advertise on with a link up
+        heard_by(b, a.addr)
+        a.kill9()
+        wait_for(lambda: ble_state(b)["advertisers"] == [] and ble_state(b)["links"] == [],
+                 "the hub telling B that A left")
+        # the hub has spoken, the link is still up: the timer runs
+        assert b.cmd("AT+BLECONN?") == f'+BLECONN:0,"{a.addr}"\r\n'.encode() + OK
+        b.expect(f'+BLEDISCONN:0,"{a.addr}"\r\n'.encode(), timeout=DEADLINE + 5)
+        assert b.cmd("AT+BLECONN?") == OK
+    finally:
+        stop_all((a, b), hub, log)
+
+
+def test_power_cut_ends_the_link_by_supervision_timeout(tmp_path):
+    """`espat ctl power-cut` on B (the central) while linked: A's link ends
+    at its supervision timeout; B boots with BLE off and no link."""
+    a, b, hub, log = make_trio(tmp_path)
+    try:
+        a.addr, b.addr = addr_of(a), addr_of(b)
+        advertise(a, ADV_A)
+        connect(b, a)
+        b.ctl("power-cut")
+        b.expect(READY)
+        wait_for(lambda: ble_state(a)["links"] == [], "the hub telling A that B's link is lost")
+        assert a.cmd("AT+BLECONN?") == f'+BLECONN:0,"{b.addr}"\r\n'.encode() + OK
+        a.expect(f'+BLEDISCONN:0,"{b.addr}"\r\n'.encode(), timeout=DEADLINE + 5)
+        assert b.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert b.cmd("AT+BLEINIT?") == b"+BLEINIT:0\r\n" + OK
+        assert b.cmd("AT+BLECONN?") == OK
+    finally:
+        stop_all((a, b), hub, log)
