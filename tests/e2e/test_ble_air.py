@@ -20,11 +20,13 @@ waits on time, only on output and the control socket's state."""
 import os
 import re
 import signal
+import struct
 import subprocess
 
 import pytest
 
 from conftest import DEADLINE, ESPAT, READY, Dut, wait_for
+from test_air import FakeHub
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -293,3 +295,89 @@ def test_power_cut_ends_the_link_by_supervision_timeout(tmp_path):
         assert b.cmd("AT+BLECONN?") == OK
     finally:
         stop_all((a, b), hub, log)
+
+
+def mac_bytes(addr):
+    return bytes(int(x, 16) for x in addr.split(":"))
+
+
+def adv_record(adv, rsp=b"", interval=100, adv_type=0, addr_type=0):
+    """BLE_ADV's payload (proto/air.h): addr_type, adv_type, channel map,
+    interval (ms, 4 bytes), then length + data for adv and scan response."""
+    return (struct.pack(">BBBI", addr_type, adv_type, 7, interval) + bytes([len(adv)]) + adv +
+            bytes([len(rsp)]) + rsp)
+
+
+def test_ble_on_the_wire(make_dut, tmp_path):
+    """The module's side of the BLE messages, with the test playing the hub:
+    its advertising set goes out as BLE_ADV (and an empty one once
+    connected); a BLE_CONN to it is answered BLE_CONN_ANS and printed
+    +BLECONN; a BLE_ATT read is answered BLE_ATT with the value (+READ);
+    BLE_PARAM and BLE_DISCONN from the other end are printed; its own
+    AT+BLECONN goes out as BLE_CONN with its address, and a refusal ends the
+    link."""
+    hub = FakeHub(str(tmp_path / "fake.sock"))
+    seen = []
+
+    def frame(typ, what):
+        def got():
+            seen.extend(hub.frames())
+            hits = [f for f in seen if f[0] == typ]
+            if hits:
+                seen.remove(hits[0])
+                return hits[0]
+            return None
+        return wait_for(got, what)
+
+    try:
+        d = make_dut(args=["--air", str(tmp_path / "fake.sock")], start=False)
+        d.start(wait_ready=False)
+        hub.accept()
+        frame(0x01, "HELLO")
+        hub.send(0x02, peer=5)  # WELCOME: the module is 5
+        d.expect(READY)
+        assert d.cmd("ATE0") == b"ATE0\r\n" + OK
+        assert d.cmd("AT+BLEINIT=2") == OK
+        me = addr_of(d)
+        assert d.cmd("AT+BLEGATTSSRVCRE") == OK
+        assert d.cmd("AT+BLEGATTSSRVSTART") == OK
+        advertise(d, ADV_A)
+        f = frame(0x80, "BLE_ADV")
+        assert f[5] == mac_bytes(me)
+        assert f[4] == adv_record(bytes.fromhex(ADV_A), interval=20)
+        # module 9 connects from 24:0a:c4:03:a7:4e (the guide's client)
+        peer = "24:0a:c4:03:a7:4e"
+        hub.send(0x81, peer=9, cid=1, mac=mac_bytes(me), payload=mac_bytes(peer) + b"\0")
+        d.expect(f'+BLECONN:0,"{peer}"\r\n'.encode())
+        f = frame(0x82, "BLE_CONN_ANS")
+        assert f[1:4] == (0, 9, 1)
+        assert frame(0x80, "the stopped set")[4] == b""
+        # a Read Request of handle 3: +READ, and the response on the link
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
+        d.expect(f'+READ:0,"{peer}"\r\n'.encode())
+        f = frame(0x83, "BLE_ATT")
+        assert f[2:5] == (9, 1, bytes.fromhex("0b30"))
+        # the other end's parameter update (1 s interval) and MTU exchange
+        hub.send(0x84, code=0, peer=9, cid=1, payload=struct.pack(">HHH", 800, 0, 500))
+        d.expect(b"+BLECONNPARAM:0,0,0,800,0,500\r\n")
+        hub.send(0x84, code=1, peer=9, cid=1, payload=struct.pack(">H", 247))
+        d.expect(b"+BLECFGMTU:0,247\r\n")
+        # malformed parameters are ignored; the link goes on
+        hub.send(0x84, code=0, peer=9, cid=1, payload=b"\1")
+        hub.send(0x85, code=0x13, peer=9, cid=1)
+        d.expect(f'+BLEDISCONN:0,"{peer}"\r\n'.encode())
+        # the module as initiator: BLE_CONN carries its address
+        other = "24:0a:c4:d6:e4:46"
+        hub.send(0x80, peer=9, mac=mac_bytes(other), payload=adv_record(b"\x02\x01\x06"))
+        wait_for(lambda: ble_state(d)["advertisers"], "module 9's set")
+        got = d.cmd(f'AT+BLECONN=0,"{other}"')
+        assert got == f'+BLECONN:0,"{other}"\r\n'.encode() + OK
+        f = frame(0x81, "BLE_CONN")
+        assert f[2] == 5 and f[5] == mac_bytes(other) and f[4] == mac_bytes(me) + b"\0"
+        # refused (the set went in between): the link ends at once (#422)
+        hub.send(0x82, code=1, peer=5, cid=f[3])
+        d.expect(f'+BLEDISCONN:0,"{other}"\r\n'.encode())
+        assert d.cmd("AT+BLECONN?") == OK
+        assert ble_state(d)["links"] == []
+    finally:
+        hub.close()
