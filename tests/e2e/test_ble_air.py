@@ -245,6 +245,24 @@ def test_connect_the_other_way(pair):
     disconnect(a, b)
 
 
+def test_deinit_ends_the_link_on_the_other_side(pair):
+    """AT+BLEINIT=0 on A while linked: A prints nothing (#408), B prints
+    +BLEDISCONN at once (A's stack terminates the link, #424)."""
+    a, b = pair
+    advertise(a, ADV_A)
+    connect(b, a)
+    assert a.cmd("AT+BLEINIT=0") == OK
+    b.expect(f'+BLEDISCONN:0,"{a.addr}"\r\n'.encode())
+    assert b.cmd("AT+BLECONN?") == OK
+    assert a.cmd("AT+BLECONN?") == OK
+    wait_for(lambda: ble_state(b)["links"] == [] and ble_state(a)["links"] == [],
+             "the air link forgotten on both")
+    # A again as it was: the services went with the stack
+    assert a.cmd("AT+BLEINIT=2") == OK
+    assert a.cmd("AT+BLEGATTSSRVCRE") == OK
+    assert a.cmd("AT+BLEGATTSSRVSTART") == OK
+
+
 def test_connect_to_nobody_times_out(pair):
     """AT+BLECONN to an address nobody advertises: +BLECONN:0,-1 at the
     timeout, as with the world's peers; the air is not asked."""
