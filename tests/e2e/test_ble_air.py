@@ -20,13 +20,14 @@ waits on time, only on output and the control socket's state."""
 import os
 import re
 import signal
+import socket
 import struct
 import subprocess
 
 import pytest
 
 from conftest import DEADLINE, ESPAT, READY, Dut, wait_for
-from test_air import FakeHub
+from test_air import HDR, FakeHub
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -399,3 +400,82 @@ def test_ble_on_the_wire(make_dut, tmp_path):
         assert ble_state(d)["links"] == []
     finally:
         hub.close()
+
+
+class HubClient:
+    """A module's end of a real hub's socket, spoken by the test."""
+
+    def __init__(self, path, name):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.sock.setblocking(False)
+        self.buf, self.got = b"", []
+        self.send(0x01, code=1, payload=name.encode())  # HELLO
+        self.id = self.wait(0x02, "WELCOME")[2]
+
+    def send(self, typ, code=0, peer=0, cid=0, mac=b"\0" * 6, payload=b""):
+        h = HDR.pack(typ, code, 0, peer, cid, 0, 0, 0, 0, mac)
+        self.sock.sendall(struct.pack(">I", len(h) + len(payload)) + h + payload)
+
+    def wait(self, typ, what):
+        """The first frame of type typ not yet taken: (type, code, peer, cid,
+        payload, mac)."""
+        def got():
+            try:
+                while chunk := self.sock.recv(65536):
+                    self.buf += chunk
+            except BlockingIOError:
+                pass
+            while len(self.buf) >= 4 and len(self.buf) >= 4 + struct.unpack(">I", self.buf[:4])[0]:
+                n = struct.unpack(">I", self.buf[:4])[0]
+                f = HDR.unpack(self.buf[4:4 + HDR.size])
+                self.got.append((f[0], f[1], f[3], f[4], self.buf[4 + HDR.size:4 + n], f[9]))
+                self.buf = self.buf[4 + n:]
+            hits = [f for f in self.got if f[0] == typ]
+            if hits:
+                self.got.remove(hits[0])
+            return hits[0] if hits else None
+        return wait_for(got, what)
+
+
+def test_hub_routes_ble(tmp_path):
+    """The hub as two modules see it: a newcomer hears the sets already on
+    the air; BLE_CONN reaches the module advertising that address (nobody
+    there: refused by the hub); a link's frames go to its other end; a
+    module that leaves has its set withdrawn and its links ended 0x08."""
+    sock = str(tmp_path / "air.sock")
+    hub, log = start_hub(sock, tmp_path / "hub.log")
+    try:
+        a = HubClient(sock, "a")
+        a_mac = mac_bytes("24:0a:c4:d6:e4:46")
+        rec = adv_record(bytes.fromhex(ADV_A), interval=50)
+        a.send(0x80, mac=a_mac, payload=rec)
+        b = HubClient(sock, "b")
+        f = b.wait(0x80, "A's set, for the newcomer")
+        assert (f[2], f[4], f[5]) == (a.id, rec, a_mac)
+        # nobody advertises there: the hub answers
+        b.send(0x81, cid=1, mac=mac_bytes("24:0a:c4:00:00:09"), payload=b"\1" * 6 + b"\0")
+        assert b.wait(0x82, "the hub's refusal")[1:4] == (1, b.id, 1)
+        # to A's set: A gets it with B's id; A accepts; ATT both ways
+        b.send(0x81, cid=2, mac=a_mac, payload=b"\2" * 6 + b"\0")
+        f = a.wait(0x81, "BLE_CONN at A")
+        assert (f[2], f[3], f[4]) == (b.id, 2, b"\2" * 6 + b"\0")
+        a.send(0x82, peer=b.id, cid=2)
+        assert b.wait(0x82, "A's answer")[1:4] == (0, b.id, 2)
+        b.send(0x83, peer=b.id, cid=2, payload=b"\x0a\x03\x00")
+        assert a.wait(0x83, "B's request")[4] == b"\x0a\x03\x00"
+        a.send(0x83, peer=b.id, cid=2, payload=b"\x0b\x30")
+        assert b.wait(0x83, "A's response")[4] == b"\x0b\x30"
+        # a frame of a link that does not exist goes nowhere
+        a.send(0x83, peer=b.id, cid=7, payload=b"\x0b\x31")
+        # A goes (its socket closes): B hears the set withdrawn and the link lost
+        a.sock.close()
+        f = b.wait(0x85, "the link ended")
+        assert f[1:4] == (0x08, b.id, 2)
+        assert b.wait(0x80, "A's set withdrawn")[4] == b""
+        assert not [f for f in b.got if f[0] == 0x83]
+        b.sock.close()
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(timeout=DEADLINE) == 0
+        log.close()
