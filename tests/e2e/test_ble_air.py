@@ -381,6 +381,19 @@ def test_ble_on_the_wire(make_dut, tmp_path):
         d.expect(b"+BLECONNPARAM:0,0,0,800,0,500\r\n")
         hub.send(0x84, code=1, peer=9, cid=1, payload=struct.pack(">H", 247))
         d.expect(b"+BLECFGMTU:0,247\r\n")
+        # with 2 s connection events, PDUs wait for theirs, one per event (#424)
+        hub.send(0x84, code=0, peer=9, cid=1, payload=struct.pack(">HHH", 1600, 0, 3200))
+        d.expect(b"+BLECONNPARAM:0,0,0,1600,0,3200\r\n")
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
+        wait_for(lambda: ble_state(d)["links"][0]["queued"] == 2, "two PDUs waiting")
+        d._read_some(0)
+        assert d.buf == b""  # neither handed to the server yet
+        d.expect(f'+READ:0,"{peer}"\r\n'.encode(), timeout=DEADLINE + 2)
+        assert ble_state(d)["links"][0]["queued"] == 1
+        d.expect(f'+READ:0,"{peer}"\r\n'.encode(), timeout=DEADLINE + 2)
+        assert frame(0x83, "the first answer")[4] == bytes.fromhex("0b30")
+        assert frame(0x83, "the second answer")[4] == bytes.fromhex("0b30")
         # malformed parameters are ignored; the link goes on
         hub.send(0x84, code=0, peer=9, cid=1, payload=b"\1")
         hub.send(0x85, code=0x13, peer=9, cid=1)
@@ -479,3 +492,24 @@ def test_hub_routes_ble(tmp_path):
         hub.send_signal(signal.SIGTERM)
         assert hub.wait(timeout=DEADLINE) == 0
         log.close()
+
+
+def test_hub_gone_links_end_by_timeout(tmp_path):
+    """The hub goes away with a link up: for each module the other one
+    vanished; both print +BLEDISCONN at their supervision timeout and go
+    on alone (#291)."""
+    a, b, hub, log = make_trio(tmp_path)
+    try:
+        a.addr, b.addr = addr_of(a), addr_of(b)
+        advertise(a, ADV_A)
+        connect(b, a)
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(timeout=DEADLINE) == 0
+        for d, other in ((a, b), (b, a)):
+            wait_for(lambda d=d: not d.ctl("state")["state"]["air"]["connected"], "the hub gone")
+            assert d.cmd("AT+BLECONN?") == f'+BLECONN:0,"{other.addr}"\r\n'.encode() + OK
+        for d, other in ((a, b), (b, a)):
+            d.expect(f'+BLEDISCONN:0,"{other.addr}"\r\n'.encode(), timeout=DEADLINE + 5)
+            assert ble_state(d) == {"advertising": False, "advertisers": [], "links": []}
+    finally:
+        stop_all((a, b), hub, log)
