@@ -99,10 +99,7 @@ static struct hub_stream **link_find(struct hub_stream **head, uint32_t origin, 
 
 static struct hub_stream **stream_find(struct hub *h, uint32_t origin, uint32_t cid)
 {
-	for (struct hub_stream **pp = &h->streams; *pp; pp = &(*pp)->next)
-		if ((*pp)->origin == origin && (*pp)->cid == cid)
-			return pp;
-	return NULL;
+	return link_find(&h->streams, origin, cid);
 }
 
 static void stream_drop(struct hub_stream **pp)
@@ -110,6 +107,24 @@ static void stream_drop(struct hub_stream **pp)
 	struct hub_stream *s = *pp;
 	*pp = s->next;
 	free(s);
+}
+
+/* Every stream (or BLE link) of list head that module `from` was in ends:
+ * the other end hears a frame of type with code, in the stream's name. */
+static void ends_vanish(struct hub *h, struct hub_stream **head, const struct hub_mod *from,
+                        uint8_t type, uint8_t code)
+{
+	for (struct hub_stream **pp = head; *pp;) {
+		struct hub_stream *s = *pp;
+		if (s->origin != from->id && s->target != from->id) {
+			pp = &s->next;
+			continue;
+		}
+		struct espat_air_msg m = {
+		    .type = type, .peer = s->origin, .cid = s->cid, .code = code};
+		send_to(mod_by_id(h, s->origin == from->id ? s->target : s->origin), &m);
+		stream_drop(pp);
+	}
 }
 
 static void ap_announce(struct hub *h, struct hub_mod *from, struct hub_mod *to)
@@ -270,19 +285,7 @@ static void on_ble_link(struct hub *h, struct hub_mod *from, const struct espat_
  * its advertising is heard no more. */
 static void ble_gone(struct hub *h, struct hub_mod *from)
 {
-	for (struct hub_stream **pp = &h->ble_links; *pp;) {
-		struct hub_stream *l = *pp;
-		if (l->origin != from->id && l->target != from->id) {
-			pp = &l->next;
-			continue;
-		}
-		struct espat_air_msg d = {.type = ESPAT_AIR_BLE_DISCONN,
-		                          .peer = l->origin,
-		                          .cid = l->cid,
-		                          .code = ESPAT_AIR_BLE_TIMEOUT};
-		send_to(mod_by_id(h, l->origin == from->id ? l->target : l->origin), &d);
-		stream_drop(pp);
-	}
+	ends_vanish(h, &h->ble_links, from, ESPAT_AIR_BLE_DISCONN, ESPAT_AIR_BLE_TIMEOUT);
 	if (from->adv_on) {
 		from->adv_on = false;
 		for (struct hub_mod *o = h->mods; o; o = o->next)
@@ -403,19 +406,7 @@ static void on_gone(void *user)
 			break;
 		}
 	}
-	for (struct hub_stream **pp = &h->streams; *pp;) {
-		struct hub_stream *s = *pp;
-		if (s->origin != from->id && s->target != from->id) {
-			pp = &s->next;
-			continue;
-		}
-		struct espat_air_msg c = {.type = ESPAT_AIR_TCP_CLOSE,
-		                          .peer = s->origin,
-		                          .cid = s->cid,
-		                          .code = ESPAT_AIR_VANISHED};
-		send_to(mod_by_id(h, s->origin == from->id ? s->target : s->origin), &c);
-		stream_drop(pp);
-	}
+	ends_vanish(h, &h->streams, from, ESPAT_AIR_TCP_CLOSE, ESPAT_AIR_VANISHED);
 	ap_gone(h, from);
 	sta_leave(h, from);
 	ble_gone(h, from);

@@ -15,8 +15,12 @@ ctl state` (air.ble.links[].received). Decided behaviour: docs/COMPAT.md
 #420-#424, #292-#293.
 
 The hub and both modules live for the whole file (module scope): the
-tests run in order and each leaves the pair unlinked and quiet. Nothing
-waits on time, only on output and the control socket's state."""
+tests on them run in order and each leaves the pair unlinked and quiet;
+the tests that kill or cut a module, or the hub, make their own trio.
+Two tests speak the protocol themselves: one plays the hub to a module
+(its BLE frames on the wire, one ATT PDU per connection event), one plays
+two modules to a real hub (its routing). Nothing waits on time, only on
+output and the control socket's state."""
 import os
 import re
 import signal
