@@ -927,6 +927,10 @@ static enum espat_rc bleconn_set(struct espat_module *m, const struct espat_args
 	size_t idx = (size_t)a->v[0].i;
 	if (!espat_mac_parse(a->v[1].s, a->v[1].len, c->addr))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(1));
+	/* COMPAT #425: the peripheral's AT+BLECONN on the link the central
+	 * made (the guide's 4.3.3) is OK, no +BLECONN [000:14649] */
+	if (!c->on && link_of(m, c->addr) == (int)idx)
+		return ESPAT_RC_OK;
 	if (b->link[idx].up || c->on || link_of(m, c->addr) >= 0)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	c->on = true;

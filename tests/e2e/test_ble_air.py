@@ -247,6 +247,9 @@ def test_connect_the_other_way(pair):
     connect(a, b)
     assert ble_state(a)["links"][0]["initiator"] is True
     assert ble_state(b)["links"][0]["initiator"] is False
+    # the guide's 4.3.3: the peripheral's AT+BLECONN on that link is OK (#425)
+    assert b.cmd(f'AT+BLECONN=0,"{a.addr}"') == OK
+    assert b.cmd("AT+BLECONN?") == f'+BLECONN:0,"{a.addr}"\r\n'.encode() + OK
     disconnect(a, b)
 
 

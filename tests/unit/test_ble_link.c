@@ -182,12 +182,30 @@ static void test_own_addr(void **state)
 	assert_memory_equal(a, want, 6);
 }
 
+static void test_conn_on_an_existing_link(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t phone[6] = {0x24, 0x0a, 0xc4, 0x03, 0xa7, 0x4e};
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"24:0a:c4:03:a7:4e\"\r\n");
+	/* the guide's 4.3.3: the server joins the link as a GATT client */
+	cmd(f, "AT+BLECONN=0,\"24:0a:c4:03:a7:4e\"\r\n", OK);
+	cmd(f, "AT+BLECONN?\r\n", "+BLECONN:0,\"24:0a:c4:03:a7:4e\"\r\n" OK);
+	/* another index for the same device, or another device on index 0 */
+	cmd(f, "AT+BLECONN=1,\"24:0a:c4:03:a7:4e\"\r\n", "ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
+	cmd(f, "AT+BLECONN=0,\"24:0a:c4:d6:e4:46\"\r\n", "ERR CODE:0x010a0000\r\n\r\nERROR\r\n");
+	assert_int_equal(rec.downs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_own_update_reaches_the_port, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_update, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_own_addr, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_conn_on_an_existing_link, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
