@@ -1139,9 +1139,9 @@ bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], ui
 	l->interval = interval;
 	l->latency = latency;
 	l->timeout = timeout;
-	/* min and max are this side's last request: 0 when it made none, as
-	 * the guide's peripheral prints a central's updates [000:18705-18706] */
-	conn_param_line(m, (size_t)i, true);
+	/* min and max 0: the update was not asked here, as the guide's
+	 * peripheral prints a central's updates [000:18705-18706] */
+	espat_wr_reportf(&m->wr, "+BLECONNPARAM:%d,0,0,%u,%u,%u", i, interval, latency, timeout);
 	return true;
 }
 

@@ -165,8 +165,8 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
  * no link, or its MTU was already exchanged. */
 bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu);
 /* The peer at addr updated the link's parameters (an update it asked
- * for, at its instant): reported as +BLECONNPARAM with this side's own
- * min/max (0 when it asked for none). False when no link. */
+ * for, at its instant): reported as +BLECONNPARAM with min and max 0
+ * (not asked here). False when no link. */
 bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
                                uint16_t latency, uint16_t timeout);
 /* The address the module initiates connections with (what the peer

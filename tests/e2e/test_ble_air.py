@@ -169,6 +169,8 @@ def test_scan_each_other(pair):
     assert a.cmd("AT+BLESCAN=1,1") == OK
     out = a.expect_re(rb"(.*?)\+BLESCANDONE\r\n").group(1)
     assert b.addr.encode() not in out
+    assert a.cmd("AT+BLEADVSTOP") == OK
+    wait_for(lambda: ble_state(b)["advertisers"] == [], "A's advertising gone from B")
 
 
 def test_connect_params_mtu_disconnect(pair):
@@ -176,6 +178,7 @@ def test_connect_params_mtu_disconnect(pair):
     advertising; B's parameter update and MTU exchange are reported on both
     sides; AT+BLEDISCONN on B ends it on both."""
     a, b = pair
+    advertise(a, ADV_A)
     connect(b, a)
     # the advertiser stopped: nobody hears it any more
     wait_for(lambda: ble_state(b)["advertisers"] == [], "A's advertising gone")
@@ -187,6 +190,11 @@ def test_connect_params_mtu_disconnect(pair):
     a.expect(b"+BLECONNPARAM:0,0,0,12,1,500\r\n")
     assert a.cmd("AT+BLECONNPARAM?") == b"+BLECONNPARAM:0,0,0,12,1,500\r\n" + OK
     assert [l["interval"] for l in ble_state(a)["links"]] == [12]
+    # and A's own update: B prints it with 0,0 (#423)
+    assert a.cmd("AT+BLECONNPARAM=0,40,40,0,600") == OK
+    a.expect(b"+BLECONNPARAM:0,40,40,40,0,600\r\n")
+    b.expect(b"+BLECONNPARAM:0,0,0,40,0,600\r\n")
+    assert b.cmd("AT+BLECONNPARAM?") == b"+BLECONNPARAM:0,12,14,40,0,600\r\n" + OK
     # the MTU exchange: B asks 300, A offers 517
     assert a.cmd("AT+BLECFGMTU=0,300") == ERROR  # the server does not start one
     assert b.cmd("AT+BLECFGMTU=0,300") == OK
@@ -233,6 +241,14 @@ def test_gatt_server_over_att(pair):
     a.write("abc")
     a.expect(OK)
     att_received(b, a.addr, "1b1100616263")
+    # indications: characteristic 7 (0xC306), its CCCD at handle 21
+    b.ctl("ble", "att", a.addr, "1215000200")
+    a.expect(b"+WRITE:0,1,7,1,2,\x02\x00\r\n")
+    a.write("AT+BLEGATTSIND=0,1,7,2\r\n")
+    a.expect(b">")
+    a.write("hi")
+    a.expect(OK)
+    att_received(b, a.addr, "1d14006869")
     # a request the link's MTU cannot carry is refused before it leaves
     b.ctl("ble", "att", a.addr, "12" + "00" * 30, expect_ok=False)
     b.ctl("ble", "att", "00:00:00:00:00:01", "0a0300", expect_ok=False)  # no such link

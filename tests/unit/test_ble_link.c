@@ -147,12 +147,14 @@ static void test_peer_update(void **state)
 	expect(f, "+BLECONNPARAM:0,0,0,800,0,500\r\n");
 	cmd(f, "AT+BLECONNPARAM?\r\n", "+BLECONNPARAM:0,0,0,800,0,500\r\n" OK);
 	assert_int_equal(rec.conn_params, 0); /* not echoed back to the port */
-	/* after a request here, its min/max are this side's */
+	/* after a request here, the other end's update is still reported
+	 * with 0,0; the query keeps this side's last request */
 	cmd(f, "AT+BLECONNPARAM=0,24,40,0,600\r\n", OK);
 	advance(f, 6000);
 	expect(f, "+BLECONNPARAM:0,24,40,24,0,600\r\n");
 	assert_true(espat_ble_peer_conn_param(&f->m, board, 36, 2, 700));
-	expect(f, "+BLECONNPARAM:0,24,40,36,2,700\r\n");
+	expect(f, "+BLECONNPARAM:0,0,0,36,2,700\r\n");
+	cmd(f, "AT+BLECONNPARAM?\r\n", "+BLECONNPARAM:0,24,40,36,2,700\r\n" OK);
 	/* the supervision timeout follows the update: 7 s */
 	assert_true(espat_ble_peer_lost(&f->m, board));
 	advance(f, 6999);
