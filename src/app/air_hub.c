@@ -493,7 +493,8 @@ int espat_air_hub_main(int argc, char **argv)
 			    "usage: espat air --socket PATH\n"
 			    "Runs the shared air's hub in the foreground until SIGTERM or SIGINT.\n"
 			    "Modules started with --air PATH see each other's softAPs and talk\n"
-			    "TCP/UDP across them (docs/internals/air.md).\n");
+			    "TCP/UDP across them, and hear and connect to each other's BLE\n"
+			    "advertising (docs/internals/air.md).\n");
 			return 0;
 		} else
 			return usage("expected --socket PATH");
