@@ -380,6 +380,12 @@ void espat_air_sync(struct espat_air *a)
 	bool up = espat_wifi_softap(a->m, &cur);
 	if (up != a->ap_pub || (up && memcmp(&cur, &a->pub, sizeof(cur)) != 0))
 		publish(a, up, &cur);
+	espat_ble_air_sync(&a->ble);
+}
+
+struct espat_ble_port espat_air_ble(struct espat_air *a, const struct espat_ble_port *world)
+{
+	return espat_ble_air_port(&a->ble, world);
 }
 
 /* ---- sockets in the air ------------------------------------------------- */
@@ -1130,6 +1136,8 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		on_udp(a, in);
 		break;
 	default:
+		if (in->type >= ESPAT_AIR_BLE_ADV && in->type <= 0xbf)
+			espat_ble_air_msg(&a->ble, in);
 		break;
 	}
 }
@@ -1166,6 +1174,7 @@ static void on_gone(void *user)
 	a->connected = false;
 	a->ap_pub = false;
 	forget_air(a);
+	espat_ble_air_gone(&a->ble);
 }
 
 /* ---- life --------------------------------------------------------------- */
@@ -1175,6 +1184,7 @@ int espat_air_open(struct espat_air *a, const char *path, struct espat_loop *l,
 {
 	memset(a, 0, sizeof(*a));
 	a->conn.fd = -1;
+	a->ble.air = a;
 	a->path = path;
 	a->loop = l;
 	a->log = log;
@@ -1221,6 +1231,7 @@ void espat_air_power_cut(struct espat_air *a)
 	if (a->ap_pub)
 		publish(a, false, NULL);
 	memset(a->rsta, 0, sizeof(a->rsta));
+	espat_ble_air_power_cut(&a->ble);
 	/* the power is gone: streams closing in the background end now */
 	for (struct espat_air_sock *s = a->socks, *next; s; s = next) {
 		next = s->next;
@@ -1232,6 +1243,7 @@ void espat_air_power_cut(struct espat_air *a)
 void espat_air_close(struct espat_air *a)
 {
 	espat_loop_timer_cancel(a->loop, &a->kick);
+	espat_ble_air_close(&a->ble);
 	while (a->socks) {
 		struct espat_air_sock *s = a->socks;
 		if (s->kind == AS_LISTEN && s->inner)
@@ -1279,11 +1291,11 @@ json_t *espat_air_state(struct espat_air *a)
 		              (int)s->flow.credit, "held", (int)s->rx_len, "room",
 		              (int)s->flow.room, "paused", s->paused, "closing", s->orphan));
 	}
-	return json_pack("{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i,s:o}", "socket", a->path,
-	                 "connected", a->connected, "id", (int)a->id, "aps",
-	                 aps ? aps : json_null(), "station", "state", sta_names[a->sta], "net",
-	                 (int)a->sta_net, "ip",
-	                 a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(),
-	                 "softap", "published", a->ap_pub, "stations", st ? st : json_null(),
-	                 "sockets", (int)nsock, "streams", streams ? streams : json_null());
+	return json_pack(
+	    "{s:s,s:b,s:i,s:o,s:{s:s,s:i,s:o},s:{s:b,s:o},s:i,s:o,s:o}", "socket", a->path,
+	    "connected", a->connected, "id", (int)a->id, "aps", aps ? aps : json_null(), "station",
+	    "state", sta_names[a->sta], "net", (int)a->sta_net, "ip",
+	    a->sta_ip ? json_string(espat_ip4_str(a->sta_ip, buf)) : json_null(), "softap",
+	    "published", a->ap_pub, "stations", st ? st : json_null(), "sockets", (int)nsock,
+	    "streams", streams ? streams : json_null(), "ble", espat_ble_air_state(&a->ble));
 }

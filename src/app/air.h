@@ -17,6 +17,9 @@
  *    (its pointer is the lower port's own, untouched). Listeners are both:
  *    the host's loopback port as before, and the port in the air.
  *
+ *  - Bluetooth LE: app/ble_air.h, the BLE port over the world's scripted
+ *    peers and the other modules' advertising sets and links.
+ *
  * docs/internals/air.md. */
 #ifndef ESPAT_APP_AIR_H
 #define ESPAT_APP_AIR_H
@@ -25,6 +28,7 @@
 #include <stdint.h>
 
 #include "app/air_conn.h"
+#include "app/ble_air.h"
 #include "cmd/wifi.h"
 #include "port/net.h"
 #include "port/radio.h"
@@ -89,6 +93,7 @@ struct espat_air {
 	uint32_t next_cid;
 	uint16_t next_port;
 	struct espat_loop_timer kick; /* deferred socket callbacks */
+	struct espat_ble_air ble;     /* Bluetooth LE in the air (app/ble_air.h) */
 };
 
 /* Connects to the hub at path and says hello (name: the data dir, for the
@@ -98,7 +103,11 @@ int espat_air_open(struct espat_air *a, const char *path, struct espat_loop *l,
 /* The ports over the world's radio and the host's net (copied). */
 struct espat_radio espat_air_radio(struct espat_air *a, const struct espat_radio *world);
 struct espat_net espat_air_net(struct espat_air *a, const struct espat_net *lower);
-/* Publishes the module's softAP when it changed. Before every sleep. */
+/* The BLE port over the world's scripted peers (copied) and the air's
+ * modules (app/ble_air.h). */
+struct espat_ble_port espat_air_ble(struct espat_air *a, const struct espat_ble_port *world);
+/* Publishes the module's softAP (and its BLE advertising set) when it
+ * changed. Before every sleep. */
 void espat_air_sync(struct espat_air *a);
 /* The module loses power now (before it is freed): its softAP and its
  * station leave the air at once. */

@@ -33,10 +33,17 @@ struct hub_mod {
 	uint32_t sta_net; /* the softAP its station is on (or joining), 0 none */
 	uint8_t sta_mac[6];
 	uint32_t sta_ip; /* leased by sta_net's DHCP server, 0 none yet */
+	/* its BLE advertising set, as last published (BLE_ADV) */
+	bool adv_on;
+	uint8_t adv_addr[6];
+	uint8_t adv_type;
+	uint8_t adv_rec[ESPAT_AIR_BLE_ADV_LEN_MAX];
+	size_t adv_len;
 	struct hub_mod *next;
 };
 
-/* One TCP stream across the air, named by its opener's (id, cid). */
+/* One TCP stream across the air, named by its opener's (id, cid); a BLE
+ * link likewise, by its initiator's. */
 struct hub_stream {
 	uint32_t origin, cid;
 	uint32_t target;
@@ -49,6 +56,7 @@ struct hub {
 	struct espat_loop_watch lwatch, swatch;
 	struct hub_mod *mods;
 	struct hub_stream *streams;
+	struct hub_stream *ble_links;
 	uint32_t next_id;
 };
 
@@ -81,12 +89,17 @@ static struct hub_mod *route(struct hub *h, uint32_t net, uint32_t ip)
 	return NULL;
 }
 
-static struct hub_stream **stream_find(struct hub *h, uint32_t origin, uint32_t cid)
+static struct hub_stream **link_find(struct hub_stream **head, uint32_t origin, uint32_t cid)
 {
-	for (struct hub_stream **pp = &h->streams; *pp; pp = &(*pp)->next)
+	for (struct hub_stream **pp = head; *pp; pp = &(*pp)->next)
 		if ((*pp)->origin == origin && (*pp)->cid == cid)
 			return pp;
 	return NULL;
+}
+
+static struct hub_stream **stream_find(struct hub *h, uint32_t origin, uint32_t cid)
+{
+	return link_find(&h->streams, origin, cid);
 }
 
 static void stream_drop(struct hub_stream **pp)
@@ -94,6 +107,24 @@ static void stream_drop(struct hub_stream **pp)
 	struct hub_stream *s = *pp;
 	*pp = s->next;
 	free(s);
+}
+
+/* Every stream (or BLE link) of list head that module `from` was in ends:
+ * the other end hears a frame of type with code, in the stream's name. */
+static void ends_vanish(struct hub *h, struct hub_stream **head, const struct hub_mod *from,
+                        uint8_t type, uint8_t code)
+{
+	for (struct hub_stream **pp = head; *pp;) {
+		struct hub_stream *s = *pp;
+		if (s->origin != from->id && s->target != from->id) {
+			pp = &s->next;
+			continue;
+		}
+		struct espat_air_msg m = {
+		    .type = type, .peer = s->origin, .cid = s->cid, .code = code};
+		send_to(mod_by_id(h, s->origin == from->id ? s->target : s->origin), &m);
+		stream_drop(pp);
+	}
 }
 
 static void ap_announce(struct hub *h, struct hub_mod *from, struct hub_mod *to)
@@ -173,6 +204,96 @@ static void on_tcp(struct hub *h, struct hub_mod *from, const struct espat_air_m
 		stream_drop(pp);
 }
 
+/* ---- Bluetooth LE --------------------------------------------------------- */
+
+static void adv_announce(struct hub_mod *from, struct hub_mod *to)
+{
+	struct espat_air_msg m = {.type = ESPAT_AIR_BLE_ADV, .peer = from->id};
+	if (from->adv_on) {
+		memcpy(m.mac, from->adv_addr, 6);
+		m.payload = from->adv_rec;
+		m.len = from->adv_len;
+	}
+	send_to(to, &m);
+}
+
+/* A module's advertising set changed (on, new data, off): everyone hears. */
+static void on_ble_adv(struct hub *h, struct hub_mod *from, const struct espat_air_msg *in)
+{
+	struct espat_air_ble_adv adv;
+	if (in->len > 0 && !espat_air_ble_adv_decode(in->payload, in->len, &adv))
+		return;
+	from->adv_on = in->len > 0;
+	if (from->adv_on) {
+		memcpy(from->adv_addr, in->mac, 6);
+		from->adv_type = adv.adv_type;
+		memcpy(from->adv_rec, in->payload, in->len);
+		from->adv_len = in->len;
+	}
+	for (struct hub_mod *o = h->mods; o; o = o->next)
+		if (o != from)
+			adv_announce(from, o);
+}
+
+static bool connectable(uint8_t adv_type)
+{
+	return adv_type == 0 || adv_type == 1 || adv_type == 4 || adv_type == 6;
+}
+
+/* BLE_CONN goes to the module advertising connectably at that address;
+ * the rest of a link's frames go to its other end, by (initiator, cid). */
+static void on_ble_link(struct hub *h, struct hub_mod *from, const struct espat_air_msg *in)
+{
+	struct espat_air_msg m = *in;
+	if (in->type == ESPAT_AIR_BLE_CONN) {
+		struct hub_mod *t = NULL;
+		for (struct hub_mod *o = h->mods; o && !t; o = o->next)
+			if (o != from && o->adv_on && connectable(o->adv_type) &&
+			    memcmp(o->adv_addr, in->mac, 6) == 0)
+				t = o;
+		struct hub_stream *l = NULL;
+		if (t && !link_find(&h->ble_links, from->id, in->cid))
+			l = calloc(1, sizeof(*l));
+		if (!l) {
+			struct espat_air_msg r = {.type = ESPAT_AIR_BLE_CONN_ANS,
+			                          .peer = from->id,
+			                          .cid = in->cid,
+			                          .code = ESPAT_AIR_BLE_REFUSED};
+			send_to(from, &r);
+			return;
+		}
+		l->origin = from->id;
+		l->cid = in->cid;
+		l->target = t->id;
+		l->next = h->ble_links;
+		h->ble_links = l;
+		m.peer = from->id;
+		send_to(t, &m);
+		return;
+	}
+	struct hub_stream **pp = link_find(&h->ble_links, in->peer, in->cid);
+	if (!pp || (from->id != (*pp)->origin && from->id != (*pp)->target))
+		return; /* a link already ended: its late frames go nowhere */
+	uint32_t other = from->id == (*pp)->origin ? (*pp)->target : (*pp)->origin;
+	send_to(mod_by_id(h, other), &m);
+	if (in->type == ESPAT_AIR_BLE_DISCONN ||
+	    (in->type == ESPAT_AIR_BLE_CONN_ANS && in->code != ESPAT_AIR_BLE_ACCEPTED))
+		stream_drop(pp);
+}
+
+/* A module left: its links end at the other ends by supervision timeout,
+ * its advertising is heard no more. */
+static void ble_gone(struct hub *h, struct hub_mod *from)
+{
+	ends_vanish(h, &h->ble_links, from, ESPAT_AIR_BLE_DISCONN, ESPAT_AIR_BLE_TIMEOUT);
+	if (from->adv_on) {
+		from->adv_on = false;
+		for (struct hub_mod *o = h->mods; o; o = o->next)
+			if (o != from)
+				adv_announce(from, o);
+	}
+}
+
 static void on_msg(void *user, const struct espat_air_msg *in)
 {
 	struct hub_mod *from = user;
@@ -186,9 +307,12 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		struct espat_air_msg w = {
 		    .type = ESPAT_AIR_WELCOME, .peer = from->id, .code = ESPAT_AIR_VERSION};
 		send_to(from, &w);
-		for (struct hub_mod *o = h->mods; o; o = o->next)
+		for (struct hub_mod *o = h->mods; o; o = o->next) {
 			if (o != from && o->ap_up)
 				ap_announce(h, o, from);
+			if (o != from && o->adv_on)
+				adv_announce(o, from);
+		}
 		break;
 	}
 	case ESPAT_AIR_AP_UP:
@@ -255,6 +379,17 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 		}
 		break;
 	}
+	case ESPAT_AIR_BLE_ADV:
+		on_ble_adv(h, from, in);
+		break;
+	case ESPAT_AIR_BLE_CONN:
+	case ESPAT_AIR_BLE_CONN_ANS:
+	case ESPAT_AIR_BLE_ATT:
+	case ESPAT_AIR_BLE_SMP:
+	case ESPAT_AIR_BLE_PARAM:
+	case ESPAT_AIR_BLE_DISCONN:
+		on_ble_link(h, from, in);
+		break;
 	default:
 		break; /* a type this hub does not carry (yet) */
 	}
@@ -272,21 +407,10 @@ static void on_gone(void *user)
 			break;
 		}
 	}
-	for (struct hub_stream **pp = &h->streams; *pp;) {
-		struct hub_stream *s = *pp;
-		if (s->origin != from->id && s->target != from->id) {
-			pp = &s->next;
-			continue;
-		}
-		struct espat_air_msg c = {.type = ESPAT_AIR_TCP_CLOSE,
-		                          .peer = s->origin,
-		                          .cid = s->cid,
-		                          .code = ESPAT_AIR_VANISHED};
-		send_to(mod_by_id(h, s->origin == from->id ? s->target : s->origin), &c);
-		stream_drop(pp);
-	}
+	ends_vanish(h, &h->streams, from, ESPAT_AIR_TCP_CLOSE, ESPAT_AIR_VANISHED);
 	ap_gone(h, from);
 	sta_leave(h, from);
+	ble_gone(h, from);
 	fprintf(stderr, "espat air: module %u (%s) left\n", (unsigned)from->id, from->name);
 	free(from);
 }
@@ -370,7 +494,8 @@ int espat_air_hub_main(int argc, char **argv)
 			    "usage: espat air --socket PATH\n"
 			    "Runs the shared air's hub in the foreground until SIGTERM or SIGINT.\n"
 			    "Modules started with --air PATH see each other's softAPs and talk\n"
-			    "TCP/UDP across them (docs/internals/air.md).\n");
+			    "TCP/UDP across them, and hear and connect to each other's BLE\n"
+			    "advertising (docs/internals/air.md).\n");
 			return 0;
 		} else
 			return usage("expected --socket PATH");
@@ -419,6 +544,8 @@ out:
 	}
 	while (h->streams)
 		stream_drop(&h->streams);
+	while (h->ble_links)
+		stream_drop(&h->ble_links);
 	espat_loop_del(&h->loop, &h->lwatch);
 	espat_loop_del(&h->loop, &h->swatch);
 	close(h->lfd);

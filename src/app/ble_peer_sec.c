@@ -53,7 +53,7 @@ static bool session(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p)
 	if (idx < 0)
 		return false;
 	uint8_t mt, ma[6], pt = 0;
-	espat_ble_own_addr(m, &mt, ma);
+	espat_ble_link_own_addr(m, (size_t)idx, ma, &mt);
 	for (size_t i = 0; i < pm->world->n; i++)
 		if (memcmp(pm->world->peer[i].adv.addr, p->addr, 6) == 0)
 			pt = pm->world->peer[i].adv.addr_type;

@@ -898,6 +898,8 @@ static const struct ctl_cmd cmds[] = {
      "disconnects, or pairs (its SMP features, starting, typing a passkey, confirming a "
      "number)"},
     {"ble", "peers", 0, 0, espat_ctl_ble_peer_list, "", "the scripted BLE peers"},
+    {"ble", "att", 2, 2, espat_ctl_ble_att, "MAC HEX",
+     "the module sends one ATT PDU to the linked device at MAC (as its GATT client would)"},
     {"ble", "air", 0, 0, espat_ctl_ble_air, "",
      "the module's advertising as a phone hears it (null: not advertising)"},
     /* faults on the world's network: app/ctl_fault.c */

@@ -298,3 +298,22 @@ char *espat_ctl_ble_peer_list(struct espat_ctl *c, size_t argc, const char *cons
 		json_array_append_new(a, peer_json(c, &c->world->ble.peer[i]));
 	return espat_ctl_reply_ok("peers", a);
 }
+
+char *espat_ctl_ble_att(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_module *m = c->module(c->user);
+	uint8_t addr[6], pdu[ESPAT_ATT_MTU_MAX];
+	size_t n;
+	if (!espat_mac_parse(argv[0], strlen(argv[0]), addr))
+		return espat_ctl_reply_fail("MAC: xx:xx:xx:xx:xx:xx");
+	if (!espat_hex_decode(argv[1], strlen(argv[1]), pdu, sizeof(pdu), &n) || n == 0)
+		return espat_ctl_reply_fail("HEX: one ATT PDU, 1..517 bytes");
+	int link = espat_ble_link_of(m, addr);
+	if (link < 0)
+		return espat_ctl_reply_fail("no link with that device");
+	if (n > espat_ble_link_mtu(m, (size_t)link))
+		return espat_ctl_reply_fail("longer than the link's ATT_MTU");
+	if (m->ports.ble.att)
+		m->ports.ble.att(m->ports.ble.user, addr, pdu, n);
+	return espat_ctl_reply_ok("conn_index", json_integer(link));
+}

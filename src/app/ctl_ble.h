@@ -15,6 +15,10 @@ struct espat_ctl;
 char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *argv);
 /* `ble air`: the module's own advertising as a phone scanning hears it. */
 char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *argv);
+/* `ble att MAC HEX`: the module sends one ATT PDU to the device at MAC
+ * over their link, through the BLE port's att() (as its GATT client
+ * would): a test's request to another module's GATT server. */
+char *espat_ctl_ble_att(struct espat_ctl *c, size_t argc, const char *const *argv);
 char *espat_ctl_ble_peer_list(struct espat_ctl *c, size_t argc, const char *const *argv);
 
 #endif

@@ -737,6 +737,8 @@ static int run(struct espat_app *app)
 	if (app->air_open) {
 		const struct espat_radio world = app->ports.radio;
 		app->ports.radio = espat_air_radio(&app->air, &world);
+		const struct espat_ble_port ble = app->ports.ble;
+		app->ports.ble = espat_air_ble(&app->air, &ble); /* scripted peers and modules */
 	}
 	app->mopts = (struct espat_module_opts){
 	    .chip = app->chip,

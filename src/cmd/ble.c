@@ -1126,6 +1126,10 @@ static enum espat_rc bleconn_set(struct espat_module *m, const struct espat_args
 	size_t idx = (size_t)a->v[0].i;
 	if (!espat_mac_parse(a->v[1].s, a->v[1].len, c->addr))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(1));
+	/* COMPAT #425: the peripheral's AT+BLECONN on the link the central
+	 * made (the guide's 4.3.3) is OK, no +BLECONN [000:14649] */
+	if (!c->on && link_of(m, c->addr) == (int)idx)
+		return ESPAT_RC_OK;
 	if (b->link[idx].up || c->on || link_of(m, c->addr) >= 0)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	c->on = true;
@@ -1199,6 +1203,9 @@ static void procs_run(struct espat_module *m)
 			l->latency = l->upd_latency;
 			l->timeout = l->upd_timeout;
 			conn_param_line(m, i, true);
+			if (m->ports.ble.conn_param)
+				m->ports.ble.conn_param(m->ports.ble.user, l->addr, l->interval,
+				                        l->latency, l->timeout);
 		}
 		if (l->mtu_pending && !l->mtu_timer.armed) {
 			const struct espat_ble_port *port = &m->ports.ble;
@@ -1209,6 +1216,8 @@ static void procs_run(struct espat_module *m)
 			l->mtu_done = true;
 			l->mtu = l->mtu_req < offer ? l->mtu_req : offer;
 			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
+			if (port->mtu)
+				port->mtu(port->user, l->addr, l->mtu);
 		}
 	}
 }
@@ -1317,6 +1326,30 @@ bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t 
 	l->mtu = mtu < ESPAT_ATT_MTU_MAX ? mtu : ESPAT_ATT_MTU_MAX;
 	espat_wr_reportf(&m->wr, "+BLECFGMTU:%d,%u", i, l->mtu);
 	return true;
+}
+
+bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
+                               uint16_t latency, uint16_t timeout)
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0)
+		return false;
+	struct espat_ble_link *l = &m->ble->link[i];
+	l->interval = interval;
+	l->latency = latency;
+	l->timeout = timeout;
+	/* min and max 0: the update was not asked here, as the guide's
+	 * peripheral prints a central's updates [000:18705-18706] */
+	espat_wr_reportf(&m->wr, "+BLECONNPARAM:%d,0,0,%u,%u,%u", i, interval, latency, timeout);
+	return true;
+}
+
+void espat_ble_own_addr(const struct espat_module *m, uint8_t addr[6], uint8_t *type)
+{
+	const struct espat_ble *b = m->ble;
+	bool rnd = b->scan_param.own_addr_type == 1 && b->random;
+	memcpy(addr, rnd ? b->random_addr : b->public_addr, 6);
+	*type = rnd ? 1 : 0;
 }
 
 static const struct espat_param p_bledatalen[] = {

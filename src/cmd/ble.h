@@ -235,9 +235,11 @@ void espat_ble_sec_link(struct espat_module *m, size_t idx, bool up);
 /* One SMP PDU from the device at addr (the BLE port's SMP channel). */
 void espat_ble_smp_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
                       size_t len);
-/* The address the module uses on the air (public, or its random one)
- * and its type. */
-void espat_ble_own_addr(const struct espat_module *m, uint8_t *type, uint8_t a[6]);
+/* The address the module has on link idx, and its type: as the central,
+ * the one it initiated with (espat_ble_own_addr); as the peripheral, its
+ * advertising set's (AT+BLEADVPARAM's <own_addr_type>). */
+void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a[6],
+                             uint8_t *type);
 /* Whether the module made link idx (it is the central, the SMP initiator). */
 bool espat_ble_link_central(const struct espat_module *m, size_t idx);
 /* Link idx's encryption level: 0 plain, 1 encrypted, 2 authenticated. */
@@ -257,6 +259,15 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
  * link's ATT_MTU becomes min(mtu, 517), reported as +BLECFGMTU. False when
  * no link, or its MTU was already exchanged. */
 bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu);
+/* The peer at addr updated the link's parameters (an update it asked
+ * for, at its instant): reported as +BLECONNPARAM with min and max 0
+ * (not asked here). False when no link. */
+bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
+                               uint16_t latency, uint16_t timeout);
+/* The address the module initiates connections with (what the peer
+ * prints in +BLECONN): the random one when AT+BLESCANPARAM's
+ * <own_addr_type> is 1 and AT+BLEADDR=1 set one, else the public one. */
+void espat_ble_own_addr(const struct espat_module *m, uint8_t addr[6], uint8_t *type);
 /* The peer at addr ends the link (+BLEDISCONN now); false when none. */
 bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6]);
 /* The peer at addr is gone without a word (powered off, out of range):

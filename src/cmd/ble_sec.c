@@ -160,11 +160,17 @@ static const struct espat_smp_crypto *crypto(struct espat_module *m)
 	return &S(m)->crypto;
 }
 
-void espat_ble_own_addr(const struct espat_module *m, uint8_t *type, uint8_t a[6])
+void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a[6],
+                             uint8_t *type)
 {
 	const struct espat_ble *b = m->ble;
-	*type = b->random ? 1 : 0;
-	memcpy(a, b->random ? b->random_addr : b->public_addr, 6);
+	if (b->link[idx].central) {
+		espat_ble_own_addr(m, a, type);
+		return;
+	}
+	bool rnd = b->adv_param.own_addr_type == 1 && b->random;
+	memcpy(a, rnd ? b->random_addr : b->public_addr, 6);
+	*type = rnd ? 1 : 0;
 }
 
 /* A fresh session on link idx with the current AT+BLESECPARAM; sec_act
@@ -179,7 +185,7 @@ static void session(struct espat_module *m, size_t idx, int sec_act)
 	else if (sec_act == 3)
 		f.auth |= ESPAT_SMP_AUTH_MITM;
 	uint8_t type, a[6];
-	espat_ble_own_addr(m, &type, a);
+	espat_ble_link_own_addr(m, idx, a, &type);
 	espat_smp_init(&l->smp, crypto(m), (struct espat_smp_ops){smp_send, smp_event, l},
 	               bl->central ? ESPAT_SMP_INITIATOR : ESPAT_SMP_RESPONDER, &f, type, a,
 	               bl->addr_type, bl->addr);

@@ -58,6 +58,16 @@ struct espat_ble_port {
 	/* One SMP PDU (L2CAP's Security Manager channel) from the module to
 	 * the device at addr. May be NULL: nobody pairs. */
 	void (*smp)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
+	/* The link with addr took new parameters from an update this module
+	 * asked for (AT+BLECONNPARAM), at the update's instant: the other end
+	 * takes them at the same instant (espat_ble_peer_conn_param() there).
+	 * Units: 1.25 ms, events, 10 ms. May be NULL. */
+	void (*conn_param)(void *user, const uint8_t addr[6], uint16_t interval, uint16_t latency,
+	                   uint16_t timeout);
+	/* This module's MTU exchange (AT+BLECFGMTU) on the link with addr
+	 * ended with ATT_MTU mtu: the other end learns it too
+	 * (espat_ble_peer_mtu() there). May be NULL. */
+	void (*mtu)(void *user, const uint8_t addr[6], uint16_t mtu);
 	void *user;
 };
 

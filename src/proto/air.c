@@ -139,6 +139,90 @@ bool espat_air_window_decode(const uint8_t *p, size_t n, uint32_t *grant)
 	return *grant != 0;
 }
 
+/* Advertising record: addr_type, adv_type, channel_map (1 each), interval
+ * 4, adv_len 1 + adv, rsp_len 1 + rsp. */
+size_t espat_air_ble_adv_encode(const struct espat_air_ble_adv *a, uint8_t *out)
+{
+	size_t al = a->adv_len <= ESPAT_AIR_BLE_DATA_MAX ? a->adv_len : ESPAT_AIR_BLE_DATA_MAX;
+	size_t rl = a->rsp_len <= ESPAT_AIR_BLE_DATA_MAX ? a->rsp_len : ESPAT_AIR_BLE_DATA_MAX;
+	out[0] = a->addr_type;
+	out[1] = a->adv_type;
+	out[2] = a->channel_map;
+	put32(out + 3, a->interval_ms);
+	out[7] = (uint8_t)al;
+	memcpy(out + 8, a->adv, al);
+	out[8 + al] = (uint8_t)rl;
+	memcpy(out + 9 + al, a->rsp, rl);
+	return 9 + al + rl;
+}
+
+bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_adv *a)
+{
+	if (n < 9 || p[7] > ESPAT_AIR_BLE_DATA_MAX || n < 9u + p[7])
+		return false;
+	size_t al = p[7], rl = p[8 + al];
+	if (rl > ESPAT_AIR_BLE_DATA_MAX || n != 9 + al + rl)
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->addr_type = p[0];
+	a->adv_type = p[1];
+	a->channel_map = p[2];
+	a->interval_ms = get32(p + 3);
+	a->adv_len = (uint8_t)al;
+	memcpy(a->adv, p + 8, al);
+	a->rsp_len = (uint8_t)rl;
+	memcpy(a->rsp, p + 9 + al, rl);
+	return a->interval_ms != 0;
+}
+
+size_t espat_air_ble_init_encode(const struct espat_air_ble_init *i, uint8_t *out)
+{
+	memcpy(out, i->addr, 6);
+	out[6] = i->addr_type;
+	return 7;
+}
+
+bool espat_air_ble_init_decode(const uint8_t *p, size_t n, struct espat_air_ble_init *i)
+{
+	if (n != 7)
+		return false;
+	memcpy(i->addr, p, 6);
+	i->addr_type = p[6];
+	return true;
+}
+
+size_t espat_air_ble_conn_encode(const struct espat_air_ble_conn *c, uint8_t *out)
+{
+	put16(out, c->interval);
+	put16(out + 2, c->latency);
+	put16(out + 4, c->timeout);
+	return 6;
+}
+
+bool espat_air_ble_conn_decode(const uint8_t *p, size_t n, struct espat_air_ble_conn *c)
+{
+	if (n != 6)
+		return false;
+	c->interval = get16(p);
+	c->latency = get16(p + 2);
+	c->timeout = get16(p + 4);
+	return c->interval != 0 && c->timeout != 0;
+}
+
+size_t espat_air_ble_mtu_encode(uint16_t mtu, uint8_t *out)
+{
+	put16(out, mtu);
+	return 2;
+}
+
+bool espat_air_ble_mtu_decode(const uint8_t *p, size_t n, uint16_t *mtu)
+{
+	if (n != 2)
+		return false;
+	*mtu = get16(p);
+	return *mtu >= 23 && *mtu <= ESPAT_AIR_BLE_ATT_MAX;
+}
+
 void espat_air_flow_init(struct espat_air_flow *f)
 {
 	f->credit = ESPAT_AIR_WINDOW;

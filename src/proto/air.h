@@ -7,9 +7,9 @@
  * addresses, a MAC) and a payload of at most ESPAT_AIR_PAYLOAD_MAX bytes.
  * One header for every type keeps the codec small: each type documents
  * which fields it uses, the others are zero. Types are grouped by number
- * so that BLE (advertising, connections) can be carried later by the same
- * hub: 0x01-0x0f session, 0x10-0x3f Wi-Fi, 0x40-0x5f IP, 0x80-0xbf BLE
- * (reserved). A receiver ignores a type it does not know.
+ * so that one hub carries them all: 0x01-0x0f session, 0x10-0x3f Wi-Fi,
+ * 0x40-0x5f IP, 0x80-0xbf Bluetooth LE (advertising, links, ATT). A
+ * receiver ignores a type it does not know.
  *
  * Pure: no sockets, no clock, no allocation. The decoder is incremental:
  * it takes what has arrived and says need-more, one message, or malformed. */
@@ -56,7 +56,22 @@ enum espat_air_type {
 	                              * payload = the datagram */
 	ESPAT_AIR_TCP_WINDOW = 0x45, /* peer, cid, payload = 4-byte big-endian grant: the
 	                              * receiver takes that many more bytes of the stream */
-	                             /* BLE: 0x80-0xbf, not used yet */
+	/* Bluetooth LE. A link is named like a TCP stream: (peer = the module
+	 * that initiated it, cid = that module's number for it), both ways. */
+	ESPAT_AIR_BLE_ADV = 0x80,      /* module->hub: my advertising set (mac = its address,
+	                                * payload = advertising record; none: stopped);
+	                                * hub->module: peer = the advertiser's module */
+	ESPAT_AIR_BLE_CONN = 0x81,     /* initiator->hub: connect to the set at mac, cid,
+	                                * payload = initiator record; hub->advertiser: peer */
+	ESPAT_AIR_BLE_CONN_ANS = 0x82, /* advertiser->hub->initiator: peer, cid, code =
+	                                * enum espat_air_ble_ans */
+	ESPAT_AIR_BLE_ATT = 0x83,      /* either end: peer, cid, payload = one ATT PDU */
+	ESPAT_AIR_BLE_PARAM = 0x84,    /* either end: peer, cid, code = enum
+	                                * espat_air_ble_param, payload = its record */
+	ESPAT_AIR_BLE_DISCONN = 0x85,  /* either end (or the hub): peer, cid, code = the HCI
+	                                * reason (ESPAT_AIR_BLE_*_TERM, _TIMEOUT) */
+	ESPAT_AIR_BLE_SMP = 0x86,      /* either end: peer, cid, payload = one SMP PDU (L2CAP's
+	                                * Security Manager channel, beside ATT's) */
 };
 
 /* ESPAT_AIR_JOIN_ANS's code. */
@@ -74,6 +89,50 @@ enum espat_air_close {
 	ESPAT_AIR_REFUSED = 2,  /* nothing listens on that port */
 	ESPAT_AIR_UNREACH = 3,  /* no module has that address in that network */
 	ESPAT_AIR_VANISHED = 4, /* the other module left the air (exit, kill, power cut) */
+};
+
+/* BLE_CONN_ANS's code. */
+enum espat_air_ble_ans {
+	ESPAT_AIR_BLE_ACCEPTED = 0,
+	ESPAT_AIR_BLE_REFUSED = 1, /* not advertising connectably (any more), no free link */
+};
+
+/* BLE_DISCONN's code: the HCI reason the other end's stack reports. */
+#define ESPAT_AIR_BLE_TIMEOUT 0x08     /* the other end vanished: supervision timeout */
+#define ESPAT_AIR_BLE_REMOTE_TERM 0x13 /* the other end's host ended the link */
+
+/* BLE_PARAM's code. */
+enum espat_air_ble_param {
+	ESPAT_AIR_BLE_CONN_PARAM = 0, /* payload: interval, latency, timeout (2 bytes each) */
+	ESPAT_AIR_BLE_MTU = 1,        /* payload: the ATT_MTU the exchange agreed (2 bytes) */
+};
+
+#define ESPAT_AIR_BLE_DATA_MAX 119u /* advertising data / scan response bytes */
+#define ESPAT_AIR_BLE_ATT_MAX 517u  /* an ATT PDU's bytes (the largest ATT_MTU) */
+
+/* An advertising set as the air carries it (BLE_ADV's payload); the
+ * address is the message's mac. Timing is the receiver's business: it
+ * places the events on its own clock from interval_ms. */
+struct espat_air_ble_adv {
+	uint8_t addr_type;    /* 0 public, 1 random */
+	uint8_t adv_type;     /* AT+BLEADVPARAM's <adv_type> */
+	uint8_t channel_map;  /* bit 0 ch37 .. bit 2 ch39 */
+	uint32_t interval_ms; /* 20 .. 10240 */
+	uint8_t adv_len, rsp_len;
+	uint8_t adv[ESPAT_AIR_BLE_DATA_MAX];
+	uint8_t rsp[ESPAT_AIR_BLE_DATA_MAX];
+};
+
+/* BLE_CONN's payload: who initiates (its address as the target will see it). */
+struct espat_air_ble_init {
+	uint8_t addr[6];
+	uint8_t addr_type;
+};
+
+/* BLE_PARAM's payload for ESPAT_AIR_BLE_CONN_PARAM (the guide's units:
+ * 1.25 ms, events, 10 ms). */
+struct espat_air_ble_conn {
+	uint16_t interval, latency, timeout;
 };
 
 /* One message. Addresses are IPv4 in host byte order. payload is borrowed:
@@ -130,6 +189,21 @@ bool espat_air_ap_decode(const uint8_t *p, size_t n, struct espat_air_ap *ap);
  * is false when the payload is not one (wrong length, a grant of 0). */
 void espat_air_window_encode(uint32_t grant, uint8_t out[ESPAT_AIR_WINDOW_LEN]);
 bool espat_air_window_decode(const uint8_t *p, size_t n, uint32_t *grant);
+
+/* BLE payloads. Each encode returns the bytes written (out holds at
+ * least ESPAT_AIR_BLE_ADV_LEN_MAX, 7, 6 or 2); each decode is false when
+ * the payload is not one (wrong length, data longer than the max, an
+ * interval of 0). */
+#define ESPAT_AIR_BLE_ADV_LEN_MAX (9u + 2u * ESPAT_AIR_BLE_DATA_MAX)
+size_t espat_air_ble_adv_encode(const struct espat_air_ble_adv *a, uint8_t *out);
+bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_adv *a);
+size_t espat_air_ble_init_encode(const struct espat_air_ble_init *i, uint8_t *out);
+bool espat_air_ble_init_decode(const uint8_t *p, size_t n, struct espat_air_ble_init *i);
+size_t espat_air_ble_conn_encode(const struct espat_air_ble_conn *c, uint8_t *out);
+bool espat_air_ble_conn_decode(const uint8_t *p, size_t n, struct espat_air_ble_conn *c);
+size_t espat_air_ble_mtu_encode(uint16_t mtu, uint8_t *out);
+/* false also for an MTU outside 23..517 */
+bool espat_air_ble_mtu_decode(const uint8_t *p, size_t n, uint16_t *mtu);
 
 /* A TCP stream's flow control, one per end (both directions at once), as
  * TCP's window without sequence numbers: frames are never lost or

@@ -387,12 +387,14 @@ class FakeHub:
         self.conn, _ = self.lsock.accept()
         self.conn.setblocking(False)
 
-    def send(self, typ, code=0, net=0, peer=0, cid=0, src=(0, 0), dst=(0, 0), payload=b""):
-        h = HDR.pack(typ, code, net, peer, cid, src[0], src[1], dst[0], dst[1], b"\0" * 6)
+    def send(self, typ, code=0, net=0, peer=0, cid=0, src=(0, 0), dst=(0, 0), payload=b"",
+             mac=b"\0" * 6):
+        h = HDR.pack(typ, code, net, peer, cid, src[0], src[1], dst[0], dst[1], mac)
         self.conn.sendall(struct.pack(">I", len(h) + len(payload)) + h + payload)
 
     def frames(self):
-        """Every whole frame that arrived so far: (type, code, peer, cid, payload)."""
+        """Every whole frame that arrived so far: (type, code, peer, cid, payload,
+        mac)."""
         try:
             while True:
                 got = self.conn.recv(65536)
@@ -405,7 +407,7 @@ class FakeHub:
         while len(self.buf) >= 4 and len(self.buf) >= 4 + struct.unpack(">I", self.buf[:4])[0]:
             n = struct.unpack(">I", self.buf[:4])[0]
             f = HDR.unpack(self.buf[4:4 + HDR.size])
-            out.append((f[0], f[1], f[3], f[4], self.buf[4 + HDR.size:4 + n]))
+            out.append((f[0], f[1], f[3], f[4], self.buf[4 + HDR.size:4 + n], f[9]))
             self.buf = self.buf[4 + n:]
         return out
 

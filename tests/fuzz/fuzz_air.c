@@ -6,7 +6,8 @@
  * must give back the same bytes, an AP_UP payload that decodes as a
  * softAP record must encode back to itself, and a TCP_WINDOW payload that
  * decodes as a grant must too (and feed the flow control without breaking
- * its bounds). */
+ * its bounds). BLE payloads (advertising record, initiator, connection
+ * parameters, MTU) that decode must encode back to the same bytes. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 static uint8_t again[ESPAT_AIR_FRAME_MAX];
+
+/* A BLE payload that decodes encodes back to itself. */
+static void check_ble(const struct espat_air_msg *m)
+{
+	uint8_t out[ESPAT_AIR_BLE_ADV_LEN_MAX];
+	size_t n = 0;
+	bool ok = false;
+	if (m->type == ESPAT_AIR_BLE_ADV) {
+		struct espat_air_ble_adv a;
+		if ((ok = espat_air_ble_adv_decode(m->payload, m->len, &a)))
+			n = espat_air_ble_adv_encode(&a, out);
+	} else if (m->type == ESPAT_AIR_BLE_CONN) {
+		struct espat_air_ble_init i;
+		if ((ok = espat_air_ble_init_decode(m->payload, m->len, &i)))
+			n = espat_air_ble_init_encode(&i, out);
+	} else if (m->type == ESPAT_AIR_BLE_PARAM && m->code == ESPAT_AIR_BLE_CONN_PARAM) {
+		struct espat_air_ble_conn c;
+		if ((ok = espat_air_ble_conn_decode(m->payload, m->len, &c)))
+			n = espat_air_ble_conn_encode(&c, out);
+	} else if (m->type == ESPAT_AIR_BLE_PARAM && m->code == ESPAT_AIR_BLE_MTU) {
+		uint16_t mtu;
+		if ((ok = espat_air_ble_mtu_decode(m->payload, m->len, &mtu))) {
+			CHECK(mtu >= 23 && mtu <= ESPAT_AIR_BLE_ATT_MAX);
+			n = espat_air_ble_mtu_encode(mtu, out);
+		}
+	}
+	if (ok)
+		CHECK(n == m->len && memcmp(out, m->payload, n) == 0);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -80,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(espat_air_flow_consumed(&f, m.net) <= ESPAT_AIR_WINDOW);
 			CHECK(f.room <= ESPAT_AIR_WINDOW);
 		}
+		check_ble(&m);
 		off += used;
 		if (have < off)
 			have = off;
