@@ -536,3 +536,43 @@ def test_hub_gone_links_end_by_timeout(tmp_path):
             assert ble_state(d) == {"advertising": False, "advertisers": [], "links": []}
     finally:
         stop_all((a, b), hub, log)
+
+
+def test_pairing_across_the_air(pair):
+    """The guide's 4.3.4 between two modules: the server KeyboardOnly, the
+    client KeyboardDisplay, Secure Connections with MITM and bonding; the
+    client's AT+BLEENC, the server's +BLESECREQ and AT+BLEENCRSP, the key
+    shown on the client and typed on the server, the keys and
+    +BLEAUTHCMPL:0,0 on both in the guide's order; both bonded. Then a
+    wrong key: Confirm Value Failed, +BLEAUTHCMPL:0,1 on both."""
+    a, b = pair
+    advertise(a, "020106")
+    connect(b, a)
+    assert a.cmd("AT+BLESECPARAM=13,2,16,3,3") == OK
+    assert b.cmd("AT+BLESECPARAM=13,4,16,3,3") == OK
+
+    def start():
+        assert b.cmd("AT+BLEENC=0,3") == OK
+        a.expect(b"+BLESECREQ:0\r\n")
+        assert a.cmd("AT+BLEENCRSP=0,1") == OK
+        key = b.expect_re(rb"\+BLESECNTFYKEY:0,(\d{6})\r\n").group(1).decode()
+        a.expect(b"+BLESECKEYREQ:0\r\n")
+        return key
+
+    key = start()
+    assert a.cmd(f"AT+BLEKEYREPLY=0,{key}") == OK
+    a.expect(b"+BLESECKEYTYPE:0,16\r\n+BLESECKEYTYPE:0,1\r\n+BLESECKEYTYPE:0,32\r\n"
+             b"+BLESECKEYTYPE:0,2\r\n+BLEAUTHCMPL:0,0\r\n")
+    b.expect(b"+BLESECKEYTYPE:0,2\r\n+BLESECKEYTYPE:0,16\r\n+BLESECKEYTYPE:0,1\r\n"
+             b"+BLESECKEYTYPE:0,32\r\n+BLEAUTHCMPL:0,0\r\n")
+    assert a.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{b.addr}"\r\n'.encode() + OK
+    assert b.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{a.addr}"\r\n'.encode() + OK
+
+    key = start()
+    assert a.cmd(f"AT+BLEKEYREPLY=0,{(int(key) + 1) % 1000000}") == OK
+    a.expect(b"+BLEAUTHCMPL:0,1\r\n")
+    b.expect(b"+BLEAUTHCMPL:0,1\r\n")
+    for d in (a, b):
+        assert d.cmd("AT+BLEENCCLEAR") == OK
+        assert d.cmd("AT+BLEENCDEV?") == OK
+    disconnect(b, a)
