@@ -113,6 +113,7 @@ static void ble_free(struct espat_module *m)
 	adv_stop(m); /* a restart takes the module off the air */
 	links_end(m);
 	espat_ble_gatts_free(m);
+	espat_ble_gattc_free(m);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -180,6 +181,7 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		adv_stop(m); /* and advertising */
 		links_end(m);
 		espat_ble_gatts_free(m); /* the services go with the stack */
+		espat_ble_gattc_free(m);
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -726,7 +728,7 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 	                             .data_len = 27};
 	memcpy(l->addr, addr, 6);
 	/* a new client: its CCCDs start cleared */
-	memset(m->ble->gatts.cccd[idx], 0, sizeof(m->ble->gatts.cccd[idx]));
+	espat_ble_gatts_client_reset(m, idx);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, addr, true);
 }
@@ -740,6 +742,7 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	espat_timer_cancel(&m->timers, &l->upd_timer);
 	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	l->up = false;
+	espat_ble_gattc_link_down(m, idx, report);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, l->addr, false);
 	if (report) {

@@ -117,7 +117,7 @@ struct espat_registry {
 	const struct espat_dialect *dialect;
 };
 
-#define ESPAT_FAMILIES_MAX 20
+#define ESPAT_FAMILIES_MAX 24
 
 /* The RTC (AT+SYSTIMESTAMP, SNTP): it starts at the epoch at power-on and
  * runs on through soft restarts, as the chip's does. */

@@ -68,6 +68,8 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ota_family,
 	&espat_ble_family, /* Bluetooth LE (3.4), after TCP/IP (3.3) */
 	&espat_ble_gatts_family, /* its GATT server commands (3.4.18-3.4.25) */
+	&espat_ble_gattc_family, /* its GATT client commands (3.4.26-3.4.30) */
+	&espat_ble_spp_family,   /* BLE SPP (3.4.31-3.4.32) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,
