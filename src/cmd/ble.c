@@ -742,7 +742,6 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	espat_timer_cancel(&m->timers, &l->upd_timer);
 	espat_timer_cancel(&m->timers, &l->mtu_timer);
 	l->up = false;
-	espat_ble_gattc_link_down(m, idx, report);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, l->addr, false);
 	if (report) {
@@ -750,6 +749,7 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 		espat_wr_reportf(&m->wr, "+BLEDISCONN:%u,\"%s\"", (unsigned)idx,
 		                 espat_mac_str(l->addr, a));
 	}
+	espat_ble_gattc_link_down(m, idx, report); /* after +BLEDISCONN: its ERROR follows */
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6]);
@@ -1012,6 +1012,8 @@ static void procs_run(struct espat_module *m)
 			l->mtu_pending = false;
 			l->mtu_done = true;
 			l->mtu = l->mtu_req < offer ? l->mtu_req : offer;
+			if (port->mtu)
+				port->mtu(port->user, l->addr, l->mtu);
 			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
 		}
 	}
@@ -1119,6 +1121,8 @@ bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t 
 	if (mtu < ESPAT_ATT_MTU_MIN)
 		mtu = ESPAT_ATT_MTU_MIN;
 	l->mtu = mtu < ESPAT_ATT_MTU_MAX ? mtu : ESPAT_ATT_MTU_MAX;
+	if (m->ports.ble.mtu)
+		m->ports.ble.mtu(m->ports.ble.user, l->addr, l->mtu);
 	espat_wr_reportf(&m->wr, "+BLECFGMTU:%d,%u", i, l->mtu);
 	return true;
 }

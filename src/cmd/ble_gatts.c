@@ -99,7 +99,7 @@ uint16_t espat_ble_gatts_row_add(struct espat_gatt_db *db, const char *row)
 	    !num_in(f[3], fl[3], 0, 0xffff, &perm) || !num_in(f[4], fl[4], 1, 512, &max) ||
 	    !num_in(f[5], fl[5], 0, max, &cur))
 		return 0;
-	uint8_t val[512];
+	uint8_t val[512] = {0};
 	size_t vl = 0;
 	struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY),
 	                      sec = espat_att_uuid16(ESPAT_GATT_SECONDARY);

@@ -46,6 +46,8 @@ struct espat_ble_port {
 	/* One ATT PDU from the module to the device at addr over their link
 	 * (a notification, an indication). May be NULL. */
 	void (*att)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
+	/* The link with addr has a new ATT_MTU (an exchange ended). May be NULL. */
+	void (*mtu)(void *user, const uint8_t addr[6], uint16_t mtu);
 	void *user;
 };
 
