@@ -114,6 +114,7 @@ static void ble_free(struct espat_module *m)
 	links_end(m);
 	espat_ble_gatts_free(m);
 	espat_ble_gattc_free(m);
+	espat_ble_spp_free(m);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -182,6 +183,7 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		links_end(m);
 		espat_ble_gatts_free(m); /* the services go with the stack */
 		espat_ble_gattc_free(m);
+		espat_ble_spp_free(m);
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}

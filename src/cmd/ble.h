@@ -131,6 +131,7 @@ enum espat_ble_role {
 };
 
 struct espat_ble_gattc;
+struct espat_ble_spp;
 
 struct espat_ble {
 	enum espat_ble_role role;
@@ -153,6 +154,7 @@ struct espat_ble {
 	struct espat_ble_connecting connecting;
 	struct espat_ble_gatts gatts;
 	struct espat_ble_gattc *gattc; /* the GATT client's (ble_gattc.c), NULL until used */
+	struct espat_ble_spp *spp;     /* BLE SPP's (ble_spp.c), NULL until used */
 };
 
 /* Whether BLE is initialized (either role): AT+CIPMODE=1 is refused then. */
@@ -240,13 +242,21 @@ bool espat_ble_gattc_char(struct espat_module *m, size_t link, uint8_t srv, uint
                           uint16_t *handle, uint8_t *prop, uint16_t *cccd);
 
 /* BLE SPP (ble_spp.c): a notification or indication the client got of
- * characteristic (srv, chr) on link; in SPP it goes raw to the UART. */
-void espat_ble_spp_value_in(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
+ * characteristic (srv, chr) on link; true when SPP took it (raw to the
+ * UART: no +NOTIFY / +INDICATE then). */
+bool espat_ble_spp_value_in(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
                             const uint8_t *v, size_t n);
 /* The local server's characteristic value at table row `row` was written
- * by the client on link; in SPP it goes raw to the UART. */
-void espat_ble_spp_write_in(struct espat_module *m, size_t link, size_t row, const uint8_t *v,
+ * by the client on link; true when SPP took it (no +WRITE then). */
+bool espat_ble_spp_write_in(struct espat_module *m, size_t link, size_t row, const uint8_t *v,
                             size_t n);
+/* A Write Response or Error Response no GATT client command waits for:
+ * SPP's (its CCCD write, a data chunk). */
+void espat_ble_spp_answer(struct espat_module *m, size_t link, const struct espat_att_pdu *p);
+/* The client on link confirmed the server's indication. */
+void espat_ble_spp_confirmed(struct espat_module *m, size_t link);
+/* Frees SPP's state (deinit, restart). */
+void espat_ble_spp_free(struct espat_module *m);
 extern const struct espat_family espat_ble_spp_family;
 
 /* Frees the GATT server's table (deinit, restart). */

@@ -580,7 +580,7 @@ static void value_in(struct espat_module *m, size_t li, const struct espat_att_p
 	for (size_t i = 0; c && i < c->link[li].nent; i++)
 		if (c->link[li].ent[i].handle == p->handle && c->link[li].ent[i].desc == 0)
 			e = &c->link[li].ent[i];
-	if (e) {
+	if (e && !espat_ble_spp_value_in(m, li, e->srv, e->chr, p->value, p->value_len)) {
 		char head[48];
 		int hl = snprintf(head, sizeof(head), "+%s:%zu,%u,%u,%zu,",
 		                  p->op == ESPAT_ATT_NOTIFY ? "NOTIFY" : "INDICATE", li, e->srv,
@@ -590,7 +590,6 @@ static void value_in(struct espat_module *m, size_t li, const struct espat_att_p
 		memcpy(line + hl, p->value, p->value_len);
 		memcpy(line + hl + p->value_len, "\r\n", 2);
 		espat_wr_report(&m->wr, line, (size_t)hl + p->value_len + 2);
-		espat_ble_spp_value_in(m, li, e->srv, e->chr, p->value, p->value_len);
 	}
 	if (p->op == ESPAT_ATT_INDICATE && m->ports.ble.att) {
 		const uint8_t confirm = ESPAT_ATT_CONFIRM;
@@ -608,8 +607,12 @@ void espat_ble_gattc_in(struct espat_module *m, size_t link, const uint8_t *pdu,
 		return;
 	}
 	struct espat_ble_gattc *c = m->ble->gattc;
-	if (!c || c->proc == PROC_NONE || !c->sent || c->li != link)
-		return; /* an answer nobody asked for */
+	if (!c || c->proc == PROC_NONE || !c->sent || c->li != link) {
+		/* not a command's: SPP's writes, or an answer nobody asked for */
+		if (p.op == ESPAT_ATT_WRITE_RSP || p.op == ESPAT_ATT_ERROR_RSP)
+			espat_ble_spp_answer(m, link, &p);
+		return;
+	}
 	c->sent = false;
 	espat_timer_cancel(&m->timers, &c->timeout);
 	switch (c->proc) {

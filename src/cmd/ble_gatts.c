@@ -119,6 +119,11 @@ uint16_t espat_ble_gatts_row_add(struct espat_gatt_db *db, const char *row)
 static void on_read(void *user, size_t client, uint16_t h);
 static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n);
 
+static void on_confirm(void *user, size_t client)
+{
+	espat_ble_spp_confirmed(user, client);
+}
+
 /* The database with the GATT and GAP services, made when first needed:
  * a client sees those before any AT+BLEGATTSSRVCRE. False: no memory. */
 static bool db_ready(struct espat_module *m)
@@ -133,7 +138,8 @@ static bool db_ready(struct espat_module *m)
 		return false;
 	}
 	espat_gatt_db_init(&g->db, g->db_attr, CORE_ATTRS + ROWS_MAX, g->db_mem, DB_MEM);
-	g->db.ops = (struct espat_gatt_db_ops){.on_read = on_read, .on_write = on_write, .user = m};
+	g->db.ops = (struct espat_gatt_db_ops){
+	    .on_read = on_read, .on_write = on_write, .on_confirm = on_confirm, .user = m};
 	g->name_h = espat_gatt_db_add_core(&g->db, m->ble->name);
 	g->base = (uint16_t)(g->db.n + 1);
 	return true;
@@ -436,6 +442,8 @@ static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, si
 		return;
 	size_t row = (size_t)(h - g->base);
 	const struct espat_gatts_attr *a = &g->attr[row];
+	if (espat_ble_spp_write_in(m, client, row, v, n))
+		return; /* SPP data: raw to the UART */
 	char head[48];
 	char desc[8] = "";
 	if (a->desc)
@@ -450,7 +458,6 @@ static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, si
 	memcpy(line + hl + n, "\r\n", 2);
 	espat_wr_report(&m->wr, line, (size_t)hl + n + 2);
 	free(line);
-	espat_ble_spp_write_in(m, client, row, v, n);
 }
 
 void espat_ble_gatts_client_reset(struct espat_module *m, size_t link)

@@ -46,7 +46,10 @@ static bool label_ok(const char *s)
 static void peer_written(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n)
 {
 	struct espat_ble_peer *p = user;
-	(void)client, (void)h;
+	(void)client;
+	const struct espat_gatt_attr *a = espat_gatt_db_attr(&p->db, h);
+	if (a && espat_gatt_db_is(a, ESPAT_GATT_CCCD))
+		return; /* a subscription, not data */
 	for (size_t i = 0; i < n; i++)
 		p->wr_hash = (p->wr_hash ^ v[i]) * 16777619u;
 	p->wr_bytes += n;

@@ -191,12 +191,110 @@ static void test_timeout_and_loss(void **state)
 	cmd(f, "AT+BLEGATTCPRIMSRV=0\r\n", EXEC_ERR);
 }
 
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* SPP as the client [000:15510-15545]: tx = C304 (write), rx = C306
+ * (indicate); bytes typed go to the peer in 20-byte Write Requests, the
+ * peer's indications come out raw; +++ leaves. */
+static void test_spp_client(void **state)
+{
+	struct fx *f = *state;
+	struct espat_ble_peer *p = linked(f, true);
+	cmd(f, "AT+BLESPPCFG?\r\n", "+BLESPPCFG:0,0,0,0,1\r\n" OK);
+	cmd(f, "AT+BLESPP\r\n", EXEC_ERR); /* not configured */
+	cmd(f, "AT+BLESPPCFG=1,3,5,3,7\r\n", OK);
+	cmd(f, "AT+BLESPPCFG?\r\n", "+BLESPPCFG:3,5,3,7,1\r\n" OK);
+	cmd(f, "AT+BLESPPCFG=0,1\r\n", ERR("0x01070001"));
+	cmd(f, "AT+BLESPPCFG=1,3,5\r\n", ERR("0x01070003"));
+	cmd(f, "AT+BLESPP\r\n", EXEC_ERR); /* nothing discovered */
+	send(f, "AT+BLEGATTCPRIMSRV=0\r\n");
+	advance(f, 1000);
+	expect(f, PRIM);
+	send(f, "AT+BLEGATTCCHAR=0,3\r\n");
+	advance(f, 2000);
+	espat_tp_clear(&f->tp);
+	cmd(f, "AT+BLESPPCFG=1,3,1,3,7\r\n", OK); /* C300 is read-only: no tx */
+	cmd(f, "AT+BLESPP\r\n", EXEC_ERR);
+	cmd(f, "AT+BLESPPCFG=1,3,5,3,7,0\r\n", OK);
+	/* entering writes the rx CCCD (indicate): the peer sees it enabled */
+	cmd(f, "AT+BLESPP\r\n", OK ">");
+	assert_int_equal(espat_gatt_db_cccd(&p->db, 0, 29), 2);
+	static uint8_t d[3000];
+	for (size_t i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7 + i / 251);
+	sendn(f, d, sizeof(d));
+	expect(f, "");
+	assert_int_equal(p->wr_bytes, sizeof(d));
+	assert_int_equal(p->wr_hash, fnv(d, sizeof(d)));
+	/* the peer's indications arrive raw, no +INDICATE */
+	assert_int_equal(
+	    espat_ble_peer_notify(p, ESPAT_ATT_INDICATE, 29, (const uint8_t *)"xyz", 3),
+	    ESPAT_GATT_NTF_OK);
+	expect(f, "xyz");
+	advance(f, 1100);
+	send(f, "+++");
+	advance(f, 1100);
+	expect(f, "");
+	cmd(f, "AT\r\n", OK);
+	/* out of SPP, an indication is a report again */
+	assert_int_equal(espat_ble_peer_notify(p, ESPAT_ATT_INDICATE, 29, (const uint8_t *)"q", 1),
+	                 ESPAT_GATT_NTF_OK);
+	expect(f, "+INDICATE:0,3,7,1,q\r\n");
+}
+
+/* SPP as the server [000:15547-15580]: tx = C306 (indicate), rx = C304
+ * (write). ERROR until the client enabled the tx CCCD. */
+static void test_spp_server(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t PHONE[6] = {0x7c, 0xdf, 0xa1, 0xb3, 0x8d, 0xde};
+	char err[160];
+	const char *kv[] = {"addr=7c:df:a1:b3:8d:de"};
+	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "phone", 1, kv, err, sizeof(err)), 0);
+	cmd(f, "AT+BLEINIT=2\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVCRE\r\n", OK);
+	cmd(f, "AT+BLEGATTSSRVSTART\r\n", OK);
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, PHONE, 0), 0);
+	expect(f, "+BLECONN:0,\"7c:df:a1:b3:8d:de\"\r\n");
+	cmd(f, "AT+BLESPPCFG=1,1,7,1,5\r\n", OK);
+	cmd(f, "AT+BLESPP\r\n", EXEC_ERR); /* the client has not subscribed */
+	/* the phone subscribes to C306's indications (its CCCD at handle 30) */
+	uint8_t req[8] = {ESPAT_ATT_WRITE_REQ, 30, 0, 2, 0}, rsp[600];
+	assert_int_equal(espat_ble_att_request(&f->m, PHONE, req, 5, rsp, sizeof(rsp)), 1);
+	expectn(f, "+WRITE:0,1,7,1,2,\x02\x00\r\n", 21);
+	cmd(f, "AT+BLESPP\r\n", OK ">");
+	/* typed bytes: indications of at most 20 bytes, each confirmed by the phone */
+	sendn(f, "0123456789abcdefghijKLM", 23);
+	const struct espat_ble_peer *p = &f->tp.world.ble.peer[0];
+	assert_int_equal(p->nlog, 2);
+	assert_int_equal(p->log[0].len, 23);
+	assert_memory_equal(p->log[0].pdu + 3, "0123456789abcdefghij", 20);
+	assert_int_equal(p->log[1].len, 6);
+	/* the phone writes C304 (value 24): raw on the UART, no +WRITE */
+	uint8_t wr[8] = {ESPAT_ATT_WRITE_REQ, 24, 0, 'h', 'i'};
+	assert_int_equal(espat_ble_att_request(&f->m, PHONE, wr, 5, rsp, sizeof(rsp)), 1);
+	expect(f, "hi");
+	advance(f, 1100);
+	send(f, "+++");
+	advance(f, 1100);
+	cmd(f, "AT\r\n", OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_discovery, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_read_write_notify, setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_and_loss, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_spp_client, setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_spp_server, setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
