@@ -42,6 +42,10 @@ static json_t *peer_json(const struct espat_ble_peer *p)
 	json_object_set_new(j, "label", json_string(p->label));
 	json_object_set_new(j, "rssi", json_integer(p->adv.rssi));
 	json_object_set_new(j, "connected", json_boolean(p->connected));
+	char rh[16];
+	snprintf(rh, sizeof(rh), "%08x", p->rx_hash);
+	json_object_set_new(j, "received_bytes", json_integer((json_int_t)p->rx_bytes));
+	json_object_set_new(j, "received_fnv1a", json_string(rh));
 	if (p->served) {
 		char h[16];
 		snprintf(h, sizeof(h), "%08x", p->wr_hash);

@@ -145,7 +145,9 @@ static void flush(struct espat_module *m)
 			s->qlen = 0; /* no link: the bytes are lost */
 			break;
 		}
+		/* ATT_MTU - 3, and no attribute value is longer than 512 bytes */
 		size_t room = espat_att_value_room(ESPAT_ATT_WRITE_CMD, l->mtu);
+		room = room < ESPAT_ATT_VALUE_MAX ? room : ESPAT_ATT_VALUE_MAX;
 		size_t k = s->qlen < room ? s->qlen : room;
 		if (s->client) {
 			uint8_t out[ESPAT_ATT_MTU_MAX];

@@ -41,6 +41,13 @@ static bool label_ok(const char *s)
 	return true;
 }
 
+static uint32_t fnv1a(uint32_t h, const uint8_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ v[i]) * 16777619u;
+	return h;
+}
+
 /* What the module wrote to a served peer: counted and hashed (FNV-1a),
  * so a test can check a long SPP stream without the peer keeping it. */
 static void peer_written(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n)
@@ -50,8 +57,7 @@ static void peer_written(void *user, size_t client, uint16_t h, const uint8_t *v
 	const struct espat_gatt_attr *a = espat_gatt_db_attr(&p->db, h);
 	if (a && espat_gatt_db_is(a, ESPAT_GATT_CCCD))
 		return; /* a subscription, not data */
-	for (size_t i = 0; i < n; i++)
-		p->wr_hash = (p->wr_hash ^ v[i]) * 16777619u;
+	p->wr_hash = fnv1a(p->wr_hash, v, n);
 	p->wr_bytes += n;
 }
 
@@ -186,6 +192,7 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 	}
 	p.world = b;
 	p.link_mtu = ESPAT_ATT_MTU_MIN;
+	p.rx_hash = 2166136261u;
 	peer_move(&b->peer[b->n++], &p);
 	return 0;
 }
@@ -294,6 +301,10 @@ static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size
 		p->log[p->nlog].len = (uint16_t)len;
 		memcpy(p->log[p->nlog].pdu, pdu, len);
 		p->nlog++;
+		if ((pdu[0] == ESPAT_ATT_NOTIFY || pdu[0] == ESPAT_ATT_INDICATE) && len >= 3) {
+			p->rx_hash = fnv1a(p->rx_hash, pdu + 3, len - 3);
+			p->rx_bytes += len - 3;
+		}
 		if (pdu[0] == ESPAT_ATT_INDICATE && !p->no_confirm && b->to_module) {
 			const uint8_t confirm = ESPAT_ATT_CONFIRM;
 			b->to_module(b->to_module_user, addr, &confirm, 1);

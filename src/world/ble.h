@@ -44,6 +44,9 @@ struct espat_ble_peer {
 	/* what the module wrote to its server: bytes and an FNV-1a hash of them, in order */
 	uint64_t wr_bytes;
 	uint32_t wr_hash;
+	/* the values the module notified or indicated to it, counted and hashed alike */
+	uint64_t rx_bytes;
+	uint32_t rx_hash;
 	struct espat_ble_world *world; /* back to the air (set when added or moved) */
 };
 
