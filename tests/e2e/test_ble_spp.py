@@ -49,7 +49,9 @@ def test_spp_client_both_ways(make_dut):
     # module -> peer: Write Requests of at most 512 bytes
     up = payload(1)
     d.write(up)
-    wait_for(lambda: peer_gatt(d, "srv")["written_bytes"] == N, "the peer got 20 kB")
+    wait_for(lambda: peer_gatt(d, "srv")["written_bytes"] == N,
+             lambda: f"the peer got {peer_gatt(d, 'srv')['written_bytes']} of {N} bytes",
+             timeout=30)
     assert peer_gatt(d, "srv")["written_fnv1a"] == fnv1a(up)
     # peer -> module: indications of ATT_MTU - 3 = 514 bytes, raw on the UART
     down = payload(2)
@@ -91,7 +93,8 @@ def test_spp_server_both_ways(make_dut):
 
     def peer():
         return next(p for p in d.ctl("ble", "peers")["peers"] if p["label"] == "phone")
-    wait_for(lambda: peer()["received_bytes"] == N, "the phone got 20 kB")
+    wait_for(lambda: peer()["received_bytes"] == N,
+             lambda: f"the phone got {peer()['received_bytes']} of {N} bytes", timeout=30)
     assert peer()["received_fnv1a"] == fnv1a(up)
     guarded_plus(d)
     assert d.cmd("AT") == OK
