@@ -163,15 +163,35 @@ static void fail(struct espat_module *m)
 
 /* ---- discovery -------------------------------------------------------------- */
 
-static void prim_next(struct espat_module *m)
+/* The discovery's next request over [c->next, c->end]: Read By Group
+ * Type or Read By Type of `type`, or Find Information. */
+static void ask_range(struct espat_module *m, uint8_t op, uint16_t type)
 {
 	struct espat_ble_gattc *c = m->ble->gattc;
-	struct espat_att_pdu q = {.op = ESPAT_ATT_READ_BY_GROUP_REQ,
-	                          .start = c->next,
-	                          .end = 0xffff,
-	                          .type = espat_att_uuid16(ESPAT_GATT_PRIMARY)};
+	struct espat_att_pdu q = {
+	    .op = op, .start = c->next, .end = c->end, .type = espat_att_uuid16(type)};
 	if (!request(m, &q))
 		fail(m);
+}
+
+static void prim_next(struct espat_module *m)
+{
+	ask_range(m, ESPAT_ATT_READ_BY_GROUP_REQ, ESPAT_GATT_PRIMARY);
+}
+
+static void incl_next(struct espat_module *m)
+{
+	ask_range(m, ESPAT_ATT_READ_BY_TYPE_REQ, ESPAT_GATT_INCLUDE);
+}
+
+static void char_next(struct espat_module *m)
+{
+	ask_range(m, ESPAT_ATT_READ_BY_TYPE_REQ, ESPAT_GATT_CHAR);
+}
+
+static void desc_next(struct espat_module *m)
+{
+	ask_range(m, ESPAT_ATT_FIND_INFO_REQ, 0);
 }
 
 static void prim_done(struct espat_module *m)
@@ -225,17 +245,6 @@ static void prim_answer(struct espat_module *m, const struct espat_att_pdu *r)
 	prim_next(m);
 }
 
-static void incl_next(struct espat_module *m)
-{
-	struct espat_ble_gattc *c = m->ble->gattc;
-	struct espat_att_pdu q = {.op = ESPAT_ATT_READ_BY_TYPE_REQ,
-	                          .start = c->next,
-	                          .end = c->end,
-	                          .type = espat_att_uuid16(ESPAT_GATT_INCLUDE)};
-	if (!request(m, &q))
-		fail(m);
-}
-
 /* +BLEGATTCINCLSRV:<conn_index>,<srv_index>,<srv_uuid>,<srv_type>,
  * <included_srv_uuid>,<included_srv_type> [000:7891-7899]. An include
  * carries its service's UUID only when it is 16-bit (Vol 3 Part G 3.2);
@@ -271,19 +280,7 @@ static void incl_answer(struct espat_module *m, const struct espat_att_pdu *r)
 	incl_next(m);
 }
 
-static void char_next(struct espat_module *m)
-{
-	struct espat_ble_gattc *c = m->ble->gattc;
-	struct espat_att_pdu q = {.op = ESPAT_ATT_READ_BY_TYPE_REQ,
-	                          .start = c->next,
-	                          .end = c->end,
-	                          .type = espat_att_uuid16(ESPAT_GATT_CHAR)};
-	if (!request(m, &q))
-		fail(m);
-}
-
 static void chars_found(struct espat_module *m);
-static void desc_next(struct espat_module *m);
 
 /* The range of the descriptors of characteristic entry i: after its value,
  * up to the next characteristic's declaration or the service's end. */
@@ -370,14 +367,6 @@ static void char_answer(struct espat_module *m, const struct espat_att_pdu *r)
 	}
 	c->next = (uint16_t)(last + 1);
 	char_next(m);
-}
-
-static void desc_next(struct espat_module *m)
-{
-	struct espat_ble_gattc *c = m->ble->gattc;
-	struct espat_att_pdu q = {.op = ESPAT_ATT_FIND_INFO_REQ, .start = c->next, .end = c->end};
-	if (!request(m, &q))
-		fail(m);
 }
 
 /* Keeps the link's entries in handle order, so a characteristic's
@@ -695,6 +684,7 @@ static enum espat_rc primsrv_set(struct espat_module *m, const struct espat_args
 	memset(&c->link[c->li], 0, sizeof(c->link[c->li]));
 	c->proc = PROC_PRIM;
 	c->next = 1;
+	c->end = 0xffff;
 	prim_next(m);
 	return launched(m);
 }

@@ -203,24 +203,30 @@ static enum espat_rc pt_escape(struct espat_module *m)
 	return ESPAT_RC_DONE;
 }
 
-bool espat_ble_spp_value_in(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
-                            const uint8_t *v, size_t n)
+/* Data from the peer on link for SPP in the given role, when `ours` (it
+ * is the rx characteristic): raw to the UART. */
+static bool raw_in(struct espat_module *m, bool client, size_t link, bool ours, const uint8_t *v,
+                   size_t n)
 {
 	struct espat_ble_spp *s = m->ble->spp;
-	if (!s || !s->on || !s->client || link != s->link || srv != s->rx_srv || chr != s->rx_chr)
+	if (!s || !s->on || s->client != client || link != s->link || !ours)
 		return false;
 	espat_wr_raw(&m->wr, v, n);
 	return true;
 }
 
+bool espat_ble_spp_value_in(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
+                            const uint8_t *v, size_t n)
+{
+	const struct espat_ble_spp *s = m->ble->spp;
+	return raw_in(m, true, link, s && srv == s->rx_srv && chr == s->rx_chr, v, n);
+}
+
 bool espat_ble_spp_write_in(struct espat_module *m, size_t link, size_t row, const uint8_t *v,
                             size_t n)
 {
-	struct espat_ble_spp *s = m->ble->spp;
-	if (!s || !s->on || s->client || link != s->link || row != s->rx_row)
-		return false;
-	espat_wr_raw(&m->wr, v, n);
-	return true;
+	const struct espat_ble_spp *s = m->ble->spp;
+	return raw_in(m, false, link, s && row == s->rx_row, v, n);
 }
 
 void espat_ble_spp_confirmed(struct espat_module *m, size_t link)
