@@ -752,6 +752,7 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 		                 espat_mac_str(l->addr, a));
 	}
 	espat_ble_gattc_link_down(m, idx, report); /* after +BLEDISCONN: its ERROR follows */
+	espat_ble_spp_link_down(m, idx, report);
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6]);

@@ -255,6 +255,9 @@ bool espat_ble_spp_write_in(struct espat_module *m, size_t link, size_t row, con
 void espat_ble_spp_answer(struct espat_module *m, size_t link, const struct espat_att_pdu *p);
 /* The client on link confirmed the server's indication. */
 void espat_ble_spp_confirmed(struct espat_module *m, size_t link);
+/* The link went down: an AT+BLESPP waiting on it ends in ERROR when
+ * `report`; SPP data for it is dropped from then on. */
+void espat_ble_spp_link_down(struct espat_module *m, size_t link, bool report);
 /* Frees SPP's state (deinit, restart). */
 void espat_ble_spp_free(struct espat_module *m);
 extern const struct espat_family espat_ble_spp_family;

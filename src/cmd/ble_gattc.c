@@ -248,7 +248,8 @@ static void prim_answer(struct espat_module *m, const struct espat_att_pdu *r)
 /* +BLEGATTCINCLSRV:<conn_index>,<srv_index>,<srv_uuid>,<srv_type>,
  * <included_srv_uuid>,<included_srv_type> [000:7891-7899]. An include
  * carries its service's UUID only when it is 16-bit (Vol 3 Part G 3.2);
- * a 128-bit one is printed empty (COMPAT #434). */
+ * a 128-bit one is printed empty; the included service is primary (1)
+ * when AT+BLEGATTCPRIMSRV found it, else secondary (0) (COMPAT #434). */
 static void incl_answer(struct espat_module *m, const struct espat_att_pdu *r)
 {
 	struct espat_ble_gattc *c = m->ble->gattc;
@@ -268,8 +269,13 @@ static void incl_answer(struct espat_module *m, const struct espat_att_pdu *r)
 			struct espat_att_uuid x = {.len = 2, .b = {it.data[4], it.data[5]}};
 			espat_ble_uuid_str(&x, iu);
 		}
-		espat_wr_linef(&m->wr, "+BLEGATTCINCLSRV:%zu,%u,%s,1,%s,1", c->li, c->srv,
-		               espat_ble_uuid_str(&s->uuid, u), iu);
+		/* primary when it is one of the primary services discovery found */
+		unsigned primary = 0;
+		uint16_t start = it.len >= 4 ? (uint16_t)(it.data[0] | (it.data[1] << 8)) : 0;
+		for (size_t j = 0; j < c->link[c->li].nsrv; j++)
+			primary |= c->link[c->li].srv[j].start == start;
+		espat_wr_linef(&m->wr, "+BLEGATTCINCLSRV:%zu,%u,%s,1,%s,%u", c->li, c->srv,
+		               espat_ble_uuid_str(&s->uuid, u), iu, primary);
 		last = it.handle;
 	}
 	if (r->op != ESPAT_ATT_READ_BY_TYPE_RSP || last >= c->end) {

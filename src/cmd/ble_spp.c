@@ -275,6 +275,18 @@ void espat_ble_spp_answer(struct espat_module *m, size_t link, const struct espa
 	}
 }
 
+void espat_ble_spp_link_down(struct espat_module *m, size_t link, bool report)
+{
+	struct espat_ble_spp *s = m->ble->spp;
+	if (!s || !s->entering || link != s->link)
+		return;
+	/* AT+BLESPP waited for the CCCD write's answer on that link */
+	s->entering = false;
+	espat_timer_cancel(&m->timers, &s->timer);
+	if (report && !s->in_exec)
+		espat_engine_complete(E(m), espat_fail(E(m), ESPAT_ERR_EXEC));
+}
+
 static void cccd_timeout(void *user)
 {
 	struct espat_module *m = user;

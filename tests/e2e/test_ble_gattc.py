@@ -101,6 +101,19 @@ def test_client_custom_table_and_mtu(make_dut):
     assert d.cmd("AT+BLEGATTCRD=0,3,1") == b"+BLEGATTCRD:0,64," + b"y" * 64 + b"\r\n" + OK
 
 
+def test_client_included_service(make_dut):
+    """AT+BLEGATTCINCLSRV on a peer whose primary service 0xFF01 includes the
+    secondary service 0xFF02 (an Include declaration, Vol 3 Part G 3.2)."""
+    d = make_dut()
+    rows = ("0,16,0x2800,0x01,2,2,FF01;1,16,0x2802,0x01,6,6,0C000E0002FF;"
+            "2,16,0x2801,0x01,2,2,FF02;3,16,0x2803,0x01,1,1,02;4,16,0xC300,0x01,1,1,30")
+    connected(d, f"gatt={rows}")
+    assert d.cmd("AT+BLEGATTCPRIMSRV=0").endswith(b"+BLEGATTCPRIMSRV:0,3,0xFF01,1\r\n" + OK)
+    assert d.cmd("AT+BLEGATTCINCLSRV=0,3") == b"+BLEGATTCINCLSRV:0,3,0xFF01,1,0xFF02,0\r\n" + OK
+    assert d.cmd("AT+BLEGATTCINCLSRV=0,1") == OK  # the GATT service includes nothing
+    assert d.cmd("AT+BLEGATTCINCLSRV=0,4") == ERROR  # no such service
+
+
 def test_server_indication_waits_for_confirmation(make_dut):
     """The module's server keeps one indication outstanding (ATT): with a peer
     that never confirms, the next AT+BLEGATTSIND is ERROR (COMPAT #430) while

@@ -246,6 +246,14 @@ static void test_spp_client(void **state)
 	assert_int_equal(espat_ble_peer_notify(p, ESPAT_ATT_INDICATE, 29, (const uint8_t *)"q", 1),
 	                 ESPAT_GATT_NTF_OK);
 	expect(f, "+INDICATE:0,3,7,1,q\r\n");
+	/* a peer that stops answering ATT: AT+BLESPP waits for its CCCD write,
+	 * and ends in ERROR when the link drops */
+	p->served = false;
+	send(f, "AT+BLESPP\r\n");
+	advance(f, 1000);
+	expect(f, "");
+	assert_true(espat_ble_remote_disconnect(&f->m, p->adv.addr));
+	expect(f, "+BLEDISCONN:0,\"" SRV "\"\r\n" EXEC_ERR);
 }
 
 /* SPP as the server [000:15547-15580]: tx = C306 (indicate), rx = C304
