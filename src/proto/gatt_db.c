@@ -171,8 +171,10 @@ static size_t att_list(struct espat_gatt_db *db, size_t client, const struct esp
 		uint8_t one[ESPAT_ATT_MTU_MAX];
 		size_t k = espat_att_item_put(op, &it, one, sizeof(one));
 		if (k == 0 && n == 0 && q->op == ESPAT_ATT_READ_BY_TYPE_REQ) {
-			/* a long value: as much as fits the first element */
-			it.len = mtu - 4 < it.len ? mtu - 4 : it.len;
+			/* a long value: as much as fits the first element, whose
+			 * length byte counts the handle too (Vol 3 Part F 3.4.4.2) */
+			size_t room = mtu - 4 < 253 ? mtu - 4 : 253;
+			it.len = room < it.len ? room : it.len;
 			k = espat_att_item_put(op, &it, one, sizeof(one));
 		}
 		if (k == 0 || (elem && k != elem) || 2 + n + k > mtu)

@@ -120,6 +120,17 @@ static void test_discovery(void **state)
 	assert_int_equal(it.handle, 11);
 	assert_int_equal(it.len, 5);
 	assert_memory_equal(it.data, decl, 5);
+	/* a long value by type: cut to ATT_MTU - 4, and to 253 on a large MTU */
+	struct espat_att_uuid c301 = espat_att_uuid16(0xC301);
+	assert_int_equal(espat_gatt_db_add(&x->db, &c301, 1, 300, NULL, 300), 17);
+	struct espat_att_pdu byval = {
+	    .op = ESPAT_ATT_READ_BY_TYPE_REQ, .start = 1, .end = 0xffff, .type = c301};
+	ask(x, 0, 23, &byval, &r, rsp);
+	assert_true(espat_att_item(&r, 0, &it));
+	assert_int_equal(it.len, 19);
+	ask(x, 0, 517, &byval, &r, rsp);
+	assert_true(espat_att_item(&r, 0, &it));
+	assert_int_equal(it.len, 253);
 	/* find information after the value: the CCCD */
 	struct espat_att_pdu fi = {.op = ESPAT_ATT_FIND_INFO_REQ, .start = 13, .end = 13};
 	ask(x, 0, 23, &fi, &r, rsp);
@@ -138,9 +149,9 @@ static void test_discovery(void **state)
 	ask(x, 0, 23, &fbt, &r, rsp);
 	assert_true(espat_att_item(&r, 0, &it));
 	assert_int_equal(it.handle, 14);
-	assert_int_equal(it.end, 16);
+	assert_int_equal(it.end, 17); /* 0xC301's value (17) belongs to 0xA003 now */
 	/* past the end: Attribute Not Found; a bad range: Invalid Handle */
-	fi.start = 17;
+	fi.start = 18;
 	fi.end = 20;
 	ask(x, 0, 23, &fi, &r, rsp);
 	assert_int_equal(r.err, ESPAT_ATT_E_NOT_FOUND);
