@@ -34,7 +34,10 @@ struct espat_ble_peer {
 	struct espat_ble_rx log[ESPAT_BLE_PEER_LOG]; /* oldest first */
 	size_t nlog;
 	/* As a peripheral: a GATT server (espat_ble_peer_serve) the module's
-	 * GATT client talks to over their link. */
+	 * GATT client talks to over their link. db points into this peer
+	 * (db_attr, db_mem) and `world` at its air: a peer is used where it
+	 * was added (espat_ble_peer_rm re-points the ones it moves); a copy of
+	 * the world elsewhere must be copied back in place before use. */
 	bool served;
 	bool no_confirm;   /* confirm=0: indications from the module stay unconfirmed */
 	uint16_t link_mtu; /* the link's ATT_MTU (23 until an exchange) */
