@@ -29,7 +29,7 @@ ALLOWED = {
     "proto": set(),
     "cmd": {"core", "proto", "port"},
     "port": set(),
-    "world": {"port", "core"},
+    "world": {"port", "core", "proto"},
     "testport": {"port", "core", "proto", "cmd", "world", "posix"},
     "posix": {"port", "core"},
     "app": {"cmd", "core", "proto", "port", "posix", "world", "app"},

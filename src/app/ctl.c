@@ -890,10 +890,12 @@ static const struct ctl_cmd cmds[] = {
     {"ble", "peer", 2, SIZE_MAX, espat_ctl_ble_peer,
      "add LABEL addr=MAC [KEY=VALUE]... | rm|connect|disconnect|received LABEL | mtu LABEL N | "
      "read LABEL HANDLE | write LABEL HANDLE HEX [nr] | subscribe LABEL HANDLE "
-     "notify|indicate|both|off | security LABEL [io=N] [auth=N] [keys=N] [accept=0|1] | "
-     "pair LABEL | passkey LABEL N | confirm LABEL 0|1",
+     "notify|indicate|both|off | notify|indicate LABEL HANDLE HEX (a gatt= peer) | "
+     "security LABEL [io=N] [auth=N] [keys=N] [accept=0|1] | pair LABEL | passkey LABEL N | "
+     "confirm LABEL 0|1",
      "a BLE peer advertises around the module (name=, adv=HEX, rsp=HEX, interval=MS, phase=MS, "
-     "rssi=DBM, addr_type=0|1, mtu=N), goes, connects to the module's advertising, exchanges "
+     "rssi=DBM, addr_type=0|1, mtu=N, confirm=0|1, gatt=default|ROW;ROW...: a peripheral with "
+     "a GATT server), goes, connects to the module's advertising, exchanges "
      "MTUs, reads, writes, subscribes (the CCCD at HANDLE), lists what it received, "
      "disconnects, or pairs (its SMP features, starting, typing a passkey, confirming a "
      "number)"},

@@ -16,8 +16,7 @@
 
 #define USAGE                                                                                      \
 	"usage: ble peer add LABEL addr=MAC [KEY=VALUE]... | ble peer rm|connect|disconnect "      \
-	"LABEL | ble peer mtu LABEL N"
-
+	"LABEL | ble peer mtu LABEL N | ble peer notify|indicate LABEL HANDLE HEX"
 
 static json_t *hex(const uint8_t *p, size_t n)
 {
@@ -58,6 +57,18 @@ static json_t *peer_json(struct espat_ctl *c, const struct espat_ble_peer *p)
 	json_object_set_new(j, "connected", json_boolean(p->connected));
 	struct espat_ble_peer_sm *sm = c->ble_sm ? espat_ble_peer_sm(c->ble_sm, p->label) : NULL;
 	json_object_set_new(j, "pairing", sm ? espat_ble_peer_sm_json(sm) : json_null());
+	char rh[16];
+	snprintf(rh, sizeof(rh), "%08x", p->rx_hash);
+	json_object_set_new(j, "received_bytes", json_integer((json_int_t)p->rx_bytes));
+	json_object_set_new(j, "received_fnv1a", json_string(rh));
+	if (p->served) {
+		char h[16];
+		snprintf(h, sizeof(h), "%08x", p->wr_hash);
+		json_object_set_new(j, "gatt",
+		                    json_pack("{s:i,s:i,s:I,s:s}", "attributes", (int)p->db.n,
+		                              "mtu", p->link_mtu, "written_bytes",
+		                              (json_int_t)p->wr_bytes, "written_fnv1a", h));
+	}
 	return j;
 }
 
@@ -122,13 +133,87 @@ char *espat_ctl_ble_air(struct espat_ctl *c, size_t argc, const char *const *arg
 	return espat_ctl_reply_ok("advertising", b->own_on ? adv_per_json(&b->own) : json_null());
 }
 
+/* gatt=default (the module's own default table, as esp-at ships it) or
+ * gatt=ROW;ROW;... (gatts_data.csv rows): the peer becomes a peripheral
+ * whose GATT server the module's client can use. */
+static bool peer_table(struct espat_ble_peer *p, const char *spec, const char *name)
+{
+	espat_ble_peer_serve(p, name ? name : "peer");
+	if (strcmp(spec, "default") == 0) {
+		for (size_t i = 0; i < espat_ble_gatts_default_n; i++)
+			if (!espat_ble_gatts_row_add(&p->db, espat_ble_gatts_default[i]))
+				return false;
+		return true;
+	}
+	char row[1200]; /* a row: 512 value bytes in hex and the fields */
+	const char *r = spec;
+	while (*r) {
+		const char *e = strchr(r, ';');
+		size_t n = e ? (size_t)(e - r) : strlen(r);
+		if (n == 0 || n >= sizeof(row))
+			return false;
+		memcpy(row, r, n);
+		row[n] = '\0';
+		if (!espat_ble_gatts_row_add(&p->db, row))
+			return false;
+		r += n + (e ? 1 : 0);
+	}
+	return p->db.n > 0;
+}
+
 static char *peer_add(struct espat_ctl *c, size_t argc, const char *const *argv)
 {
 	char err[160];
 	struct espat_ble_world *b = &c->world->ble;
-	if (espat_ble_peer_add(b, argv[0], argc - 1, argv + 1, err, sizeof(err)) != 0)
+	const char *rest[32] = {0};
+	const char *gatt = NULL, *name = NULL;
+	size_t n = 0;
+	for (size_t i = 1; i < argc && n < 32; i++) {
+		if (strncmp(argv[i], "gatt=", 5) == 0)
+			gatt = argv[i] + 5;
+		else
+			rest[n++] = argv[i];
+		if (strncmp(argv[i], "name=", 5) == 0)
+			name = argv[i] + 5;
+	}
+	if (espat_ble_peer_add(b, argv[0], n, rest, err, sizeof(err)) != 0)
 		return espat_ctl_reply_fail(err);
-	return espat_ctl_reply_ok("peer", peer_json(c, &b->peer[b->n - 1]));
+	struct espat_ble_peer *p = &b->peer[b->n - 1];
+	if (gatt && !peer_table(p, gatt, name)) {
+		espat_ble_peer_rm(b, argv[0]);
+		return espat_ctl_reply_fail(
+		    "gatt: \"default\" or gatts_data.csv rows split by ';'");
+	}
+	return espat_ctl_reply_ok("peer", peer_json(c, p));
+}
+
+/* The served peer notifies or indicates a value to the module. */
+static char *peer_notify(struct espat_ctl *c, size_t argc, const char *const *argv)
+{
+	struct espat_ble_peer *p = espat_ble_peer_find(&c->world->ble, argv[1]);
+	int64_t h;
+	uint8_t v[ESPAT_ATT_MTU_MAX];
+	size_t n;
+	if (!p)
+		return espat_ctl_reply_fail("no such peer");
+	if (argc != 4 || !espat_parse_int(argv[2], strlen(argv[2]), &h) || h < 1 || h > 0xffff)
+		return espat_ctl_reply_fail(USAGE);
+	if (!espat_hex_decode(argv[3], strlen(argv[3]), v, sizeof(v), &n))
+		return espat_ctl_reply_fail("HEX: an even number of hex digits");
+	uint8_t op = strcmp(argv[0], "notify") == 0 ? ESPAT_ATT_NOTIFY : ESPAT_ATT_INDICATE;
+	switch (espat_ble_peer_notify(p, op, (uint16_t)h, v, n)) {
+	case ESPAT_GATT_NTF_OK:
+		return espat_ctl_reply_ok(NULL, NULL);
+	case ESPAT_GATT_NTF_NOT_ENABLED:
+		return espat_ctl_reply_fail("the module has not enabled it in the CCCD");
+	case ESPAT_GATT_NTF_BUSY:
+		return espat_ctl_reply_fail("an indication waits for its confirmation");
+	case ESPAT_GATT_NTF_TOO_LONG:
+		return espat_ctl_reply_fail("longer than ATT_MTU - 3");
+	default:
+		return espat_ctl_reply_fail(
+		    "not connected, not served, or not a characteristic value");
+	}
 }
 
 /* The peer, as GATT client, exchanges MTUs with the module. */
@@ -256,6 +341,8 @@ char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *ar
 	if (!strcmp(argv[0], "pair") || !strcmp(argv[0], "security") ||
 	    !strcmp(argv[0], "passkey") || !strcmp(argv[0], "confirm"))
 		return peer_sec(c, argc, argv);
+	if (!strcmp(argv[0], "notify") || !strcmp(argv[0], "indicate"))
+		return peer_notify(c, argc, argv);
 	if (strcmp(argv[0], "mtu") == 0 && argc == 3)
 		return peer_mtu(c, argv[1], argv[2]);
 	if (argc != 2)

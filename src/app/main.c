@@ -19,6 +19,7 @@
 #include "app/ctl.h"
 #include "app/ctl_client.h"
 #include "app/options.h"
+#include "cmd/ble.h"
 #include "cmd/module.h"
 #include "cmd/tcpip.h"
 #include "posix/atport.h"
@@ -204,6 +205,12 @@ static void port_closed(void *user, bool error)
 }
 
 /* --- control ----------------------------------------------------------- */
+
+/* What a scripted BLE peer sends the module over their link. */
+static void ble_peer_to_module(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	espat_ble_att_in(user, addr, pdu, len);
+}
 
 static struct espat_module *ctl_module(void *user)
 {
@@ -746,6 +753,8 @@ static int run(struct espat_app *app)
 	    .paced = app->opt.pace,
 	};
 	espat_module_init(&app->module, &app->ports, &app->mopts);
+	app->world.ble.to_module = ble_peer_to_module;
+	app->world.ble.to_module_user = &app->module;
 	app->module_live = true;
 	espat_module_power_on(&app->module);
 	/* --mfg-raw flashes the partition of a powered device: after power-on,

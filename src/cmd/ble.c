@@ -117,6 +117,8 @@ static void ble_free(struct espat_module *m)
 	adv_stop(m); /* a restart takes the module off the air */
 	links_end(m);
 	espat_ble_gatts_free(m);
+	espat_ble_gattc_free(m);
+	espat_ble_spp_free(m);
 }
 
 /* Flash: the name under AT+SYSSTORE, the address always (guide [000:6701],
@@ -185,6 +187,8 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		adv_stop(m);               /* and advertising */
 		links_end(m);
 		espat_ble_gatts_free(m); /* the services go with the stack */
+		espat_ble_gattc_free(m);
+		espat_ble_spp_free(m);
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
@@ -923,7 +927,7 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 	                             .data_len = 27};
 	memcpy(l->addr, addr, 6);
 	/* a new client: its CCCDs start cleared */
-	memset(m->ble->gatts.cccd[idx], 0, sizeof(m->ble->gatts.cccd[idx]));
+	espat_ble_gatts_client_reset(m, idx);
 	if (m->ports.ble.link)
 		m->ports.ble.link(m->ports.ble.user, addr, true);
 	espat_ble_sec_link(m, idx, true);
@@ -946,6 +950,8 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 		espat_wr_reportf(&m->wr, "+BLEDISCONN:%u,\"%s\"", (unsigned)idx,
 		                 espat_mac_str(l->addr, a));
 	}
+	espat_ble_gattc_link_down(m, idx, report); /* after +BLEDISCONN: its ERROR follows */
+	espat_ble_spp_link_down(m, idx, report);
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6]);
@@ -1215,9 +1221,9 @@ static void procs_run(struct espat_module *m)
 			l->mtu_pending = false;
 			l->mtu_done = true;
 			l->mtu = l->mtu_req < offer ? l->mtu_req : offer;
-			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
 			if (port->mtu)
 				port->mtu(port->user, l->addr, l->mtu);
+			espat_wr_reportf(&m->wr, "+BLECFGMTU:%u,%u", (unsigned)i, l->mtu);
 		}
 	}
 }
@@ -1324,6 +1330,8 @@ bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t 
 	if (mtu < ESPAT_ATT_MTU_MIN)
 		mtu = ESPAT_ATT_MTU_MIN;
 	l->mtu = mtu < ESPAT_ATT_MTU_MAX ? mtu : ESPAT_ATT_MTU_MAX;
+	if (m->ports.ble.mtu)
+		m->ports.ble.mtu(m->ports.ble.user, l->addr, l->mtu);
 	espat_wr_reportf(&m->wr, "+BLECFGMTU:%d,%u", i, l->mtu);
 	return true;
 }

@@ -14,6 +14,7 @@
 #include "port/ble.h"
 #include "proto/att.h"
 #include "proto/smp_pair.h"
+#include "proto/gatt_db.h"
 
 #define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
 #define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
@@ -76,25 +77,27 @@ struct espat_ble_connecting {
 	struct espat_timer timer;
 };
 
-/* One attribute of the local GATT server (handles from 1, in order). */
+/* The AT view of one row of the local GATT server's table: what
+ * AT+BLEGATTSCHAR? and +WRITE call it. The attribute itself (type,
+ * permission, value) is the database's, at handle base + row. */
 enum espat_gatts_kind { ESPAT_GATTS_SRV, ESPAT_GATTS_DECL, ESPAT_GATTS_VALUE, ESPAT_GATTS_DESC };
 
 struct espat_gatts_attr {
-	uint8_t uuid[16];       /* little-endian, as on the air */
-	uint8_t uuid_len;       /* 2 or 16 */
 	uint8_t kind;           /* enum espat_gatts_kind */
 	uint8_t srv, chr, desc; /* the AT indices: service from 1, characteristic in it from 1,
 	                         * descriptor of it from 1 (0: not one) */
-	uint16_t perm;          /* ESP-IDF's: 0x01 read, 0x10 write (and the encrypted kinds) */
-	uint16_t max_len;       /* val_max_len */
-	uint16_t len;
-	uint8_t *val; /* max_len bytes, owned */
 };
 
-/* The local GATT server (AT+BLEGATTSSRVCRE builds it from the
+/* The local GATT server: the attribute database a client sees (GATT and
+ * GAP services first, then the table AT+BLEGATTSSRVCRE builds from the
  * manufacturing NVS's ble_data rows). */
 struct espat_ble_gatts {
-	struct espat_gatts_attr *attr; /* owned */
+	struct espat_gatt_db db;
+	struct espat_gatt_attr *db_attr; /* owned storage of db (NULL until first needed) */
+	uint8_t *db_mem;
+	uint16_t base;                 /* db handle of the table's row 0 */
+	uint16_t name_h;               /* the GAP Device Name's value handle */
+	struct espat_gatts_attr *attr; /* owned: the AT view of row i (handle base + i) */
 	size_t n;
 	bool created;
 	uint8_t nsrv;
@@ -102,9 +105,6 @@ struct espat_ble_gatts {
 	/* AT+BLEGATTSSETATTR's data entry */
 	size_t set_attr;
 	size_t set_len, set_got;
-	/* each link's Client Characteristic Configuration, per attribute
-	 * (bit 0 notify, bit 1 indicate): a CCCD is per client */
-	uint16_t cccd[ESPAT_BLE_LINKS][128];
 	/* AT+BLEGATTSNTFY / IND's data entry */
 	uint8_t ntf_op;
 	size_t ntf_link, ntf_attr, ntf_len, ntf_got;
@@ -157,6 +157,9 @@ enum espat_ble_role {
 	ESPAT_BLE_SERVER = 2, /* AT+BLEINIT=2 */
 };
 
+struct espat_ble_gattc;
+struct espat_ble_spp;
+
 struct espat_ble {
 	enum espat_ble_role role;
 	/* The role of the first AT+BLEINIT since boot: the guide says the role
@@ -179,6 +182,8 @@ struct espat_ble {
 	struct espat_ble_gatts gatts;
 	struct espat_ble_adv_ex adv_ex;
 	struct espat_ble_periodic periodic;
+	struct espat_ble_gattc *gattc; /* the GATT client's (ble_gattc.c), NULL until used */
+	struct espat_ble_spp *spp;     /* BLE SPP's (ble_spp.c), NULL until used */
 };
 
 /* ---- security (ble_sec.c) ---- */
@@ -322,6 +327,58 @@ void espat_ble_adv_publish(struct espat_module *m);
  * (deinit, restart). */
 void espat_ble_sync_stop(struct espat_module *m);
 void espat_ble_periodic_end(struct espat_module *m);
+/* Appends one gatts_data.csv row ("index,uuid_len,uuid,perm,val_max_len,
+ * val_cur_len,value") to db; its handle, 0 when the row is bad or db full.
+ * The module's table and a scripted peripheral's (app/ctl_ble.c) read
+ * rows through it. */
+uint16_t espat_ble_gatts_row_add(struct espat_gatt_db *db, const char *row);
+/* "0xA002" for 16-bit UUIDs, else 0x and the 128 bits most significant first. */
+const char *espat_ble_uuid_str(const struct espat_att_uuid *u, char out[35]);
+/* The local table's row of a characteristic's value (desc 0) or of one of
+ * its descriptors, by AT indices; -1 when none. */
+long espat_ble_gatts_find(const struct espat_module *m, int64_t srv, int64_t chr, int64_t desc);
+/* Notifies or indicates (op) v[0..n) of the characteristic value at table
+ * row `row` to the client on link: the checks of AT+BLEGATTSNTFY/IND, then
+ * the PDU through the port. SPP's server side sends through it too. */
+enum espat_gatt_ntf_err espat_ble_gatts_send(struct espat_module *m, size_t link, uint8_t op,
+                                            size_t row, const uint8_t *v, size_t n);
+/* A new client on link: its CCCDs cleared (link_up). */
+void espat_ble_gatts_client_reset(struct espat_module *m, size_t link);
+
+/* The GATT client (ble_gattc.c): a response, a notification or an
+ * indication that came from the peer on link. */
+void espat_ble_gattc_in(struct espat_module *m, size_t link, const uint8_t *pdu, size_t len);
+/* The link went down: its discovery cache goes, and a procedure on it
+ * ends in ERROR when `report` (a peer's doing, not a deinit or restart). */
+void espat_ble_gattc_link_down(struct espat_module *m, size_t link, bool report);
+/* Frees the GATT client's state (deinit, restart). */
+void espat_ble_gattc_free(struct espat_module *m);
+extern const struct espat_family espat_ble_gattc_family;
+/* What discovery found on link for characteristic (srv, chr) (client
+ * indices): its value handle, properties and CCCD handle (0: none). */
+bool espat_ble_gattc_char(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
+                          uint16_t *handle, uint8_t *prop, uint16_t *cccd);
+
+/* BLE SPP (ble_spp.c): a notification or indication the client got of
+ * characteristic (srv, chr) on link; true when SPP took it (raw to the
+ * UART: no +NOTIFY / +INDICATE then). */
+bool espat_ble_spp_value_in(struct espat_module *m, size_t link, uint8_t srv, uint8_t chr,
+                            const uint8_t *v, size_t n);
+/* The local server's characteristic value at table row `row` was written
+ * by the client on link; true when SPP took it (no +WRITE then). */
+bool espat_ble_spp_write_in(struct espat_module *m, size_t link, size_t row, const uint8_t *v,
+                            size_t n);
+/* A Write Response or Error Response no GATT client command waits for:
+ * SPP's (its CCCD write, a data chunk). */
+void espat_ble_spp_answer(struct espat_module *m, size_t link, const struct espat_att_pdu *p);
+/* The client on link confirmed the server's indication. */
+void espat_ble_spp_confirmed(struct espat_module *m, size_t link);
+/* The link went down: an AT+BLESPP waiting on it ends in ERROR when
+ * `report`; SPP data for it is dropped from then on. */
+void espat_ble_spp_link_down(struct espat_module *m, size_t link, bool report);
+/* Frees SPP's state (deinit, restart). */
+void espat_ble_spp_free(struct espat_module *m);
+extern const struct espat_family espat_ble_spp_family;
 
 /* Frees the GATT server's table (deinit, restart). */
 void espat_ble_gatts_free(struct espat_module *m);

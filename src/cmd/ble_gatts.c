@@ -38,19 +38,21 @@ const char *const espat_ble_gatts_default[] = {
 const size_t espat_ble_gatts_default_n =
     sizeof(espat_ble_gatts_default) / sizeof(espat_ble_gatts_default[0]);
 
+#define CORE_ATTRS 16u                  /* the GATT and GAP services' attributes */
+#define DB_MEM (ROWS_MAX * 512u + 256u) /* every row at its largest, and the core's */
+
 void espat_ble_gatts_free(struct espat_module *m)
 {
 	struct espat_ble_gatts *g = G(m);
-	for (size_t i = 0; i < g->n; i++)
-		free(g->attr[i].val);
+	free(g->db_attr);
+	free(g->db_mem);
 	free(g->attr);
 	memset(g, 0, sizeof(*g));
 }
 
-
 /* A UUID as the table writes it ("0x2800", or 32 hex digits for 128
  * bits), most significant digit first, into little-endian bytes. */
-static bool uuid_in(const char *s, size_t n, unsigned bits, uint8_t out[16], uint8_t *len)
+static bool uuid_in(const char *s, size_t n, unsigned bits, struct espat_att_uuid *u)
 {
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
@@ -58,11 +60,12 @@ static bool uuid_in(const char *s, size_t n, unsigned bits, uint8_t out[16], uin
 	}
 	uint8_t be[16];
 	size_t got;
-	if ((bits != 16 && bits != 128) || n != bits / 4 || !espat_hex_decode(s, n, be, sizeof(be), &got))
+	if ((bits != 16 && bits != 128) || n != bits / 4 ||
+	    !espat_hex_decode(s, n, be, sizeof(be), &got))
 		return false;
 	for (size_t i = 0; i < got; i++)
-		out[i] = be[got - 1 - i];
-	*len = (uint8_t)got;
+		u->b[i] = be[got - 1 - i];
+	u->len = (uint8_t)got;
 	return true;
 }
 
@@ -71,13 +74,7 @@ static bool num_in(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *v)
 	return espat_parse_int(s, n, v) && *v >= lo && *v <= hi;
 }
 
-static bool is16(const struct espat_gatts_attr *a, uint16_t u)
-{
-	return a->uuid_len == 2 && a->uuid[0] == (u & 0xff) && a->uuid[1] == (u >> 8);
-}
-
-/* Parses one row into a (its value allocated); false on any bad field. */
-static bool row_in(const char *row, struct espat_gatts_attr *a)
+uint16_t espat_ble_gatts_row_add(struct espat_gatt_db *db, const char *row)
 {
 	const char *f[7];
 	size_t fl[7], k = 0;
@@ -96,33 +93,62 @@ static bool row_in(const char *row, struct espat_gatts_attr *a)
 		p = c + 1;
 	}
 	int64_t bits, perm, max, cur;
+	struct espat_att_uuid type;
 	if (k != 7 || !num_in(f[1], fl[1], 16, 128, &bits) ||
-	    !uuid_in(f[2], fl[2], (unsigned)bits, a->uuid, &a->uuid_len) ||
+	    !uuid_in(f[2], fl[2], (unsigned)bits, &type) ||
 	    !num_in(f[3], fl[3], 0, 0xffff, &perm) || !num_in(f[4], fl[4], 1, 512, &max) ||
 	    !num_in(f[5], fl[5], 0, max, &cur))
-		return false;
-	a->perm = (uint16_t)perm;
-	a->max_len = (uint16_t)max;
-	a->len = (uint16_t)cur;
-	a->val = calloc(1, (size_t)max);
-	if (!a->val)
-		return false;
+		return 0;
+	uint8_t val[512] = {0};
 	size_t vl = 0;
-	if (is16(a, ESPAT_GATT_PRIMARY) || is16(a, ESPAT_GATT_SECONDARY)) {
+	struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY),
+	                      sec = espat_att_uuid16(ESPAT_GATT_SECONDARY);
+	if (espat_att_uuid_eq(&type, &prim) || espat_att_uuid_eq(&type, &sec)) {
 		/* a service's value is its UUID, written as one number */
-		uint8_t ul;
-		if (!uuid_in(f[6], fl[6], fl[6] == 32 ? 128 : 16, a->val, &ul) || ul > max) {
-			free(a->val);
-			return false;
-		}
-		a->len = ul;
-		return true;
+		struct espat_att_uuid su;
+		if (!uuid_in(f[6], fl[6], fl[6] == 32 ? 128 : 16, &su) || su.len > max)
+			return 0;
+		return espat_gatt_db_add(db, &type, (uint16_t)perm, (uint16_t)max, su.b, su.len);
 	}
-	if (!espat_hex_decode(f[6], fl[6], a->val, (size_t)max, &vl)) {
-		free(a->val);
+	if (!espat_hex_decode(f[6], fl[6], val, (size_t)max, &vl))
+		return 0;
+	/* a value shorter than val_cur_len is padded with zeros */
+	return espat_gatt_db_add(db, &type, (uint16_t)perm, (uint16_t)max, val, (uint16_t)cur);
+}
+
+static void on_read(void *user, size_t client, uint16_t h);
+static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n);
+
+static void on_confirm(void *user, size_t client)
+{
+	espat_ble_spp_confirmed(user, client);
+}
+
+/* The database with the GATT and GAP services, made when first needed:
+ * a client sees those before any AT+BLEGATTSSRVCRE. False: no memory. */
+static bool db_ready(struct espat_module *m)
+{
+	struct espat_ble_gatts *g = G(m);
+	if (g->db_attr)
+		return true;
+	g->db_attr = calloc(CORE_ATTRS + ROWS_MAX, sizeof(*g->db_attr));
+	g->db_mem = malloc(DB_MEM);
+	if (!g->db_attr || !g->db_mem) {
+		espat_ble_gatts_free(m);
 		return false;
 	}
+	espat_gatt_db_init(&g->db, g->db_attr, CORE_ATTRS + ROWS_MAX, g->db_mem, DB_MEM);
+	g->db.ops = (struct espat_gatt_db_ops){
+	    .on_read = on_read, .on_write = on_write, .on_confirm = on_confirm, .user = m};
+	g->name_h = espat_gatt_db_add_core(&g->db, m->ble->name);
+	g->base = (uint16_t)(g->db.n + 1);
 	return true;
+}
+
+/* The database attribute of table row i. */
+static struct espat_gatt_attr *row_attr(struct espat_ble_gatts *g, size_t i)
+{
+	return &g->db.attr[g->base - 1 + i];
 }
 
 /* Reads the rows gatts_cfg0, gatts_cfg1, ... (stopping at the first
@@ -133,6 +159,9 @@ static bool table_build(struct espat_module *m)
 {
 	struct espat_ble_gatts *g = G(m);
 	const struct espat_kv *kv = &m->ports.mfg;
+	if (!db_ready(m))
+		return false;
+	size_t core_n = g->db.n, core_used = g->db.used;
 	g->attr = calloc(ROWS_MAX, sizeof(*g->attr));
 	if (!g->attr)
 		return false;
@@ -149,18 +178,20 @@ static bool table_build(struct espat_module *m)
 		if (n < 1 || n > (long)ROW_MAX || buf[0] != ESPAT_MFG_STR)
 			goto bad;
 		buf[n] = '\0';
-		struct espat_gatts_attr *a = &g->attr[g->n];
-		if (!row_in((const char *)buf + 1, a))
+		if (!espat_ble_gatts_row_add(&g->db, (const char *)buf + 1))
 			goto bad;
+		struct espat_gatts_attr *a = &g->attr[g->n];
+		const struct espat_gatt_attr *d = row_attr(g, g->n);
 		g->n++;
-		if (is16(a, ESPAT_GATT_PRIMARY) || is16(a, ESPAT_GATT_SECONDARY)) {
+		if (espat_gatt_db_is(d, ESPAT_GATT_PRIMARY) ||
+		    espat_gatt_db_is(d, ESPAT_GATT_SECONDARY)) {
 			a->kind = ESPAT_GATTS_SRV;
 			srv++;
 			chr = desc = 0;
 			after_decl = false;
 		} else if (srv == 0) {
 			goto bad;
-		} else if (is16(a, ESPAT_GATT_CHAR)) {
+		} else if (espat_gatt_db_is(d, ESPAT_GATT_CHAR)) {
 			a->kind = ESPAT_GATTS_DECL;
 			chr++;
 			desc = 0;
@@ -181,9 +212,16 @@ static bool table_build(struct espat_module *m)
 	if (srv == 0 || srv > 32)
 		goto bad;
 	g->nsrv = srv;
+	/* services start stopped: not there for clients until AT+BLEGATTSSRVSTART */
+	for (size_t i = 0; i < g->n; i++)
+		row_attr(g, i)->hidden = true;
 	return true;
 bad:
-	espat_ble_gatts_free(m);
+	free(g->attr);
+	g->attr = NULL;
+	g->n = 0;
+	g->db.n = core_n;
+	g->db.used = core_used;
 	return false;
 }
 
@@ -207,6 +245,11 @@ static const struct espat_param p_srv_index[] = {
     P_INT("srv_index", 1, 32),
 };
 
+static bool srv_on(const struct espat_ble_gatts *g, unsigned srv)
+{
+	return (g->started >> (srv - 1)) & 1u;
+}
+
 static enum espat_rc srv_switch(struct espat_module *m, const struct espat_args *a, bool on)
 {
 	enum espat_rc rc = espat_ble_need_init(m);
@@ -222,6 +265,9 @@ static enum espat_rc srv_switch(struct espat_module *m, const struct espat_args 
 		bits = 1u << (a->v[0].i - 1);
 	}
 	g->started = on ? g->started | bits : g->started & ~bits;
+	/* an attribute of a stopped service is not there for clients */
+	for (size_t i = 0; i < g->n; i++)
+		row_attr(g, i)->hidden = !srv_on(g, g->attr[i].srv);
 	return ESPAT_RC_OK;
 }
 
@@ -249,14 +295,13 @@ static enum espat_rc srvstop_set(struct espat_module *m, const struct espat_args
 
 /* ---- AT+BLEGATTSSRV?, AT+BLEGATTSCHAR? ---------------------------------------- */
 
-/* "0xA002" for 16-bit UUIDs, else the 128 bits most significant first. */
-static const char *uuid_str(const struct espat_gatts_attr *a, char out[35])
+const char *espat_ble_uuid_str(const struct espat_att_uuid *u, char out[35])
 {
 	size_t k = 0;
 	out[k++] = '0';
 	out[k++] = 'x';
-	for (size_t i = a->uuid_len; i-- > 0;)
-		k += (size_t)snprintf(out + k, 3, "%02X", a->uuid[i]);
+	for (size_t i = u->len; i-- > 0;)
+		k += (size_t)snprintf(out + k, 3, "%02X", u->b[i]);
 	out[k] = '\0';
 	return out;
 }
@@ -267,17 +312,18 @@ static enum espat_rc srv_query(struct espat_module *m, const struct espat_args *
 	enum espat_rc rc = espat_ble_need_init(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
-	const struct espat_ble_gatts *g = G(m);
+	struct espat_ble_gatts *g = G(m);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct espat_gatts_attr *s = &g->attr[i];
 		if (s->kind != ESPAT_GATTS_SRV)
 			continue;
-		struct espat_gatts_attr as_uuid = {.uuid_len = (uint8_t)s->len};
-		memcpy(as_uuid.uuid, s->val, s->len);
-		char u[35];
+		const struct espat_gatt_attr *d = row_attr(g, i);
+		struct espat_att_uuid u = {.len = (uint8_t)d->len};
+		memcpy(u.b, d->val, d->len);
+		char us[35];
 		espat_wr_linef(&m->wr, "+BLEGATTSSRV:%u,%u,%s,%u", s->srv,
-		               (g->started >> (s->srv - 1)) & 1u, uuid_str(&as_uuid, u),
-		               is16(s, ESPAT_GATT_PRIMARY) ? 1u : 0u);
+		               srv_on(g, s->srv) ? 1u : 0u, espat_ble_uuid_str(&u, us),
+		               espat_gatt_db_is(d, ESPAT_GATT_PRIMARY) ? 1u : 0u);
 	}
 	return ESPAT_RC_OK;
 }
@@ -288,17 +334,19 @@ static enum espat_rc char_query(struct espat_module *m, const struct espat_args 
 	enum espat_rc rc = espat_ble_need_init(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
-	const struct espat_ble_gatts *g = G(m);
+	struct espat_ble_gatts *g = G(m);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct espat_gatts_attr *x = &g->attr[i];
+		const struct espat_gatt_attr *d = row_attr(g, i);
 		char u[35];
 		if (x->kind == ESPAT_GATTS_VALUE) {
-			const struct espat_gatts_attr *decl = &g->attr[i - 1];
+			const struct espat_gatt_attr *decl = row_attr(g, i - 1);
 			espat_wr_linef(&m->wr, "+BLEGATTSCHAR:\"char\",%u,%u,%s,0x%02X", x->srv,
-			               x->chr, uuid_str(x, u), decl->len ? decl->val[0] : 0);
+			               x->chr, espat_ble_uuid_str(&d->type, u),
+			               decl->len ? decl->val[0] : 0);
 		} else if (x->kind == ESPAT_GATTS_DESC) {
 			espat_wr_linef(&m->wr, "+BLEGATTSCHAR:\"desc\",%u,%u,%u,%s", x->srv, x->chr,
-			               x->desc, uuid_str(x, u));
+			               x->desc, espat_ble_uuid_str(&d->type, u));
 		}
 	}
 	return ESPAT_RC_OK;
@@ -313,11 +361,10 @@ static const struct espat_param p_setattr[] = {
     P_INT("length", 1, 512),
 };
 
-/* The attribute of a characteristic's value (desc 0) or of one of its
- * descriptors; -1 when there is none. */
-static long find_attr(const struct espat_ble_gatts *g, int64_t srv, int64_t chr, int64_t desc)
+long espat_ble_gatts_find(const struct espat_module *m, int64_t srv, int64_t chr, int64_t desc)
 {
-	for (size_t i = 0; i < g->n; i++) {
+	const struct espat_ble_gatts *g = &m->ble->gatts;
+	for (size_t i = 0; g->created && i < g->n; i++) {
 		const struct espat_gatts_attr *x = &g->attr[i];
 		if (x->srv != srv || x->chr != chr)
 			continue;
@@ -333,7 +380,7 @@ static enum espat_rc setattr_data(struct espat_module *m, const uint8_t *p, size
 	struct espat_ble_gatts *g = G(m);
 	/* the table may be gone (AT+BLEINIT=0 cannot come mid-entry, a restart ends it) */
 	if (g->set_attr < g->n) {
-		struct espat_gatts_attr *x = &g->attr[g->set_attr];
+		struct espat_gatt_attr *x = row_attr(g, g->set_attr);
 		size_t k = n < g->set_len - g->set_got ? n : g->set_len - g->set_got;
 		memcpy(x->val + g->set_got, p, k);
 		g->set_got += k;
@@ -351,10 +398,10 @@ static enum espat_rc setattr_set(struct espat_module *m, const struct espat_args
 		return rc;
 	struct espat_ble_gatts *g = G(m);
 	int64_t desc = a->v[2].kind == ESPAT_ARG_OMITTED ? 0 : a->v[2].i;
-	long i = g->created ? find_attr(g, a->v[0].i, a->v[1].i, desc) : -1;
+	long i = espat_ble_gatts_find(m, a->v[0].i, a->v[1].i, desc);
 	if (i < 0)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	if (a->v[3].i > g->attr[i].max_len)
+	if (a->v[3].i > row_attr(g, (size_t)i)->max_len)
 		return espat_fail(E(m), ESPAT_ERR_INVALID(3));
 	g->set_attr = (size_t)i;
 	g->set_len = (size_t)a->v[3].i;
@@ -365,56 +412,44 @@ static enum espat_rc setattr_set(struct espat_module *m, const struct espat_args
 
 /* ---- the ATT server ------------------------------------------------------------ */
 
-/* Handles are 1 + the row's place in the table. An attribute of a service
- * that is not started is not there for clients. */
-static struct espat_gatts_attr *attr_at(struct espat_ble_gatts *g, uint16_t h)
+/* The database's client number is the link's <conn_index>. */
+static void on_read(void *user, size_t client, uint16_t h)
 {
-	if (!g->created || h == 0 || h > g->n)
-		return NULL;
-	struct espat_gatts_attr *a = &g->attr[h - 1];
-	return (g->started >> (a->srv - 1)) & 1u ? a : NULL;
-}
-
-/* An attribute's value as a client reads it: a characteristic declaration
- * is properties, the value's handle and its UUID (Vol 3 Part G 3.3.1); a
- * CCCD is that client's; others are stored. */
-static size_t attr_value(struct espat_ble_gatts *g, size_t link, uint16_t h, uint8_t *out)
-{
-	struct espat_gatts_attr *a = &g->attr[h - 1];
-	if (a->kind == ESPAT_GATTS_DECL && h < g->n) {
-		const struct espat_gatts_attr *v = &g->attr[h];
-		out[0] = a->len ? a->val[0] : 0;
-		out[1] = (uint8_t)((h + 1) & 0xff);
-		out[2] = (uint8_t)((h + 1) >> 8);
-		memcpy(out + 3, v->uuid, v->uuid_len);
-		return 3u + v->uuid_len;
+	struct espat_module *m = user;
+	struct espat_ble_gatts *g = G(m);
+	if (h == g->name_h && g->name_h) {
+		/* the GAP Device Name is AT+BLENAME's */
+		struct espat_gatt_attr *a = espat_gatt_db_attr(&g->db, h);
+		size_t nl = strlen(m->ble->name);
+		nl = nl < a->max_len ? nl : a->max_len;
+		memcpy(a->val, m->ble->name, nl);
+		a->len = (uint16_t)nl;
 	}
-	if (is16(a, ESPAT_GATT_CCCD)) {
-		out[0] = (uint8_t)(g->cccd[link][h - 1] & 0xff);
-		out[1] = (uint8_t)(g->cccd[link][h - 1] >> 8);
-		return 2;
-	}
-	memcpy(out, a->val, a->len);
-	return a->len;
-}
-
-static size_t att_error(uint8_t op, uint16_t h, uint8_t err, uint8_t *rsp, size_t cap)
-{
-	struct espat_att_pdu e = {.op = ESPAT_ATT_ERROR_RSP, .req_op = op, .handle = h, .err = err};
-	return espat_att_encode(&e, cap, rsp, cap);
+	if (h < g->base)
+		return; /* the GATT and GAP services are the stack's: no report */
+	char s[18];
+	espat_wr_reportf(&m->wr, "+READ:%zu,\"%s\"", client,
+	                 espat_mac_str(m->ble->link[client].addr, s));
 }
 
 /* +WRITE:<conn_index>,<srv_index>,<char_index>,[<desc_index>],<len>,<value>
  * with the value's raw bytes [000:14352, 14374]. */
-static void report_write(struct espat_module *m, size_t link, const struct espat_gatts_attr *a,
-                         const uint8_t *v, size_t n)
+static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n)
 {
+	struct espat_module *m = user;
+	struct espat_ble_gatts *g = G(m);
+	if (h < g->base || (size_t)(h - g->base) >= g->n)
+		return;
+	size_t row = (size_t)(h - g->base);
+	const struct espat_gatts_attr *a = &g->attr[row];
+	if (espat_ble_spp_write_in(m, client, row, v, n))
+		return; /* SPP data: raw to the UART */
 	char head[48];
 	char desc[8] = "";
 	if (a->desc)
 		snprintf(desc, sizeof(desc), "%u", a->desc);
-	int hl = snprintf(head, sizeof(head), "+WRITE:%u,%u,%u,%s,%zu,", (unsigned)link, a->srv,
-	                  a->chr, desc, n);
+	int hl = snprintf(head, sizeof(head), "+WRITE:%zu,%u,%u,%s,%zu,", client, a->srv, a->chr,
+	                  desc, n);
 	uint8_t *line = malloc((size_t)hl + n + 2);
 	if (!line)
 		return;
@@ -425,141 +460,32 @@ static void report_write(struct espat_module *m, size_t link, const struct espat
 	free(line);
 }
 
-/* Discovery: the services (Read By Group Type of 0x2800), declarations
- * (Read By Type), descriptors (Find Information) in [start, end], as many
- * of one length as the MTU takes. */
-static size_t att_list(struct espat_module *m, size_t link, const struct espat_att_pdu *q,
-                       size_t mtu, uint8_t *rsp, size_t cap)
+void espat_ble_gatts_client_reset(struct espat_module *m, size_t link)
 {
-	struct espat_ble_gatts *g = G(m);
-	uint8_t list[ESPAT_ATT_MTU_MAX], v[ESPAT_ATT_MTU_MAX];
-	size_t n = 0, elem = 0;
-	uint8_t op = q->op == ESPAT_ATT_READ_BY_GROUP_REQ  ? ESPAT_ATT_READ_BY_GROUP_RSP
-	             : q->op == ESPAT_ATT_READ_BY_TYPE_REQ ? ESPAT_ATT_READ_BY_TYPE_RSP
-	                                                   : ESPAT_ATT_FIND_INFO_RSP;
-	if (q->start == 0 || q->start > q->end)
-		return att_error(q->op, q->start, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
-	struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY);
-	if (q->op == ESPAT_ATT_READ_BY_GROUP_REQ && !espat_att_uuid_eq(&q->type, &prim))
-		return att_error(q->op, q->start, ESPAT_ATT_E_UNSUPPORTED_GROUP, rsp, cap);
-	for (uint32_t h = q->start; h <= q->end && h <= g->n; h++) {
-		struct espat_gatts_attr *a = attr_at(g, (uint16_t)h);
-		if (!a)
-			continue;
-		struct espat_att_item it = {.handle = (uint16_t)h};
-		if (q->op == ESPAT_ATT_FIND_INFO_REQ) {
-			it.uuid.len = a->uuid_len;
-			memcpy(it.uuid.b, a->uuid, a->uuid_len);
-		} else {
-			struct espat_att_uuid t = {.len = a->uuid_len};
-			memcpy(t.b, a->uuid, a->uuid_len);
-			if (!espat_att_uuid_eq(&t, &q->type))
-				continue;
-			it.len = attr_value(g, link, (uint16_t)h, v);
-			it.data = v;
-			if (q->op == ESPAT_ATT_READ_BY_GROUP_REQ) {
-				uint32_t e = h;
-				while (e < g->n && g->attr[e].srv == a->srv)
-					e++;
-				it.end = (uint16_t)e;
-			}
-		}
-		uint8_t one[ESPAT_ATT_MTU_MAX];
-		size_t k = espat_att_item_put(op, &it, one, sizeof(one));
-		if (k == 0 || (elem && k != elem) || 2 + n + k > mtu)
-			break;
-		elem = k;
-		memcpy(list + n, one, k);
-		n += k;
-	}
-	if (n == 0)
-		return att_error(q->op, q->start, ESPAT_ATT_E_NOT_FOUND, rsp, cap);
-	struct espat_att_pdu r = {
-	    .op = op, .elem_len = (uint8_t)elem, .value = list, .value_len = n};
-	return espat_att_encode(&r, mtu, rsp, cap);
+	if (G(m)->db_attr)
+		espat_gatt_db_client_reset(&G(m)->db, link);
 }
 
 size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
                              size_t len, uint8_t *rsp, size_t cap)
 {
 	int li = espat_ble_link_of(m, addr);
-	if (li < 0)
+	if (li < 0 || !db_ready(m))
 		return 0;
-	size_t link = (size_t)li, mtu = m->ble->link[li].mtu;
-	if (cap < mtu)
-		return 0;
-	struct espat_ble_gatts *g = G(m);
-	struct espat_att_pdu q;
-	enum espat_att_rc rc = espat_att_decode(req, len, &q);
-	bool cmd = q.op & ESPAT_ATT_CMD_FLAG;
-	if (rc == ESPAT_ATT_UNKNOWN)
-		return cmd ? 0 : att_error(q.op, 0, ESPAT_ATT_E_REQ_NOT_SUPPORTED, rsp, cap);
-	if (rc == ESPAT_ATT_MALFORMED)
-		return cmd ? 0 : att_error(q.op, 0, ESPAT_ATT_E_INVALID_PDU, rsp, cap);
-	uint8_t v[ESPAT_ATT_VALUE_MAX + 32];
-	switch (q.op) {
-	case ESPAT_ATT_READ_BY_GROUP_REQ:
-	case ESPAT_ATT_READ_BY_TYPE_REQ:
-	case ESPAT_ATT_FIND_INFO_REQ:
-		return att_list(m, link, &q, mtu, rsp, cap);
-	case ESPAT_ATT_READ_REQ:
-	case ESPAT_ATT_READ_BLOB_REQ: {
-		struct espat_gatts_attr *a = attr_at(g, q.handle);
-		if (!a)
-			return att_error(q.op, q.handle, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
-		if (!(a->perm & 0x01))
-			return att_error(q.op, q.handle, ESPAT_ATT_E_READ_NOT_PERMITTED, rsp, cap);
-		size_t n = attr_value(g, link, q.handle, v);
-		if (q.offset > n)
-			return att_error(q.op, q.handle, ESPAT_ATT_E_INVALID_OFFSET, rsp, cap);
-		char s[18];
-		espat_wr_reportf(&m->wr, "+READ:%zu,\"%s\"", link, espat_mac_str(addr, s));
-		struct espat_att_pdu r = {
-		    .op = q.op == ESPAT_ATT_READ_REQ ? ESPAT_ATT_READ_RSP : ESPAT_ATT_READ_BLOB_RSP,
-		    .value = v + q.offset,
-		    .value_len = n - q.offset};
-		return espat_att_encode(&r, mtu, rsp, cap);
-	}
-	case ESPAT_ATT_WRITE_REQ:
-	case ESPAT_ATT_WRITE_CMD: {
-		struct espat_gatts_attr *a = attr_at(g, q.handle);
-		uint8_t err = 0;
-		if (!a)
-			err = ESPAT_ATT_E_INVALID_HANDLE;
-		else if (!(a->perm & 0x10))
-			err = ESPAT_ATT_E_WRITE_NOT_PERMITTED;
-		else if (q.value_len > a->max_len || (is16(a, ESPAT_GATT_CCCD) && q.value_len != 2))
-			err = ESPAT_ATT_E_INVALID_LEN;
-		if (err)
-			return cmd ? 0 : att_error(q.op, q.handle, err, rsp, cap);
-		if (is16(a, ESPAT_GATT_CCCD))
-			g->cccd[link][q.handle - 1] = (uint16_t)(q.value[0] | (q.value[1] << 8));
-		else {
-			memcpy(a->val, q.value, q.value_len);
-			a->len = (uint16_t)q.value_len;
-		}
-		report_write(m, link, a, q.value, q.value_len);
-		if (cmd)
-			return 0;
-		struct espat_att_pdu r = {.op = ESPAT_ATT_WRITE_RSP};
-		return espat_att_encode(&r, mtu, rsp, cap);
-	}
-	case ESPAT_ATT_MTU_REQ:
-		/* the exchange runs through espat_ble_peer_mtu (ble peer mtu) */
-		return att_error(q.op, 0, ESPAT_ATT_E_REQ_NOT_SUPPORTED, rsp, cap);
-	default:
-		/* responses, notifications, confirmations: not requests */
-		return 0;
-	}
+	return espat_gatt_db_answer(&G(m)->db, (size_t)li, m->ble->link[li].mtu, req, len, rsp,
+	                            cap);
 }
 
-void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
-                      size_t len)
+void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len)
 {
-	if (len == 0 || espat_ble_link_of(m, addr) < 0)
+	int li = espat_ble_link_of(m, addr);
+	if (len == 0 || li < 0)
 		return;
-	if (pdu[0] & 1u)
-		return; /* server -> client: the GATT client's (not built yet) */
+	if (pdu[0] & 1u) {
+		/* server -> client: a response, a notification, an indication */
+		espat_ble_gattc_in(m, (size_t)li, pdu, len);
+		return;
+	}
 	uint8_t rsp[ESPAT_ATT_MTU_MAX];
 	size_t n = espat_ble_att_request(m, addr, pdu, len, rsp, sizeof(rsp));
 	if (n > 0 && m->ports.ble.att)
@@ -575,6 +501,28 @@ static const struct espat_param p_ntfy[] = {
     P_INT("length", 1, ESPAT_ATT_MTU_MAX - 3),
 };
 
+enum espat_gatt_ntf_err espat_ble_gatts_send(struct espat_module *m, size_t link, uint8_t op,
+                                             size_t row, const uint8_t *v, size_t n)
+{
+	struct espat_ble_gatts *g = G(m);
+	const struct espat_ble_link *l = &m->ble->link[link];
+	if (!l->up || row >= g->n || !srv_on(g, g->attr[row].srv))
+		return ESPAT_GATT_NTF_BAD_HANDLE;
+	uint8_t out[ESPAT_ATT_MTU_MAX];
+	size_t len = 0;
+	enum espat_gatt_ntf_err e = espat_gatt_db_notify(
+	    &g->db, link, op, (uint16_t)(g->base + row), v, n, l->mtu, out, sizeof(out), &len);
+	if (e != ESPAT_GATT_NTF_OK)
+		return e;
+	/* the value is the characteristic's from now on */
+	struct espat_gatt_attr *a = row_attr(g, row);
+	a->len = (uint16_t)(n < a->max_len ? n : a->max_len);
+	memcpy(a->val, v, a->len);
+	if (m->ports.ble.att)
+		m->ports.ble.att(m->ports.ble.user, l->addr, out, len);
+	return ESPAT_GATT_NTF_OK;
+}
+
 static enum espat_rc ntfy_data(struct espat_module *m, const uint8_t *p, size_t n, bool last)
 {
 	struct espat_ble_gatts *g = G(m);
@@ -583,29 +531,18 @@ static enum espat_rc ntfy_data(struct espat_module *m, const uint8_t *p, size_t 
 	g->ntf_got += k;
 	if (!last)
 		return ESPAT_RC_PENDING;
-	const struct espat_ble_link *l = &m->ble->link[g->ntf_link];
-	if (!l->up || g->ntf_attr >= g->n) /* the link went while the data came */
+	/* the link may have gone, or the CCCD changed, while the data came */
+	if (espat_ble_gatts_send(m, g->ntf_link, g->ntf_op, g->ntf_attr, g->ntf_buf, g->ntf_len) !=
+	    ESPAT_GATT_NTF_OK)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	struct espat_gatts_attr *a = &g->attr[g->ntf_attr];
-	/* the value is the characteristic's from now on */
-	memcpy(a->val, g->ntf_buf, g->ntf_len < a->max_len ? g->ntf_len : a->max_len);
-	a->len = (uint16_t)(g->ntf_len < a->max_len ? g->ntf_len : a->max_len);
-	struct espat_att_pdu pdu = {.op = g->ntf_op,
-	                            .handle = (uint16_t)(g->ntf_attr + 1),
-	                            .value = g->ntf_buf,
-	                            .value_len = g->ntf_len};
-	uint8_t out[ESPAT_ATT_MTU_MAX];
-	size_t len = espat_att_encode(&pdu, l->mtu, out, sizeof(out));
-	if (len == 0)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	if (m->ports.ble.att)
-		m->ports.ble.att(m->ports.ble.user, l->addr, out, len);
 	return ESPAT_RC_OK;
 }
 
 /* `>`, <length> bytes, OK. ERROR unless the link is up, the characteristic
  * has the property, and that client enabled it in its CCCD [000:7715];
- * <length> at most ATT_MTU - 3 [000:7706] (COMPAT #411). */
+ * <length> at most ATT_MTU - 3 [000:7706] (COMPAT #411); an indication
+ * while the last one waits for its confirmation is ERROR at once (COMPAT
+ * #430). */
 static enum espat_rc ntfy_common(struct espat_module *m, const struct espat_args *a, uint8_t op)
 {
 	enum espat_rc rc = espat_ble_need_init(m);
@@ -614,16 +551,12 @@ static enum espat_rc ntfy_common(struct espat_module *m, const struct espat_args
 	struct espat_ble_gatts *g = G(m);
 	size_t link = (size_t)a->v[0].i;
 	const struct espat_ble_link *l = &m->ble->link[link];
-	long vi = g->created ? find_attr(g, a->v[1].i, a->v[2].i, 0) : -1;
-	if (!l->up || vi < 0 || !((g->started >> (a->v[1].i - 1)) & 1u))
+	long vi = espat_ble_gatts_find(m, a->v[1].i, a->v[2].i, 0);
+	if (!l->up || vi < 0 || !srv_on(g, (unsigned)a->v[1].i))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	uint8_t prop = g->attr[vi - 1].len ? g->attr[vi - 1].val[0] : 0;
-	uint16_t want = op == ESPAT_ATT_NOTIFY ? 0x01 : 0x02;
-	uint16_t bits = 0;
-	for (size_t i = (size_t)vi + 1; i < g->n && g->attr[i].kind == ESPAT_GATTS_DESC; i++)
-		if (is16(&g->attr[i], ESPAT_GATT_CCCD))
-			bits = g->cccd[link][i];
-	if (!(prop & (op == ESPAT_ATT_NOTIFY ? 0x10 : 0x20)) || !(bits & want))
+	/* the checks the send makes, refused now rather than after `>` */
+	if (espat_gatt_db_can_notify(&g->db, link, op, (uint16_t)(g->base + vi), 0, l->mtu) !=
+	    ESPAT_GATT_NTF_OK)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	if ((size_t)a->v[3].i > espat_att_value_room(op, l->mtu))
 		return espat_fail(E(m), ESPAT_ERR_INVALID(3));

@@ -78,6 +78,63 @@ static bool label_ok(const char *s)
 	return true;
 }
 
+static uint32_t fnv1a(uint32_t h, const uint8_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ v[i]) * 16777619u;
+	return h;
+}
+
+/* What the module wrote to a served peer: counted and hashed (FNV-1a),
+ * so a test can check a long SPP stream without the peer keeping it. */
+static void peer_written(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n)
+{
+	struct espat_ble_peer *p = user;
+	(void)client;
+	const struct espat_gatt_attr *a = espat_gatt_db_attr(&p->db, h);
+	if (a && espat_gatt_db_is(a, ESPAT_GATT_CCCD))
+		return; /* a subscription, not data */
+	p->wr_hash = fnv1a(p->wr_hash, v, n);
+	p->wr_bytes += n;
+}
+
+/* Copies peer src into slot dst, pointing its database at dst's storage
+ * (the peers live in one array and move when one is removed). */
+static void peer_move(struct espat_ble_peer *dst, const struct espat_ble_peer *src)
+{
+	if (dst == src)
+		return;
+	memcpy(dst, src, sizeof(*dst));
+	dst->db.attr = dst->db_attr;
+	dst->db.mem = dst->db_mem;
+	dst->db.ops.user = dst;
+	for (size_t i = 0; i < dst->db.n; i++)
+		dst->db_attr[i].val = dst->db_mem + (src->db_attr[i].val - src->db_mem);
+}
+
+void espat_ble_peer_serve(struct espat_ble_peer *p, const char *name)
+{
+	espat_gatt_db_init(&p->db, p->db_attr, ESPAT_BLE_PEER_ATTRS, p->db_mem, ESPAT_BLE_PEER_MEM);
+	p->db.ops = (struct espat_gatt_db_ops){.on_write = peer_written, .user = p};
+	espat_gatt_db_add_core(&p->db, name);
+	p->served = true;
+	p->wr_hash = 2166136261u;
+}
+
+enum espat_gatt_ntf_err espat_ble_peer_notify(struct espat_ble_peer *p, uint8_t op, uint16_t h,
+                                              const uint8_t *v, size_t n)
+{
+	uint8_t out[ESPAT_ATT_MTU_MAX];
+	size_t len = 0;
+	if (!p->served || !p->connected)
+		return ESPAT_GATT_NTF_BAD_HANDLE;
+	enum espat_gatt_ntf_err e =
+	    espat_gatt_db_notify(&p->db, 0, op, h, v, n, p->link_mtu, out, sizeof(out), &len);
+	if (e == ESPAT_GATT_NTF_OK && p->world->to_module)
+		p->world->to_module(p->world->to_module_user, p->adv.addr, out, len);
+	return e;
+}
+
 int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc,
                        const char *const *argv, char *err, size_t cap)
 {
@@ -148,6 +205,10 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 			if (!num(v, 23, 517, &n))
 				return fail(err, cap, "mtu", v);
 			p.mtu = (uint16_t)n;
+		} else if (KEY("confirm")) {
+			if (!num(v, 0, 1, &n))
+				return fail(err, cap, "confirm", v);
+			p.no_confirm = n == 0;
 		} else if (KEY("rssi")) {
 			if (!num(v, -100, 0, &n) || have_rssi)
 				return fail(err, cap, "rssi", v);
@@ -192,7 +253,10 @@ int espat_ble_peer_add(struct espat_ble_world *b, const char *label, size_t argc
 		memcpy(p.adv.adv + 5, name, nl);
 		p.adv.adv_len = (uint8_t)(nl + 5);
 	}
-	b->peer[b->n++] = p;
+	p.world = b;
+	p.link_mtu = ESPAT_ATT_MTU_MIN;
+	p.rx_hash = 2166136261u;
+	peer_move(&b->peer[b->n++], &p);
 	return 0;
 }
 
@@ -200,7 +264,8 @@ bool espat_ble_peer_rm(struct espat_ble_world *b, const char *label)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (strcmp(b->peer[i].label, label) == 0) {
-			memmove(&b->peer[i], &b->peer[i + 1], (b->n - i - 1) * sizeof(b->peer[0]));
+			for (size_t k = i; k + 1 < b->n; k++)
+				peer_move(&b->peer[k], &b->peer[k + 1]);
 			b->n--;
 			return true;
 		}
@@ -233,9 +298,24 @@ static bool port_advertiser(void *user, size_t i, struct espat_ble_adv *out)
 static void port_link(void *user, const uint8_t addr[6], bool up)
 {
 	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++) {
+		struct espat_ble_peer *p = &b->peer[k];
+		if (memcmp(p->adv.addr, addr, 6) != 0)
+			continue;
+		p->connected = up;
+		/* a new link: ATT_MTU 23, the module a new client of its server */
+		p->link_mtu = ESPAT_ATT_MTU_MIN;
+		if (p->served)
+			espat_gatt_db_client_reset(&p->db, 0);
+	}
+}
+
+static void port_mtu(void *user, const uint8_t addr[6], uint16_t mtu)
+{
+	struct espat_ble_world *b = user;
 	for (size_t k = 0; k < b->n; k++)
 		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0)
-			b->peer[k].connected = up;
+			b->peer[k].link_mtu = mtu;
 }
 
 static void port_advertise(void *user, const struct espat_ble_adv *adv)
@@ -255,14 +335,27 @@ static uint16_t port_peer_mtu(void *user, const uint8_t addr[6])
 	return 0;
 }
 
-/* The peer keeps the PDU (the oldest goes when the log is full). */
+/* A PDU from the module: a served peer's GATT server answers a request,
+ * a command or a confirmation (the answer goes straight back to the
+ * module, as the next connection event would carry it); a notification
+ * or indication is kept (the oldest goes when the log is full) and an
+ * indication confirmed unless the peer was told not to (confirm=0). */
 static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
 {
 	struct espat_ble_world *b = user;
 	for (size_t k = 0; k < b->n; k++) {
 		struct espat_ble_peer *p = &b->peer[k];
-		if (memcmp(p->adv.addr, addr, 6) != 0 || len > sizeof(p->log[0].pdu))
+		if (memcmp(p->adv.addr, addr, 6) != 0 || len == 0 || len > sizeof(p->log[0].pdu))
 			continue;
+		if (!(pdu[0] & 1u)) {
+			uint8_t rsp[ESPAT_ATT_MTU_MAX];
+			size_t n = p->served ? espat_gatt_db_answer(&p->db, 0, p->link_mtu, pdu,
+			                                            len, rsp, sizeof(rsp))
+			                     : 0;
+			if (n > 0 && b->to_module)
+				b->to_module(b->to_module_user, addr, rsp, n);
+			return;
+		}
 		if (p->nlog == ESPAT_BLE_PEER_LOG) {
 			memmove(&p->log[0], &p->log[1],
 			        (ESPAT_BLE_PEER_LOG - 1) * sizeof(p->log[0]));
@@ -271,6 +364,15 @@ static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size
 		p->log[p->nlog].len = (uint16_t)len;
 		memcpy(p->log[p->nlog].pdu, pdu, len);
 		p->nlog++;
+		if ((pdu[0] == ESPAT_ATT_NOTIFY || pdu[0] == ESPAT_ATT_INDICATE) && len >= 3) {
+			p->rx_hash = fnv1a(p->rx_hash, pdu + 3, len - 3);
+			p->rx_bytes += len - 3;
+		}
+		if (pdu[0] == ESPAT_ATT_INDICATE && !p->no_confirm && b->to_module) {
+			const uint8_t confirm = ESPAT_ATT_CONFIRM;
+			b->to_module(b->to_module_user, addr, &confirm, 1);
+		}
+		return;
 	}
 }
 
@@ -290,5 +392,6 @@ struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 	                               .link = port_link,
 	                               .peer_mtu = port_peer_mtu,
 	                               .att = port_att,
+	                               .mtu = port_mtu,
 	                               .user = b};
 }

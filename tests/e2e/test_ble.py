@@ -167,7 +167,8 @@ def test_gatt_server_with_scripted_client(make_dut):
     """The guide's 4.3 server flow with a scripted phone as the client: it
     reads C300 (+READ), writes C302 (+WRITE), subscribes to C305 through its
     CCCD, and receives what AT+BLEGATTSNTFY sends; a read-only attribute
-    refuses a write with ATT's error."""
+    refuses a write with ATT's error. Handles count from the GATT (1-4) and
+    GAP (5-9) services a client sees first: the table starts at 10."""
     d = make_dut()
     d.cmd("ATE0")
     d.ctl("ble", "peer", "add", "phone", "addr=7c:df:a1:b3:8d:de")
@@ -175,21 +176,21 @@ def test_gatt_server_with_scripted_client(make_dut):
         assert d.cmd(line) == OK, line
     d.ctl("ble", "peer", "connect", "phone")
     d.expect(b'+BLECONN:0,"7c:df:a1:b3:8d:de"\r\n')
-    assert d.ctl("ble", "peer", "read", "phone", "3")["value"] == "30"
+    assert d.ctl("ble", "peer", "read", "phone", "12")["value"] == "30"
     d.expect(b'+READ:0,"7c:df:a1:b3:8d:de"\r\n')
-    d.ctl("ble", "peer", "write", "phone", "9", "37")
+    d.ctl("ble", "peer", "write", "phone", "18", "37")
     d.expect(b"+WRITE:0,1,3,,1,7\r\n")
-    err = d.ctl("ble", "peer", "write", "phone", "3", "37", expect_ok=False)["error"]
+    err = d.ctl("ble", "peer", "write", "phone", "12", "37", expect_ok=False)["error"]
     assert "0x03" in err  # Write Not Permitted
     assert d.cmd("AT+BLEGATTSNTFY=0,1,6,4") == ERROR  # not subscribed
-    d.ctl("ble", "peer", "subscribe", "phone", "18", "notify")
+    d.ctl("ble", "peer", "subscribe", "phone", "27", "notify")
     d.expect(b"+WRITE:0,1,6,1,2,\x01\x00\r\n")
     d.write(b"AT+BLEGATTSNTFY=0,1,6,4\r\n")
     d.expect(b">")
     d.write(b"1234")
     assert d.answer() == OK
     got = d.ctl("ble", "peer", "received", "phone")["received"]
-    assert got == [{"op": "notify", "handle": 17, "value": "31323334"}]
+    assert got == [{"op": "notify", "handle": 26, "value": "31323334"}]
 
 
 # ---- the guide's chapter-3 examples that need no peer (/work/shared/conformance) ----------

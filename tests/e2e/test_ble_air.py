@@ -220,38 +220,38 @@ def test_gatt_server_over_att(pair):
     a, b = pair
     advertise(a, ADV_A)
     connect(b, a)
-    # Read Request, handle 3 (0xC300, value "0")
-    assert b.ctl("ble", "att", a.addr, "0a0300")["conn_index"] == 0
+    # Read Request, handle 12 (0xC300, value "0"; the GATT and GAP services take 1-9)
+    assert b.ctl("ble", "att", a.addr, "0a0c00")["conn_index"] == 0
     a.expect(f'+READ:0,"{b.addr}"\r\n'.encode())
     att_received(b, a.addr, "0b30")
-    # Write Request, handle 9 (0xC302, writable): service 1, characteristic 3
-    b.ctl("ble", "att", a.addr, "120900" + "39")
+    # Write Request, handle 18 (0xC302, writable): service 1, characteristic 3
+    b.ctl("ble", "att", a.addr, "121200" + "39")
     a.expect(b"+WRITE:0,1,3,,1,9\r\n")
     att_received(b, a.addr, "13")
     # a read of a write-only value: ATT's error, nothing on A's UART
-    b.ctl("ble", "att", a.addr, "0a0900")
-    att_received(b, a.addr, "010a090002")
-    # notifications: B sets the CCCD of characteristic 6 (0xC305, handle 18)
+    b.ctl("ble", "att", a.addr, "0a1200")
+    att_received(b, a.addr, "010a120002")
+    # notifications: B sets the CCCD of characteristic 6 (0xC305, handle 27)
     assert a.cmd("AT+BLEGATTSNTFY=0,1,6,3") == ERROR  # not subscribed yet
-    b.ctl("ble", "att", a.addr, "1212000100")
+    b.ctl("ble", "att", a.addr, "121b000100")
     a.expect(b"+WRITE:0,1,6,1,2,\x01\x00\r\n")
     att_received(b, a.addr, "13")
     a.write("AT+BLEGATTSNTFY=0,1,6,3\r\n")
     a.expect(b">")
     a.write("abc")
     a.expect(OK)
-    att_received(b, a.addr, "1b1100616263")
-    # indications: characteristic 7 (0xC306), its CCCD at handle 21
-    b.ctl("ble", "att", a.addr, "1215000200")
+    att_received(b, a.addr, "1b1a00616263")
+    # indications: characteristic 7 (0xC306), its CCCD at handle 30
+    b.ctl("ble", "att", a.addr, "121e000200")
     a.expect(b"+WRITE:0,1,7,1,2,\x02\x00\r\n")
     a.write("AT+BLEGATTSIND=0,1,7,2\r\n")
     a.expect(b">")
     a.write("hi")
     a.expect(OK)
-    att_received(b, a.addr, "1d14006869")
+    att_received(b, a.addr, "1d1d006869")
     # a request the link's MTU cannot carry is refused before it leaves
     b.ctl("ble", "att", a.addr, "12" + "00" * 30, expect_ok=False)
-    b.ctl("ble", "att", "00:00:00:00:00:01", "0a0300", expect_ok=False)  # no such link
+    b.ctl("ble", "att", "00:00:00:00:00:01", "0a0c00", expect_ok=False)  # no such link
     disconnect(a, b)
 
 
@@ -394,8 +394,8 @@ def test_ble_on_the_wire(make_dut, tmp_path):
         f = frame(0x82, "BLE_CONN_ANS")
         assert f[1:4] == (0, 9, 1)
         assert frame(0x80, "the stopped set")[4] == b""
-        # a Read Request of handle 3: +READ, and the response on the link
-        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
+        # a Read Request of handle 12: +READ, and the response on the link
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0c00"))
         d.expect(f'+READ:0,"{peer}"\r\n'.encode())
         f = frame(0x83, "BLE_ATT")
         assert f[2:5] == (9, 1, bytes.fromhex("0b30"))
@@ -407,8 +407,8 @@ def test_ble_on_the_wire(make_dut, tmp_path):
         # with 2 s connection events, PDUs wait for theirs, one per event (#424)
         hub.send(0x84, code=0, peer=9, cid=1, payload=struct.pack(">HHH", 1600, 0, 3200))
         d.expect(b"+BLECONNPARAM:0,0,0,1600,0,3200\r\n")
-        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
-        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0300"))
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0c00"))
+        hub.send(0x83, peer=9, cid=1, payload=bytes.fromhex("0a0c00"))
         wait_for(lambda: ble_state(d)["links"][0]["queued"] == 2, "two PDUs waiting")
         d._read_some(0)
         assert d.buf == b""  # neither handed to the server yet

@@ -9,6 +9,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/basic.h"
+#include "cmd/ble.h"
 #include "cmd/module.h"
 #include "cmd/ota.h"
 #include "cmd/svc.h"
@@ -56,11 +57,20 @@ static inline void cmd(struct fx *f, const char *line, const char *want)
 	expect(f, want);
 }
 
+/* What a scripted BLE peer of the test port's world sends the module. */
+static inline void fx_ble_to_module(void *user, const uint8_t addr[6], const uint8_t *pdu,
+                                    size_t len)
+{
+	espat_ble_att_in(user, addr, pdu, len);
+}
+
 /* Powers a module on the (possibly used) test port: consumes "ready" and
  * turns echo off. */
 static inline void fx_boot(struct fx *f)
 {
 	espat_module_init(&f->m, &f->tp.ports, NULL);
+	f->tp.world.ble.to_module = fx_ble_to_module;
+	f->tp.world.ble.to_module_user = &f->m;
 	espat_module_power_on(&f->m);
 	expect(f, "\r\nready\r\n");
 	cmd(f, "ATE0\r\n", "ATE0\r\n\r\nOK\r\n");

@@ -511,15 +511,15 @@ static void test_gatts_table(void **state)
 	sendn(f, "7", 1);
 	expect(f, OK);
 	const struct espat_ble_gatts *g = &f->m.ble->gatts;
-	assert_int_equal(g->attr[2].len, 1);
-	assert_int_equal(g->attr[2].val[0], '7');
+	assert_int_equal(g->db.attr[g->base - 1 + 2].len, 1);
+	assert_int_equal(g->db.attr[g->base - 1 + 2].val[0], '7');
 	cmd(f, "AT+BLEGATTSSETATTR=1,1,,2\r\n", ERR("0x01070003")); /* val_max_len 1 */
 	cmd(f, "AT+BLEGATTSSETATTR=1,5,1,1\r\n", EXEC_ERR);         /* C304 has no descriptor */
 	cmd(f, "AT+BLEGATTSSETATTR=1,9,,1\r\n", EXEC_ERR);
 	cmd(f, "AT+BLEGATTSSETATTR=1,8,1,3\r\n", ">"); /* a descriptor: 256 bytes room */
 	sendn(f, "abc", 3);
 	expect(f, OK);
-	assert_int_equal(g->attr[23].len, 3);
+	assert_int_equal(g->db.attr[g->base - 1 + 23].len, 3);
 	/* deinit drops the services */
 	cmd(f, "AT+BLEINIT=0\r\n", OK);
 	cmd(f, "AT+BLEINIT=2\r\n", OK);
@@ -582,52 +582,60 @@ static void test_att_server(void **state)
 	uint8_t rsp[600];
 	struct espat_att_pdu r;
 	served(f);
-	/* primary services: 0xA002 at 1..24, 0xA003 at 25..31 */
+	/* primary services: the GATT (0x1801, 1..4) and GAP (0x1800, 5..9) services a
+	 * client sees first [000:14265-14277], then 0xA002 at 10..33, 0xA003 at 34..40 */
 	struct espat_att_pdu grp = {.op = ESPAT_ATT_READ_BY_GROUP_REQ,
 	                            .start = 1,
 	                            .end = 0xffff,
 	                            .type = espat_att_uuid16(ESPAT_GATT_PRIMARY)};
 	size_t n = att(f, &grp, rsp);
-	const uint8_t want[] = {0x11, 6, 1, 0, 24, 0, 0x02, 0xa0, 25, 0, 31, 0, 0x03, 0xa0};
+	/* three 6-byte elements fill a 23-byte ATT_MTU */
+	const uint8_t want[] = {0x11, 6, 1, 0,    4,  0, 0x01, 0x18, 5,    0,
+	                        9,    0, 0, 0x18, 10, 0, 33,   0,    0x02, 0xa0};
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(rsp, want, sizeof(want));
-	grp.start = 32;
+	grp.start = 34;
+	n = att(f, &grp, rsp);
+	const uint8_t rest[] = {0x11, 6, 34, 0, 40, 0, 0x03, 0xa0};
+	assert_int_equal(n, sizeof(rest));
+	assert_memory_equal(rsp, rest, sizeof(rest));
+	grp.start = 41;
 	n = att(f, &grp, rsp);
 	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
 	assert_int_equal(r.op, ESPAT_ATT_ERROR_RSP);
 	assert_int_equal(r.err, ESPAT_ATT_E_NOT_FOUND);
-	/* characteristic declarations: C300's at 2, its value at 3, read-only */
+	/* characteristic declarations: C300's at 11, its value at 12, read-only */
 	struct espat_att_pdu rbt = {.op = ESPAT_ATT_READ_BY_TYPE_REQ,
-	                            .start = 1,
-	                            .end = 24,
+	                            .start = 10,
+	                            .end = 33,
 	                            .type = espat_att_uuid16(ESPAT_GATT_CHAR)};
 	n = att(f, &rbt, rsp);
 	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
 	assert_int_equal(r.op, ESPAT_ATT_READ_BY_TYPE_RSP);
 	struct espat_att_item it;
 	assert_true(espat_att_item(&r, 0, &it));
-	const uint8_t decl[] = {0x02, 3, 0, 0x00, 0xc3};
-	assert_int_equal(it.handle, 2);
+	const uint8_t decl[] = {0x02, 12, 0, 0x00, 0xc3};
+	assert_int_equal(it.handle, 11);
 	assert_memory_equal(it.data, decl, 5);
-	/* read C300 (handle 3): "0", and the server says +READ [000:14332] */
-	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 3};
+	/* read C300 (handle 12): "0", and the server says +READ [000:14332] */
+	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 12};
 	n = att(f, &rd, rsp);
 	assert_int_equal(n, 2);
 	assert_int_equal(rsp[1], '0');
 	expect(f, "+READ:0,\"7c:df:a1:b3:8d:de\"\r\n");
-	/* C302 (value at 9) is write-only; C300 is read-only */
-	rd.handle = 9;
+	/* C302 (value at 18) is write-only; C300 is read-only */
+	rd.handle = 18;
 	n = att(f, &rd, rsp);
 	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
 	assert_int_equal(r.err, ESPAT_ATT_E_READ_NOT_PERMITTED);
 	uint8_t one = '5';
 	struct espat_att_pdu wr = {
-	    .op = ESPAT_ATT_WRITE_REQ, .handle = 3, .value = &one, .value_len = 1};
+	    .op = ESPAT_ATT_WRITE_REQ, .handle = 12, .value = &one, .value_len = 1};
 	n = att(f, &wr, rsp);
 	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
 	assert_int_equal(r.err, ESPAT_ATT_E_WRITE_NOT_PERMITTED);
 	/* write C302: +WRITE with no desc index [000:14352] */
-	wr.handle = 9;
+	wr.handle = 18;
 	n = att(f, &wr, rsp);
 	assert_int_equal(n, 1);
 	assert_int_equal(rsp[0], ESPAT_ATT_WRITE_RSP);
@@ -644,7 +652,7 @@ static void test_att_server(void **state)
 	assert_int_equal(r.err, ESPAT_ATT_E_INVALID_HANDLE);
 	/* a stopped service is not there */
 	cmd(f, "AT+BLEGATTSSRVSTOP=2\r\n", OK);
-	rd.handle = 27;
+	rd.handle = 36;
 	n = att(f, &rd, rsp);
 	assert_int_equal(espat_att_decode(rsp, n, &r), ESPAT_ATT_OK);
 	assert_int_equal(r.err, ESPAT_ATT_E_INVALID_HANDLE);
@@ -667,27 +675,27 @@ static void test_notify_indicate(void **state)
 	const char *kv[] = {"addr=7c:df:a1:b3:8d:de"};
 	assert_int_equal(espat_ble_peer_add(&f->tp.world.ble, "phone", 1, kv, err, sizeof(err)), 0);
 	served(f);
-	/* C305 (value 17, CCCD 18) notifies only once the client enables it */
+	/* C305 (value 26, CCCD 27) notifies only once the client enables it */
 	cmd(f, "AT+BLEGATTSNTFY=0,1,6,3\r\n", EXEC_ERR);
 	cmd(f, "AT+BLEGATTSNTFY=0,1,1,1\r\n", EXEC_ERR); /* C300 cannot notify */
 	uint8_t on[2] = {1, 0};
 	struct espat_att_pdu sub = {
-	    .op = ESPAT_ATT_WRITE_REQ, .handle = 18, .value = on, .value_len = 2};
+	    .op = ESPAT_ATT_WRITE_REQ, .handle = 27, .value = on, .value_len = 2};
 	assert_int_equal(att(f, &sub, rsp), 1);
 	expectn(f, "+WRITE:0,1,6,1,2,\x01\x00\r\n", 21); /* [000:24944] */
 	cmd(f, "AT+BLEGATTSNTFY=0,1,6,3\r\n", ">");
 	sendn(f, "abc", 3);
 	expect(f, OK);
 	assert_int_equal(air->peer[0].nlog, 1);
-	const uint8_t ntf[] = {0x1b, 17, 0, 'a', 'b', 'c'};
+	const uint8_t ntf[] = {0x1b, 26, 0, 'a', 'b', 'c'};
 	assert_int_equal(air->peer[0].log[0].len, sizeof(ntf));
 	assert_memory_equal(air->peer[0].log[0].pdu, ntf, sizeof(ntf));
 	/* at most ATT_MTU - 3 = 20 bytes on a 23-byte link */
 	cmd(f, "AT+BLEGATTSNTFY=0,1,6,21\r\n", ERR("0x01070003"));
-	/* notify is not indicate: C306 (value 20, CCCD 21) */
+	/* notify is not indicate: C306 (value 29, CCCD 30) */
 	cmd(f, "AT+BLEGATTSIND=0,1,7,1\r\n", EXEC_ERR);
 	on[0] = 2;
-	sub.handle = 21;
+	sub.handle = 30;
 	assert_int_equal(att(f, &sub, rsp), 1);
 	expectn(f, "+WRITE:0,1,7,1,2,\x02\x00\r\n", 21);
 	cmd(f, "AT+BLEGATTSIND=0,1,7,2\r\n", ">");
@@ -696,7 +704,7 @@ static void test_notify_indicate(void **state)
 	assert_int_equal(air->peer[0].nlog, 2);
 	assert_int_equal(air->peer[0].log[1].pdu[0], ESPAT_ATT_INDICATE);
 	/* the CCCD reads back per client; it is cleared on a new link */
-	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 21};
+	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = 30};
 	size_t n = att(f, &rd, rsp);
 	assert_int_equal(n, 3);
 	assert_int_equal(rsp[1], 2);
