@@ -9,6 +9,7 @@
 #include "app/ctl_fault.h"
 #include "cmd/addr.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "core/args.h"
 #include "proto/att.h"
 #include "world/world.h"
@@ -83,9 +84,10 @@ static char *att_round(struct espat_ctl *c, struct espat_ble_peer *p, const stru
 	uint8_t req[ESPAT_ATT_MTU_MAX];
 	struct espat_module *m = c->module(c->user);
 	int link = p->connected ? espat_ble_link_of(m, p->adv.addr) : -1;
-	if (link < 0)
+	bool blufi = p->connected && espat_blufi_peer(m, p->adv.addr); /* BluFi's phone */
+	if (link < 0 && !blufi)
 		return espat_ctl_reply_fail("not connected");
-	size_t mtu = espat_ble_link_mtu(m, (size_t)link);
+	size_t mtu = blufi ? espat_blufi_mtu(m) : espat_ble_link_mtu(m, (size_t)link);
 	size_t n = espat_att_encode(q, mtu, req, sizeof(req));
 	if (n == 0)
 		return espat_ctl_reply_fail("does not fit the link's MTU");

@@ -10,6 +10,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "cmd/params.h"
 #include "core/args.h"
 #include "proto/att.h"
@@ -482,6 +483,8 @@ static size_t att_list(struct espat_module *m, size_t link, const struct espat_a
 size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
                              size_t len, uint8_t *rsp, size_t cap)
 {
+	if (espat_blufi_peer(m, addr)) /* BluFi's phone: its own service */
+		return espat_blufi_att_request(m, addr, req, len, rsp, cap);
 	int li = espat_ble_link_of(m, addr);
 	if (li < 0)
 		return 0;
@@ -556,7 +559,7 @@ size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], cons
 void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu,
                       size_t len)
 {
-	if (len == 0 || espat_ble_link_of(m, addr) < 0)
+	if (len == 0 || (espat_ble_link_of(m, addr) < 0 && !espat_blufi_peer(m, addr)))
 		return;
 	if (pdu[0] & 1u)
 		return; /* server -> client: the GATT client's (not built yet) */

@@ -2,6 +2,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "cmd/conn.h"
 #include "cmd/drv.h"
 #include "cmd/fs.h"
@@ -68,6 +69,7 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ota_family,
 	&espat_ble_family, /* Bluetooth LE (3.4), after TCP/IP (3.3) */
 	&espat_ble_gatts_family, /* its GATT server commands (3.4.18-3.4.25) */
+	&espat_blufi_family, /* BluFi (3.4.45-3.4.47) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,
