@@ -21,7 +21,8 @@
 
 static json_t *hex(const uint8_t *p, size_t n)
 {
-	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1]; /* n <= ESPAT_BLE_ADV_DATA_MAX */
+	/* advertising data, or an ATT value (notifications: up to ATT_MTU - 3) */
+	char s[2 * ESPAT_ATT_MTU_MAX + 1];
 	for (size_t i = 0; i < n; i++)
 		snprintf(s + 2 * i, 3, "%02x", p[i]);
 	s[2 * n] = '\0';
