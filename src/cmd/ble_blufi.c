@@ -398,6 +398,19 @@ static void on_ctrl(struct espat_module *m, uint8_t sub, const uint8_t *p, size_
 	}
 }
 
+/* An SSID or a password from the phone into dst (cap bytes); one too long
+ * for it is a format error. */
+static void keep(struct espat_module *m, uint8_t *dst, size_t cap, size_t *len, const uint8_t *p,
+                 size_t n)
+{
+	if (n > cap) {
+		send_error(m, ESPAT_BLUFI_E_FORMAT);
+		return;
+	}
+	memcpy(dst, p, n);
+	*len = n;
+}
+
 static void on_data(struct espat_module *m, uint8_t sub, const uint8_t *p, size_t n)
 {
 	struct espat_blufi *b = B(m);
@@ -406,20 +419,10 @@ static void on_data(struct espat_module *m, uint8_t sub, const uint8_t *p, size_
 		negotiate(m, p, n);
 		break;
 	case ESPAT_BLUFI_D_STA_SSID:
-		if (n <= sizeof(b->ssid)) {
-			memcpy(b->ssid, p, n);
-			b->ssid_len = n;
-		} else {
-			send_error(m, ESPAT_BLUFI_E_FORMAT);
-		}
+		keep(m, b->ssid, sizeof(b->ssid), &b->ssid_len, p, n);
 		break;
 	case ESPAT_BLUFI_D_STA_PASSWD:
-		if (n <= sizeof(b->pwd)) {
-			memcpy(b->pwd, p, n);
-			b->pwd_len = n;
-		} else {
-			send_error(m, ESPAT_BLUFI_E_FORMAT);
-		}
+		keep(m, b->pwd, sizeof(b->pwd), &b->pwd_len, p, n);
 		break;
 	case ESPAT_BLUFI_D_CUSTOM:
 		report_custom(m, p, n);
