@@ -358,8 +358,9 @@ static void on_ctrl(struct espat_module *m, uint8_t sub, const uint8_t *p, size_
 			b->codec.sec_mode = p[0];
 		break;
 	case ESPAT_BLUFI_C_OPMODE:
-		if (n >= 1 && p[0] <= 3)
-			b->opmode = p[0];
+		/* the Wi-Fi mode follows, as AT+CWMODE would set it */
+		if (n < 1 || espat_wifi_set_mode(m, p[0]) < 0)
+			send_error(m, ESPAT_BLUFI_E_FORMAT);
 		break;
 	case ESPAT_BLUFI_C_CONN_AP:
 		join_start(m);
@@ -649,7 +650,6 @@ static enum espat_rc blufi_set(struct espat_module *m, const struct espat_args *
 	b->on = true;
 	b->auth_floor = floor ? (uint8_t)a->v[1].i : 0;
 	b->ssid_len = b->pwd_len = 0;
-	b->opmode = 0;
 	adv_start(m);
 	return ESPAT_RC_OK;
 }

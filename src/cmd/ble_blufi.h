@@ -42,7 +42,6 @@ struct espat_blufi {
 	struct espat_timer link_timer; /* supervision timeout */
 	struct espat_blufi_codec codec;
 	/* what the phone configured */
-	uint8_t opmode; /* 0 NULL, 1 STA, 2 SoftAP, 3 both */
 	uint8_t ssid[32];
 	size_t ssid_len;
 	uint8_t pwd[64];

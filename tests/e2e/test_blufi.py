@@ -5,7 +5,7 @@ module's Wi-Fi with the world's AP and exchanges custom data both ways.
 Decided behaviour: docs/COMPAT.md #500-#504."""
 import pytest
 
-from blufi_phone import (CTRL, DATA, C_GET_VERSION, C_GET_STATUS, D_CUSTOM, D_ERROR,
+from blufi_phone import (CTRL, DATA, C_GET_VERSION, C_GET_STATUS, C_OPMODE, D_CUSTOM, D_ERROR,
                          D_END_REASON, D_STA_SSID, D_STA_BSSID, D_VERSION, FC_ENC, FC_FRAG,
                          Phone, typ)
 
@@ -17,11 +17,11 @@ AP_BSSID = bytes.fromhex("02e59a700001")
 
 @pytest.fixture
 def blufi(make_dut):
-    """A module in station mode with BluFi on as "blufi_test", and a phone
-    connected to it (MTU 128, notifications on)."""
+    """A new module (station mode, the factory's) with BluFi on as
+    "blufi_test", as the guide's example 4.10.1 starts, and a phone connected
+    to it (MTU 128, notifications on)."""
     d = make_dut(world=WORLD)
     d.cmd("ATE0")
-    assert d.cmd("AT+CWMODE=1") == OK
     assert d.cmd('AT+BLUFINAME="blufi_test"') == OK
     assert d.cmd("AT+BLUFI=1") == OK
     phone = Phone(d)
@@ -111,14 +111,16 @@ def test_provision_and_custom_data(blufi):
 def test_wrong_password_then_right(blufi):
     """A wrong password is reported to the phone (station failed, the end
     reason of a failed handshake) and does not leave BluFi stuck: the right
-    password then provisions the module (COMPAT #502)."""
+    password then provisions the module (COMPAT #502). The phone's opmode
+    sets the Wi-Fi mode (Wi-Fi off here first)."""
     d, phone = blufi
+    assert d.cmd("AT+CWMODE=0") == OK
     phone.negotiate()
     phone.configure_sta(b"espat", b"wrongpass1")
     opmode, sta, _, extras = phone.wifi_report()
     assert (opmode, sta) == (1, 1)
     assert extras[D_END_REASON] == bytes([15])
-    assert d.cmd("AT+CWSTATE?").startswith(b"+CWSTATE:")
+    assert d.cmd("AT+CWMODE?") == b"+CWMODE:1\r\n" + OK
     phone.configure_sta(b"espat", b"espatpass")
     d.expect_re(rb"(?s).*WIFI CONNECTED\r\nWIFI GOT IP\r\n")
     assert phone.wifi_report()[:2] == (1, 0)
@@ -143,6 +145,8 @@ def test_reconnect_and_bad_frames(blufi):
     phone.write_raw(bytes([typ(DATA, D_CUSTOM), FC_ENC, phone.send_seq, 1, 0x41]))
     phone.send_seq += 1
     assert phone.wait(DATA, D_ERROR) == b"\x02"
+    phone.send(CTRL, C_OPMODE, b"\x04")  # no such mode
+    assert phone.wait(DATA, D_ERROR) == b"\x09"
     phone.send(DATA, D_CUSTOM, b"again")
     d.expect(b"+BLUFIDATA:5,again\r\n")
 
