@@ -157,3 +157,22 @@ def test_reconnect_and_bad_frames(blufi):
     d.expect(b"+BLUFICONN\r\n")
     phone.send(DATA, D_CUSTOM, b"new link")
     d.expect(b"+BLUFIDATA:8,new link\r\n")
+
+
+# ---- the guide's chapter-3 examples (/work/shared/conformance) -------------------------
+# AT+BLUFISEND's (3.4.47) needs a phone: test_provision_and_custom_data sends it.
+
+from test_ble import _ch3_run  # noqa: E402
+from test_conformance import run_entries, section_blocks  # noqa: E402
+
+CH3_SECTIONS = ["3.4.45 AT+BLUFI", "3.4.46 AT+BLUFINAME"]
+
+
+@pytest.mark.parametrize("block", section_blocks(CH3_SECTIONS),
+                         ids=[s.split()[0] for s in CH3_SECTIONS])
+def test_chapter3_examples(block, make_dut):
+    section, entries = block
+    assert entries, f"no examples of {section} in the corpus"
+    d = make_dut()
+    d.cmd("ATE0")
+    run_entries(entries, {}, lambda e: _ch3_run(d, e))
