@@ -5,7 +5,8 @@ module's Wi-Fi with the world's AP and exchanges custom data both ways.
 Decided behaviour: docs/COMPAT.md #500-#504."""
 import pytest
 
-from blufi_phone import (CTRL, DATA, C_GET_VERSION, C_GET_STATUS, C_OPMODE, D_CUSTOM, D_ERROR,
+from blufi_phone import (CTRL, DATA, C_ACK, C_GET_VERSION, C_GET_STATUS, C_GET_WIFI_LIST,
+                         C_OPMODE, D_WIFI_LIST, D_CUSTOM, D_ERROR,
                          D_END_REASON, D_STA_SSID, D_STA_BSSID, D_VERSION, FC_ENC, FC_FRAG,
                          Phone, typ)
 
@@ -97,7 +98,13 @@ def test_provision_and_custom_data(blufi):
     assert len(frags) == 6 and all(fc & FC_FRAG for fc in frags[:-1]) and not frags[-1] & FC_FRAG
     assert d.cmd("AT+BLUFISEND=601") == ERROR
 
-    # the version and the status on request
+    # the version, the APs around and the status on request
+    phone.send(CTRL, C_GET_WIFI_LIST)
+    aps, rest = {}, phone.wait(DATA, D_WIFI_LIST)
+    while rest:
+        aps[rest[2:1 + rest[0]]] = rest[1] - 256 if rest[1] > 127 else rest[1]
+        rest = rest[1 + rest[0]:]
+    assert aps[b"espat"] == -42
     phone.send(CTRL, C_GET_VERSION)
     assert phone.wait(DATA, D_VERSION) == b"\x01\x03"
     phone.send(CTRL, C_GET_STATUS)
@@ -126,6 +133,30 @@ def test_wrong_password_then_right(blufi):
     assert phone.wifi_report()[:2] == (1, 0)
 
 
+def test_auth_floor(make_dut):
+    """AT+BLUFI=1,<auth floor>: an AP whose security is below the floor is not
+    joined (reported as a failed connection, 205), even with its password."""
+    d = make_dut(world=WORLD)
+    d.cmd("ATE0")
+    assert d.cmd("AT+BLUFI=1,4") == OK  # WPA_WPA2_PSK at least; "espat" is WPA2_PSK (3)
+    phone = Phone(d)
+    phone.connect(mtu=128)
+    d.expect(b"+BLUFICONN\r\n")
+    phone.negotiate()
+    phone.configure_sta(b"espat", b"espatpass")
+    opmode, sta, _, extras = phone.wifi_report()
+    assert (opmode, sta) == (1, 1) and extras[D_END_REASON] == bytes([205])
+    assert d.cmd("AT+CWJAP?") == b"No AP\r\n" + OK
+    assert d.cmd("AT+BLUFI=0") == b"+BLUFIDISCONN\r\n" + OK
+    assert d.cmd("AT+BLUFI=1,3") == OK
+    phone.connect(mtu=128)
+    d.expect(b"+BLUFICONN\r\n")
+    phone.negotiate()
+    phone.configure_sta(b"espat", b"espatpass")
+    d.expect(b"WIFI CONNECTED\r\nWIFI GOT IP\r\n")
+    assert phone.wifi_report()[:2] == (1, 0)
+
+
 def test_reconnect_and_bad_frames(blufi):
     """Bad frames are reported to the phone as BluFi errors and the next good
     frame works; a new connection starts the sequence numbers again; the
@@ -133,6 +164,10 @@ def test_reconnect_and_bad_frames(blufi):
     d, phone = blufi
     phone.send(DATA, D_CUSTOM, b"plain")  # no security yet: clear text is fine
     d.expect(b"+BLUFIDATA:5,plain\r\n")
+    seq = phone.send_seq
+    phone.send(DATA, D_CUSTOM, b"ack me", ack=True)  # an ACK carries the frame's sequence
+    d.expect(b"+BLUFIDATA:6,ack me\r\n")
+    assert phone.wait(CTRL, C_ACK) == bytes([seq])
     # a checksum that does not match
     phone.write_raw(bytes([typ(DATA, D_CUSTOM), 0x02, phone.send_seq, 1, 0x41, 0, 0]))
     phone.send_seq += 1
