@@ -609,9 +609,9 @@ size_t espat_blufi_att_request(struct espat_module *m, const uint8_t addr[6], co
 static void blufi_stop(struct espat_module *m, bool report)
 {
 	struct espat_blufi *b = B(m);
+	b->on = false; /* first: the link's end does not advertise again */
 	link_end(m, report);
 	adv_stop(m);
-	b->on = false;
 	b->joining = false;
 	espat_timer_cancel(&m->timers, &b->join_timer);
 }
