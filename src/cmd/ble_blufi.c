@@ -45,17 +45,6 @@ uint16_t espat_blufi_mtu(const struct espat_module *m)
 
 /* ---- the air: advertising, the link ------------------------------------------- */
 
-/* The BLE public address: the chip's base MAC + 2 (as cmd/ble.c's). */
-static void own_addr(struct espat_module *m, uint8_t a[6])
-{
-	static const uint8_t fallback[6] = {0x34, 0x85, 0x18, 0x00, 0x00, 0x00};
-	if (m->ports.sys.base_mac)
-		m->ports.sys.base_mac(m->ports.sys.user, a);
-	else
-		memcpy(a, fallback, 6);
-	a[5] = (uint8_t)(a[5] + 2);
-}
-
 /* Flags (general discoverable, no BR/EDR), the complete local name, the
  * 16-bit service UUID 0xFFFF: what ESP-IDF's BluFi advertises. A name
  * too long for the 31 bytes is shortened (AD type 0x08). */
@@ -65,7 +54,8 @@ static void adv_start(struct espat_module *m)
 	const struct espat_ble_port *port = &m->ports.ble;
 	struct espat_ble_adv adv = {
 	    .adv_type = 0, .channel_map = 7, .interval_ms = ADV_INTERVAL_MS};
-	own_addr(m, adv.addr);
+	/* the chip's public BLE address, which the BLE family keeps (BLE is off) */
+	memcpy(adv.addr, m->ble->public_addr, 6);
 	size_t nl = strlen(b->name), room = ESPAT_BLE_ADV_LEGACY_MAX - 3 - 4 - 2;
 	uint8_t *d = adv.adv;
 	size_t k = 0;

@@ -3,12 +3,14 @@ docs/internals/blufi.md): a phone-side client written from Espressif's
 BluFi protocol (blufi_phone.py) negotiates the security, provisions the
 module's Wi-Fi with the world's AP and exchanges custom data both ways.
 Decided behaviour: docs/COMPAT.md #500-#504."""
+import re
+
 import pytest
 
-from blufi_phone import (CTRL, DATA, C_ACK, C_GET_VERSION, C_GET_STATUS, C_GET_WIFI_LIST,
-                         C_OPMODE, D_WIFI_LIST, D_CUSTOM, D_ERROR,
-                         D_END_REASON, D_STA_SSID, D_STA_BSSID, D_VERSION, FC_ENC, FC_FRAG,
-                         Phone, typ)
+from blufi_phone import (CTRL, DATA, C_ACK, C_GET_STATUS, C_GET_VERSION, C_GET_WIFI_LIST,
+                         C_OPMODE, D_CUSTOM, D_END_REASON, D_ERROR, D_STA_BSSID, D_STA_SSID,
+                         D_VERSION, D_WIFI_LIST, FC_ENC, FC_FRAG, Phone, typ)
+from test_ble import _ch3_run, mac_plus
 
 OK = b"\r\nOK\r\n"
 ERROR = b"\r\nERROR\r\n"
@@ -48,6 +50,8 @@ def test_commands_and_advertising(make_dut):
     assert d.cmd("AT+BLUFI=1") == ERROR  # on already
     adv = d.ctl("ble", "air")["advertising"]
     assert adv["adv"] == "020106" + "0303ffff" + "0b09" + b"blufi_test".hex()
+    sta = re.search(rb'\+CIPSTAMAC:"([0-9a-f:]{17})"', d.cmd("AT+CIPSTAMAC?")).group(1).decode()
+    assert adv["addr"] == mac_plus(sta, 2) and adv["interval_ms"] == 100  # the public address
     assert d.cmd("AT+BLEINIT=2") == ERROR  # BluFi holds the stack
     assert d.cmd("AT+BLUFISEND=4") == ERROR  # no phone
     assert d.cmd("AT+BLUFI=0") == OK  # nobody connected: no +BLUFIDISCONN
@@ -197,7 +201,6 @@ def test_reconnect_and_bad_frames(blufi):
 # ---- the guide's chapter-3 examples (/work/shared/conformance) -------------------------
 # AT+BLUFISEND's (3.4.47) needs a phone: test_provision_and_custom_data sends it.
 
-from test_ble import _ch3_run  # noqa: E402
 from test_conformance import run_entries, section_blocks  # noqa: E402
 
 CH3_SECTIONS = ["3.4.45 AT+BLUFI", "3.4.46 AT+BLUFINAME"]
