@@ -10,6 +10,7 @@
 #include "app/ctl_fault.h"
 #include "cmd/addr.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "core/args.h"
 #include "proto/att.h"
 #include "world/world.h"
@@ -20,7 +21,8 @@
 
 static json_t *hex(const uint8_t *p, size_t n)
 {
-	char s[2 * ESPAT_BLE_ADV_DATA_MAX + 1]; /* n <= ESPAT_BLE_ADV_DATA_MAX */
+	/* advertising data, or an ATT value (notifications: up to ATT_MTU - 3) */
+	char s[2 * ESPAT_ATT_MTU_MAX + 1];
 	for (size_t i = 0; i < n; i++)
 		snprintf(s + 2 * i, 3, "%02x", p[i]);
 	s[2 * n] = '\0';
@@ -238,9 +240,10 @@ static char *att_round(struct espat_ctl *c, struct espat_ble_peer *p, const stru
 	uint8_t req[ESPAT_ATT_MTU_MAX];
 	struct espat_module *m = c->module(c->user);
 	int link = p->connected ? espat_ble_link_of(m, p->adv.addr) : -1;
-	if (link < 0)
+	bool blufi = p->connected && espat_blufi_peer(m, p->adv.addr); /* BluFi's phone */
+	if (link < 0 && !blufi)
 		return espat_ctl_reply_fail("not connected");
-	size_t mtu = espat_ble_link_mtu(m, (size_t)link);
+	size_t mtu = blufi ? espat_blufi_mtu(m) : espat_ble_link_mtu(m, (size_t)link);
 	size_t n = espat_att_encode(q, mtu, req, sizeof(req));
 	if (n == 0)
 		return espat_ctl_reply_fail("does not fit the link's MTU");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/addr.h"
+#include "cmd/ble_blufi.h"
 #include "cmd/params.h"
 #include "proto/att.h"
 
@@ -192,8 +193,8 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 		b->role = ESPAT_BLE_OFF;
 		return ESPAT_RC_OK;
 	}
-	if (b->boot_role != ESPAT_BLE_OFF && b->boot_role != r)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	if ((b->boot_role != ESPAT_BLE_OFF && b->boot_role != r) || espat_blufi_on(m))
+		return espat_fail(E(m), ESPAT_ERR_EXEC); /* BluFi holds the stack (COMPAT #500) */
 	b->boot_role = r;
 	b->role = r;
 	return ESPAT_RC_OK;
@@ -1009,6 +1010,8 @@ static bool connectable(uint8_t adv_type)
 int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uint8_t addr_type)
 {
 	struct espat_ble *b = m->ble;
+	if (espat_blufi_on(m)) /* BluFi's advertising (BLE itself is off then) */
+		return espat_blufi_central_connect(m, addr);
 	if (!espat_ble_on(m) || !b->advertising || !connectable(b->adv_param.type))
 		return -1;
 	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++) {
@@ -1026,6 +1029,8 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
 
 bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6])
 {
+	if (espat_blufi_peer(m, addr))
+		return espat_blufi_remote_disconnect(m, addr);
 	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
 	if (i < 0)
 		return false;
@@ -1035,6 +1040,8 @@ bool espat_ble_remote_disconnect(struct espat_module *m, const uint8_t addr[6])
 
 bool espat_ble_peer_lost(struct espat_module *m, const uint8_t addr[6])
 {
+	if (espat_blufi_peer(m, addr))
+		return espat_blufi_peer_lost(m, addr);
 	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
 	if (i < 0)
 		return false;
@@ -1320,6 +1327,8 @@ static enum espat_rc blecfgmtu_set(struct espat_module *m, const struct espat_ar
 
 bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t mtu)
 {
+	if (espat_blufi_peer(m, addr))
+		return espat_blufi_peer_mtu(m, addr, mtu);
 	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
 	if (i < 0)
 		return false;

@@ -10,6 +10,7 @@
 
 #include "cmd/addr.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "cmd/params.h"
 #include "core/args.h"
 #include "proto/att.h"
@@ -469,6 +470,8 @@ void espat_ble_gatts_client_reset(struct espat_module *m, size_t link)
 size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
                              size_t len, uint8_t *rsp, size_t cap)
 {
+	if (espat_blufi_peer(m, addr)) /* BluFi's phone: its own service */
+		return espat_blufi_att_request(m, addr, req, len, rsp, cap);
 	int li = espat_ble_link_of(m, addr);
 	if (li < 0 || !db_ready(m))
 		return 0;
@@ -479,11 +482,13 @@ size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], cons
 void espat_ble_att_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len)
 {
 	int li = espat_ble_link_of(m, addr);
-	if (len == 0 || li < 0)
+	bool blufi = li < 0 && espat_blufi_peer(m, addr); /* BluFi's phone: no BLE link */
+	if (len == 0 || (li < 0 && !blufi))
 		return;
 	if (pdu[0] & 1u) {
 		/* server -> client: a response, a notification, an indication */
-		espat_ble_gattc_in(m, (size_t)li, pdu, len);
+		if (!blufi)
+			espat_ble_gattc_in(m, (size_t)li, pdu, len);
 		return;
 	}
 	uint8_t rsp[ESPAT_ATT_MTU_MAX];

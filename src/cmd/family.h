@@ -147,6 +147,7 @@ struct espat_module {
 	struct espat_ota *ota;     /* OTA (AT+CIUPDATE) and the running firmware */
 	struct espat_ble *ble;     /* Bluetooth LE (3.4) */
 	struct espat_ble_sec *blesec; /* its security: pairing, bonds (3.4.33-3.4.40) */
+	struct espat_blufi *blufi; /* BluFi provisioning over BLE (3.4.45-3.4.47) */
 	struct espat_mqtt *mqtt;   /* the MQTT client (3.5) */
 	struct espat_http *http;   /* the HTTP client commands (3.6) */
 	struct espat_ws *ws;       /* the WebSocket client links (3.8) */

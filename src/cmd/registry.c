@@ -2,6 +2,7 @@
 
 #include "cmd/basic.h"
 #include "cmd/ble.h"
+#include "cmd/ble_blufi.h"
 #include "cmd/conn.h"
 #include "cmd/drv.h"
 #include "cmd/fs.h"
@@ -72,6 +73,7 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ble_sec_family,   /* its security commands (3.4.33-3.4.40) */
 	&espat_ble_gattc_family, /* its GATT client commands (3.4.26-3.4.30) */
 	&espat_ble_spp_family,   /* BLE SPP (3.4.31-3.4.32) */
+	&espat_blufi_family, /* BluFi (3.4.45-3.4.47) */
 	/* the services, in the guide's section order (3.5-3.12) */
 	&espat_mqtt_family,
 	&espat_http_family,

@@ -432,19 +432,15 @@ static enum espat_rc cwmode_query(struct espat_module *m, const struct espat_arg
 	return ESPAT_RC_OK;
 }
 
-enum espat_rc espat_wifi_cwmode_set(struct espat_module *m, const struct espat_args *a)
+/* The mode becomes mode (saved under AT+SYSSTORE) and the interfaces
+ * follow; autoc: a station coming on joins its saved AP. */
+static void mode_apply(struct espat_module *m, uint8_t mode, bool autoc)
 {
 	struct espat_wifi *w = m->wifi;
-	uint8_t mode = (uint8_t)a->v[0].i;
-	bool autoc = a->n < 2 || a->v[1].kind == ESPAT_ARG_OMITTED || a->v[1].i == 1;
-	if (!w->init)
-		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	bool sta_before = (w->mode & 1u) != 0, ap_before = (w->mode & 2u) != 0;
 	bool sta_after = (mode & 1u) != 0, ap_after = (mode & 2u) != 0;
 	w->mode = mode;
 	espat_settings_savef(&m->settings, ESPAT_SAVE_SYSSTORE, "cwmode", "%u", mode);
-	/* OK first: the interface events follow the command's return. */
-	espat_wr_ok(&m->wr);
 	if (sta_before && !sta_after) {
 		espat_sta_stop(m);
 		espat_prov_free(m);
@@ -454,7 +450,26 @@ enum espat_rc espat_wifi_cwmode_set(struct espat_module *m, const struct espat_a
 	/* Switching the station on joins the saved AP when <auto_connect> is 1. */
 	if (!sta_before && sta_after && autoc && w->cfg.valid)
 		espat_sta_connect(m);
+}
+
+enum espat_rc espat_wifi_cwmode_set(struct espat_module *m, const struct espat_args *a)
+{
+	bool autoc = a->n < 2 || a->v[1].kind == ESPAT_ARG_OMITTED || a->v[1].i == 1;
+	if (!m->wifi->init)
+		return espat_fail(E(m), ESPAT_ERR_EXEC);
+	/* OK first: the interface events follow the command's return. */
+	espat_wr_ok(&m->wr);
+	mode_apply(m, (uint8_t)a->v[0].i, autoc);
 	return ESPAT_RC_DONE;
+}
+
+int espat_wifi_set_mode(struct espat_module *m, uint8_t mode)
+{
+	if (!m->wifi->init || mode > 3)
+		return -1;
+	if (mode != m->wifi->mode)
+		mode_apply(m, mode, true);
+	return 0;
 }
 
 static enum espat_rc cwautoconn_query(struct espat_module *m, const struct espat_args *a)

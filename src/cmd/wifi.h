@@ -223,6 +223,11 @@ size_t espat_wifi_dhcp_dns(const struct espat_module *m, uint32_t dns[2]);
  * espat_wifi_sta_last_fail(). -1 when the station is off. */
 int espat_wifi_provision_join(struct espat_module *m, const uint8_t *ssid, size_t ssid_len,
 			      const uint8_t *pwd, size_t pwd_len);
+/* The Wi-Fi mode (0 off, 1 station, 2 softAP, 3 both) changes as
+ * AT+CWMODE=<mode> does, for BluFi's opmode: saved under AT+SYSSTORE, a
+ * station coming on joins its saved AP. -1 while Wi-Fi is deinitialized
+ * (AT+CWINIT=0) or for another mode. */
+int espat_wifi_set_mode(struct espat_module *m, uint8_t mode);
 /* +CWJAP:<code> of the station's last failed attempt since its last join
  * started (espat_wifi_provision_join clears it); 0: none. */
 int espat_wifi_sta_last_fail(const struct espat_module *m);
