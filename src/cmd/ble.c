@@ -30,6 +30,12 @@ bool espat_ble_on(const struct espat_module *m)
  * without AT+BLEINIT [000:6706-6708, 6758] (COMPAT #403). */
 enum espat_rc espat_ble_need_init(struct espat_module *m)
 {
+	return espat_ble_on(m) && m->ble->role != ESPAT_BLE_HID ? ESPAT_RC_OK
+	                                                        : espat_fail(E(m), ESPAT_ERR_EXEC);
+}
+
+enum espat_rc espat_ble_need_stack(struct espat_module *m)
+{
 	return espat_ble_on(m) ? ESPAT_RC_OK : espat_fail(E(m), ESPAT_ERR_EXEC);
 }
 
@@ -166,7 +172,9 @@ static void ble_boot(struct espat_module *m)
 static enum espat_rc bleinit_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	espat_wr_linef(&m->wr, "+BLEINIT:%d", (int)m->ble->role);
+	/* the HID device is not AT+BLEINIT's (COMPAT #480) */
+	espat_wr_linef(&m->wr, "+BLEINIT:%d",
+	               m->ble->role == ESPAT_BLE_HID ? 0 : (int)m->ble->role);
 	return ESPAT_RC_OK;
 }
 
@@ -181,16 +189,10 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 {
 	struct espat_ble *b = m->ble;
 	enum espat_ble_role r = (enum espat_ble_role)a->v[0].i;
+	if (b->role == ESPAT_BLE_HID)
+		return espat_fail(E(m), ESPAT_ERR_EXEC); /* AT+BLEHIDINIT=0 first (COMPAT #480) */
 	if (r == ESPAT_BLE_OFF) {
-		espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
-		b->scan.on = false;
-		espat_ble_periodic_end(m); /* the periodic train and a sync */
-		adv_stop(m);               /* and advertising */
-		links_end(m);
-		espat_ble_gatts_free(m); /* the services go with the stack */
-		espat_ble_gattc_free(m);
-		espat_ble_spp_free(m);
-		b->role = ESPAT_BLE_OFF;
+		espat_ble_stack_down(m);
 		return ESPAT_RC_OK;
 	}
 	if ((b->boot_role != ESPAT_BLE_OFF && b->boot_role != r) || espat_blufi_on(m))
@@ -198,6 +200,20 @@ static enum espat_rc bleinit_set(struct espat_module *m, const struct espat_args
 	b->boot_role = r;
 	b->role = r;
 	return ESPAT_RC_OK;
+}
+
+void espat_ble_stack_down(struct espat_module *m)
+{
+	struct espat_ble *b = m->ble;
+	espat_timer_cancel(&m->timers, &b->scan.timer); /* deinit ends a scan */
+	b->scan.on = false;
+	espat_ble_periodic_end(m); /* the periodic train and a sync */
+	adv_stop(m);               /* and advertising */
+	links_end(m);
+	espat_ble_gatts_free(m); /* the services go with the stack */
+	espat_ble_gattc_free(m);
+	espat_ble_spp_free(m);
+	b->role = ESPAT_BLE_OFF;
 }
 
 /* ---- AT+BLEADDR -------------------------------------------------------------- */
@@ -538,6 +554,17 @@ static void adv_publish(struct espat_module *m)
 
 void espat_ble_adv_publish(struct espat_module *m)
 {
+	adv_publish(m);
+}
+
+void espat_ble_adv_raw(struct espat_module *m, const uint8_t *adv, size_t len)
+{
+	struct espat_ble *b = m->ble;
+	adv_param_default(&b->adv_param);
+	b->adv_len = len < sizeof(b->adv_data) ? len : sizeof(b->adv_data);
+	memcpy(b->adv_data, adv, b->adv_len);
+	b->rsp_len = 0;
+	b->advertising = true;
 	adv_publish(m);
 }
 
@@ -953,6 +980,8 @@ static void link_down(struct espat_module *m, size_t idx, bool report)
 	}
 	espat_ble_gattc_link_down(m, idx, report); /* after +BLEDISCONN: its ERROR follows */
 	espat_ble_spp_link_down(m, idx, report);
+	if (report && m->ble->role == ESPAT_BLE_HID)
+		espat_ble_hid_link_down(m);
 }
 
 static int link_of(const struct espat_module *m, const uint8_t addr[6]);

@@ -155,6 +155,8 @@ enum espat_ble_role {
 	ESPAT_BLE_OFF = 0,    /* not initialized (AT+BLEINIT=0, every boot) */
 	ESPAT_BLE_CLIENT = 1, /* AT+BLEINIT=1 */
 	ESPAT_BLE_SERVER = 2, /* AT+BLEINIT=2 */
+	ESPAT_BLE_HID = 3,    /* AT+BLEHIDINIT=1: the HID device (ble_hid.c); the general GAP
+	                       * and GATT commands are ERROR, security works */
 };
 
 struct espat_ble_gattc;
@@ -289,8 +291,23 @@ extern const char *const espat_ble_gatts_default[];
 extern const size_t espat_ble_gatts_default_n;
 
 /* BLE must be initialized (AT+BLEINIT) for every BLE command but
- * AT+BLEINIT: OK, or the ERROR the handler returns. */
+ * AT+BLEINIT: OK, or the ERROR the handler returns. The HID device does
+ * not count (the guide: HID and the general commands exclude each other). */
 enum espat_rc espat_ble_need_init(struct espat_module *m);
+/* The stack must run, as AT+BLEINIT or AT+BLEHIDINIT started it: the
+ * security commands, which HID needs too. */
+enum espat_rc espat_ble_need_stack(struct espat_module *m);
+/* Takes the stack down as AT+BLEINIT=0 does: scan, advertising, links,
+ * services and client state end; the role is off. */
+void espat_ble_stack_down(struct espat_module *m);
+/* Advertises adv (RAM only, not AT+BLEADVDATA's flash copy) as ADV_IND
+ * with the factory parameters: the HID device's set. */
+void espat_ble_adv_raw(struct espat_module *m, const uint8_t *adv, size_t len);
+/* ble_hid.c: a link ended (the HID device advertises again). */
+void espat_ble_hid_link_down(struct espat_module *m);
+/* Whether AT+BLEHIDINIT=1 made the module a HID device. */
+bool espat_ble_hid_on(const struct espat_module *m);
+extern const struct espat_family espat_ble_hid_family;
 /* Whether any link is up. */
 bool espat_ble_linked(const struct espat_module *m);
 /* The GATT server answers one ATT PDU from the client at addr (a scripted
@@ -344,6 +361,13 @@ enum espat_gatt_ntf_err espat_ble_gatts_send(struct espat_module *m, size_t link
                                             size_t row, const uint8_t *v, size_t n);
 /* A new client on link: its CCCDs cleared (link_up). */
 void espat_ble_gatts_client_reset(struct espat_module *m, size_t link);
+/* Builds the server's table from rows (gatts_data.csv form) instead of
+ * the manufacturing NVS, every service started: the HID device's. False
+ * when a table exists or a row is bad. */
+bool espat_ble_gatts_load(struct espat_module *m, const char *const *rows, size_t n);
+/* The link's security reached level (ble_sec.c, after pairing): the
+ * server's encrypted attributes open to that client. */
+void espat_ble_gatts_set_level(struct espat_module *m, size_t link, uint8_t level);
 
 /* The GATT client (ble_gattc.c): a response, a notification or an
  * indication that came from the peer on link. */

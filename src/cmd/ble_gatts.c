@@ -152,14 +152,55 @@ static struct espat_gatt_attr *row_attr(struct espat_ble_gatts *g, size_t i)
 	return &g->db.attr[g->base - 1 + i];
 }
 
-/* Reads the rows gatts_cfg0, gatts_cfg1, ... (stopping at the first
- * missing) and numbers services, characteristics and descriptors as
- * AT+BLEGATTSCHAR? shows them. False (nothing built) when a row is bad
- * or a characteristic comes before any service. */
-static bool table_build(struct espat_module *m)
+/* Where a table's rows come from: row i's text into buf (cap bytes, NUL
+ * ended); 1, 0 past the last row, -1 when the row cannot be read. */
+typedef int (*row_fn)(struct espat_module *m, const void *src, size_t i, char *buf, size_t cap);
+
+/* The manufacturing NVS's gatts_cfg<i> strings (AT+SYSMFG type 7). */
+static int mfg_row(struct espat_module *m, const void *src, size_t i, char *buf, size_t cap)
+{
+	(void)src;
+	const struct espat_kv *kv = &m->ports.mfg;
+	char key[16];
+	uint8_t raw[ROW_MAX + 1];
+	snprintf(key, sizeof(key), "gatts_cfg%u", (unsigned)(uint8_t)i);
+	long n = kv->get ? kv->get(kv->user, ESPAT_BLE_DATA_NS, key, raw, ROW_MAX) : -1;
+	if (n < 0)
+		return 0;
+	/* the type byte, then the text */
+	if (n < 1 || n > (long)ROW_MAX || (size_t)n > cap || raw[0] != ESPAT_MFG_STR)
+		return -1;
+	memcpy(buf, raw + 1, (size_t)n - 1);
+	buf[n - 1] = '\0';
+	return 1;
+}
+
+/* A fixed table's rows (the HID device's). */
+struct fixed_rows {
+	const char *const *rows;
+	size_t n;
+};
+
+static int fixed_row(struct espat_module *m, const void *src, size_t i, char *buf, size_t cap)
+{
+	(void)m;
+	const struct fixed_rows *f = src;
+	if (i >= f->n)
+		return 0;
+	size_t len = strlen(f->rows[i]);
+	if (len >= cap)
+		return -1;
+	memcpy(buf, f->rows[i], len + 1);
+	return 1;
+}
+
+/* Reads the rows (stopping at the first missing) and numbers services,
+ * characteristics and descriptors as AT+BLEGATTSCHAR? shows them. False
+ * (nothing built) when a row is bad or a characteristic comes before any
+ * service. */
+static bool table_build(struct espat_module *m, row_fn next, const void *src)
 {
 	struct espat_ble_gatts *g = G(m);
-	const struct espat_kv *kv = &m->ports.mfg;
 	if (!db_ready(m))
 		return false;
 	size_t core_n = g->db.n, core_used = g->db.used;
@@ -169,17 +210,11 @@ static bool table_build(struct espat_module *m)
 	uint8_t srv = 0, chr = 0, desc = 0;
 	bool after_decl = false;
 	for (size_t i = 0; i < ROWS_MAX; i++) {
-		char key[16];
-		uint8_t buf[ROW_MAX + 1];
-		snprintf(key, sizeof(key), "gatts_cfg%u", (unsigned)(uint8_t)i);
-		long n = kv->get ? kv->get(kv->user, ESPAT_BLE_DATA_NS, key, buf, ROW_MAX) : -1;
-		if (n < 0)
+		char buf[ROW_MAX + 1];
+		int got = next(m, src, i, buf, sizeof(buf));
+		if (got == 0)
 			break;
-		/* AT+SYSMFG string (type 7): the type byte, then the text */
-		if (n < 1 || n > (long)ROW_MAX || buf[0] != ESPAT_MFG_STR)
-			goto bad;
-		buf[n] = '\0';
-		if (!espat_ble_gatts_row_add(&g->db, (const char *)buf + 1))
+		if (got < 0 || !espat_ble_gatts_row_add(&g->db, buf))
 			goto bad;
 		struct espat_gatts_attr *a = &g->attr[g->n];
 		const struct espat_gatt_attr *d = row_attr(g, g->n);
@@ -236,10 +271,23 @@ static enum espat_rc srvcre_exec(struct espat_module *m, const struct espat_args
 	enum espat_rc rc = espat_ble_need_init(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
-	if (espat_ble_linked(m) || G(m)->created || !table_build(m))
+	if (espat_ble_linked(m) || G(m)->created || !table_build(m, mfg_row, NULL))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
 	G(m)->created = true;
 	return ESPAT_RC_OK;
+}
+
+bool espat_ble_gatts_load(struct espat_module *m, const char *const *rows, size_t n)
+{
+	struct espat_ble_gatts *g = G(m);
+	const struct fixed_rows src = {rows, n};
+	if (g->created || !table_build(m, fixed_row, &src))
+		return false;
+	g->created = true;
+	g->started = g->nsrv >= 32 ? 0xffffffffu : ((1u << g->nsrv) - 1);
+	for (size_t i = 0; i < g->n; i++)
+		row_attr(g, i)->hidden = false;
+	return true;
 }
 
 static const struct espat_param p_srv_index[] = {
@@ -426,7 +474,8 @@ static void on_read(void *user, size_t client, uint16_t h)
 		memcpy(a->val, m->ble->name, nl);
 		a->len = (uint16_t)nl;
 	}
-	if (h < g->base)
+	/* the HID device's profile reports nothing on the UART (COMPAT #481) */
+	if (h < g->base || espat_ble_hid_on(m))
 		return; /* the GATT and GAP services are the stack's: no report */
 	char s[18];
 	espat_wr_reportf(&m->wr, "+READ:%zu,\"%s\"", client,
@@ -439,7 +488,7 @@ static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, si
 {
 	struct espat_module *m = user;
 	struct espat_ble_gatts *g = G(m);
-	if (h < g->base || (size_t)(h - g->base) >= g->n)
+	if (h < g->base || (size_t)(h - g->base) >= g->n || espat_ble_hid_on(m))
 		return;
 	size_t row = (size_t)(h - g->base);
 	const struct espat_gatts_attr *a = &g->attr[row];
@@ -465,6 +514,12 @@ void espat_ble_gatts_client_reset(struct espat_module *m, size_t link)
 {
 	if (G(m)->db_attr)
 		espat_gatt_db_client_reset(&G(m)->db, link);
+}
+
+void espat_ble_gatts_set_level(struct espat_module *m, size_t link, uint8_t level)
+{
+	if (G(m)->db_attr)
+		espat_gatt_db_set_level(&G(m)->db, link, level);
 }
 
 size_t espat_ble_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,

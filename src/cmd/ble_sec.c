@@ -95,6 +95,7 @@ static void smp_event(void *user, enum espat_smp_ev ev, uint32_t v)
 		l->asked = false;
 		if (v == 0) {
 			l->level = l->smp.res.authenticated ? 2 : 1;
+			espat_ble_gatts_set_level(m, l->idx, l->level);
 			if (l->smp.res.bond)
 				bond_store(m, l);
 		}
@@ -347,7 +348,7 @@ static void bond_store(struct espat_module *m, struct espat_ble_sec_link *l)
 
 static enum espat_rc need_link(struct espat_module *m, int64_t idx)
 {
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	if (!m->ble->link[idx].up || !m->ports.crypto.aes128)
@@ -358,7 +359,7 @@ static enum espat_rc need_link(struct espat_module *m, int64_t idx)
 static enum espat_rc blesecparam_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	const struct espat_smp_features *p = &S(m)->param;
@@ -374,7 +375,7 @@ static const struct espat_param p_blesecparam[] = {
 
 static enum espat_rc blesecparam_set(struct espat_module *m, const struct espat_args *a)
 {
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	/* the guide's seven <auth_req> values (COMPAT #471) */
@@ -466,7 +467,7 @@ static enum espat_rc bleconfreply_set(struct espat_module *m, const struct espat
 static enum espat_rc bleencdev_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	for (size_t i = 0; i < ESPAT_BLE_BONDS; i++)
@@ -484,7 +485,7 @@ static const struct espat_param p_bleencclear[] = {
 
 static enum espat_rc bleencclear_set(struct espat_module *m, const struct espat_args *a)
 {
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	size_t i = (size_t)a->v[0].i;
@@ -498,7 +499,7 @@ static enum espat_rc bleencclear_set(struct espat_module *m, const struct espat_
 static enum espat_rc bleencclear_exec(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	for (size_t i = 0; i < ESPAT_BLE_BONDS; i++)
@@ -512,7 +513,7 @@ static enum espat_rc bleencclear_exec(struct espat_module *m, const struct espat
 static enum espat_rc blesetkey_query(struct espat_module *m, const struct espat_args *a)
 {
 	(void)a;
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	espat_wr_linef(&m->wr, "+BLESETKEY:%ld", (long)S(m)->static_key);
@@ -525,7 +526,7 @@ static const struct espat_param p_blesetkey[] = {
 
 static enum espat_rc blesetkey_set(struct espat_module *m, const struct espat_args *a)
 {
-	enum espat_rc rc = espat_ble_need_init(m);
+	enum espat_rc rc = espat_ble_need_stack(m);
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	S(m)->static_key = (int32_t)a->v[0].i;

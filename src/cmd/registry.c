@@ -71,6 +71,7 @@ static const struct espat_family *const esp32c3_rows[] = {
 	&espat_ble_gatts_family, /* its GATT server commands (3.4.18-3.4.25) */
 	&espat_ble_periodic_family, /* periodic advertising and sync (3.4.48-3.4.52) */
 	&espat_ble_sec_family,   /* its security commands (3.4.33-3.4.40) */
+	&espat_ble_hid_family,   /* HID over GATT (3.4.41-3.4.44) */
 	&espat_ble_gattc_family, /* its GATT client commands (3.4.26-3.4.30) */
 	&espat_ble_spp_family,   /* BLE SPP (3.4.31-3.4.32) */
 	&espat_blufi_family, /* BluFi (3.4.45-3.4.47) */

@@ -55,6 +55,7 @@ enum espat_att_err {
 	ESPAT_ATT_E_READ_NOT_PERMITTED = 0x02,
 	ESPAT_ATT_E_WRITE_NOT_PERMITTED = 0x03,
 	ESPAT_ATT_E_INVALID_PDU = 0x04,
+	ESPAT_ATT_E_INSUF_AUTHEN = 0x05, /* Insufficient Authentication: pair first */
 	ESPAT_ATT_E_REQ_NOT_SUPPORTED = 0x06,
 	ESPAT_ATT_E_INVALID_OFFSET = 0x07,
 	ESPAT_ATT_E_NOT_FOUND = 0x0a, /* Attribute Not Found: the end of a discovery */

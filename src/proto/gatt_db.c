@@ -126,6 +126,24 @@ static size_t att_error(uint8_t op, uint16_t h, uint8_t err, uint8_t *rsp, size_
 	return espat_att_encode(&e, cap, rsp, cap);
 }
 
+/* Whether client may read (write) attribute a on its link now: 0, or the
+ * ATT error. Plain permission first; else the encrypted kinds, which ask
+ * for the level they need (Bluedroid answers a client below it
+ * Insufficient Authentication, so that it pairs). */
+static uint8_t may_access(const struct espat_gatt_db *db, size_t client,
+                          const struct espat_gatt_attr *a, bool write)
+{
+	uint16_t plain = write ? ESPAT_GATT_PERM_WRITE : ESPAT_GATT_PERM_READ;
+	uint16_t enc = write ? ESPAT_GATT_PERM_WRITE_ENC : ESPAT_GATT_PERM_READ_ENC;
+	uint16_t mitm = write ? ESPAT_GATT_PERM_WRITE_ENC_MITM : ESPAT_GATT_PERM_READ_ENC_MITM;
+	if (a->perm & plain)
+		return 0;
+	if (!(a->perm & (enc | mitm)))
+		return write ? ESPAT_ATT_E_WRITE_NOT_PERMITTED : ESPAT_ATT_E_READ_NOT_PERMITTED;
+	uint8_t need = (a->perm & mitm) ? 2 : 1;
+	return db->level[client] >= need ? 0 : ESPAT_ATT_E_INSUF_AUTHEN;
+}
+
 /* Discovery: Read By Group Type (services), Read By Type, Find Information,
  * Find By Type Value in [start, end], as many elements of one length as
  * the MTU takes. */
@@ -156,11 +174,12 @@ static size_t att_list(struct espat_gatt_db *db, size_t client, const struct esp
 		} else {
 			if (!espat_att_uuid_eq(&a->type, &q->type))
 				continue;
-			if (q->op == ESPAT_ATT_READ_BY_TYPE_REQ &&
-			    !(a->perm & ESPAT_GATT_PERM_READ)) {
+			uint8_t denied = q->op == ESPAT_ATT_READ_BY_TYPE_REQ
+			                     ? may_access(db, client, a, false)
+			                     : 0;
+			if (denied) {
 				if (n == 0)
-					return att_error(q->op, (uint16_t)h,
-					                 ESPAT_ATT_E_READ_NOT_PERMITTED, rsp, cap);
+					return att_error(q->op, (uint16_t)h, denied, rsp, cap);
 				break;
 			}
 			it.len = value_of(db, client, (uint16_t)h, v);
@@ -197,8 +216,9 @@ static size_t att_read(struct espat_gatt_db *db, size_t client, const struct esp
 	struct espat_gatt_attr *a = visible(db, q->handle);
 	if (!a)
 		return att_error(q->op, q->handle, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
-	if (!(a->perm & ESPAT_GATT_PERM_READ))
-		return att_error(q->op, q->handle, ESPAT_ATT_E_READ_NOT_PERMITTED, rsp, cap);
+	uint8_t denied = may_access(db, client, a, false);
+	if (denied)
+		return att_error(q->op, q->handle, denied, rsp, cap);
 	if (db->ops.on_read)
 		db->ops.on_read(db->ops.user, client, q->handle);
 	size_t n = value_of(db, client, q->handle, v);
@@ -220,9 +240,9 @@ static size_t att_write(struct espat_gatt_db *db, size_t client, const struct es
 	uint8_t err = 0;
 	if (!a)
 		err = ESPAT_ATT_E_INVALID_HANDLE;
-	else if (!(a->perm & ESPAT_GATT_PERM_WRITE))
-		err = ESPAT_ATT_E_WRITE_NOT_PERMITTED;
-	else if (q->value_len > a->max_len || (cccd && q->value_len != 2))
+	else
+		err = may_access(db, client, a, true);
+	if (!err && (q->value_len > a->max_len || (cccd && q->value_len != 2)))
 		err = ESPAT_ATT_E_INVALID_LEN;
 	if (err)
 		return cmd ? 0 : att_error(q->op, q->handle, err, rsp, cap);
@@ -337,4 +357,11 @@ void espat_gatt_db_client_reset(struct espat_gatt_db *db, size_t client)
 	for (size_t i = 0; i < db->n; i++)
 		db->attr[i].cccd[client] = 0;
 	db->ind_pending[client] = false;
+	db->level[client] = 0;
+}
+
+void espat_gatt_db_set_level(struct espat_gatt_db *db, size_t client, uint8_t level)
+{
+	if (client < ESPAT_GATT_DB_CLIENTS)
+		db->level[client] = level;
 }

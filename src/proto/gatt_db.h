@@ -21,7 +21,11 @@
 
 /* Attribute permissions, ESP-IDF's bits as the gatts_data.csv rows write them. */
 #define ESPAT_GATT_PERM_READ 0x01u
+#define ESPAT_GATT_PERM_READ_ENC 0x02u      /* read on an encrypted link */
+#define ESPAT_GATT_PERM_READ_ENC_MITM 0x04u /* read on an authenticated (MITM) link */
 #define ESPAT_GATT_PERM_WRITE 0x10u
+#define ESPAT_GATT_PERM_WRITE_ENC 0x20u
+#define ESPAT_GATT_PERM_WRITE_ENC_MITM 0x40u
 
 /* Characteristic properties (the declaration's first byte, Vol 3 Part G 3.3.1.1). */
 #define ESPAT_GATT_PROP_READ 0x02u
@@ -63,6 +67,10 @@ struct espat_gatt_db {
 	size_t used, mem_cap;
 	/* an indication sent to that client and not confirmed yet (ATT allows one) */
 	bool ind_pending[ESPAT_GATT_DB_CLIENTS];
+	/* each client's link security: 0 plain, 1 encrypted, 2 encrypted and
+	 * authenticated; attributes with the _ENC / _ENC_MITM permissions
+	 * answer Insufficient Authentication below what they need */
+	uint8_t level[ESPAT_GATT_DB_CLIENTS];
 	struct espat_gatt_db_ops ops;
 };
 
@@ -121,7 +129,11 @@ enum espat_gatt_ntf_err espat_gatt_db_can_notify(const struct espat_gatt_db *db,
 /* Bits of the CCCD of the characteristic whose value is at h for client
  * (0 when it has none). */
 uint16_t espat_gatt_db_cccd(const struct espat_gatt_db *db, size_t client, uint16_t h);
-/* A new client in that slot: its CCCDs cleared, no indication outstanding. */
+/* A new client in that slot: its CCCDs cleared, no indication outstanding,
+ * its link plain. */
 void espat_gatt_db_client_reset(struct espat_gatt_db *db, size_t client);
+/* The client's link reached security level (0 plain, 1 encrypted, 2
+ * authenticated): pairing finished. */
+void espat_gatt_db_set_level(struct espat_gatt_db *db, size_t client, uint8_t level);
 
 #endif

@@ -236,6 +236,49 @@ static void test_read_write_cccd(void **state)
 	assert_int_equal(espat_gatt_db_cccd(&x->db, 2, 12), 0);
 }
 
+/* Encrypted permissions: a plain link gets Insufficient Authentication
+ * (reads, Read By Type, writes); encrypted opens READ_ENC / WRITE_ENC,
+ * authenticated opens the MITM kinds; a new client is plain again. */
+static void test_encrypted_permissions(void **state)
+{
+	struct dbfx *x = *state;
+	uint8_t rsp[600];
+	struct espat_att_pdu r;
+	uint16_t enc = add(x, 0xC500, ESPAT_GATT_PERM_READ_ENC | ESPAT_GATT_PERM_WRITE_ENC, 2, "e");
+	uint16_t mitm = add(x, 0xC501, ESPAT_GATT_PERM_READ_ENC_MITM, 2, "m");
+	assert_int_equal(enc, 17);
+	struct espat_att_pdu rd = {.op = ESPAT_ATT_READ_REQ, .handle = enc};
+	ask(x, 1, 23, &rd, &r, rsp);
+	assert_int_equal(r.op, ESPAT_ATT_ERROR_RSP);
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+	struct espat_att_pdu by_type = {.op = ESPAT_ATT_READ_BY_TYPE_REQ,
+	                                .start = enc,
+	                                .end = enc,
+	                                .type = espat_att_uuid16(0xC500)};
+	ask(x, 1, 23, &by_type, &r, rsp);
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+	struct espat_att_pdu wr = {
+	    .op = ESPAT_ATT_WRITE_REQ, .handle = enc, .value = (const uint8_t *)"x", .value_len = 1};
+	ask(x, 1, 23, &wr, &r, rsp);
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+	espat_gatt_db_set_level(&x->db, 1, 1); /* Just Works: encrypted */
+	ask(x, 1, 23, &rd, &r, rsp);
+	assert_int_equal(r.op, ESPAT_ATT_READ_RSP);
+	ask(x, 1, 23, &wr, &r, rsp);
+	assert_int_equal(r.op, ESPAT_ATT_WRITE_RSP);
+	rd.handle = mitm;
+	ask(x, 1, 23, &rd, &r, rsp);
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+	ask(x, 0, 23, &rd, &r, rsp); /* another client: still plain */
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+	espat_gatt_db_set_level(&x->db, 1, 2); /* passkey: authenticated */
+	ask(x, 1, 23, &rd, &r, rsp);
+	assert_int_equal(r.op, ESPAT_ATT_READ_RSP);
+	espat_gatt_db_client_reset(&x->db, 1);
+	ask(x, 1, 23, &rd, &r, rsp);
+	assert_int_equal(r.err, ESPAT_ATT_E_INSUF_AUTHEN);
+}
+
 static void test_notify_indicate(void **state)
 {
 	struct dbfx *x = *state;
@@ -304,6 +347,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_discovery, setup),
 	    cmocka_unit_test_setup(test_read_write_cccd, setup),
+	    cmocka_unit_test_setup(test_encrypted_permissions, setup),
 	    cmocka_unit_test_setup(test_notify_indicate, setup),
 	    cmocka_unit_test(test_storage_limits),
 	};
