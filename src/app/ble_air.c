@@ -212,6 +212,13 @@ static bool port_advertiser(void *user, size_t i, struct espat_ble_adv *out)
 	out->interval_ms = a->interval_ms;
 	out->phase_ms = b->advs[k].phase_ms;
 	out->rssi = ESPAT_BLE_AIR_RSSI;
+	if (a->per_len) { /* its periodic train, timed on this module's clock too */
+		out->per_on = true;
+		out->per_len = a->per_len <= ESPAT_BLE_PERIODIC_MAX ? a->per_len : ESPAT_BLE_PERIODIC_MAX;
+		memcpy(out->per, a->per, out->per_len);
+		out->per_interval_ms = a->per_interval_ms;
+		out->per_phase_ms = b->advs[k].phase_ms % a->per_interval_ms;
+	}
 	return true;
 }
 
@@ -482,6 +489,11 @@ void espat_ble_air_sync(struct espat_ble_air *b)
 		                              .rsp_len = b->own.rsp_len};
 		memcpy(a.adv, b->own.adv, b->own.adv_len);
 		memcpy(a.rsp, b->own.rsp, b->own.rsp_len);
+		if (b->own.per_on) {
+			a.per_len = b->own.per_len;
+			memcpy(a.per, b->own.per, b->own.per_len);
+			a.per_interval_ms = b->own.per_interval_ms;
+		}
 		memcpy(m.mac, b->own.addr, 6);
 		m.payload = rec;
 		m.len = espat_air_ble_adv_encode(&a, rec);

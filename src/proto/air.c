@@ -153,7 +153,14 @@ size_t espat_air_ble_adv_encode(const struct espat_air_ble_adv *a, uint8_t *out)
 	memcpy(out + 8, a->adv, al);
 	out[8 + al] = (uint8_t)rl;
 	memcpy(out + 9 + al, a->rsp, rl);
-	return 9 + al + rl;
+	size_t n = 9 + al + rl;
+	if (a->per_len == 0 || a->per_interval_ms == 0)
+		return n; /* no train: the record ends here */
+	size_t pl = a->per_len <= ESPAT_AIR_BLE_DATA_MAX ? a->per_len : ESPAT_AIR_BLE_DATA_MAX;
+	out[n] = (uint8_t)pl;
+	memcpy(out + n + 1, a->per, pl);
+	put32(out + n + 1 + pl, a->per_interval_ms);
+	return n + 5 + pl;
 }
 
 bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_adv *a)
@@ -161,8 +168,15 @@ bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_a
 	if (n < 9 || p[7] > ESPAT_AIR_BLE_DATA_MAX || n < 9u + p[7])
 		return false;
 	size_t al = p[7], rl = p[8 + al];
-	if (rl > ESPAT_AIR_BLE_DATA_MAX || n != 9 + al + rl)
+	if (rl > ESPAT_AIR_BLE_DATA_MAX || n < 9 + al + rl)
 		return false;
+	size_t end = 9 + al + rl, pl = 0;
+	if (n != end) { /* a periodic train: its length, data, interval */
+		pl = p[end];
+		if (pl == 0 || pl > ESPAT_AIR_BLE_DATA_MAX || n != end + 5 + pl ||
+		    get32(p + end + 1 + pl) == 0)
+			return false;
+	}
 	memset(a, 0, sizeof(*a));
 	a->addr_type = p[0];
 	a->adv_type = p[1];
@@ -172,6 +186,11 @@ bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_a
 	memcpy(a->adv, p + 8, al);
 	a->rsp_len = (uint8_t)rl;
 	memcpy(a->rsp, p + 9 + al, rl);
+	if (pl) {
+		a->per_len = (uint8_t)pl;
+		memcpy(a->per, p + end + 1, pl);
+		a->per_interval_ms = get32(p + end + 1 + pl);
+	}
 	return a->interval_ms != 0;
 }
 

@@ -121,6 +121,10 @@ struct espat_air_ble_adv {
 	uint8_t adv_len, rsp_len;
 	uint8_t adv[ESPAT_AIR_BLE_DATA_MAX];
 	uint8_t rsp[ESPAT_AIR_BLE_DATA_MAX];
+	/* its periodic train (AT+BLEPERIODICSTART): per_len 0 for none */
+	uint8_t per_len;
+	uint8_t per[ESPAT_AIR_BLE_DATA_MAX];
+	uint32_t per_interval_ms;
 };
 
 /* BLE_CONN's payload: who initiates (its address as the target will see it). */
@@ -194,7 +198,7 @@ bool espat_air_window_decode(const uint8_t *p, size_t n, uint32_t *grant);
  * least ESPAT_AIR_BLE_ADV_LEN_MAX, 7, 6 or 2); each decode is false when
  * the payload is not one (wrong length, data longer than the max, an
  * interval of 0). */
-#define ESPAT_AIR_BLE_ADV_LEN_MAX (9u + 2u * ESPAT_AIR_BLE_DATA_MAX)
+#define ESPAT_AIR_BLE_ADV_LEN_MAX (14u + 3u * ESPAT_AIR_BLE_DATA_MAX)
 size_t espat_air_ble_adv_encode(const struct espat_air_ble_adv *a, uint8_t *out);
 bool espat_air_ble_adv_decode(const uint8_t *p, size_t n, struct espat_air_ble_adv *a);
 size_t espat_air_ble_init_encode(const struct espat_air_ble_init *i, uint8_t *out);

@@ -576,3 +576,28 @@ def test_pairing_across_the_air(pair):
         assert d.cmd("AT+BLEENCCLEAR") == OK
         assert d.cmd("AT+BLEENCDEV?") == OK
     disconnect(b, a)
+
+
+def test_periodic_train_across_the_air(pair):
+    """A's periodic train (the guide's sequence [000:8989-8993]) travels with
+    its extended set: B, scanning, syncs to A and prints +BLESYNC with A's
+    data, at RSSI -40 (#420), until AT+BLESYNCSTOP."""
+    a, b = pair
+    assert a.cmd('AT+BLEPERIODICDATA="1122334455"') == OK
+    assert a.cmd("AT+BLEADVPARAM=32,32,5,0,7,0") == OK
+    assert a.cmd("AT+BLEADVSTART") == OK
+    assert a.cmd("AT+BLEPERIODICSTART") == OK
+    wait_for(lambda: [x for x in ble_state(b)["advertisers"]
+                      if x["addr"] == a.addr and x["adv_type"] == 5], "A's extended set heard")
+    assert b.cmd('AT+BLESCAN=1,0,1,"00:00:00:00:00:01"') == OK  # a scan that lists nobody
+    assert b.cmd(f'AT+BLESYNCSTART="{a.addr}"') == OK
+    line = f'+BLESYNC:"{a.addr}",-40,1122334455\r\n'.encode()
+    got = b.expect_re(rb"((?:\+BLESYNC:[^\r]*\r\n){3})").group(1)
+    assert got == line * 3, got
+    out = b.cmd("AT+BLESYNCSTOP")
+    assert out.endswith(OK) and out[:-len(OK)].replace(line, b"") == b"", out
+    assert b.cmd("AT+BLESCAN=0") == OK
+    b.quiet(0.2)
+    assert a.cmd("AT+BLEPERIODICSTOP") == OK
+    assert a.cmd("AT+BLEADVSTOP") == OK
+    assert a.cmd("AT+BLEADVPARAM=32,64,0,0,7,0") == OK  # back to ADV_IND for the others

@@ -344,7 +344,7 @@ static void ble_adv_record(void **state)
 	memset(a.adv, 0xaa, sizeof(a.adv));
 	memset(a.rsp, 0x55, sizeof(a.rsp));
 	n = espat_air_ble_adv_encode(&a, out);
-	assert_int_equal(n, ESPAT_AIR_BLE_ADV_LEN_MAX);
+	assert_int_equal(n, 9 + 2 * ESPAT_AIR_BLE_DATA_MAX);
 	assert_true(espat_air_ble_adv_decode(out, n, &d));
 	assert_memory_equal(d.rsp, a.rsp, ESPAT_AIR_BLE_DATA_MAX);
 	/* wrong total, a length past the max, no interval: not a record */
@@ -357,6 +357,27 @@ static void ble_adv_record(void **state)
 	zero[6] = 100;
 	assert_true(espat_air_ble_adv_decode(zero, sizeof(zero), &d));
 	assert_int_equal(d.adv_len + d.rsp_len, 0);
+	assert_int_equal(d.per_len, 0);
+	/* a periodic train after the set: its length, data and interval */
+	struct espat_air_ble_adv p = {.adv_type = 5,
+	                              .channel_map = 7,
+	                              .interval_ms = 20,
+	                              .per_len = 2,
+	                              .per = {0x11, 0x22},
+	                              .per_interval_ms = 80};
+	n = espat_air_ble_adv_encode(&p, out);
+	const uint8_t want_per[] = {0, 5, 7, 0, 0, 0, 20, 0, 0, 2, 0x11, 0x22, 0, 0, 0, 80};
+	assert_int_equal(n, sizeof(want_per));
+	assert_memory_equal(out, want_per, sizeof(want_per));
+	assert_true(espat_air_ble_adv_decode(out, n, &d));
+	assert_int_equal(d.per_len, 2);
+	assert_int_equal(d.per_interval_ms, 80);
+	assert_false(espat_air_ble_adv_decode(out, n - 1, &d)); /* cut */
+	out[15] = 0; /* no interval */
+	assert_false(espat_air_ble_adv_decode(out, n, &d));
+	p.per_len = ESPAT_AIR_BLE_DATA_MAX;
+	p.adv_len = p.rsp_len = ESPAT_AIR_BLE_DATA_MAX;
+	assert_int_equal(espat_air_ble_adv_encode(&p, out), ESPAT_AIR_BLE_ADV_LEN_MAX);
 }
 
 static void ble_small_records(void **state)
