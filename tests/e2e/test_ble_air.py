@@ -601,3 +601,46 @@ def test_periodic_train_across_the_air(pair):
     assert a.cmd("AT+BLEPERIODICSTOP") == OK
     assert a.cmd("AT+BLEADVSTOP") == OK
     assert a.cmd("AT+BLEADVPARAM=32,64,0,0,7,0") == OK  # back to ADV_IND for the others
+
+
+def test_hid_host_is_another_module(pair):
+    """A as a HID device (AT+BLEHIDINIT=1), B its host through the GATT
+    client: B discovers the HID service, is refused the keyboard report's
+    CCCD until it pairs (Just Works), subscribes, and AT+BLEHIDKB on A
+    prints B's +NOTIFY with the 8-byte report."""
+    a, b = pair
+    assert a.cmd("AT+BLEINIT=0") == OK
+    assert a.cmd("AT+BLEHIDINIT=1") == OK
+    heard_by(b, a.addr)
+    got = b.cmd(f'AT+BLECONN=0,"{a.addr}"')
+    assert got == f'+BLECONN:0,"{a.addr}"\r\n'.encode() + OK, got
+    a.expect(f'+BLECONN:0,"{b.addr}"\r\n'.encode())
+    assert b.cmd("AT+BLEGATTCPRIMSRV=0") == (
+        b"+BLEGATTCPRIMSRV:0,1,0x1801,1\r\n+BLEGATTCPRIMSRV:0,2,0x1800,1\r\n"
+        b"+BLEGATTCPRIMSRV:0,3,0x1812,1\r\n+BLEGATTCPRIMSRV:0,4,0x180F,1\r\n"
+        b"+BLEGATTCPRIMSRV:0,5,0x180A,1\r\n" + OK)
+    chars = b.cmd("AT+BLEGATTCCHAR=0,3")
+    assert b'+BLEGATTCCHAR:"char",0,3,5,0x2A4D,0x12\r\n' in chars, chars
+    assert b'+BLEGATTCCHAR:"desc",0,3,5,1,0x2902\r\n' in chars, chars
+
+    def subscribe():
+        b.write(b"AT+BLEGATTCWR=0,3,5,1,2\r\n")
+        b.expect(b">")
+        b.write(b"\x01\x00")
+        return b.answer()
+    assert subscribe().endswith(ERROR)  # Insufficient Authentication: not paired
+    assert b.cmd("AT+BLEENC=0,1") == OK
+    a.expect(b"+BLESECREQ:0\r\n")
+    assert a.cmd("AT+BLEENCRSP=0,1") == OK
+    a.expect_re(rb"(\+BLESECKEYTYPE:0,\d+\r\n)+\+BLEAUTHCMPL:0,0\r\n")
+    b.expect_re(rb"(\+BLESECKEYTYPE:0,\d+\r\n)+\+BLEAUTHCMPL:0,0\r\n")
+    assert subscribe() == OK
+    assert a.cmd("AT+BLEHIDKB=2,4,0,0,0,0,0") == OK
+    b.expect(b"+NOTIFY:0,3,5,8,\x02\x00\x04\x00\x00\x00\x00\x00\r\n")
+    for d in (a, b):
+        assert d.cmd("AT+BLEENCCLEAR") == OK
+    disconnect(b, a)
+    assert a.cmd("AT+BLEHIDINIT=0") == OK
+    assert a.cmd("AT+BLEINIT=2") == OK
+    assert a.cmd("AT+BLEGATTSSRVCRE") == OK
+    assert a.cmd("AT+BLEGATTSSRVSTART") == OK
