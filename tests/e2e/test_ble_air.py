@@ -629,6 +629,8 @@ def test_hid_host_is_another_module(pair):
         b.write(b"\x01\x00")
         return b.answer()
     assert subscribe().endswith(ERROR)  # Insufficient Authentication: not paired
+    for d in (a, b):  # bonding, no IO: Just Works
+        assert d.cmd("AT+BLESECPARAM=1,3,16,3,3") == OK
     assert b.cmd("AT+BLEENC=0,1") == OK
     a.expect(b"+BLESECREQ:0\r\n")
     assert a.cmd("AT+BLEENCRSP=0,1") == OK
