@@ -48,11 +48,11 @@ if [ -z "$TARGETS" ]; then
 fi
 
 # Objects for the fuzz build: the core, the codecs, the commands, the test
-# port, the posix regex it uses and the simulated world (which links
+# port, the posix regex and crypto (OpenSSL) it uses and the simulated world (which links
 # Debian's inih). No OS event loop, no app. Compiled once (two at a time)
 # with the fuzzer's coverage but without its main(), into one archive that
 # every target links: the linker takes only what a target uses.
-SRC="$(ls src/core/*.c src/proto/*.c src/cmd/*.c src/testport/*.c src/world/*.c) src/posix/regex_posix.c"
+SRC="$(ls src/core/*.c src/proto/*.c src/cmd/*.c src/testport/*.c src/world/*.c) src/posix/regex_posix.c src/posix/crypto_openssl.c"
 LIBS="-linih -lcrypto"
 CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer \
 -fsanitize=address,undefined -fno-sanitize-recover=undefined"

@@ -430,12 +430,20 @@ static const struct espat_param p_bleencrsp[] = {
     P_INT("accept", 0, 1),
 };
 
-static enum espat_rc bleencrsp_set(struct espat_module *m, const struct espat_args *a)
+/* AT+BLEENCRSP, AT+BLEKEYREPLY, AT+BLECONFREPLY: <conn_index>, then the
+ * answer to what that link's pairing waits for. */
+static enum espat_rc reply(struct espat_module *m, const struct espat_args *a,
+                           enum espat_smp_wait kind)
 {
 	enum espat_rc rc = need_link(m, a->v[0].i);
 	if (rc != ESPAT_RC_OK)
 		return rc;
-	return answer(m, (size_t)a->v[0].i, ESPAT_SMP_WAIT_ACCEPT, (uint32_t)a->v[1].i);
+	return answer(m, (size_t)a->v[0].i, kind, (uint32_t)a->v[1].i);
+}
+
+static enum espat_rc bleencrsp_set(struct espat_module *m, const struct espat_args *a)
+{
+	return reply(m, a, ESPAT_SMP_WAIT_ACCEPT);
 }
 
 static const struct espat_param p_blekeyreply[] = {
@@ -445,10 +453,7 @@ static const struct espat_param p_blekeyreply[] = {
 
 static enum espat_rc blekeyreply_set(struct espat_module *m, const struct espat_args *a)
 {
-	enum espat_rc rc = need_link(m, a->v[0].i);
-	if (rc != ESPAT_RC_OK)
-		return rc;
-	return answer(m, (size_t)a->v[0].i, ESPAT_SMP_WAIT_PASSKEY, (uint32_t)a->v[1].i);
+	return reply(m, a, ESPAT_SMP_WAIT_PASSKEY);
 }
 
 static const struct espat_param p_bleconfreply[] = {
@@ -458,10 +463,7 @@ static const struct espat_param p_bleconfreply[] = {
 
 static enum espat_rc bleconfreply_set(struct espat_module *m, const struct espat_args *a)
 {
-	enum espat_rc rc = need_link(m, a->v[0].i);
-	if (rc != ESPAT_RC_OK)
-		return rc;
-	return answer(m, (size_t)a->v[0].i, ESPAT_SMP_WAIT_CONFIRM, (uint32_t)a->v[1].i);
+	return reply(m, a, ESPAT_SMP_WAIT_CONFIRM);
 }
 
 static enum espat_rc bleencdev_query(struct espat_module *m, const struct espat_args *a)

@@ -377,6 +377,35 @@ GUARD = 0.06  # comfortably more than the 20 ms +++ guard
 POLL = 0.01  # how often wait_for looks again
 
 
+def start_hub(path, log_path):
+    """`espat air --socket PATH` (docs/internals/air.md): the process and its
+    log file, once the socket is there."""
+    log = open(log_path, "wb")
+    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log)
+    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
+    assert p.poll() is None, open(log_path, "rb").read()
+    return p, log
+
+
+def stop_hub(p, log):
+    """SIGTERM: the hub exits 0."""
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=DEADLINE) == 0
+    log.close()
+
+
+@pytest.fixture
+def air_hub(tmp_path):
+    """A hub of its own in the test's tmp dir (a few ms to start); its
+    socket's path. It must leave no socket behind."""
+    path = str(tmp_path / "air.sock")
+    p, log = start_hub(path, tmp_path / "hub.log")
+    yield path
+    stop_hub(p, log)
+    assert not os.path.exists(path), "the hub leaves its socket behind"
+
+
 def silence(seconds):
     """Lets seconds pass with nothing said, where that stretch of time is
     itself what is tested: the silence around +++ (the 20 ms guard), an

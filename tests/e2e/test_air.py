@@ -31,18 +31,8 @@ SSID, PWD = "air-ap", "password1"
 
 
 @pytest.fixture
-def hub(tmp_path):
-    path = str(tmp_path / "air.sock")
-    log = open(tmp_path / "hub.log", "wb")
-    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log)
-    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
-    assert p.poll() is None, open(tmp_path / "hub.log", "rb").read()
-    yield path
-    p.send_signal(signal.SIGTERM)
-    assert p.wait(timeout=DEADLINE) == 0
-    log.close()
-    assert not os.path.exists(path), "the hub leaves its socket behind"
+def hub(air_hub):
+    return air_hub
 
 
 @pytest.fixture

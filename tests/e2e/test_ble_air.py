@@ -21,16 +21,14 @@ Two tests speak the protocol themselves: one plays the hub to a module
 (its BLE frames on the wire, one ATT PDU per connection event), one plays
 two modules to a real hub (its routing). Nothing waits on time, only on
 output and the control socket's state."""
-import os
 import re
 import signal
 import socket
 import struct
-import subprocess
 
 import pytest
 
-from conftest import DEADLINE, ESPAT, READY, Dut, wait_for
+from conftest import DEADLINE, READY, Dut, start_hub, stop_hub, wait_for
 from test_air import HDR, FakeHub
 
 OK = b"\r\nOK\r\n"
@@ -41,15 +39,6 @@ RSP_A = "0a0941697220536572766572"
 ADV_B = "02010605094169722d42"
 
 
-def start_hub(path, log_path):
-    log = open(log_path, "wb")
-    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log)
-    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
-    assert p.poll() is None, open(log_path, "rb").read()
-    return p, log
-
-
 def stop_all(duts, hub, log):
     errors = []
     for d in duts:
@@ -58,9 +47,7 @@ def stop_all(duts, hub, log):
             rc = d.stop()
             if alive and rc != 0:
                 errors.append(f"espat exited with {rc} on SIGTERM: {d.stderr()}")
-    hub.send_signal(signal.SIGTERM)
-    assert hub.wait(timeout=DEADLINE) == 0
-    log.close()
+    stop_hub(hub, log)
     assert not errors, errors
 
 

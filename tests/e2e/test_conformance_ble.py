@@ -23,12 +23,10 @@ lines (UNLISTED).
 import json
 import os
 import re
-import signal
-import subprocess
 
 import pytest
 
-from conftest import DEADLINE, ESPAT, SHARED, note, wait_for
+from conftest import DEADLINE, SHARED, note, wait_for
 from test_conformance import _lines, _lines_ok
 
 SCENARIOS = os.path.join(SHARED, "conformance", "examples.json")
@@ -111,20 +109,6 @@ PEER_STEPS = {
 }
 
 
-@pytest.fixture
-def air(tmp_path):
-    path = str(tmp_path / "air.sock")
-    log = open(tmp_path / "hub.log", "wb")
-    p = subprocess.Popen([ESPAT, "air", "--socket", path], stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log)
-    wait_for(lambda: os.path.exists(path) or p.poll() is not None, "the hub's socket")
-    assert p.poll() is None, open(tmp_path / "hub.log", "rb").read()
-    yield path
-    p.send_signal(signal.SIGTERM)
-    assert p.wait(timeout=DEADLINE) == 0
-    log.close()
-
-
 def _split(want):
     """want's lines up to the first {...}, and whether one follows."""
     if "{...}" in want:
@@ -201,10 +185,10 @@ def _subst(text, bound):
 
 
 @pytest.mark.parametrize("sc", BLE_SCENARIOS, ids=[s["id"] for s in BLE_SCENARIOS])
-def test_chapter4_ble_two_modules(sc, make_dut, air, tmp_path):
+def test_chapter4_ble_two_modules(sc, make_dut, air_hub, tmp_path):
     world = tmp_path / "quiet.ini"
     world.write_text(QUIET_WORLD)
-    duts = {name: make_dut(args=["--air", air], world=world) for name in sc["devices"]}
+    duts = {name: make_dut(args=["--air", air_hub], world=world) for name in sc["devices"]}
     _replay(sc, duts)
 
 
