@@ -118,7 +118,7 @@ int espat_blufi_central_connect(struct espat_module *m, const uint8_t addr[6])
 	b->lost = false;
 	memcpy(b->peer, addr, 6);
 	b->mtu = ESPAT_ATT_MTU_MIN;
-	b->cccd = 0;
+	espat_gatt_db_client_reset(&b->db, 0);
 	/* sequence numbers start again with every connection */
 	espat_blufi_init(&b->codec);
 	if (m->ports.ble.link)
@@ -449,149 +449,43 @@ static void frame_in(struct espat_module *m, const uint8_t *f, size_t n)
 
 /* ---- the BluFi GATT service -------------------------------------------------- */
 
-static size_t att_error(uint8_t op, uint16_t h, uint8_t err, uint8_t *rsp, size_t cap)
-{
-	struct espat_att_pdu e = {.op = ESPAT_ATT_ERROR_RSP, .req_op = op, .handle = h, .err = err};
-	return espat_att_encode(&e, cap, rsp, cap);
-}
-
-/* The attribute at handle h: its type and value (v: at least 5 bytes). */
-static bool attr(const struct espat_blufi *b, uint16_t h, uint16_t *type, uint8_t *v, size_t *vl)
-{
-	switch (h) {
-	case ESPAT_BLUFI_H_SERVICE:
-		*type = ESPAT_GATT_PRIMARY;
-		v[0] = 0xff;
-		v[1] = 0xff;
-		*vl = 2;
-		return true;
-	case ESPAT_BLUFI_H_P2E_DECL:
-	case ESPAT_BLUFI_H_E2P_DECL: {
-		bool p2e = h == ESPAT_BLUFI_H_P2E_DECL;
-		*type = ESPAT_GATT_CHAR;
-		v[0] = p2e ? 0x08 : 0x12; /* write; read and notify */
-		v[1] = (uint8_t)(h + 1);
-		v[2] = 0;
-		v[3] = p2e ? 0x01 : 0x02;
-		v[4] = 0xff;
-		*vl = 5;
-		return true;
-	}
-	case ESPAT_BLUFI_H_P2E:
-	case ESPAT_BLUFI_H_E2P:
-		*type = h == ESPAT_BLUFI_H_P2E ? 0xff01 : 0xff02;
-		*vl = 0;
-		return true;
-	case ESPAT_BLUFI_H_CCCD:
-		*type = ESPAT_GATT_CCCD;
-		v[0] = (uint8_t)(b->cccd & 0xff);
-		v[1] = (uint8_t)(b->cccd >> 8);
-		*vl = 2;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Discovery of the one service: by group type, by type, find information. */
-static size_t att_list(struct espat_blufi *b, const struct espat_att_pdu *q, uint8_t *rsp,
-                       size_t cap)
-{
-	uint8_t op = q->op == ESPAT_ATT_READ_BY_GROUP_REQ  ? ESPAT_ATT_READ_BY_GROUP_RSP
-	             : q->op == ESPAT_ATT_READ_BY_TYPE_REQ ? ESPAT_ATT_READ_BY_TYPE_RSP
-	                                                   : ESPAT_ATT_FIND_INFO_RSP;
-	if (q->start == 0 || q->start > q->end)
-		return att_error(q->op, q->start, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
-	struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY);
-	if (q->op == ESPAT_ATT_READ_BY_GROUP_REQ && !espat_att_uuid_eq(&q->type, &prim))
-		return att_error(q->op, q->start, ESPAT_ATT_E_UNSUPPORTED_GROUP, rsp, cap);
-	uint8_t list[ESPAT_ATT_MTU_MAX];
-	size_t n = 0, elem = 0;
-	for (uint32_t h = q->start; h <= q->end && h <= ESPAT_BLUFI_H_LAST; h++) {
-		uint16_t type;
-		uint8_t v[8];
-		size_t vl;
-		attr(b, (uint16_t)h, &type, v, &vl);
-		struct espat_att_uuid t = espat_att_uuid16(type);
-		struct espat_att_item it = {.handle = (uint16_t)h};
-		if (q->op == ESPAT_ATT_FIND_INFO_REQ) {
-			it.uuid = t;
-		} else {
-			if (!espat_att_uuid_eq(&t, &q->type))
-				continue;
-			it.data = v;
-			it.len = vl;
-			it.end = ESPAT_BLUFI_H_LAST;
-		}
-		uint8_t one[32];
-		size_t k = espat_att_item_put(op, &it, one, sizeof(one));
-		if (k == 0 || (elem && k != elem) || 2 + n + k > b->mtu)
-			break;
-		elem = k;
-		memcpy(list + n, one, k);
-		n += k;
-	}
-	if (n == 0)
-		return att_error(q->op, q->start, ESPAT_ATT_E_NOT_FOUND, rsp, cap);
-	struct espat_att_pdu r = {
-	    .op = op, .elem_len = (uint8_t)elem, .value = list, .value_len = n};
-	return espat_att_encode(&r, b->mtu, rsp, cap);
-}
-
 size_t espat_blufi_att_request(struct espat_module *m, const uint8_t addr[6], const uint8_t *req,
                                size_t len, uint8_t *rsp, size_t cap)
 {
 	struct espat_blufi *b = B(m);
 	if (!espat_blufi_peer(m, addr) || cap < b->mtu)
 		return 0;
-	struct espat_att_pdu q;
-	enum espat_att_rc rc = espat_att_decode(req, len, &q);
-	bool cmd = q.op & ESPAT_ATT_CMD_FLAG;
-	if (rc != ESPAT_ATT_OK)
-		return cmd ? 0
-		           : att_error(q.op, 0,
-		                       rc == ESPAT_ATT_UNKNOWN ? ESPAT_ATT_E_REQ_NOT_SUPPORTED
-		                                               : ESPAT_ATT_E_INVALID_PDU,
-		                       rsp, cap);
-	switch (q.op) {
-	case ESPAT_ATT_READ_BY_GROUP_REQ:
-	case ESPAT_ATT_READ_BY_TYPE_REQ:
-	case ESPAT_ATT_FIND_INFO_REQ:
-		return att_list(b, &q, rsp, cap);
-	case ESPAT_ATT_READ_REQ: {
-		uint16_t type;
-		uint8_t v[8];
-		size_t vl;
-		if (!attr(b, q.handle, &type, v, &vl))
-			return att_error(q.op, q.handle, ESPAT_ATT_E_INVALID_HANDLE, rsp, cap);
-		if (q.handle == ESPAT_BLUFI_H_P2E)
-			return att_error(q.op, q.handle, ESPAT_ATT_E_READ_NOT_PERMITTED, rsp, cap);
-		struct espat_att_pdu r = {.op = ESPAT_ATT_READ_RSP, .value = v, .value_len = vl};
-		return espat_att_encode(&r, b->mtu, rsp, cap);
-	}
-	case ESPAT_ATT_WRITE_REQ:
-	case ESPAT_ATT_WRITE_CMD: {
-		uint8_t err = 0;
-		if (q.handle == 0 || q.handle > ESPAT_BLUFI_H_LAST)
-			err = ESPAT_ATT_E_INVALID_HANDLE;
-		else if (q.handle != ESPAT_BLUFI_H_P2E && q.handle != ESPAT_BLUFI_H_CCCD)
-			err = ESPAT_ATT_E_WRITE_NOT_PERMITTED;
-		else if (q.handle == ESPAT_BLUFI_H_CCCD && q.value_len != 2)
-			err = ESPAT_ATT_E_INVALID_LEN;
-		if (err)
-			return cmd ? 0 : att_error(q.op, q.handle, err, rsp, cap);
-		if (q.handle == ESPAT_BLUFI_H_CCCD)
-			b->cccd = (uint16_t)(q.value[0] | (q.value[1] << 8));
-		else
-			frame_in(m, q.value, q.value_len);
-		if (cmd)
-			return 0;
-		struct espat_att_pdu r = {.op = ESPAT_ATT_WRITE_RSP};
-		return espat_att_encode(&r, b->mtu, rsp, cap);
-	}
-	default:
-		return cmd ? 0 : att_error(q.op, 0, ESPAT_ATT_E_REQ_NOT_SUPPORTED, rsp, cap);
-	}
+	return espat_gatt_db_answer(&b->db, 0, b->mtu, req, len, rsp, cap);
+}
+
+/* The phone wrote 0xFF01: one BluFi frame (the CCCD's bits the database keeps). */
+static void on_write(void *user, size_t client, uint16_t h, const uint8_t *v, size_t n)
+{
+	(void)client;
+	if (h == ESPAT_BLUFI_H_P2E)
+		frame_in(user, v, n);
+}
+
+/* Service 0xFFFF: 0xFF01 (write), 0xFF02 (read, notify) and its CCCD, at
+ * handles 1-6 (COMPAT #501). */
+static void service_build(struct espat_module *m)
+{
+	struct espat_blufi *b = B(m);
+	struct espat_gatt_db *db = &b->db;
+	espat_gatt_db_init(db, b->db_attr, ESPAT_BLUFI_H_LAST, b->db_mem, sizeof(b->db_mem));
+	db->ops = (struct espat_gatt_db_ops){.on_write = on_write, .user = m};
+	const struct espat_att_uuid prim = espat_att_uuid16(ESPAT_GATT_PRIMARY),
+	                            chr = espat_att_uuid16(ESPAT_GATT_CHAR),
+	                            p2e = espat_att_uuid16(0xff01), e2p = espat_att_uuid16(0xff02),
+	                            cccd = espat_att_uuid16(ESPAT_GATT_CCCD);
+	const uint8_t uuid[2] = {0xff, 0xff}, write = ESPAT_GATT_PROP_WRITE,
+	              notify = ESPAT_GATT_PROP_READ | ESPAT_GATT_PROP_NOTIFY, off[2] = {0, 0};
+	espat_gatt_db_add(db, &prim, ESPAT_GATT_PERM_READ, 2, uuid, 2);
+	espat_gatt_db_add(db, &chr, ESPAT_GATT_PERM_READ, 1, &write, 1);
+	espat_gatt_db_add(db, &p2e, ESPAT_GATT_PERM_WRITE, ESPAT_ATT_VALUE_MAX, NULL, 0);
+	espat_gatt_db_add(db, &chr, ESPAT_GATT_PERM_READ, 1, &notify, 1);
+	espat_gatt_db_add(db, &e2p, ESPAT_GATT_PERM_READ, 1, NULL, 0);
+	espat_gatt_db_add(db, &cccd, ESPAT_GATT_PERM_READ | ESPAT_GATT_PERM_WRITE, 2, off, 2);
 }
 
 /* ---- the commands -------------------------------------------------------------- */
@@ -701,6 +595,7 @@ static void blufi_init(struct espat_module *m)
 {
 	memcpy(B(m)->name, "BLUFI_DEVICE", sizeof("BLUFI_DEVICE"));
 	espat_blufi_init(&B(m)->codec);
+	service_build(m);
 }
 
 /* A restart or power-off takes BluFi off the air without a report. */

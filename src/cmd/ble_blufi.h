@@ -14,6 +14,7 @@
 
 #include "cmd/family.h"
 #include "proto/blufi.h"
+#include "proto/gatt_db.h"
 
 #define ESPAT_BLUFI_NAME_MAX 26u  /* AT+BLUFINAME [000:8875] */
 #define ESPAT_BLUFI_SEND_MAX 600u /* AT+BLUFISEND [000:8919] */
@@ -37,8 +38,12 @@ struct espat_blufi {
 	bool linked;                         /* a phone is connected */
 	bool lost;                           /* it vanished: the supervision timer runs */
 	uint8_t peer[6];
-	uint16_t mtu;                  /* the link's ATT_MTU */
-	uint16_t cccd;                 /* the phone's CCCD of 0xFF02 */
+	uint16_t mtu; /* the link's ATT_MTU */
+	/* the BluFi GATT service, served by the one ATT server (proto/gatt_db.h)
+	 * to its one client, the phone (client 0) */
+	struct espat_gatt_db db;
+	struct espat_gatt_attr db_attr[ESPAT_BLUFI_H_LAST];
+	uint8_t db_mem[ESPAT_ATT_VALUE_MAX + 16];
 	struct espat_timer link_timer; /* supervision timeout */
 	struct espat_blufi_codec codec;
 	/* what the phone configured */
