@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cmd/family.h"
+#include "cmd/sysmsg.h"
 #include "core/engine.h"
 #include "core/timers.h"
 #include "port/kv.h"
@@ -83,9 +84,6 @@ extern const struct espat_family espat_basic_v15_family;
 
 /* ---- for other families -------------------------------------------------- */
 
-/* AT+SYSMSG's bits (bit0 passthrough exit message, bit1 +LINK_CONN, bit2
- * messages in passthrough). */
-uint8_t espat_basic_sysmsg(const struct espat_module *m);
 /* AT+SLEEP's mode (0 none, 1 modem, 2 light, 3 listen), and how many
  * AT+SLEEP set commands came since boot (AT+USERWKMCUCFG's linkage takes
  * each as the host saying it sleeps or wakes). */

@@ -281,6 +281,12 @@ static void bond_save(struct espat_module *m, size_t i)
 	                     b->secure, b->seq);
 }
 
+static void bond_forget(struct espat_module *m, size_t i)
+{
+	S(m)->bond[i].used = false;
+	bond_save(m, i);
+}
+
 static void bonds_load(struct espat_module *m)
 {
 	for (size_t i = 0; i < ESPAT_BLE_BONDS; i++) {
@@ -493,8 +499,7 @@ static enum espat_rc bleencclear_set(struct espat_module *m, const struct espat_
 	size_t i = (size_t)a->v[0].i;
 	if (!S(m)->bond[i].used)
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	S(m)->bond[i].used = false;
-	bond_save(m, i);
+	bond_forget(m, i);
 	return ESPAT_RC_OK;
 }
 
@@ -505,10 +510,8 @@ static enum espat_rc bleencclear_exec(struct espat_module *m, const struct espat
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	for (size_t i = 0; i < ESPAT_BLE_BONDS; i++)
-		if (S(m)->bond[i].used) {
-			S(m)->bond[i].used = false;
-			bond_save(m, i);
-		}
+		if (S(m)->bond[i].used)
+			bond_forget(m, i);
 	return ESPAT_RC_OK;
 }
 

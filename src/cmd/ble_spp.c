@@ -22,6 +22,7 @@
 
 #include "cmd/ble.h"
 #include "cmd/params.h"
+#include "cmd/sysmsg.h"
 
 #define E(m) (&(m)->eng)
 #define SPP_BUF 8192u      /* typed bytes waiting for the link (more are lost) */
@@ -200,6 +201,8 @@ static enum espat_rc pt_escape(struct espat_module *m)
 {
 	flush(m);
 	spp_leave(m);
+	if (espat_basic_sysmsg(m) & 1)
+		espat_wr_reportf(&m->wr, "+QUITT"); /* [000:1710] */
 	return ESPAT_RC_DONE;
 }
 

@@ -298,6 +298,16 @@ static void test_spp_server(void **state)
 	send(f, "+++");
 	advance(f, 1100);
 	cmd(f, "AT\r\n", OK);
+	/* under AT+SYSMSG bit0, leaving BLE SPP prints +QUITT [000:1710] */
+	cmd(f, "AT+SYSMSG=1\r\n", OK);
+	send(f, "AT+BLESPP\r\n");
+	advance(f, 100);
+	expect(f, OK ">");
+	advance(f, 1100);
+	send(f, "+++");
+	advance(f, 1100);
+	expect(f, "+QUITT\r\n");
+	cmd(f, "AT\r\n", OK);
 }
 
 int main(void)
