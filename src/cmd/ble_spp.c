@@ -25,7 +25,8 @@
 #include "cmd/sysmsg.h"
 
 #define E(m) (&(m)->eng)
-#define SPP_BUF 8192u      /* typed bytes waiting for the link (more are lost) */
+#define SPP_BUF 8192u      /* typed bytes waiting for the link */
+#define SPP_HOLD (SPP_BUF / 2) /* past this the UART is held (RTS), under SPP_HOLD / 2 let go */
 #define SPP_TIMEOUT 30000u /* ms: the CCCD write's ATT transaction timeout */
 
 struct espat_ble_spp {
@@ -48,6 +49,7 @@ struct espat_ble_spp {
 	bool flushing; /* flush() runs: an answer inside it does not call it again */
 	uint8_t q[SPP_BUF];
 	size_t qlen;
+	bool held; /* the UART's input is held back until the queue drains */
 	struct espat_timer timer; /* the CCCD write's timeout */
 };
 
@@ -60,12 +62,15 @@ static struct espat_ble_spp *S(struct espat_module *m)
 	return m->ble->spp;
 }
 
+static void hold(struct espat_module *m, bool on);
+
 void espat_ble_spp_free(struct espat_module *m)
 {
 	struct espat_ble_spp *s = m->ble->spp;
 	if (!s)
 		return;
 	espat_timer_cancel(&m->timers, &s->timer);
+	hold(m, false);
 	free(s);
 	m->ble->spp = NULL;
 }
@@ -130,6 +135,20 @@ static enum espat_rc sppcfg_set(struct espat_module *m, const struct espat_args 
 
 /* ---- the data ---------------------------------------------------------------------- */
 
+/* Holds the host's input back while the queue is full (the UART's RTS,
+ * as TCP passthrough does), so typed bytes wait in the host rather than
+ * being lost; the UART model delivers at most its 2 KiB RX buffer at a
+ * time, which the queue's other half takes. */
+static void hold(struct espat_module *m, bool on)
+{
+	struct espat_ble_spp *s = m->ble->spp;
+	if (s->held == on)
+		return;
+	s->held = on;
+	if (m->ports.pipe.rx_pause)
+		m->ports.pipe.rx_pause(m->ports.pipe.user, on);
+}
+
 /* Sends what waits, in chunks of ATT_MTU - 3, until it is gone or the
  * link must answer first. An answer that comes while a chunk leaves
  * (a scripted peer answers at once) is seen by the loop, not by a nested
@@ -176,6 +195,8 @@ static void flush(struct espat_module *m)
 		s->qlen -= k;
 	}
 	s->flushing = false;
+	if (s->held && s->qlen < SPP_HOLD / 2)
+		hold(m, false);
 }
 
 static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
@@ -184,6 +205,8 @@ static void pt_input(struct espat_module *m, const uint8_t *p, size_t n)
 	size_t room = SPP_BUF - s->qlen, k = n < room ? n : room;
 	memcpy(s->q + s->qlen, p, k);
 	s->qlen += k;
+	if (s->qlen > SPP_HOLD)
+		hold(m, true);
 	flush(m);
 }
 
@@ -193,6 +216,7 @@ static void spp_leave(struct espat_module *m)
 	s->on = false;
 	s->waiting = false;
 	s->qlen = 0;
+	hold(m, false);
 	m->wr.quiet = false;
 }
 

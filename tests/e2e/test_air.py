@@ -343,7 +343,7 @@ def test_close_with_bytes_queued_sends_them_then_fin(pair):
     total = 512 * 1024
     data = pattern(total, seed=2901)
     writer = write_thread(b, data, timeout=60.0)
-    joined(writer)
+    joined(writer, timeout=60.0)  # the writer's own limit (a loaded CI took over 30 s)
     wait_for(lambda: stuck(a, b), "B's stream to wait on A's window", timeout=30)
     guarded_plus(b)
     assert b.cmd("AT+CIPMODE=0") == OK
