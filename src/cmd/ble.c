@@ -952,7 +952,8 @@ static void link_up(struct espat_module *m, size_t idx, const uint8_t addr[6], u
 	                             .latency = 0,
 	                             .timeout = 500,
 	                             .mtu = ESPAT_ATT_MTU_MIN,
-	                             .data_len = 27};
+	                             .data_len = 27,
+	                             .phy = 1};
 	memcpy(l->addr, addr, 6);
 	/* a new client: its CCCDs start cleared */
 	espat_ble_gatts_client_reset(m, idx);
@@ -1413,6 +1414,49 @@ static enum espat_rc bledatalen_set(struct espat_module *m, const struct espat_a
 	return ESPAT_RC_OK;
 }
 
+/* AT+BLEREADPHY / AT+BLESETPHY: the link's PHY both ways, or -1 when no
+ * link (still OK, as the guide prints it [000:9100-9146]). The peer takes
+ * any PHY (COMPAT #483). */
+static const struct espat_param p_blereadphy[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+};
+
+static enum espat_rc phy_line(struct espat_module *m, const char *name, size_t idx)
+{
+	const struct espat_ble_link *l = &m->ble->link[idx];
+	if (!l->up) {
+		espat_wr_linef(&m->wr, "+%s:-1", name);
+		return ESPAT_RC_OK;
+	}
+	char a[18];
+	espat_wr_linef(&m->wr, "+%s:\"%s\",%u,%u", name, espat_mac_str(l->addr, a), l->phy, l->phy);
+	return ESPAT_RC_OK;
+}
+
+static enum espat_rc blereadphy_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	return phy_line(m, "BLEREADPHY", (size_t)a->v[0].i);
+}
+
+static const struct espat_param p_blesetphy[] = {
+    P_INT("conn_index", 0, ESPAT_BLE_LINKS - 1),
+    P_INT("tx_rx_phy", 1, 3),
+};
+
+static enum espat_rc blesetphy_set(struct espat_module *m, const struct espat_args *a)
+{
+	enum espat_rc rc = need_init(m);
+	if (rc != ESPAT_RC_OK)
+		return rc;
+	struct espat_ble_link *l = &m->ble->link[a->v[0].i];
+	if (l->up)
+		l->phy = (uint8_t)a->v[1].i;
+	return phy_line(m, "BLESETPHY", (size_t)a->v[0].i);
+}
+
 /* Deinit, restart, power off: every link ends without a report (the
  * peers see the link drop) and a pending AT+BLECONN is dropped. */
 static void links_end(struct espat_module *m)
@@ -1500,6 +1544,16 @@ static const struct espat_cmd ble_rows[] = {
      .params = p_bledatalen,
      .nparams = N(p_bledatalen),
      .help = "Set Bluetooth LE data packet length"},
+    {.name = "+BLEREADPHY",
+     .set = blereadphy_set,
+     .params = p_blereadphy,
+     .nparams = N(p_blereadphy),
+     .help = "Query the current transmitter PHY"},
+    {.name = "+BLESETPHY",
+     .set = blesetphy_set,
+     .params = p_blesetphy,
+     .nparams = N(p_blesetphy),
+     .help = "Set the current transmitter PHY"},
     {.name = "+BLECFGMTU",
      .query = blecfgmtu_query,
      .set = blecfgmtu_set,

@@ -64,6 +64,7 @@ struct espat_ble_link {
 	uint16_t mtu_req;
 	struct espat_timer mtu_timer;
 	uint16_t data_len; /* AT+BLEDATALEN's <pkt_data_len>; 27 until set */
+	uint8_t phy;       /* AT+BLESETPHY's: 1 1M (every link starts so), 2 2M, 3 Coded */
 };
 
 /* AT+BLECONN in progress: the initiator waits for the target's next
