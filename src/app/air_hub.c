@@ -386,6 +386,7 @@ static void on_msg(void *user, const struct espat_air_msg *in)
 	case ESPAT_AIR_BLE_CONN_ANS:
 	case ESPAT_AIR_BLE_ATT:
 	case ESPAT_AIR_BLE_SMP:
+	case ESPAT_AIR_BLE_LL:
 	case ESPAT_AIR_BLE_PARAM:
 	case ESPAT_AIR_BLE_DISCONN:
 		on_ble_link(h, from, in);

@@ -298,20 +298,32 @@ static void port_att(void *user, const uint8_t addr[6], const uint8_t *pdu, size
 	frame(b, l, ESPAT_AIR_BLE_ATT, 0, pdu, len);
 }
 
-/* SMP PDUs go as they come: the module already holds its own for the
- * link's next connection event (cmd/ble_sec.c). */
-static void port_smp(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+/* SMP and LL control PDUs go as they come: the module already holds its
+ * own for the link's next connection event (cmd/ble_sec.c). */
+static void security_pdu(struct espat_ble_air *b, uint8_t type, const uint8_t addr[6],
+                         const uint8_t *pdu, size_t len)
 {
-	struct espat_ble_air *b = user;
 	struct espat_ble_air_link *l = link_by_addr(b, addr);
 	if (!l) {
-		if (b->world.smp)
-			b->world.smp(b->world.user, addr, pdu, len);
+		void (*to)(void *, const uint8_t *, const uint8_t *, size_t) =
+		    type == ESPAT_AIR_BLE_SMP ? b->world.smp : b->world.ll;
+		if (to)
+			to(b->world.user, addr, pdu, len);
 		return;
 	}
 	if (len == 0 || len > ESPAT_AIR_BLE_ATT_MAX)
 		return;
-	frame(b, l, ESPAT_AIR_BLE_SMP, 0, pdu, len);
+	frame(b, l, type, 0, pdu, len);
+}
+
+static void port_smp(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	security_pdu(user, ESPAT_AIR_BLE_SMP, addr, pdu, len);
+}
+
+static void port_ll(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	security_pdu(user, ESPAT_AIR_BLE_LL, addr, pdu, len);
 }
 
 static void port_conn_param(void *user, const uint8_t addr[6], uint16_t interval, uint16_t latency,
@@ -356,6 +368,7 @@ struct espat_ble_port espat_ble_air_port(struct espat_ble_air *b,
 	                               .peer_mtu = port_peer_mtu,
 	                               .att = port_att,
 	                               .smp = port_smp,
+	                               .ll = port_ll,
 	                               .conn_param = port_conn_param,
 	                               .mtu = port_mtu,
 	                               .user = b};
@@ -444,6 +457,9 @@ void espat_ble_air_msg(struct espat_ble_air *b, const struct espat_air_msg *in)
 		break;
 	case ESPAT_AIR_BLE_SMP:
 		espat_ble_smp_in(mod(b), addr, in->payload, in->len);
+		break;
+	case ESPAT_AIR_BLE_LL:
+		espat_ble_ll_in(mod(b), addr, in->payload, in->len);
 		break;
 	case ESPAT_AIR_BLE_PARAM: {
 		struct espat_air_ble_conn c;

@@ -41,11 +41,21 @@ static void sm_event(void *user, enum espat_smp_ev ev, uint32_t v)
 	case ESPAT_SMP_EV_DONE:
 		p->result = (int)v;
 		p->want_passkey = p->want_confirm = p->want_accept = false;
+		if (v == 0 && p->s.res.bond) {
+			p->bonded = true;
+			p->bond_secure = p->s.res.secure;
+			memcpy(p->bond_ltk, p->s.res.ltk, 16);
+			memcpy(p->bond_rand, p->s.res.rand, 8);
+			p->bond_ediv = p->s.res.ediv;
+		}
 		break;
 	}
 }
 
 /* A fresh session on the peer's link, the role opposite to the module's. */
+static void ll_setup(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p, bool central);
+static void on_ll(void *user, const struct espat_ble_peer *wp, const uint8_t *pdu, size_t len);
+
 static bool session(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p)
 {
 	struct espat_module *m = pm->module(pm->user);
@@ -61,10 +71,57 @@ static bool session(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p)
 	    espat_ble_link_central(m, (size_t)idx) ? ESPAT_SMP_RESPONDER : ESPAT_SMP_INITIATOR;
 	espat_smp_init(&p->s, &pm->crypto, (struct espat_smp_ops){sm_send, sm_event, p}, role,
 	               &p->feat, pt, p->addr, mt, ma);
+	if (!espat_ll_enc_busy(&p->ll))
+		ll_setup(pm, p, role == ESPAT_SMP_INITIATOR);
 	p->shown = p->compared = -1;
 	p->want_passkey = p->want_confirm = p->want_accept = false;
 	p->nkeys = 0;
 	return true;
+}
+
+/* ---- encryption with the bond ------------------------------------------------- */
+
+static void ll_send(void *user, const uint8_t *pdu, size_t len)
+{
+	struct espat_ble_peer_sm *p = user;
+	struct espat_module *m = p->owner->module(p->owner->user);
+	if (m)
+		espat_ble_ll_in(m, p->addr, pdu, len);
+}
+
+static bool ll_key(void *user, uint16_t ediv, const uint8_t rand[8], uint8_t ltk[16])
+{
+	struct espat_ble_peer_sm *p = user;
+	static const uint8_t zero[8];
+	if (!p->bonded || (p->bond_secure ? ediv != 0 || memcmp(rand, zero, 8) != 0
+	                                  : ediv != p->bond_ediv ||
+	                                        memcmp(rand, p->bond_rand, 8) != 0))
+		return false;
+	memcpy(ltk, p->bond_ltk, 16);
+	return true;
+}
+
+static bool start_pairing(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p);
+
+/* A phone whose key the module no longer has pairs again, as Android and
+ * iOS do when the bond is lost (COMPAT #475); a MIC failure ends the link. */
+static void ll_done(void *user, enum espat_ll_enc_end end)
+{
+	struct espat_ble_peer_sm *p = user;
+	struct espat_module *m = p->owner->module(p->owner->user);
+	p->encrypted = (int)end;
+	if (end == ESPAT_LL_ENC_KEY_MISSING && p->ll.central) {
+		p->bonded = false;
+		start_pairing(p->owner, p);
+	} else if (end == ESPAT_LL_ENC_MIC_FAILURE && m) {
+		espat_ble_remote_disconnect(m, p->addr);
+	}
+}
+
+static void ll_setup(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p, bool central)
+{
+	espat_ll_enc_init(&p->ll, &pm->crypto, (struct espat_ll_enc_ops){ll_send, ll_key, ll_done, p},
+	                  central);
 }
 
 static void answer_pending(struct espat_ble_peer_sm *p)
@@ -81,6 +138,12 @@ static void on_smp(void *user, const struct espat_ble_peer *wp, const uint8_t *p
 	struct espat_ble_peer_sm *p = espat_ble_peer_sm(pm, wp->label);
 	if (!p)
 		return;
+	/* bonded, it answers the module's Security Request by encrypting */
+	if (!espat_smp_busy(&p->s) && len > 0 && pdu[0] == ESPAT_SMP_SECURITY_REQ && p->bonded) {
+		const char *err;
+		if (espat_ble_peer_encrypt(pm, p, &err))
+			return;
+	}
 	if (!espat_smp_busy(&p->s) && !p->s.sec_req_sent && len > 0 &&
 	    (pdu[0] == ESPAT_SMP_PAIRING_REQ || pdu[0] == ESPAT_SMP_SECURITY_REQ) &&
 	    !session(pm, p))
@@ -103,6 +166,7 @@ void espat_ble_peers_sm_init(struct espat_ble_peers_sm *pm, struct espat_ble_wor
 	pm->module = module;
 	pm->user = user;
 	world->smp_rx = on_smp;
+	world->ll_rx = on_ll;
 	world->smp_user = pm;
 }
 
@@ -133,27 +197,70 @@ struct espat_ble_peer_sm *espat_ble_peer_sm(struct espat_ble_peers_sm *pm, const
 	    .shown = -1,
 	    .compared = -1,
 	    .result = -1,
+	    .encrypted = -1,
 	    .owner = pm};
 	memcpy(free_slot->label, label, strlen(label) + 1);
 	memcpy(free_slot->addr, wp->adv.addr, 6);
 	return free_slot;
 }
 
-bool espat_ble_peer_pair(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p,
-                         const char **err)
+static void on_ll(void *user, const struct espat_ble_peer *wp, const uint8_t *pdu, size_t len)
 {
-	if (espat_smp_busy(&p->s)) {
-		*err = "a pairing is under way";
+	struct espat_ble_peers_sm *pm = user;
+	struct espat_ble_peer_sm *p = espat_ble_peer_sm(pm, wp->label);
+	if (!p)
+		return;
+	if (!espat_ll_enc_busy(&p->ll) && !session(pm, p)) /* a fresh link: its roles */
+		return;
+	espat_ll_enc_input(&p->ll, pdu, len);
+}
+
+static bool start_pairing(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p)
+{
+	if (!session(pm, p))
 		return false;
-	}
-	if (!session(pm, p)) {
-		*err = "not connected";
-		return false;
-	}
 	p->result = -1;
 	espat_smp_start(&p->s);
 	answer_pending(p);
 	return true;
+}
+
+bool espat_ble_peer_pair(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p,
+                         const char **err)
+{
+	if (espat_smp_busy(&p->s) || espat_ll_enc_busy(&p->ll)) {
+		*err = "a pairing is under way";
+		return false;
+	}
+	if (!start_pairing(pm, p)) {
+		*err = "not connected";
+		return false;
+	}
+	return true;
+}
+
+bool espat_ble_peer_encrypt(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p,
+                            const char **err)
+{
+	if (!p->bonded) {
+		*err = "not bonded";
+		return false;
+	}
+	if (espat_smp_busy(&p->s) || espat_ll_enc_busy(&p->ll) || !session(pm, p)) {
+		*err = "not connected, or busy";
+		return false;
+	}
+	if (!p->ll.central) {
+		*err = "the module is the central: it encrypts";
+		return false;
+	}
+	p->encrypted = -1;
+	return espat_ll_enc_start(&p->ll, p->bond_ltk, p->bond_ediv, p->bond_rand);
+}
+
+void espat_ble_peer_forget(struct espat_ble_peer_sm *p)
+{
+	p->bonded = false;
 }
 
 bool espat_ble_peer_passkey(struct espat_ble_peer_sm *p, uint32_t key)
@@ -182,10 +289,12 @@ json_t *espat_ble_peer_sm_json(const struct espat_ble_peer_sm *p)
 	for (size_t i = 0; i < p->nkeys; i++)
 		json_array_append_new(keys, json_integer(p->keys[i]));
 	const char *waiting = p->want_passkey ? "passkey" : p->want_confirm ? "confirm" : NULL;
-	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:b}", "busy", espat_smp_busy(&p->s),
+	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:b,s:b,s:o}", "busy",
+	                 espat_smp_busy(&p->s) || espat_ll_enc_busy(&p->ll),
 	                 "shown", p->shown >= 0 ? json_integer(p->shown) : json_null(), "compare",
 	                 p->compared >= 0 ? json_integer(p->compared) : json_null(), "waiting",
 	                 waiting ? json_string(waiting) : json_null(), "result",
 	                 p->result >= 0 ? json_integer(p->result) : json_null(), "keys", keys, "io",
-	                 p->feat.io, "auth", p->feat.auth, "accept", p->accept);
+	                 p->feat.io, "auth", p->feat.auth, "accept", p->accept, "bonded", p->bonded,
+	                 "encrypted", p->encrypted >= 0 ? json_integer(p->encrypted) : json_null());
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/ll_enc.h"
 #include "proto/smp_pair.h"
 #include "world/ble.h"
 
@@ -31,6 +32,13 @@ struct espat_ble_peer_sm {
 	int64_t compared; /* the number it asks to compare, -1: none */
 	bool want_passkey, want_confirm, want_accept;
 	int result;       /* the last pairing's end: -1 none yet, 0 paired, else the reason */
+	/* its bond with the module (a pairing both bonded): the key it encrypts
+	 * with when the link comes back; ble peer forget deletes it */
+	bool bonded, bond_secure;
+	uint8_t bond_ltk[16], bond_rand[8];
+	uint16_t bond_ediv;
+	struct espat_ll_enc ll;
+	int encrypted; /* the last encryption start with the bond: -1 none, 0 ok, else why */
 	uint32_t keys[8]; /* the last pairing's key events */
 	size_t nkeys;
 	struct espat_ble_peers_sm *owner;
@@ -54,6 +62,12 @@ struct espat_ble_peer_sm *espat_ble_peer_sm(struct espat_ble_peers_sm *pm, const
  * Request as peripheral). False with why in err when it cannot. */
 bool espat_ble_peer_pair(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p,
                          const char **err);
+/* The peer, as central, encrypts the link with its bond (no pairing).
+ * False with why in err. */
+bool espat_ble_peer_encrypt(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p,
+                            const char **err);
+/* The peer forgets its bond (a phone's "forget this device"). */
+void espat_ble_peer_forget(struct espat_ble_peer_sm *p);
 /* The answers a user gives on the phone; false when none is awaited. */
 bool espat_ble_peer_passkey(struct espat_ble_peer_sm *p, uint32_t key);
 bool espat_ble_peer_confirm(struct espat_ble_peer_sm *p, bool yes);

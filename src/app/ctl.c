@@ -892,7 +892,7 @@ static const struct ctl_cmd cmds[] = {
      "read LABEL HANDLE | write LABEL HANDLE HEX [nr] | subscribe LABEL HANDLE "
      "notify|indicate|both|off | notify|indicate LABEL HANDLE HEX (a gatt= peer) | "
      "security LABEL [io=N] [auth=N] [keys=N] [accept=0|1] | pair LABEL | passkey LABEL N | "
-     "confirm LABEL 0|1",
+     "confirm LABEL 0|1 | encrypt|forget LABEL",
      "a BLE peer advertises around the module (name=, adv=HEX, rsp=HEX, interval=MS, phase=MS, "
      "rssi=DBM, addr_type=0|1, mtu=N, confirm=0|1, gatt=default|ROW;ROW...: a peripheral with "
      "a GATT server), goes, connects to the module's advertising, exchanges "

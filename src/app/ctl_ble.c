@@ -103,6 +103,15 @@ static char *peer_sec(struct espat_ctl *c, size_t argc, const char *const *argv)
 			return espat_ctl_reply_fail("no comparison asked");
 		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
 	}
+	if (strcmp(argv[0], "encrypt") == 0 && argc == 2) {
+		if (!espat_ble_peer_encrypt(c->ble_sm, p, &err))
+			return espat_ctl_reply_fail(err);
+		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
+	}
+	if (strcmp(argv[0], "forget") == 0 && argc == 2) {
+		espat_ble_peer_forget(p);
+		return espat_ctl_reply_ok("pairing", espat_ble_peer_sm_json(p));
+	}
 	if (strcmp(argv[0], "security") != 0)
 		return espat_ctl_reply_fail(USAGE);
 	struct espat_smp_features f = p->feat;
@@ -342,7 +351,8 @@ char *espat_ctl_ble_peer(struct espat_ctl *c, size_t argc, const char *const *ar
 	    !strcmp(argv[0], "subscribe") || !strcmp(argv[0], "received"))
 		return peer_gatt(c, argc, argv);
 	if (!strcmp(argv[0], "pair") || !strcmp(argv[0], "security") ||
-	    !strcmp(argv[0], "passkey") || !strcmp(argv[0], "confirm"))
+	    !strcmp(argv[0], "passkey") || !strcmp(argv[0], "confirm") ||
+	    !strcmp(argv[0], "encrypt") || !strcmp(argv[0], "forget"))
 		return peer_sec(c, argc, argv);
 	if (!strcmp(argv[0], "notify") || !strcmp(argv[0], "indicate"))
 		return peer_notify(c, argc, argv);

@@ -15,6 +15,7 @@
 #include "proto/att.h"
 #include "proto/smp_pair.h"
 #include "proto/gatt_db.h"
+#include "proto/ll_enc.h"
 
 #define ESPAT_BLE_NAME_MAX 32u   /* AT+BLENAME's <device_name> */
 #define ESPAT_BLE_FILTER_MAX 32u /* AT+BLESCAN's <filter_param>: a MAC or a name */
@@ -202,6 +203,9 @@ struct espat_ble_sec_link {
 	struct espat_smp_session smp;
 	uint8_t out[ESPAT_BLE_SEC_QUEUE][ESPAT_SMP_MTU];
 	size_t outlen[ESPAT_BLE_SEC_QUEUE], nout;
+	bool outll[ESPAT_BLE_SEC_QUEUE]; /* an LL control PDU (encryption start), not SMP */
+	struct espat_ll_enc ll;          /* encryption with a bond's key */
+	int bond;                        /* the bond it uses, -1: none */
 	struct espat_timer flush;   /* the next connection event */
 	struct espat_timer timeout; /* SMP's 30 s */
 	bool asked;                 /* +BLESECREQ shown, AT+BLEENCRSP awaited */
@@ -250,6 +254,9 @@ void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a
                              uint8_t *type);
 /* Whether the module made link idx (it is the central, the SMP initiator). */
 bool espat_ble_link_central(const struct espat_module *m, size_t idx);
+/* One LL control PDU of the encryption start procedure from the device
+ * at addr (the BLE port's ll channel). */
+void espat_ble_ll_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len);
 /* Link idx's encryption level: 0 plain, 1 encrypted, 2 authenticated. */
 uint8_t espat_ble_sec_level(const struct espat_module *m, size_t idx);
 

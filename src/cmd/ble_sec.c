@@ -38,12 +38,17 @@ static void flush(struct espat_ble_sec_link *l)
 	size_t n = l->nout;
 	uint8_t out[ESPAT_BLE_SEC_QUEUE][ESPAT_SMP_MTU];
 	size_t len[ESPAT_BLE_SEC_QUEUE];
+	bool ll[ESPAT_BLE_SEC_QUEUE];
 	memcpy(out, l->out, n * sizeof(out[0]));
 	memcpy(len, l->outlen, n * sizeof(len[0]));
+	memcpy(ll, l->outll, n * sizeof(ll[0]));
 	l->nout = 0;
-	for (size_t i = 0; i < n && bl->up; i++)
-		if (port->smp)
-			port->smp(port->user, bl->addr, out[i], len[i]);
+	for (size_t i = 0; i < n && bl->up; i++) {
+		void (*to)(void *, const uint8_t *, const uint8_t *, size_t) = ll[i] ? port->ll
+		                                                                    : port->smp;
+		if (to)
+			to(port->user, bl->addr, out[i], len[i]);
+	}
 }
 
 static void flush_tick(void *user)
@@ -51,13 +56,13 @@ static void flush_tick(void *user)
 	flush(user);
 }
 
-static void smp_send(void *user, const uint8_t *pdu, size_t len)
+static void queue(struct espat_ble_sec_link *l, bool ll, const uint8_t *pdu, size_t len)
 {
-	struct espat_ble_sec_link *l = user;
 	struct espat_module *m = l->m;
 	if (l->nout == ESPAT_BLE_SEC_QUEUE || len > ESPAT_SMP_MTU)
 		return; /* a pairing never has more than a few in flight */
 	memcpy(l->out[l->nout], pdu, len);
+	l->outll[l->nout] = ll;
 	l->outlen[l->nout++] = len;
 	if (!l->flush.armed) {
 		const struct espat_ble_link *bl = &m->ble->link[l->idx];
@@ -65,6 +70,16 @@ static void smp_send(void *user, const uint8_t *pdu, size_t len)
 		espat_timer_arm(&m->timers, &l->flush, espat_module_now(m) + event_ms, flush_tick,
 		                l);
 	}
+}
+
+static void smp_send(void *user, const uint8_t *pdu, size_t len)
+{
+	queue(user, false, pdu, len);
+}
+
+static void ll_send(void *user, const uint8_t *pdu, size_t len)
+{
+	queue(user, true, pdu, len);
 }
 
 static void bond_store(struct espat_module *m, struct espat_ble_sec_link *l);
@@ -142,9 +157,16 @@ static enum espat_rc answer(struct espat_module *m, size_t idx, enum espat_smp_w
 	return ESPAT_RC_OK;
 }
 
+static void ll_init(struct espat_module *m, struct espat_ble_sec_link *l);
+
 static void timeout_tick(void *user)
 {
 	struct espat_ble_sec_link *l = user;
+	if (espat_ll_enc_busy(&l->ll)) { /* the peer never answered the encryption start */
+		ll_init(l->m, l);
+		espat_wr_reportf(&l->m->wr, "+BLEAUTHCMPL:%u,1", (unsigned)l->idx);
+		return;
+	}
 	/* Vol 3 Part H 3.4: 30 s without the next step ends the pairing */
 	espat_smp_abort(&l->smp, ESPAT_SMP_E_UNSPECIFIED);
 }
@@ -200,6 +222,92 @@ static void arm_timeout(struct espat_module *m, struct espat_ble_sec_link *l)
 	espat_timer_arm(&m->timers, &l->timeout, espat_module_now(m) + 30000, timeout_tick, l);
 }
 
+/* ---- encryption with a bond's key ------------------------------------------------ */
+
+/* The bond with the device at addr, or -1. */
+static int bond_find(struct espat_module *m, const uint8_t addr[6])
+{
+	for (size_t i = 0; i < ESPAT_BLE_BONDS; i++)
+		if (S(m)->bond[i].used && memcmp(S(m)->bond[i].addr, addr, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The peripheral's key for the central's EDIV and Rand: Secure
+ * Connections' bonds are named by the peer (EDIV and Rand 0), legacy
+ * ones by the EDIV and Rand this side distributed. */
+static bool ll_key(void *user, uint16_t ediv, const uint8_t rand[8], uint8_t ltk[16])
+{
+	struct espat_ble_sec_link *l = user;
+	struct espat_module *m = l->m;
+	int b = bond_find(m, m->ble->link[l->idx].addr);
+	if (b < 0)
+		return false;
+	const struct espat_ble_bond *bd = &S(m)->bond[b];
+	static const uint8_t zero[8];
+	if (bd->secure ? ediv != 0 || memcmp(rand, zero, 8) != 0
+	               : ediv != bd->ediv || memcmp(rand, bd->rand, 8) != 0)
+		return false;
+	memcpy(ltk, bd->ltk, 16);
+	l->bond = b;
+	return true;
+}
+
+/* Encrypted with the bond's key: the level the bond had, +BLEAUTHCMPL as
+ * Bluedroid reports a bonded link's encryption; a key the peer lacks
+ * fails (the bond stays, COMPAT #475); a MIC failure ends the link. */
+static void ll_done(void *user, enum espat_ll_enc_end end)
+{
+	struct espat_ble_sec_link *l = user;
+	struct espat_module *m = l->m;
+	espat_timer_cancel(&m->timers, &l->timeout);
+	if (end == ESPAT_LL_ENC_OK && l->bond >= 0) {
+		l->level = S(m)->bond[l->bond].authenticated ? 2 : 1;
+		espat_ble_gatts_set_level(m, l->idx, l->level);
+	}
+	espat_wr_reportf(&m->wr, "+BLEAUTHCMPL:%u,%u", (unsigned)l->idx,
+	                 end == ESPAT_LL_ENC_OK ? 0u : 1u);
+	if (end == ESPAT_LL_ENC_MIC_FAILURE) {
+		uint8_t addr[6];
+		memcpy(addr, m->ble->link[l->idx].addr, 6);
+		espat_ble_remote_disconnect(m, addr);
+	}
+}
+
+static void ll_init(struct espat_module *m, struct espat_ble_sec_link *l)
+{
+	espat_ll_enc_init(&l->ll, crypto(m), (struct espat_ll_enc_ops){ll_send, ll_key, ll_done, l},
+	                  m->ble->link[l->idx].central);
+	l->bond = -1;
+}
+
+/* The central encrypts with its bond for the peer when it has one that
+ * is strong enough (sec_act 3 asks for MITM); true when it started. */
+static bool ll_start(struct espat_module *m, struct espat_ble_sec_link *l, int sec_act)
+{
+	int b = bond_find(m, m->ble->link[l->idx].addr);
+	if (b < 0 || !m->ble->link[l->idx].central || espat_ll_enc_busy(&l->ll) ||
+	    (sec_act == 3 && !S(m)->bond[b].authenticated) || !m->ports.ble.ll)
+		return false;
+	const struct espat_ble_bond *bd = &S(m)->bond[b];
+	l->bond = b;
+	if (!espat_ll_enc_start(&l->ll, bd->ltk, bd->ediv, bd->rand))
+		return false;
+	arm_timeout(m, l);
+	return true;
+}
+
+void espat_ble_ll_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	int idx = espat_ble_link_of(m, addr);
+	if (idx < 0 || !m->blesec || !m->ports.crypto.aes128)
+		return;
+	struct espat_ble_sec_link *l = sl(m, (size_t)idx);
+	espat_ll_enc_input(&l->ll, pdu, len);
+	if (espat_ll_enc_busy(&l->ll))
+		arm_timeout(m, l);
+}
+
 void espat_ble_sec_link(struct espat_module *m, size_t idx, bool up)
 {
 	if (!m->blesec || idx >= ESPAT_BLE_LINKS)
@@ -216,8 +324,10 @@ void espat_ble_sec_link(struct espat_module *m, size_t idx, bool up)
 	l->nout = 0;
 	l->asked = false;
 	l->level = 0;
-	if (up)
+	if (up) {
 		session(m, idx, 1);
+		ll_init(m, l);
+	}
 }
 
 void espat_ble_smp_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len)
@@ -227,6 +337,10 @@ void espat_ble_smp_in(struct espat_module *m, const uint8_t addr[6], const uint8
 		return;
 	struct espat_ble_sec_link *l = sl(m, (size_t)idx);
 	bool was = espat_smp_busy(&l->smp);
+	/* a bonded central answers a Security Request by encrypting with the
+	 * bond's key, without asking its host (Bluedroid) */
+	if (!was && len > 0 && pdu[0] == ESPAT_SMP_SECURITY_REQ && ll_start(m, l, 1))
+		return;
 	/* the peer starts: this side's current parameters (unless this side
 	 * asked first, with a Security Request: that session answers) */
 	if (!was && !l->smp.sec_req_sent && len > 0 &&
@@ -420,9 +534,9 @@ static enum espat_rc bleenc_set(struct espat_module *m, const struct espat_args 
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	struct espat_ble_sec_link *l = sl(m, idx);
-	if (espat_smp_busy(&l->smp))
+	if (espat_smp_busy(&l->smp) || espat_ll_enc_busy(&l->ll))
 		return espat_fail(E(m), ESPAT_ERR_EXEC);
-	if (a->v[1].i == 0)
+	if (a->v[1].i == 0 || ll_start(m, l, (int)a->v[1].i))
 		return ESPAT_RC_OK;
 	session(m, idx, (int)a->v[1].i);
 	espat_smp_start(&l->smp);

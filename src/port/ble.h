@@ -58,6 +58,9 @@ struct espat_ble_port {
 	/* One SMP PDU (L2CAP's Security Manager channel) from the module to
 	 * the device at addr. May be NULL: nobody pairs. */
 	void (*smp)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
+	/* One link-layer control PDU of the encryption start procedure (a
+	 * bonded link encrypting again). May be NULL: bonds are not used. */
+	void (*ll)(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len);
 	/* The link with addr took new parameters from an update this module
 	 * asked for (AT+BLECONNPARAM), at the update's instant: the other end
 	 * takes them at the same instant (espat_ble_peer_conn_param() there).

@@ -72,6 +72,8 @@ enum espat_air_type {
 	                                * reason (ESPAT_AIR_BLE_*_TERM, _TIMEOUT) */
 	ESPAT_AIR_BLE_SMP = 0x86,      /* either end: peer, cid, payload = one SMP PDU (L2CAP's
 	                                * Security Manager channel, beside ATT's) */
+	ESPAT_AIR_BLE_LL = 0x87,       /* either end: peer, cid, payload = one LL control PDU
+	                                * (the encryption start with a bond's key) */
 };
 
 /* ESPAT_AIR_JOIN_ANS's code. */

@@ -384,10 +384,19 @@ static void port_smp(void *user, const uint8_t addr[6], const uint8_t *pdu, size
 			b->smp_rx(b->smp_user, &b->peer[k], pdu, len);
 }
 
+static void port_ll(void *user, const uint8_t addr[6], const uint8_t *pdu, size_t len)
+{
+	struct espat_ble_world *b = user;
+	for (size_t k = 0; k < b->n; k++)
+		if (memcmp(b->peer[k].adv.addr, addr, 6) == 0 && b->peer[k].connected && b->ll_rx)
+			b->ll_rx(b->smp_user, &b->peer[k], pdu, len);
+}
+
 struct espat_ble_port espat_ble_world_port(struct espat_ble_world *b)
 {
 	return (struct espat_ble_port){.advertiser = port_advertiser,
 	                               .smp = port_smp,
+	                               .ll = port_ll,
 	                               .advertise = port_advertise,
 	                               .link = port_link,
 	                               .peer_mtu = port_peer_mtu,

@@ -64,6 +64,8 @@ struct espat_ble_world {
 	 * PDU the module sends peer p; NULL: peers do not pair (the PDUs are
 	 * dropped, and the module's pairing runs into its timeout). */
 	void (*smp_rx)(void *user, const struct espat_ble_peer *p, const uint8_t *pdu, size_t len);
+	/* ... and each LL control PDU of the encryption start (same user) */
+	void (*ll_rx)(void *user, const struct espat_ble_peer *p, const uint8_t *pdu, size_t len);
 	void *smp_user;
 	/* An ATT PDU a peer sends the module over their link (a served peer's
 	 * answer, a notification, a confirmation): the app points this at

@@ -554,6 +554,18 @@ def test_pairing_across_the_air(pair):
              b"+BLESECKEYTYPE:0,32\r\n+BLEAUTHCMPL:0,0\r\n")
     assert a.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{b.addr}"\r\n'.encode() + OK
     assert b.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{a.addr}"\r\n'.encode() + OK
+    # bonded: AT+BLEENC encrypts with the bond's key, no pairing (COMPAT #475)
+    assert b.cmd("AT+BLEENC=0,3") == OK
+    a.expect(b"+BLEAUTHCMPL:0,0\r\n")
+    b.expect(b"+BLEAUTHCMPL:0,0\r\n")
+    # the server forgot its bond: the client's key is refused on both
+    # sides; the client keeps its stale bond until its host clears it
+    assert a.cmd("AT+BLEENCCLEAR") == OK
+    assert b.cmd("AT+BLEENC=0,3") == OK
+    a.expect(b"+BLEAUTHCMPL:0,1\r\n")
+    b.expect(b"+BLEAUTHCMPL:0,1\r\n")
+    assert b.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{a.addr}"\r\n'.encode() + OK
+    assert b.cmd("AT+BLEENCCLEAR=0") == OK
 
     key = start()
     assert a.cmd(f"AT+BLEKEYREPLY=0,{(int(key) + 1) % 1000000}") == OK

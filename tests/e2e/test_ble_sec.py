@@ -156,3 +156,45 @@ def test_static_key_is_the_displayed_one(make_dut):
     wait_for(lambda: peer(d)["waiting"] == "passkey", "the phone to ask for the key")
     d.ctl("ble", "peer", "passkey", "phone", "123456")
     d.expect_re(rb"(\+BLESECKEYTYPE:0,\d+\r\n)+\+BLEAUTHCMPL:0,0\r\n")
+
+
+def test_bond_used_again_and_forgotten_bonds(make_dut):
+    """A bond (Just Works, legacy, both bonding) is used when the phone comes
+    back: the module's AT+BLEENC asks for security and the phone encrypts
+    with the bond's key, no pairing, +BLEAUTHCMPL:0,0 alone. When the module
+    forgot the bond, the phone's key is refused (+BLEAUTHCMPL:0,1) and the
+    phone pairs again, as phones do; when the phone forgot it, it pairs
+    again at once and the module's bond is replaced (COMPAT #475)."""
+    d = make_dut()
+    connected_phone(d, "io=3", "auth=1")
+    assert d.cmd("AT+BLESECPARAM=1,3,16,3,3") == OK
+    keys = rb"(\+BLESECKEYTYPE:0,\d+\r\n)+\+BLEAUTHCMPL:0,0\r\n"
+
+    def enc(want):
+        assert d.cmd("AT+BLEENC=0,1") == OK
+        return d.expect_re(want).group(0)
+
+    def reconnect():
+        d.ctl("ble", "peer", "disconnect", "phone")
+        d.expect(f'+BLEDISCONN:0,"{PHONE}"\r\n'.encode())
+        assert d.cmd("AT+BLEADVSTART") == OK
+        d.ctl("ble", "peer", "connect", "phone")
+        d.expect(f'+BLECONN:0,"{PHONE}"\r\n'.encode())
+
+    enc(keys)
+    wait_for(lambda: peer(d)["bonded"], "the phone's bond")
+    assert d.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{PHONE}"\r\n'.encode() + OK
+    reconnect()
+    assert enc(rb"\+BLEAUTHCMPL:0,0\r\n") == b"+BLEAUTHCMPL:0,0\r\n"  # the bond's key
+    wait_for(lambda: peer(d)["encrypted"] == 0, "the phone's encryption")
+    # the module forgets: refused, then the phone pairs again
+    assert d.cmd("AT+BLEENCCLEAR") == OK
+    reconnect()
+    assert enc(rb"\+BLEAUTHCMPL:0,1\r\n") == b"+BLEAUTHCMPL:0,1\r\n"
+    d.expect_re(keys)
+    assert d.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{PHONE}"\r\n'.encode() + OK
+    # the phone forgets: it pairs at once; one bond, replaced
+    d.ctl("ble", "peer", "forget", "phone")
+    reconnect()
+    enc(keys)
+    assert d.cmd("AT+BLEENCDEV?") == f'+BLEENCDEV:0,"{PHONE}"\r\n'.encode() + OK
