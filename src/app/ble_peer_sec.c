@@ -93,9 +93,9 @@ static bool ll_key(void *user, uint16_t ediv, const uint8_t rand[8], uint8_t ltk
 {
 	struct espat_ble_peer_sm *p = user;
 	static const uint8_t zero[8];
-	if (!p->bonded || (p->bond_secure ? ediv != 0 || memcmp(rand, zero, 8) != 0
-	                                  : ediv != p->bond_ediv ||
-	                                        memcmp(rand, p->bond_rand, 8) != 0))
+	if (!p->bonded ||
+	    (p->bond_secure ? ediv != 0 || memcmp(rand, zero, 8) != 0
+	                    : ediv != p->bond_ediv || memcmp(rand, p->bond_rand, 8) != 0))
 		return false;
 	memcpy(ltk, p->bond_ltk, 16);
 	return true;
@@ -120,8 +120,8 @@ static void ll_done(void *user, enum espat_ll_enc_end end)
 
 static void ll_setup(struct espat_ble_peers_sm *pm, struct espat_ble_peer_sm *p, bool central)
 {
-	espat_ll_enc_init(&p->ll, &pm->crypto, (struct espat_ll_enc_ops){ll_send, ll_key, ll_done, p},
-	                  central);
+	espat_ll_enc_init(&p->ll, &pm->crypto,
+	                  (struct espat_ll_enc_ops){ll_send, ll_key, ll_done, p}, central);
 }
 
 static void answer_pending(struct espat_ble_peer_sm *p)
@@ -290,8 +290,8 @@ json_t *espat_ble_peer_sm_json(const struct espat_ble_peer_sm *p)
 		json_array_append_new(keys, json_integer(p->keys[i]));
 	const char *waiting = p->want_passkey ? "passkey" : p->want_confirm ? "confirm" : NULL;
 	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:b,s:b,s:o}", "busy",
-	                 espat_smp_busy(&p->s) || espat_ll_enc_busy(&p->ll),
-	                 "shown", p->shown >= 0 ? json_integer(p->shown) : json_null(), "compare",
+	                 espat_smp_busy(&p->s) || espat_ll_enc_busy(&p->ll), "shown",
+	                 p->shown >= 0 ? json_integer(p->shown) : json_null(), "compare",
 	                 p->compared >= 0 ? json_integer(p->compared) : json_null(), "waiting",
 	                 waiting ? json_string(waiting) : json_null(), "result",
 	                 p->result >= 0 ? json_integer(p->result) : json_null(), "keys", keys, "io",

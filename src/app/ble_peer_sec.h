@@ -31,14 +31,14 @@ struct espat_ble_peer_sm {
 	int64_t shown;    /* the passkey it displays, -1: none */
 	int64_t compared; /* the number it asks to compare, -1: none */
 	bool want_passkey, want_confirm, want_accept;
-	int result;       /* the last pairing's end: -1 none yet, 0 paired, else the reason */
+	int result; /* the last pairing's end: -1 none yet, 0 paired, else the reason */
 	/* its bond with the module (a pairing both bonded): the key it encrypts
 	 * with when the link comes back; ble peer forget deletes it */
 	bool bonded, bond_secure;
 	uint8_t bond_ltk[16], bond_rand[8];
 	uint16_t bond_ediv;
 	struct espat_ll_enc ll;
-	int encrypted; /* the last encryption start with the bond: -1 none, 0 ok, else why */
+	int encrypted;    /* the last encryption start with the bond: -1 none, 0 ok, else why */
 	uint32_t keys[8]; /* the last pairing's key events */
 	size_t nkeys;
 	struct espat_ble_peers_sm *owner;

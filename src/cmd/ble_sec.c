@@ -44,8 +44,8 @@ static void flush(struct espat_ble_sec_link *l)
 	memcpy(ll, l->outll, n * sizeof(ll[0]));
 	l->nout = 0;
 	for (size_t i = 0; i < n && bl->up; i++) {
-		void (*to)(void *, const uint8_t *, const uint8_t *, size_t) = ll[i] ? port->ll
-		                                                                    : port->smp;
+		void (*to)(void *, const uint8_t *, const uint8_t *, size_t) =
+		    ll[i] ? port->ll : port->smp;
 		if (to)
 			to(port->user, bl->addr, out[i], len[i]);
 	}
@@ -183,8 +183,7 @@ static const struct espat_smp_crypto *crypto(struct espat_module *m)
 	return &S(m)->crypto;
 }
 
-void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a[6],
-                             uint8_t *type)
+void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a[6], uint8_t *type)
 {
 	const struct espat_ble *b = m->ble;
 	if (b->link[idx].central) {

@@ -81,7 +81,8 @@ void espat_ll_enc_input(struct espat_ll_enc *e, const uint8_t *pdu, size_t len)
 			const uint8_t rej[3] = {ESPAT_LL_REJECT_EXT_IND, ESPAT_LL_ENC_REQ,
 			                        ESPAT_LL_ENC_KEY_MISSING};
 			send(e, rej, sizeof(rej));
-			e->ops.done(e->ops.user, ESPAT_LL_ENC_KEY_MISSING); /* both hosts hear of it */
+			e->ops.done(e->ops.user,
+			            ESPAT_LL_ENC_KEY_MISSING); /* both hosts hear of it */
 			return;
 		}
 		memcpy(e->skdm, pdu + 11, 8);
