@@ -387,9 +387,12 @@ static void scan_window(struct espat_module *m, uint64_t ws, uint64_t we)
 		uint64_t k = ws > ph ? (ws - ph + iv - 1) / iv : 0;
 		char a[18], advhex[2 * ESPAT_BLE_ADV_DATA_MAX + 1],
 		    rsphex[2 * ESPAT_BLE_ADV_DATA_MAX + 1];
+		/* a scan response answers a SCAN_REQ, which only the scannable
+		 * types take: ADV_IND, ADV_SCAN_IND, EXT_SCANNABLE_IND */
+		bool scannable = adv.adv_type == 0 || adv.adv_type == 2 || adv.adv_type == 7;
 		espat_mac_str(adv.addr, a);
 		hex_str(advhex, adv.adv, adv.adv_len);
-		hex_str(rsphex, adv.rsp, active ? adv.rsp_len : 0);
+		hex_str(rsphex, adv.rsp, active && scannable ? adv.rsp_len : 0);
 		for (uint64_t t = ph + k * iv; t < we; t += iv)
 			espat_wr_reportf(&m->wr, "+BLESCAN:\"%s\",%d,%s,%s,%u", a, adv.rssi, advhex,
 			                 rsphex, adv.addr_type);
@@ -1043,6 +1046,10 @@ int espat_ble_central_connect(struct espat_module *m, const uint8_t addr[6], uin
 	if (espat_blufi_on(m)) /* BluFi's advertising (BLE itself is off then) */
 		return espat_blufi_central_connect(m, addr);
 	if (!espat_ble_on(m) || !b->advertising || !connectable(b->adv_param.type))
+		return -1;
+	/* a central already linked here (its old link waiting out the
+	 * supervision timeout) is refused: Connection Already Exists */
+	if (link_of(m, addr) >= 0)
 		return -1;
 	for (size_t i = 0; i < ESPAT_BLE_LINKS; i++) {
 		if (b->link[i].up || (b->connecting.on && b->connecting.idx == i))

@@ -645,3 +645,25 @@ def test_hid_host_is_another_module(pair):
     assert a.cmd("AT+BLEINIT=2") == OK
     assert a.cmd("AT+BLEGATTSSRVCRE") == OK
     assert a.cmd("AT+BLEGATTSSRVSTART") == OK
+
+
+def test_scan_response_only_from_scannable_sets(pair):
+    """An active scan hears A's scan response while A advertises ADV_IND,
+    and none while A advertises ADV_NONCONN_IND (type 3), which takes no
+    SCAN_REQ (COMPAT #405)."""
+    a, b = pair
+    assert a.cmd(f'AT+BLEADVDATA="{ADV_A}"') == OK
+    assert a.cmd(f'AT+BLESCANRSPDATA="{RSP_A}"') == OK
+    for adv_type, rsp in ((0, RSP_A), (3, "")):
+        assert a.cmd(f"AT+BLEADVPARAM=32,32,{adv_type},0,7,0") == OK
+        assert a.cmd("AT+BLEADVSTART") == OK
+        wait_for(lambda: [x for x in ble_state(b)["advertisers"]
+                          if x["addr"] == a.addr and x["adv_type"] == adv_type],
+                 "A's set heard")
+        assert b.cmd("AT+BLESCANPARAM=1,0,0,100,50") == OK  # active
+        assert b.cmd(f'AT+BLESCAN=1,1,1,"{a.addr}"') == OK
+        got = b.read_until(lambda x: len(x) if x.endswith(b"+BLESCANDONE\r\n") else None, 5)
+        line = f'+BLESCAN:"{a.addr}",-40,{ADV_A},{rsp},0\r\n'.encode()
+        assert got.replace(line, b"") == b"+BLESCANDONE\r\n" and line in got, got
+        assert a.cmd("AT+BLEADVSTOP") == OK
+    assert a.cmd("AT+BLEADVPARAM=32,64,0,0,7,0") == OK

@@ -382,6 +382,20 @@ static void test_connect_as_peripheral(void **state)
 	assert_true(espat_ble_remote_disconnect(&f->m, phone));
 	expect(f, "+BLEDISCONN:0,\"60:51:42:fe:98:aa\"\r\n");
 	assert_false(espat_ble_remote_disconnect(&f->m, phone));
+	/* a phone whose old link waits out its supervision timeout cannot
+	 * connect again while it does (Connection Already Exists, COMPAT #408) */
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	assert_true(espat_ble_peer_lost(&f->m, phone));
+	cmd(f, "AT+BLEADVSTART\r\n", OK);
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), -1);
+	advance(f, 5000);
+	expect(f, "+BLEDISCONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
+	expect(f, "+BLECONN:0,\"60:51:42:fe:98:aa\"\r\n");
+	assert_true(espat_ble_remote_disconnect(&f->m, phone));
+	expect(f, "+BLEDISCONN:0,\"60:51:42:fe:98:aa\"\r\n");
 	/* links end silently with AT+BLEINIT=0 */
 	cmd(f, "AT+BLEADVSTART\r\n", OK);
 	assert_int_equal(espat_ble_central_connect(&f->m, phone, 0), 0);
