@@ -358,6 +358,18 @@ static void port_mtu(void *user, const uint8_t addr[6], uint16_t mtu)
 	      espat_air_ble_mtu_encode(mtu, rec));
 }
 
+static void port_phy(void *user, const uint8_t addr[6], uint8_t phy)
+{
+	struct espat_ble_air *b = user;
+	struct espat_ble_air_link *l = link_by_addr(b, addr);
+	if (!l) {
+		if (b->world.phy)
+			b->world.phy(b->world.user, addr, phy);
+		return;
+	}
+	frame(b, l, ESPAT_AIR_BLE_PARAM, ESPAT_AIR_BLE_PHY, &phy, 1);
+}
+
 struct espat_ble_port espat_ble_air_port(struct espat_ble_air *b,
                                          const struct espat_ble_port *world)
 {
@@ -371,6 +383,7 @@ struct espat_ble_port espat_ble_air_port(struct espat_ble_air *b,
 	                               .ll = port_ll,
 	                               .conn_param = port_conn_param,
 	                               .mtu = port_mtu,
+	                               .phy = port_phy,
 	                               .user = b};
 }
 
@@ -471,6 +484,8 @@ void espat_ble_air_msg(struct espat_ble_air *b, const struct espat_air_msg *in)
 		} else if (in->code == ESPAT_AIR_BLE_MTU &&
 		           espat_air_ble_mtu_decode(in->payload, in->len, &mtu)) {
 			espat_ble_peer_mtu(mod(b), addr, mtu);
+		} else if (in->code == ESPAT_AIR_BLE_PHY && in->len == 1) {
+			espat_ble_peer_phy(mod(b), addr, in->payload[0]);
 		}
 		break;
 	}

@@ -1459,9 +1459,21 @@ static enum espat_rc blesetphy_set(struct espat_module *m, const struct espat_ar
 	if (rc != ESPAT_RC_OK)
 		return rc;
 	struct espat_ble_link *l = &m->ble->link[a->v[0].i];
-	if (l->up)
+	if (l->up) {
 		l->phy = (uint8_t)a->v[1].i;
+		if (m->ports.ble.phy)
+			m->ports.ble.phy(m->ports.ble.user, l->addr, l->phy);
+	}
 	return phy_line(m, "BLESETPHY", (size_t)a->v[0].i);
+}
+
+bool espat_ble_peer_phy(struct espat_module *m, const uint8_t addr[6], uint8_t phy)
+{
+	int i = espat_ble_on(m) ? link_of(m, addr) : -1;
+	if (i < 0 || phy < 1 || phy > 3)
+		return false;
+	m->ble->link[i].phy = phy;
+	return true;
 }
 
 /* Deinit, restart, power off: every link ends without a report (the

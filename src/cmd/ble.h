@@ -277,6 +277,8 @@ bool espat_ble_peer_mtu(struct espat_module *m, const uint8_t addr[6], uint16_t 
 /* The peer at addr updated the link's parameters (an update it asked
  * for, at its instant): reported as +BLECONNPARAM with min and max 0
  * (not asked here). False when no link. */
+/* The peer at addr set the link's PHY (1..3); false when no link. */
+bool espat_ble_peer_phy(struct espat_module *m, const uint8_t addr[6], uint8_t phy);
 bool espat_ble_peer_conn_param(struct espat_module *m, const uint8_t addr[6], uint16_t interval,
                                uint16_t latency, uint16_t timeout);
 /* The address the module initiates connections with (what the peer

@@ -71,6 +71,9 @@ struct espat_ble_port {
 	 * ended with ATT_MTU mtu: the other end learns it too
 	 * (espat_ble_peer_mtu() there). May be NULL. */
 	void (*mtu)(void *user, const uint8_t addr[6], uint16_t mtu);
+	/* This module set the link's PHY (AT+BLESETPHY): the other end takes
+	 * it too (espat_ble_peer_phy() there). May be NULL. */
+	void (*phy)(void *user, const uint8_t addr[6], uint8_t phy);
 	void *user;
 };
 

@@ -107,6 +107,7 @@ enum espat_air_ble_ans {
 enum espat_air_ble_param {
 	ESPAT_AIR_BLE_CONN_PARAM = 0, /* payload: interval, latency, timeout (2 bytes each) */
 	ESPAT_AIR_BLE_MTU = 1,        /* payload: the ATT_MTU the exchange agreed (2 bytes) */
+	ESPAT_AIR_BLE_PHY = 2,        /* payload: the PHY both ways (1 byte: 1 1M, 2 2M, 3 Coded) */
 };
 
 #define ESPAT_AIR_BLE_DATA_MAX 119u /* advertising data / scan response bytes */

@@ -667,3 +667,16 @@ def test_scan_response_only_from_scannable_sets(pair):
         assert got.replace(line, b"") == b"+BLESCANDONE\r\n" and line in got, got
         assert a.cmd("AT+BLEADVSTOP") == OK
     assert a.cmd("AT+BLEADVPARAM=32,64,0,0,7,0") == OK
+
+
+def test_phy_on_both_ends(pair):
+    """AT+BLESETPHY on B: both ends' AT+BLEREADPHY show it (COMPAT #483)."""
+    a, b = pair
+    advertise(a, ADV_A)
+    connect(b, a)
+    assert a.cmd("AT+BLEREADPHY=0") == f'+BLEREADPHY:"{b.addr}",1,1\r\n'.encode() + OK
+    assert b.cmd("AT+BLESETPHY=0,2") == f'+BLESETPHY:"{a.addr}",2,2\r\n'.encode() + OK
+    wait_for(lambda: a.cmd("AT+BLEREADPHY=0") == f'+BLEREADPHY:"{b.addr}",2,2\r\n'.encode() + OK,
+             "A on 2M")
+    disconnect(b, a)
+    assert b.cmd("AT+BLEREADPHY=0") == b"+BLEREADPHY:-1\r\n" + OK
