@@ -157,11 +157,7 @@ void espat_ble_peers_sm_init(struct espat_ble_peers_sm *pm, struct espat_ble_wor
 {
 	memset(pm, 0, sizeof(*pm));
 	struct espat_crypto_port c = espat_crypto_openssl();
-	pm->crypto = (struct espat_smp_crypto){.aes = c.aes128,
-	                                       .random = c.random,
-	                                       .p256_keypair = c.p256_keypair,
-	                                       .p256_dh = c.p256_dh,
-	                                       .user = c.user};
+	pm->crypto = espat_ble_smp_crypto(&c);
 	pm->world = world;
 	pm->module = module;
 	pm->user = user;

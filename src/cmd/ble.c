@@ -360,17 +360,6 @@ static bool scan_passes(const struct espat_ble_scan *s, const struct espat_ble_a
 	return true;
 }
 
-static size_t hex_str(char *out, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-	return 2 * n;
-}
-
 /* Reports every advertising event in [ws, we) (microseconds on the module
  * clock): one +BLESCAN line each, with the scan response on active scans
  * (the scanner's SCAN_REQ is answered in the same event). Bounded: an
@@ -391,8 +380,8 @@ static void scan_window(struct espat_module *m, uint64_t ws, uint64_t we)
 		 * types take: ADV_IND, ADV_SCAN_IND, EXT_SCANNABLE_IND */
 		bool scannable = adv.adv_type == 0 || adv.adv_type == 2 || adv.adv_type == 7;
 		espat_mac_str(adv.addr, a);
-		hex_str(advhex, adv.adv, adv.adv_len);
-		hex_str(rsphex, adv.rsp, active && scannable ? adv.rsp_len : 0);
+		espat_hex_encode(advhex, adv.adv, adv.adv_len);
+		espat_hex_encode(rsphex, adv.rsp, active && scannable ? adv.rsp_len : 0);
 		for (uint64_t t = ph + k * iv; t < we; t += iv)
 			espat_wr_reportf(&m->wr, "+BLESCAN:\"%s\",%d,%s,%s,%u", a, adv.rssi, advhex,
 			                 rsphex, adv.addr_type);
@@ -583,7 +572,7 @@ static void hex_save(struct espat_module *m, const char *key, const uint8_t *p, 
 {
 	char text[2 * ESPAT_BLE_ADV_DATA_MAX + 3];
 	text[0] = '"';
-	hex_str(text + 1, p, n);
+	espat_hex_encode(text + 1, p, n);
 	text[2 * n + 1] = '"';
 	text[2 * n + 2] = '\0';
 	espat_settings_save(&m->settings, ESPAT_SAVE_SYSSTORE, key, text);

@@ -254,6 +254,9 @@ void espat_ble_link_own_addr(const struct espat_module *m, size_t idx, uint8_t a
                              uint8_t *type);
 /* Whether the module made link idx (it is the central, the SMP initiator). */
 bool espat_ble_link_central(const struct espat_module *m, size_t idx);
+/* The crypto port as the Security Manager (proto/smp.h) takes it: the
+ * same functions, the proto layer's struct (proto includes no port). */
+struct espat_smp_crypto espat_ble_smp_crypto(const struct espat_crypto_port *p);
 /* One LL control PDU of the encryption start procedure from the device
  * at addr (the BLE port's ll channel). */
 void espat_ble_ll_in(struct espat_module *m, const uint8_t addr[6], const uint8_t *pdu, size_t len);

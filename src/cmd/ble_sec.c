@@ -171,15 +171,18 @@ static void timeout_tick(void *user)
 	espat_smp_abort(&l->smp, ESPAT_SMP_E_UNSPECIFIED);
 }
 
-/* The crypto port as the Security Manager takes it. */
+struct espat_smp_crypto espat_ble_smp_crypto(const struct espat_crypto_port *p)
+{
+	return (struct espat_smp_crypto){.aes = p->aes128,
+	                                 .random = p->random,
+	                                 .p256_keypair = p->p256_keypair,
+	                                 .p256_dh = p->p256_dh,
+	                                 .user = p->user};
+}
+
 static const struct espat_smp_crypto *crypto(struct espat_module *m)
 {
-	const struct espat_crypto_port *p = &m->ports.crypto;
-	S(m)->crypto = (struct espat_smp_crypto){.aes = p->aes128,
-	                                         .random = p->random,
-	                                         .p256_keypair = p->p256_keypair,
-	                                         .p256_dh = p->p256_dh,
-	                                         .user = p->user};
+	S(m)->crypto = espat_ble_smp_crypto(&m->ports.crypto);
 	return &S(m)->crypto;
 }
 
@@ -367,16 +370,6 @@ static void bond_key(char *key, size_t cap, size_t i)
 	snprintf(key, cap, "blebond%zu", i);
 }
 
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void bond_save(struct espat_module *m, size_t i)
 {
 	const struct espat_ble_bond *b = &S(m)->bond[i];
@@ -386,8 +379,8 @@ static void bond_save(struct espat_module *m, size_t i)
 		espat_settings_erase(&m->settings, key);
 		return;
 	}
-	hex(ltk, b->ltk, 16);
-	hex(rnd, b->rand, 8);
+	espat_hex_encode(ltk, b->ltk, 16);
+	espat_hex_encode(rnd, b->rand, 8);
 	espat_settings_savef(&m->settings, ESPAT_SAVE_ALWAYS, key,
 	                     "\"%s\",%u,\"%s\",%u,\"%s\",%u,%u,%u,%u", espat_mac_str(b->addr, mac),
 	                     b->addr_type, ltk, b->ediv, rnd, b->key_size, b->authenticated,

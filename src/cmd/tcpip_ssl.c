@@ -95,16 +95,6 @@ int espat_ssl_server_creds(struct espat_module *m, bool verify_client, bool say,
 
 /* ---- settings -------------------------------------------------------------------- */
 
-static void hex(char *dst, const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		dst[2 * i] = digits[p[i] >> 4];
-		dst[2 * i + 1] = digits[p[i] & 15];
-	}
-	dst[2 * n] = 0;
-}
-
 static void save_cconf(struct espat_module *m)
 {
 	char text[ESPAT_LINKS * 16];
@@ -150,7 +140,7 @@ static void save_link(struct espat_module *m, enum link_setting what, size_t id)
 		}
 		break;
 	case SET_PSK: /* the key in hex, then the identity */
-		hex(h, c->psk, c->psk_len);
+		espat_hex_encode(h, c->psk, c->psk_len);
 		o = espat_args_quote(text, sizeof(text), h, strlen(h));
 		text[o++] = ',';
 		espat_args_quote(text + o, sizeof(text) - o, (const char *)c->hint, c->hint_len);
@@ -444,7 +434,7 @@ static enum espat_rc psk_query(struct espat_module *m, const char *cmd, bool as_
 		q_start(&q, cmd, i);
 		if (as_hex) {
 			char h[2 * ESPAT_SSL_PSK_MAX + 1];
-			hex(h, c->psk, c->psk_len);
+			espat_hex_encode(h, c->psk, c->psk_len);
 			q_field(&q, h, strlen(h));
 		} else {
 			q_field(&q, c->psk, c->psk_len);

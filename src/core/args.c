@@ -13,6 +13,17 @@ int espat_hexval(int c)
 	return -1;
 }
 
+size_t espat_hex_encode(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 2 * n;
+}
+
 bool espat_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len)
 {
 	if (n % 2 != 0 || n / 2 > cap)

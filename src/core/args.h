@@ -53,6 +53,8 @@ int espat_hexval(int c);
  * true with *len bytes; false (out partly written) for an odd n, a
  * non-digit or more than cap bytes. */
 bool espat_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *len);
+/* p[0..n) as lower-case hex into out (2n + 1 bytes, NUL ended); returns 2n. */
+size_t espat_hex_encode(char *out, const uint8_t *p, size_t n);
 /* Parses exactly "1a:fe:35:98:d3:7b" (hex digits of either case). */
 bool espat_mac_parse(const char *s, size_t len, uint8_t mac[6]);
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "cmd/ble.h"
 #include "posix/crypto_openssl.h"
 #include "proto/ll_enc.h"
 
@@ -125,10 +126,7 @@ static void test_missing_and_wrong_key(void **state)
 int main(void)
 {
 	struct espat_crypto_port p = espat_crypto_openssl();
-	crypto = (struct espat_smp_crypto){.aes = p.aes128,
-	                                   .random = p.random,
-	                                   .p256_keypair = p.p256_keypair,
-	                                   .p256_dh = p.p256_dh};
+	crypto = espat_ble_smp_crypto(&p);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_key),
 	    cmocka_unit_test(test_missing_and_wrong_key),

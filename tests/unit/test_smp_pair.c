@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "cmd/ble.h"
 #include "posix/crypto_openssl.h"
 #include "proto/smp_pair.h"
 
@@ -325,11 +326,7 @@ static void test_invalid_public_key_and_timeout(void **state)
 int main(void)
 {
 	struct espat_crypto_port p = espat_crypto_openssl();
-	crypto = (struct espat_smp_crypto){.aes = p.aes128,
-	                                   .random = p.random,
-	                                   .p256_keypair = p.p256_keypair,
-	                                   .p256_dh = p.p256_dh,
-	                                   .user = p.user};
+	crypto = espat_ble_smp_crypto(&p);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_guide_434),
 	    cmocka_unit_test(test_matrix),
